@@ -1,0 +1,1 @@
+"""GraphQL API over the lineage projection: queries, lineage walks, live subscriptions."""

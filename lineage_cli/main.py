@@ -1,0 +1,24 @@
+"""`lineage`: run the service, its parts, and operator commands.
+
+Each part registers its own operator commands (projector_commands, outbox_commands);
+this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lineage_cli import outbox_commands, projector_commands, serve_commands
+
+app = typer.Typer(
+    help="Event-sourced data lineage: producer SDK -> NATS JetStream -> projector -> Postgres -> GraphQL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+serve_commands.register(app)
+projector_commands.register(app)
+outbox_commands.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,153 @@
+"""`lineage up`, `lineage projector`, `lineage api`, `lineage demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import typer
+
+from lineage_core.settings import ENDPOINTS_FILE, Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(projector)
+    app.command()(api)
+    app.command()(demo)
+
+
+def up() -> None:
+    """Run everything: embedded NATS/Postgres where no URL is set, migrations, projector, API.
+
+    Ctrl-C stops it and its embedded servers.
+    """
+    from lineage_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if not settings.nats_url:
+            typer.echo("starting embedded nats-server ...", err=True)
+            nats_server = EmbeddedNats.start(settings.home)
+            stack.callback(nats_server.stop)
+            settings.nats_url = nats_server.url
+        if not settings.database_url:
+            typer.echo("starting embedded Postgres ...", err=True)
+            pg = EmbeddedPostgres.start(settings.home)
+            stack.callback(pg.stop)
+            settings.database_url = pg.url
+        if "LINEAGE_PORT" not in os.environ:
+            # Default port taken (another service)? Take a free one; it is recorded below.
+            settings.port = free_port(settings.port)
+        api_url = f"http://{settings.host}:{settings.port}"
+        settings.api_url = api_url
+
+        from lineage_core.db.engine import upgrade_sync
+
+        upgrade_sync(settings.resolved_database_url())
+        endpoints = settings.home / ENDPOINTS_FILE
+        _record_endpoints(endpoints, settings, api_url)
+        stack.callback(endpoints.unlink, missing_ok=True)
+
+        typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  NATS:     {settings.nats_url}")
+        typer.echo(f"  Postgres: {settings.database_url}\n  home:     {settings.home}")
+        typer.echo("Ctrl-C stops it.", err=True)
+        try:
+            asyncio.run(_serve(settings, projector=True, api=True))
+        except KeyboardInterrupt:
+            pass
+        typer.echo("stopping ...", err=True)
+
+
+def projector() -> None:
+    """Run only the projector (NATS -> Postgres)."""
+    settings = Settings()
+    from lineage_core.db.engine import upgrade_sync
+
+    upgrade_sync(settings.resolved_database_url())
+    try:
+        asyncio.run(_serve(settings, projector=True, api=False))
+    except KeyboardInterrupt:
+        pass
+
+
+def api() -> None:
+    """Run only the GraphQL API."""
+    settings = Settings()
+    try:
+        asyncio.run(_serve(settings, projector=False, api=True))
+    except KeyboardInterrupt:
+        pass
+
+
+def demo() -> None:
+    """Run the seed program against the running service and say which run produced output.bam."""
+    from producer_sdk.demo import run_demo
+
+    workdir = Settings().home / "demo"
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.chdir(workdir)
+    typer.echo(run_demo())
+
+
+def _record_endpoints(path: Path, settings: Settings, api_url: str) -> None:
+    data = {
+        "nats_url": settings.nats_url,
+        "database_url": settings.database_url,
+        "api_url": api_url,
+        "pid": os.getpid(),
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
+    """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails."""
+    tasks: list[asyncio.Task[None]] = []
+    server = None
+    if projector:
+        from projector.service import run_projector
+
+        tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
+    if api:
+        import uvicorn
+
+        from graphql_api.app import create_app
+
+        config = uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        tasks.append(asyncio.create_task(server.serve(), name="api"))
+    else:
+        tasks.append(asyncio.create_task(_wait_for_signal(), name="signals"))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        if server is not None:
+            server.should_exit = True
+        for task in tasks:
+            if task.get_name() != "api":
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _wait_for_signal() -> None:
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("stopping ...", file=sys.stderr)

@@ -1,0 +1,4 @@
+"""Shared vocabulary of the lineage service: events, subjects, ids, settings, tables.
+
+Imports nothing of producer_sdk, projector or graphql_api.
+"""

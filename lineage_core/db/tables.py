@@ -1,0 +1,155 @@
+"""SQLAlchemy Core tables.
+
+Two schemas with different lives:
+- `public` keeps what is never dropped: the append-only raw event log (the source of
+  every rebuild) and the raw OpenLineage documents.
+- `projection` is disposable: the lineage tables and the tracking row of the last
+  applied stream sequence. `lineage rebuild` builds a fresh copy in a shadow schema
+  (see PROJECTION_SCHEMA / schema_translate_map) and swaps it in one transaction.
+
+Projection tables carry no foreign keys on purpose: events arrive in any order
+(an output before its RunStarted), and each rule is kept by the projector.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+PROJECTION_SCHEMA: Final = "projection"
+RAW_SCHEMA: Final = "public"
+
+metadata = MetaData()
+
+# --- the raw log (never dropped) --------------------------------------------------
+
+raw_events = Table(
+    "raw_events",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("run_id", Uuid),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("raw_events_sequence_idx", "sequence"),
+    Index("raw_events_run_id_idx", "run_id"),
+    schema=RAW_SCHEMA,
+)
+
+openlineage_events = Table(
+    "openlineage_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("run_id", Uuid, nullable=False),
+    Column("event_type", Text),
+    Column("event_time", DateTime(timezone=True), nullable=False),
+    Column("job_namespace", Text, nullable=False),
+    Column("job_name", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("openlineage_events_run_id_idx", "run_id"),
+    schema=RAW_SCHEMA,
+)
+
+# --- the projection (disposable, rebuilt from raw_events) ------------------------
+
+transforms = Table(
+    "transforms",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("type", Text, nullable=False),  # 'notebook' | 'pipeline'
+    Column("name", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("title", Text),
+    Column("reference", Text),
+    Column("registered_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # occurred_at of title/reference
+    Column("updated_event_id", Uuid, nullable=False),
+    Index("transforms_name_idx", "name", "version"),
+    schema=PROJECTION_SCHEMA,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", Text),
+    Column("transform_id", Uuid),  # null until RunStarted is projected
+    Column("status", Text, nullable=False, server_default="STARTED"),  # STARTED|COMPLETED|FAILED
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("error", Text),
+    Column("started_event_id", Uuid),
+    Column("finished_event_id", Uuid),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at of the run
+    Index("runs_transform_id_idx", "transform_id"),
+    Index("runs_status_idx", "status"),
+    schema=PROJECTION_SCHEMA,
+)
+
+dobjects = Table(
+    "dobjects",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("suffix", Text, nullable=False),
+    Column("size", BigInteger),
+    Column("hash", Text),
+    Column("uri", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at
+    Column("created_event_id", Uuid, nullable=False),
+    Column("source_run_id", Uuid),  # earliest OutputRegistered by (occurred_at, event_id)
+    Column("source_at", DateTime(timezone=True)),
+    Column("source_event_id", Uuid),
+    Index("dobjects_name_suffix_idx", "name", "suffix"),
+    Index("dobjects_hash_idx", "hash"),
+    Index("dobjects_source_run_id_idx", "source_run_id"),
+    schema=PROJECTION_SCHEMA,
+)
+
+# Inputs as loaded. An edge whose dobject's source is the same run is kept here but
+# never shown: the source may still change when an earlier OutputRegistered arrives.
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", Uuid, nullable=False),
+    Column("dobject_id", Uuid, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("run_id", "dobject_id"),
+    Index("run_inputs_dobject_id_idx", "dobject_id"),
+    schema=PROJECTION_SCHEMA,
+)
+
+projection_state = Table(
+    "projection_state",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),  # always 1
+    Column("applied_sequence", BigInteger, nullable=False, server_default="0"),
+    Column("last_event_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    schema=PROJECTION_SCHEMA,
+)
+
+PROJECTION_TABLES: Final = (transforms, runs, dobjects, run_inputs, projection_state)
+
+# Postgres channel on which the projector NOTIFYs the applied sequence after each commit.
+APPLIED_CHANNEL: Final = "lineage_applied"

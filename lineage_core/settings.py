@@ -1,0 +1,69 @@
+"""One Settings object (prefix LINEAGE_), read at each entry point and passed down."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+ENDPOINTS_FILE = "endpoints.json"
+
+
+class Settings(BaseSettings):
+    """Configuration of every part. Unset URLs fall back to what `lineage up` recorded."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".lineage")
+    nats_url: str | None = None
+    database_url: str | None = None
+    api_url: str | None = None
+    api_token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def recorded_endpoints(self) -> dict[str, Any]:
+        """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""
+        try:
+            data = json.loads((self.home / ENDPOINTS_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or not _alive(data.get("pid")):
+            return {}  # a `lineage up` that died without cleaning up
+        return data
+
+    def resolved_nats_url(self) -> str:
+        return self.nats_url or self.recorded_endpoints().get("nats_url") or DEFAULT_NATS_URL
+
+    def resolved_api_url(self) -> str:
+        return self.api_url or self.recorded_endpoints().get("api_url") or DEFAULT_API_URL
+
+    def resolved_database_url(self) -> str:
+        url = self.database_url or self.recorded_endpoints().get("database_url")
+        if not url:
+            raise RuntimeError(
+                "no database configured: set LINEAGE_DATABASE_URL "
+                "(postgresql+asyncpg://...) or start the service with `lineage up`"
+            )
+        return str(url)
+
+    def nats_servers(self) -> list[str]:
+        return [u.strip() for u in self.resolved_nats_url().split(",") if u.strip()]
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return True  # nothing to check against
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
