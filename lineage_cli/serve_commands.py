@@ -117,7 +117,6 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
     if api:
         import uvicorn
-
         from graphql_api.app import create_app
 
         config = uvicorn.Config(

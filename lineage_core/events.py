@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Final, Literal, Union
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -110,10 +110,10 @@ class RunFinished(_Envelope):
 
 
 Event = Annotated[
-    Union[TransformRegistered, RunStarted, InputLoaded, OutputRegistered, RunFinished],
+    TransformRegistered | RunStarted | InputLoaded | OutputRegistered | RunFinished,
     Field(discriminator="event_type"),
 ]
-RunEvent = Union[RunStarted, InputLoaded, OutputRegistered, RunFinished]
+RunEvent = RunStarted | InputLoaded | OutputRegistered | RunFinished
 EVENT_TYPES: Final = (
     "TransformRegistered",
     "RunStarted",

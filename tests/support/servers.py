@@ -137,7 +137,7 @@ def _reachable(dsn: str) -> bool:
     async def probe() -> bool:
         try:
             conn = await asyncpg.connect(dsn, timeout=2)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             return False
         await conn.close()
         return True
