@@ -1,0 +1,196 @@
+"""The durable local outbox: events NATS did not acknowledge, kept until it does.
+
+One file per process under `LINEAGE_HOME/outbox/`, named
+`<host>-<pid>-<start ms>.jsonl`. Each line is one event, written and fsynced before the
+call that produced it returns:
+
+    {"subject": "lineage.run.started", "event_id": "<uuid>", "event": "<event JSON>"}
+
+`event` keeps the event's exact bytes (as a JSON string). A last line cut short by a
+crash is ignored. Lines are re-sent in file order; the `Nats-Msg-Id` header (the
+event id) makes a re-send of an event that did arrive harmless. Every change to the
+directory happens under an exclusive `flock` on `outbox/.lock`, so the owning process
+and `lineage outbox flush` never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+SUFFIX: Final = ".jsonl"
+LOCK_NAME: Final = ".lock"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One event waiting for its JetStream ack."""
+
+    subject: str
+    event_id: str
+    data: bytes
+
+
+def encode_entry(entry: OutboxEntry) -> bytes:
+    """One outbox line (with its newline)."""
+    line = {"subject": entry.subject, "event_id": entry.event_id, "event": entry.data.decode()}
+    return (json.dumps(line, separators=(",", ":")) + "\n").encode()
+
+
+def decode_lines(raw: bytes) -> list[OutboxEntry]:
+    """The entries of an outbox file; an unterminated or unreadable last line is skipped."""
+    entries = []
+    lines = raw.split(b"\n")
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            entries.append(OutboxEntry(obj["subject"], obj["event_id"], obj["event"].encode()))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if i == len(lines) - 1:
+                continue  # a write cut short by a crash: it was never acknowledged to anyone
+            raise ValueError(f"outbox line {i + 1} is not an outbox entry") from None
+    return entries
+
+
+def read_entries(path: Path) -> list[OutboxEntry]:
+    try:
+        return decode_lines(path.read_bytes())
+    except FileNotFoundError:
+        return []
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(directory: Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold the outbox directory's lock; yields False if `blocking=False` and it is taken."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def replace_entries(path: Path, entries: list[OutboxEntry]) -> None:
+    """Atomically make `path` hold exactly `entries` (removed when empty). Caller holds the lock."""
+    if not entries:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        _fsync_dir(path.parent)
+        return
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        for entry in entries:
+            f.write(encode_entry(entry))
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    _fsync_dir(path.parent)
+
+
+class Outbox:
+    """This process's outbox file."""
+
+    def __init__(self, directory: Path, name: str | None = None) -> None:
+        self.directory = directory
+        self.path = directory / (name or f"{socket.gethostname()}-{os.getpid()}-"
+                                          f"{int(time.time() * 1000)}{SUFFIX}")
+        self._maybe_pending = False  # set on append; cleared when a read finds the file empty
+
+    def append(self, entry: OutboxEntry) -> None:
+        """Write one entry and fsync it before returning."""
+        with locked(self.directory):
+            new = not self.path.exists()
+            with self.path.open("ab") as f:
+                f.write(encode_entry(entry))
+                f.flush()
+                os.fsync(f.fileno())
+            if new:
+                _fsync_dir(self.directory)
+        self._maybe_pending = True
+
+    def has_pending(self) -> bool:
+        """Cheap: no file system access unless this process has written to the outbox."""
+        if not self._maybe_pending:
+            return False
+        if not self.path.exists():  # `lineage outbox flush` sent them
+            self._maybe_pending = False
+        return self._maybe_pending
+
+    def entries(self) -> list[OutboxEntry]:
+        return read_entries(self.path)
+
+    def drop_first(self, count: int) -> None:
+        """Forget the first `count` entries (they were acknowledged). Caller holds the lock."""
+        entries = self.entries()
+        rest = entries[count:] if count > 0 else entries
+        if count > 0 or not rest:
+            replace_entries(self.path, rest)
+        if not rest:
+            self._maybe_pending = False
+
+
+@dataclass(frozen=True)
+class OutboxFile:
+    """One process's outbox file as operators see it."""
+
+    path: Path
+    pid: int | None
+    host: str
+    events: int
+    alive: bool
+
+
+def list_files(directory: Path) -> list[OutboxFile]:
+    """Every outbox file under `directory`, oldest first."""
+    if not directory.is_dir():
+        return []
+    files = sorted(directory.glob(f"*{SUFFIX}"), key=lambda p: (p.stat().st_mtime, p.name))
+    out = []
+    for path in files:
+        host, pid = _owner(path)
+        alive = host == socket.gethostname() and pid is not None and _pid_alive(pid)
+        out.append(OutboxFile(path, pid, host, len(read_entries(path)), alive))
+    return out
+
+
+def _owner(path: Path) -> tuple[str, int | None]:
+    parts = path.name[: -len(SUFFIX)].rsplit("-", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return parts[0], int(parts[1])
+    return "", None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,212 @@
+"""Publish events to JetStream and wait for the ack; fall back to the durable outbox.
+
+Async, bound to one event loop: the sync SDK runs it on its private loop thread,
+`producer_sdk.aio` on the caller's loop. The connection does not reconnect by itself
+(nats-py would buffer publishes in memory meanwhile); when NATS is unreachable or an ack
+times out, the event goes to the outbox, and the next publish (at most every
+`retry_interval` seconds) reconnects, re-sends the outbox in order, then publishes.
+While the outbox holds events, new events queue behind them, so order is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import nats
+import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from lineage_core.streams import ensure_streams
+from lineage_core.subjects import MSG_ID_HEADER
+from producer_sdk import outbox as outbox_mod
+from producer_sdk.outbox import Outbox, OutboxEntry
+
+log = logging.getLogger("producer_sdk")
+
+# Everything that means "NATS did not take it now": keep the event and retry later.
+UNAVAILABLE = (nats.errors.Error, OSError, asyncio.TimeoutError)
+
+
+class NatsUnavailable(Exception):
+    """No connection right now (within the retry back-off)."""
+
+
+class Publisher:
+    """JetStream publishing with ack, highest acked sequence, and an outbox fallback."""
+
+    def __init__(
+        self,
+        servers: list[str],
+        outbox: Outbox,
+        *,
+        client_name: str = "producer_sdk",
+        publish_timeout: float = 2.0,
+        connect_timeout: float = 1.0,
+        retry_interval: float = 0.5,
+    ) -> None:
+        self.servers = servers
+        self.outbox = outbox
+        self.client_name = client_name
+        self.publish_timeout = publish_timeout
+        self.connect_timeout = connect_timeout
+        self.retry_interval = retry_interval
+        self.highest_sequence = 0  # highest JetStream sequence acked to this process
+        self.outboxed = 0  # events this process had to write to the outbox
+        self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
+        self._next_attempt = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._adopted = False
+        self._adopt_due = False
+
+    async def publish(self, subject: str, event_id: str, data: bytes) -> int | None:
+        """Publish one event; its stream sequence, or None if it went to the outbox."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.outbox.has_pending():
+                await self._drain()
+                if self.outbox.has_pending():
+                    self._keep(OutboxEntry(subject, event_id, data))
+                    return None
+            try:
+                sequence: int | None = await self._send(subject, event_id, data)
+            except (NatsUnavailable, *UNAVAILABLE) as exc:
+                log.debug("NATS unavailable (%r): keeping event %s in the outbox", exc, event_id)
+                self._keep(OutboxEntry(subject, event_id, data))
+                sequence = None
+            if self._adopt_due:
+                await self._adopt_orphans()
+            return sequence
+
+    async def flush(self) -> int:
+        """Try to send this process's outbox now; how many events are still in it."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.outbox.has_pending():
+                self._next_attempt = 0.0
+                await self._drain()
+            if self._adopt_due:
+                await self._adopt_orphans()
+            return len(self.outbox.entries()) if self.outbox.has_pending() else 0
+
+    async def close(self) -> int:
+        """Flush what can be flushed, then close; how many events stay in the outbox."""
+        left = await self.flush()
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                await self._nc.drain()
+            except UNAVAILABLE:
+                pass
+        self._nc = self._js = None
+        return left
+
+    def _keep(self, entry: OutboxEntry) -> None:
+        self.outbox.append(entry)
+        self.outboxed += 1
+        if self.outboxed == 1:
+            log.warning("NATS at %s is unreachable: keeping events in %s until it is back",
+                        ",".join(self.servers), self.outbox.path)
+
+    async def _send(self, subject: str, event_id: str, data: bytes) -> int:
+        js = await self._connected()
+        ack = await js.publish(subject, data, timeout=self.publish_timeout,
+                               headers={MSG_ID_HEADER: event_id})
+        self.highest_sequence = max(self.highest_sequence, ack.seq)
+        return int(ack.seq)
+
+    async def _drain(self) -> None:
+        """Re-send the outbox in order, stopping at the first failure. Caller holds _lock."""
+        with outbox_mod.locked(self.outbox.directory, blocking=False) as mine:
+            if not mine:
+                return  # `lineage outbox flush` is at it right now
+            entries = self.outbox.entries()
+            sent = 0
+            try:
+                for entry in entries:
+                    await self._send(entry.subject, entry.event_id, entry.data)
+                    sent += 1
+            except (NatsUnavailable, *UNAVAILABLE):
+                pass
+            finally:
+                self.outbox.drop_first(sent)
+            if sent and sent == len(entries):
+                log.warning("NATS is back: sent %d events from the outbox", sent)
+
+    async def _connected(self) -> JetStreamContext:
+        if self._nc is not None and self._nc.is_connected and self._js is not None:
+            return self._js
+        now = time.monotonic()
+        if now < self._next_attempt:
+            raise NatsUnavailable("waiting before the next connection attempt")
+        self._next_attempt = now + self.retry_interval
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                await self._nc.close()
+            except UNAVAILABLE:
+                pass
+        self._nc = self._js = None
+        last: BaseException | None = None
+        for server in self.servers:
+            try:
+                nc = await nats.connect(
+                    servers=[server], name=self.client_name, allow_reconnect=False,
+                    connect_timeout=self.connect_timeout, error_cb=_quiet, pending_size=0,
+                )
+            except UNAVAILABLE as exc:
+                last = exc
+                continue
+            js = nc.jetstream(timeout=self.publish_timeout)
+            try:
+                await ensure_streams(js)
+            except UNAVAILABLE as exc:
+                await nc.close()
+                last = exc
+                continue
+            self._nc, self._js = nc, js
+            if not self._adopted:
+                self._adopt_due = True
+            return js
+        raise NatsUnavailable(f"cannot connect to {','.join(self.servers)}: {last!r}")
+
+    async def _adopt_orphans(self) -> None:
+        """Once per process: send the outbox files of processes that died before NATS was back.
+
+        Caller holds _lock but not the outbox file lock."""
+        self._adopted, self._adopt_due = True, False
+        orphans = [f for f in outbox_mod.list_files(self.outbox.directory)
+                   if not f.alive and f.path != self.outbox.path and f.events]
+        if not orphans:
+            return
+        try:
+            sent = await flush_files(self, [f.path for f in orphans])
+        except (NatsUnavailable, *UNAVAILABLE):
+            return
+        log.warning("sent %d events left in the outbox by exited processes", sent)
+
+
+async def flush_files(publisher: Publisher, paths: list[Path]) -> int:
+    """Re-send the given outbox files in order (for operators and orphans); events sent."""
+    total = 0
+    with outbox_mod.locked(publisher.outbox.directory):
+        for path in paths:
+            entries = outbox_mod.read_entries(path)
+            sent = 0
+            try:
+                for entry in entries:
+                    await publisher._send(entry.subject, entry.event_id, entry.data)
+                    sent += 1
+            finally:
+                outbox_mod.replace_entries(path, entries[sent:])
+                total += sent
+    return total
+
+
+async def _quiet(exc: Any) -> None:
+    log.debug("nats: %r", exc)
