@@ -47,7 +47,7 @@ class Publisher:
         client_name: str = "producer_sdk",
         publish_timeout: float = 2.0,
         connect_timeout: float = 1.0,
-        retry_interval: float = 0.5,
+        retry_interval: float = 1.0,
     ) -> None:
         self.servers = servers
         self.outbox = outbox
@@ -155,10 +155,13 @@ class Publisher:
         last: BaseException | None = None
         for server in self.servers:
             try:
-                nc = await nats.connect(
+                # nats-py retries a refused server max_reconnect_attempts times even with
+                # allow_reconnect=False: keep it to one retry, and bound the whole attempt.
+                nc = await asyncio.wait_for(nats.connect(
                     servers=[server], name=self.client_name, allow_reconnect=False,
+                    max_reconnect_attempts=1, reconnect_time_wait=0.02,
                     connect_timeout=self.connect_timeout, error_cb=_quiet, pending_size=0,
-                )
+                ), timeout=2 * self.connect_timeout + 0.5)
             except UNAVAILABLE as exc:
                 last = exc
                 continue

@@ -1,0 +1,221 @@
+"""The sync SDK against a real nats-server: acked publishing, run lifecycle, the outbox.
+
+No GraphQL API here (its URL points at a closed port): publishing must not need it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+import producer_sdk as ln
+from lineage_core import events
+from lineage_core.settings import Settings
+from producer_sdk import _runtime
+from producer_sdk import schema as lns
+from producer_sdk.client import Client
+from producer_sdk.outbox import Outbox, OutboxEntry
+from tests.support.servers import NatsServer
+
+pytestmark = pytest.mark.integration
+CLOSED_API = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def sdk(nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    """A fresh process-wide SDK client on this test's NATS, with a fresh context."""
+    monkeypatch.chdir(tmp_path)
+    client = Client(Settings(home=tmp_path / "home", nats_url=nats_url, api_url=CLOSED_API))
+    previous = _runtime.use_client(client)
+    context = _runtime.context
+    context._global_run, context._stack = None, []
+    try:
+        yield client
+    finally:
+        for run in list(client.ledger.active_runs.values()):
+            client.finish_run(run)  # what the exit hook does for the process's client
+        client.close()
+        _runtime.use_client(previous)
+        context._global_run, context._stack = None, []
+
+
+def stream_events(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
+    """(sequence, headers, decoded event) of every message in LINEAGE, in order."""
+
+    async def read() -> list[tuple[int, dict[str, str], events.Event]]:
+        nc = await nats.connect(url)
+        try:
+            js = nc.jetstream()
+            try:
+                info = await js.stream_info("LINEAGE")
+            except NotFoundError:
+                return []
+            out = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                msg = await js.get_msg("LINEAGE", seq)
+                out.append((seq, dict(msg.headers or {}), events.decode(msg.data or b"")))
+            return out
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def data_file(directory: Path, name: str, content: str) -> Path:
+    path = directory / name
+    path.write_text(content)
+    return path
+
+
+def test_events_are_acked_in_order_with_their_msg_id(sdk: Client, nats_url: str,
+                                                     tmp_path: Path) -> None:
+    pipeline = ln.add(lns.Pipeline(v="1", name="10x scRNA-seq nextseq"))
+    first = ln.Run(pipeline=pipeline, global_context=True)
+    assert ln.context.run is first
+    fastq = ln.DObject(ln.dev.datasets.file_fastq())
+    assert ln.add(fastq) is fastq and fastq.source is first
+    ln.add(fastq)  # registered: nothing new
+    second = ln.Run(pipeline=pipeline, global_context=True, name="second")
+    fastq.load(is_run_input=True)
+
+    got = stream_events(nats_url)
+    assert [e.event_type for _, _, e in got] == [
+        "TransformRegistered", "RunStarted", "OutputRegistered",
+        "RunFinished", "RunStarted", "InputLoaded"]
+    for _, headers, event in got:
+        assert headers["Nats-Msg-Id"] == str(event.event_id)
+        assert event.producer.startswith(f"producer_sdk/{ln.__version__} ")
+    assert got[3][2].run_id == first.id and got[3][2].status == "completed"  # type: ignore[union-attr]
+    assert got[4][2].run_id == second.id and got[4][2].run_name == "second"  # type: ignore[union-attr]
+    assert got[5][2].dobject.name == "input" and got[5][2].dobject.suffix == ".fastq.gz"  # type: ignore[union-attr]
+    assert sdk.min_sequence == got[-1][0]  # read-your-writes watermark = last ack
+
+
+def test_a_with_block_is_finished_failed_by_its_exception(sdk: Client, nats_url: str) -> None:
+    pipeline = lns.Pipeline(name="align", v="2")
+    with pytest.raises(ValueError, match="boom"), ln.Run(pipeline=pipeline) as run:
+        assert ln.context.run is run
+        raise ValueError("boom")
+    assert ln.context.run is None and run.status == "FAILED"
+    with ln.Run(pipeline=pipeline) as ok:
+        pass
+    finished = [e for _, _, e in stream_events(nats_url) if e.event_type == "RunFinished"]
+    assert [(e.run_id, e.status, e.error) for e in finished] == [  # type: ignore[union-attr]
+        (run.id, "failed", "ValueError: boom"), (ok.id, "completed", None)]
+
+
+def test_lazy_run_starts_at_first_add_of_a_record_it_is_the_source_of(
+        sdk: Client, nats_url: str, tmp_path: Path) -> None:
+    pipeline = lns.Pipeline(name="p")
+    run = lns.Run(pipeline=pipeline, name="lazy")
+    assert stream_events(nats_url) == []
+    ln.add(ln.DObject(data_file(tmp_path, "a.csv", "a"), source=run))
+    assert [e.event_type for _, _, e in stream_events(nats_url)] == [
+        "TransformRegistered", "RunStarted", "OutputRegistered"]
+    assert run.id in sdk.ledger.active_runs  # finished at exit like a global run
+
+
+def test_same_content_returns_this_process_dobject(sdk: Client, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    ln.Run(pipeline=lns.Pipeline(name="p"), global_context=True)
+    first = ln.add(ln.DObject(data_file(tmp_path, "one.txt", "same")))
+    with caplog.at_level(logging.WARNING, logger="producer_sdk"):
+        again = ln.DObject(data_file(tmp_path, "two.txt", "same"))
+    assert again is first
+    assert f"returning existing DObject one.txt (id {first.id})" in caplog.text
+
+
+def test_a_missing_path_is_a_clear_error(sdk: Client) -> None:
+    with pytest.raises(FileNotFoundError, match="no file at 'missing.bam'"):
+        ln.DObject("missing.bam")
+
+
+def test_100_runs_arrive_once_across_a_nats_outage(sdk: Client, nats_server: NatsServer,
+                                                   nats_url: str, tmp_path: Path) -> None:
+    pipeline = ln.add(lns.Pipeline(name="outage", v="1"))
+    runs = []
+    try:
+        for i in range(100):
+            if i == 30:
+                nats_server.stop()
+            if i == 70:
+                nats_server.start()
+            run = lns.Run(pipeline=pipeline, name=f"run {i}")
+            ln.add(ln.DObject(data_file(tmp_path, f"out_{i}.txt", f"output {i}"), source=run))
+            run.finish()
+            runs.append(run)
+            if i == 69:
+                assert sdk._publisher is not None and sdk._publisher.outbox.has_pending()
+    finally:
+        nats_server.start()
+    assert ln.flush() == 0
+    got = stream_events(nats_url)
+    event_ids = [e.event_id for _, _, e in got]
+    assert len(event_ids) == len(set(event_ids)) == 1 + 3 * 100
+    started = [e.run_id for _, _, e in got if e.event_type == "RunStarted"]  # type: ignore[union-attr]
+    assert started == [r.id for r in runs]  # all, once, in order
+    for run in runs:
+        per_run = [e.event_type for _, _, e in got if getattr(e, "run_id", None) == run.id]
+        assert per_run == ["RunStarted", "OutputRegistered", "RunFinished"]
+    assert sdk._publisher is not None and sdk._publisher.outboxed > 0
+    assert not sdk._publisher.outbox.path.exists()
+
+
+def test_a_dead_process_outbox_is_sent_by_the_next_producer(sdk: Client, nats_url: str,
+                                                           tmp_path: Path) -> None:
+    orphan = Outbox(sdk.outbox_dir, name=f"{os.uname().nodename}-999999999-1.jsonl")
+    pipeline = lns.Pipeline(name="orphaned")
+    lost = events.encode(__import__("producer_sdk.event_factory").event_factory
+                         .transform_registered(pipeline))
+    event_id = json.loads(lost)["event_id"]
+    orphan.append(OutboxEntry("lineage.transform.registered", event_id, lost))
+    ln.add(lns.Pipeline(name="next"))
+    ids = {str(e.event_id) for _, _, e in stream_events(nats_url)}
+    assert event_id in ids and not orphan.path.exists()
+
+
+PRODUCER = """
+import producer_sdk as ln
+from producer_sdk import schema as lns
+p = ln.add(lns.Pipeline(name="offline", v="1"))
+ln.Run(pipeline=p, global_context=True)
+ln.add(ln.DObject(ln.dev.datasets.file_bam()))
+"""
+
+
+def test_operators_see_and_flush_what_an_exited_producer_left(
+        nats_server: NatsServer, nats_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
+           "LINEAGE_HOME": str(tmp_path / "home")}
+    cli = [sys.executable, "-m", "lineage_cli.main", "outbox"]
+    nats_server.stop()
+    try:
+        done = subprocess.run([sys.executable, "-c", PRODUCER], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "4 events wait in the outbox" in done.stderr
+        status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert "4 events waiting in 1 files" in status.stdout
+        assert "(exited)" in status.stdout
+        failed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert failed.returncode == 1 and "4 still waiting" in failed.stdout
+    finally:
+        nats_server.start()
+    flushed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert flushed.returncode == 0, flushed.stderr
+    assert "sent 4 events; 0 still waiting" in flushed.stdout
+    assert [e.event_type for _, _, e in stream_events(nats_url)] == [
+        "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
