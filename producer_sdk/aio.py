@@ -31,6 +31,7 @@ from producer_sdk import query as q
 from producer_sdk.client import pick_pipeline, record_from_api
 from producer_sdk.dobject import DObject
 from producer_sdk.errors import (
+    LineageError,
     MultipleResultsFound,
     NoResultFound,
     ServiceUnreachable,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from lineage_core.settings import Settings
 
 R = TypeVar("R")
-__all__ = ["AsyncClient", "AsyncQuery"]
+__all__ = ["AsyncClient", "AsyncQuery", "LineageError", "ServiceUnreachable", "UnknownPipeline"]
 
 
 class AsyncClient:

@@ -49,26 +49,26 @@ def sdk(nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         context._global_run, context._stack = None, []
 
 
-def stream_events(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
+async def read_stream(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
     """(sequence, headers, decoded event) of every message in LINEAGE, in order."""
-
-    async def read() -> list[tuple[int, dict[str, str], events.Event]]:
-        nc = await nats.connect(url)
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
         try:
-            js = nc.jetstream()
-            try:
-                info = await js.stream_info("LINEAGE")
-            except NotFoundError:
-                return []
-            out = []
-            for seq in range(info.state.first_seq, info.state.last_seq + 1):
-                msg = await js.get_msg("LINEAGE", seq)
-                out.append((seq, dict(msg.headers or {}), events.decode(msg.data or b"")))
-            return out
-        finally:
-            await nc.close()
+            info = await js.stream_info("LINEAGE")
+        except NotFoundError:
+            return []
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg("LINEAGE", seq)
+            out.append((seq, dict(msg.headers or {}), events.decode(msg.data or b"")))
+        return out
+    finally:
+        await nc.close()
 
-    return asyncio.run(read())
+
+def stream_events(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
+    return asyncio.run(read_stream(url))
 
 
 def data_file(directory: Path, name: str, content: str) -> Path:
@@ -201,21 +201,29 @@ def test_operators_see_and_flush_what_an_exited_producer_left(
     nats_server.stop()
     try:
         done = subprocess.run([sys.executable, "-c", PRODUCER], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, check=False, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "4 events wait in the outbox" in done.stderr
-        status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True,
+        status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, check=False,
                                 timeout=60)
         assert "4 events waiting in 1 files" in status.stdout
         assert "(exited)" in status.stdout
-        failed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True,
+        failed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True, check=False,
                                 timeout=60)
         assert failed.returncode == 1 and "4 still waiting" in failed.stdout
     finally:
         nats_server.start()
-    flushed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True,
+    flushed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True, check=False,
                              timeout=60)
     assert flushed.returncode == 0, flushed.stderr
     assert "sent 4 events; 0 still waiting" in flushed.stdout
     assert [e.event_type for _, _, e in stream_events(nats_url)] == [
         "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
+
+
+def test_no_service_reachable_names_the_url_and_how_to_start_one(sdk: Client) -> None:
+    with pytest.raises(ln.ServiceUnreachable, match="lineage up") as info:
+        ln.select(ln.DObject, name="input").one()
+    assert f"{CLOSED_API}/graphql" in str(info.value)
+    with pytest.raises(ln.ServiceUnreachable):
+        ln.Run(pipeline_name="never registered here")

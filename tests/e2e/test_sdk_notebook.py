@@ -1,0 +1,70 @@
+"""A real notebook executed by `jupyter nbconvert --execute` against `lineage up`:
+`ln.Run()` detects it and it becomes a Notebook transform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import producer_sdk as ln
+from lineage_core.settings import Settings
+from producer_sdk import _runtime
+from producer_sdk import schema as lns
+from producer_sdk.client import Client
+from tests.support.service import Service
+
+pytestmark = pytest.mark.e2e
+
+
+def cell(kind: str, source: str) -> dict:  # type: ignore[type-arg]
+    base = {"cell_type": kind, "metadata": {}, "source": source}
+    return base | ({"outputs": [], "execution_count": None} if kind == "code" else {})
+
+
+NOTEBOOK = {
+    "cells": [
+        cell("markdown", "# Iris analysis\n\nClean the iris table."),
+        cell("code", "# version: 2\nimport producer_sdk as ln\nrun = ln.Run()\n"
+                     "assert run.notebook is not None"),
+        cell("code", "from pathlib import Path\n"
+                     "Path('iris_new.csv').write_text('sepal,petal\\n5.1,1.4\\n')\n"
+                     "ln.add(ln.DObject('iris_new.csv'))\n"
+                     "print(ln.context.run.id)"),
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path: Path) -> None:
+    path = tmp_path / "iris_analysis.ipynb"
+    path.write_text(json.dumps(NOTEBOOK))
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         "--output", "executed.ipynb", path.name],
+        cwd=tmp_path, env=service.env, capture_output=True, text=True, check=False, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    executed = json.loads((tmp_path / "executed.ipynb").read_text())
+    run_id = "".join(executed["cells"][2]["outputs"][0]["text"]).strip()
+
+    client = Client(Settings())
+    previous = _runtime.use_client(client)
+    try:
+        notebook = ln.select(lns.Notebook).join(lns.Run).join(ln.DObject, name="iris_new").first()
+        assert notebook is not None
+        assert (notebook.name, notebook.version, notebook.title) == (
+            "iris_analysis", "2", "Iris analysis")
+        dobject = ln.select(ln.DObject, name="iris_new", suffix=".csv").one()
+        source = dobject.source
+        assert source is not None and str(source.id) == run_id
+        assert source.notebook == notebook
+        assert source.status == "COMPLETED"  # finished when the kernel exited
+    finally:
+        client.close()
+        _runtime.use_client(previous)

@@ -1,0 +1,144 @@
+"""The seed program of CONTRACT.md section 3, as its own script, against `lineage up`;
+then the SDK's queries and errors in this process against the same service."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import producer_sdk as ln
+from lineage_core.settings import Settings
+from producer_sdk import _runtime
+from producer_sdk import schema as lns
+from producer_sdk.client import Client
+from tests.support.service import Service
+
+pytestmark = pytest.mark.e2e
+
+SEED = '''
+import producer_sdk as ln
+from producer_sdk import schema as lns
+
+filepath = ln.dev.datasets.file_fastq()                  # writes input.fastq.gz, returns its Path
+pipeline = ln.add(lns.Pipeline(v="1", name="10x scRNA-seq nextseq"))
+ln.Run(pipeline_name="10x scRNA-seq nextseq", global_context=True)
+ln.add(ln.DObject(filepath))                             # output of ln.context.run
+
+ln.add(lns.Pipeline(name="Cell Ranger", v="7"))
+ln.Run(pipeline_name="Cell Ranger", global_context=True)
+with ln.Session() as ss:
+    dobject_fastq = ss.select(ln.DObject, name="input").one()
+    dobject_fastq.load(is_run_input=True)                # InputLoaded for the current run
+print(dobject_fastq.targets)                             # includes the Cell Ranger run
+ln.add(dobject_fastq)                                    # already registered: adds nothing new
+bam = ln.DObject(ln.dev.datasets.file_bam())             # writes output.bam
+ln.add(bam)
+with ln.Session() as ss:
+    run = ss.select(lns.Run).join(ln.DObject, name="output", suffix=".bam").one()
+    assert run.inputs[0].name == "input"
+'''
+
+WHO_MADE_THE_BAM = """
+{ runs(filter: {output: {name: "output", suffix: ".bam"}}) {
+    totalCount nodes { id status transform { name version type } inputs { name suffix } } } }
+"""
+
+
+def graphql(service: Service, query: str) -> dict[str, Any]:
+    """An answer that includes everything published so far (read-your-writes on the tip)."""
+    url = f"{service.api_url}/graphql"
+    tip = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
+    sequence = tip.json()["data"]["projectionStatus"]["streamSequence"]
+    answer = httpx.post(url, json={"query": query}, timeout=10,
+                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sdk(service: Service, tmp_path: Path) -> Iterator[Client]:
+    client = Client(Settings())  # LINEAGE_* of the service, as a user's process has them
+    previous = _runtime.use_client(client)
+    _runtime.context._global_run, _runtime.context._stack = None, []
+    try:
+        yield client
+    finally:
+        for run in list(client.ledger.active_runs.values()):
+            client.finish_run(run)
+        client.close()
+        _runtime.use_client(previous)
+        _runtime.context._global_run, _runtime.context._stack = None, []
+
+
+def test_seed_program_runs_as_written_any_number_of_times(
+        service: Service, sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "seed.py"
+    script.write_text(SEED)
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=service.env,
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        outputs.append(done)
+    assert "Cell Ranger" in outputs[0].stdout  # the printed targets
+    assert "returning existing DObject input.fastq.gz" in outputs[1].stderr
+    assert "returning existing DObject output.bam" in outputs[1].stderr
+
+    made = graphql(service, WHO_MADE_THE_BAM)["runs"]
+    assert made["totalCount"] == 1
+    assert made["nodes"][0]["transform"] == {"name": "Cell Ranger", "version": "7",
+                                             "type": "PIPELINE"}
+    assert made["nodes"][0]["inputs"] == [{"name": "input", "suffix": ".fastq.gz"}]
+    runs = graphql(service, "{ runs { totalCount nodes { status transform { name } } } }")["runs"]
+    assert runs["totalCount"] == 4  # two of each pipeline, all finished at exit
+    assert {n["status"] for n in runs["nodes"]} == {"COMPLETED"}
+    assert graphql(service, "{ dobjects { totalCount } }")["dobjects"]["totalCount"] == 2
+
+    # `lineage demo`'s entry point, in a scratch directory, on the same service.
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    demo = subprocess.run(
+        [sys.executable, "-c", "from producer_sdk.demo import run_demo; print(run_demo())"],
+        cwd=demo_dir, env=service.env, capture_output=True, text=True, check=False, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    assert re.fullmatch(r"run [0-9a-f-]{36} of pipeline Cell Ranger v7 produced output\.bam "
+                        r"from inputs: input\.fastq\.gz\n", demo.stdout), demo.stdout
+    assert made["nodes"][0]["id"] in demo.stdout
+
+    # The SDK in this process: queries, read-your-writes, errors.
+    monkeypatch.chdir(tmp_path)
+    with ln.Session() as ss:
+        cell_ranger_runs = ss.select(lns.Run).join(lns.Pipeline, name="Cell Ranger").all()
+        assert len(cell_ranger_runs) == 2
+        with pytest.raises(ln.MultipleResultsFound, match="found 2 rows"):
+            ss.select(lns.Run).join(lns.Pipeline, name="Cell Ranger").one()
+        with pytest.raises(ln.NoResultFound, match=r"select\(DObject, name='nothing'\)"):
+            ss.select(ln.DObject, name="nothing").one()
+        assert ss.select(ln.DObject, name="nothing").first() is None
+        bam = ss.select(ln.DObject, name="output", suffix=".bam").one()
+    assert bam.source is not None and bam.source.pipeline is not None
+    assert bam.source.pipeline.name == "Cell Ranger"
+    assert ln.select(lns.Pipeline, name="Cell Ranger").one().version == "7"
+
+    with pytest.raises(ln.UnknownPipeline) as unknown:
+        ln.Run(pipeline_name="STAR aligner")
+    assert "ln.add(lns.Pipeline(name='STAR aligner', v='1'))" in str(unknown.value)
+
+    ln.add(lns.Pipeline(name="Cell Ranger", v="8"))
+    latest = ln.Run(pipeline_name="Cell Ranger", global_context=True)
+    assert latest.pipeline is not None and latest.pipeline.version == "8"
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_text("a,b\n1,2\n")
+    dobject = ln.add(ln.DObject(fresh))
+    # Read-your-writes: the very next query sees this process's OutputRegistered.
+    found = ln.select(ln.DObject, hash=dobject.hash).one()
+    assert found.id == dobject.id and found.source == latest
+    assert [d.id for d in latest.outputs] == [dobject.id]
+    assert ln.select(lns.Run).join(lns.Pipeline, name="Cell Ranger", v="8").one() == latest

@@ -1,0 +1,45 @@
+"""`producer_sdk.aio` on the caller's event loop, against a real nats-server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lineage_core.settings import Settings
+from producer_sdk import aio
+from producer_sdk import schema as lns
+from tests.integration.test_sdk_publish import CLOSED_API, read_stream
+
+pytestmark = pytest.mark.integration
+
+
+async def test_async_producer_publishes_the_same_events(nats_url: str, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", nats_url=nats_url, api_url=CLOSED_API)
+    (tmp_path / "reads.fastq").write_text("@r\nACGT\n+\nIIII\n")
+    (tmp_path / "out.bam").write_bytes(b"BAM\1")
+    async with aio.AsyncClient(settings) as lineage:
+        pipeline = await lineage.add(lns.Pipeline(name="align", v="2"))
+        run = await lineage.run(pipeline=pipeline, name="sample 1")
+        reads = await lineage.dobject(tmp_path / "reads.fastq")
+        assert await lineage.load(reads, run) == (tmp_path / "reads.fastq").resolve()
+        bam = await lineage.add(await lineage.dobject(tmp_path / "out.bam", source=run))
+        assert bam.source is run and lineage.min_sequence > 0
+        assert await lineage.dobject(tmp_path / "out.bam") is bam  # same content: same record
+        with pytest.raises(aio.ServiceUnreachable):
+            await lineage.select(lns.Run).join(lns.DObject, name="out").one()
+    got = [e for _, _, e in await read_stream(nats_url)]
+    assert [e.event_type for e in got] == [
+        "TransformRegistered", "RunStarted", "InputLoaded", "OutputRegistered", "RunFinished"]
+    assert got[-1].status == "completed"  # type: ignore[union-attr]
+
+
+async def test_an_exception_fails_the_client_runs(nats_url: str, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", nats_url=nats_url, api_url=CLOSED_API)
+    with pytest.raises(RuntimeError, match="disk full"):
+        async with aio.AsyncClient(settings) as lineage:
+            await lineage.run(pipeline=lns.Pipeline(name="p"))
+            raise RuntimeError("disk full")
+    finished = [e for _, _, e in await read_stream(nats_url)][-1]
+    assert finished.event_type == "RunFinished"
+    assert (finished.status, finished.error) == ("failed", "RuntimeError: disk full")  # type: ignore[union-attr]
