@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from producer_sdk import notebook
@@ -72,6 +73,9 @@ def test_nbconvert_parent_names_the_notebook(tmp_path: Path) -> None:
         [sys.executable, "-c", "import time; time.sleep(30)", "nbconvert", "--execute",
          "analysis.ipynb"], cwd=tmp_path)
     try:
+        cmdline = Path(f"/proc/{parent.pid}/cmdline")
+        while b"nbconvert" not in cmdline.read_bytes():  # until the child has exec'd
+            time.sleep(0.01)
         found = notebook._from_parent_process(pid=parent.pid, levels=1)
     finally:
         parent.kill()
