@@ -1,0 +1,176 @@
+"""One delivered batch: decode, park bad messages, apply in one transaction, ack after commit.
+
+The consumer delivers LINEAGE in stream order from the position the service set at the
+tracking row (applied_sequence + 1), so applied_sequence is a contiguous watermark:
+messages at or below it were applied before (a redelivery after a crash between commit
+and ack) and are only acked. A gap above it means earlier messages are still pending
+(e.g. a fetch lost in a NATS reconnect): the contiguous part is applied and the service
+repositions the consumer at the watermark, so nothing is ever skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from lineage_core.events import InvalidEvent, decode
+from projector import metrics
+from projector.dlq import dead_letter, park
+from projector.store import Accepted, BatchOutcome, apply_batch
+
+log = logging.getLogger("lineage.projector")
+
+# Postgres errors that mean "this data can never be stored" (class 22: data exception,
+# e.g. a NUL character in a string); anything else from the database is a fault to retry.
+_DATA_ERROR_CLASSES = ("22",)
+
+
+class Reposition(Exception):
+    """The delivered batch does not continue the watermark: restart the consumer there."""
+
+
+class LostLeadership(Exception):
+    """Another projector became active while this one was cut off from Postgres."""
+
+
+@dataclass
+class Decoded:
+    accepted: list[Accepted] = field(default_factory=list)
+    bad: list[tuple[Msg, str]] = field(default_factory=list)
+
+
+def sequence_of(msg: Msg) -> int:
+    return int(msg.metadata.sequence.stream)
+
+
+def decode_batch(msgs: Sequence[Msg]) -> Decoded:
+    """Split messages into decoded events and bad ones with their reason."""
+    out = Decoded()
+    for msg in msgs:
+        try:
+            event = decode(msg.data)
+            payload = msg.data.decode()
+        except InvalidEvent as exc:
+            out.bad.append((msg, exc.reason))
+            continue
+        except UnicodeDecodeError as exc:
+            out.bad.append((msg, f"not JSON: {exc}"))
+            continue
+        out.accepted.append(Accepted(sequence_of(msg), msg.subject, payload, event))
+    return out
+
+
+def contiguous(msgs: Sequence[Msg], watermark: int) -> tuple[list[Msg], list[Msg], bool]:
+    """(already applied, the run continuing the watermark, whether a gap follows it)."""
+    done: list[Msg] = []
+    run: list[Msg] = []
+    expected = watermark + 1
+    gap = False
+    for msg in sorted(msgs, key=sequence_of):
+        seq = sequence_of(msg)
+        if seq < expected:
+            done.append(msg)
+        elif seq == expected and not gap:
+            run.append(msg)
+            expected += 1
+        else:
+            gap = True
+    return done, run, gap
+
+
+# The database connection and a way to get it again after a fault (re-electing this
+# process as the active projector, or raising LostLeadership).
+ConnectionSource = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class BatchHandler:
+    """Applies delivered batches for the active projector."""
+
+    def __init__(self, js: JetStreamContext, connection: ConnectionSource, watermark: int) -> None:
+        self.js = js
+        self.connection = connection
+        self.watermark = watermark
+        # The first batch after positioning the consumer is the stream's own truth: any gap
+        # in it is a message that no longer exists, not one pending elsewhere.
+        self.fresh = True
+        self.max_backoff = 5.0
+
+    async def handle(self, msgs: Sequence[Msg]) -> None:
+        """Apply one batch; raise Reposition if it does not continue the watermark."""
+        started = time.perf_counter()
+        done, run, gap = contiguous(msgs, self.watermark)
+        if gap and self.fresh:
+            run, gap = sorted((m for m in msgs if sequence_of(m) > self.watermark),
+                              key=sequence_of), False
+        self.fresh = False
+        if run:
+            decoded = decode_batch(run)
+            await self._dead_letter(decoded.bad)
+            outcome = await self._apply(decoded.accepted, sequence_of(run[-1]))
+            self.watermark = outcome.applied_sequence
+            metrics.EVENTS_APPLIED.inc(outcome.applied)
+            metrics.EVENTS_DUPLICATE.inc(outcome.duplicates)
+            metrics.APPLIED_SEQUENCE.set(outcome.applied_sequence)
+        metrics.EVENTS_DUPLICATE.inc(len(done))
+        # Ack only what is committed; messages after a gap stay unacked for redelivery.
+        for msg in (*done, *run):
+            await msg.ack()
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        if gap:
+            raise Reposition(f"gap after stream sequence {self.watermark}")
+
+    async def _dead_letter(self, bad: list[tuple[Msg, str]]) -> None:
+        if not bad:
+            return
+        await asyncio.gather(*(dead_letter(self.js, msg, reason) for msg, reason in bad))
+        for msg, reason in bad:
+            log.warning("dead-lettered stream sequence %s (%s): %s",
+                        sequence_of(msg), msg.subject, reason)
+            metrics.EVENTS_DEAD_LETTERED.labels(metrics.reason_label(reason)).inc()
+
+    async def _apply(self, accepted: list[Accepted], max_sequence: int) -> BatchOutcome:
+        """Commit with retries: a database fault is retried with backoff, never dead-lettered."""
+        delay = 0.05
+        while True:
+            try:
+                conn = await self.connection()
+                return await self._apply_isolating(conn, accepted, max_sequence)
+            except (LostLeadership, asyncio.CancelledError):
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                metrics.BATCH_RETRIES.inc()
+                log.warning("database fault, retrying the batch in %.2fs: %r", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+
+    async def _apply_isolating(
+        self, conn: asyncpg.Connection, accepted: list[Accepted], max_sequence: int
+    ) -> BatchOutcome:
+        """Apply; if Postgres refuses some data outright, bisect to park only those events."""
+        try:
+            return await apply_batch(conn, accepted, max_sequence=max_sequence)
+        except asyncpg.PostgresError as exc:
+            if not (exc.sqlstate or "").startswith(_DATA_ERROR_CLASSES) or not accepted:
+                raise
+            if len(accepted) == 1:
+                await self._park_rejected(accepted[0], exc)
+                return await apply_batch(conn, [], max_sequence=max_sequence)
+            mid = len(accepted) // 2
+            left, right = accepted[:mid], accepted[mid:]
+            first = await self._apply_isolating(conn, left, left[-1].sequence)
+            second = await self._apply_isolating(conn, right, max_sequence)
+            return BatchOutcome(first.applied + second.applied,
+                                first.duplicates + second.duplicates, second.applied_sequence)
+
+    async def _park_rejected(self, accepted: Accepted, exc: asyncpg.PostgresError) -> None:
+        reason = f"rejected by the database: {exc.sqlstate} {exc}"
+        await park(self.js, accepted.subject, accepted.sequence, accepted.payload.encode(), reason)
+        log.warning("dead-lettered stream sequence %s: %s", accepted.sequence, reason)
+        metrics.EVENTS_DEAD_LETTERED.labels("database_rejected").inc()

@@ -1,0 +1,146 @@
+"""`run_projector`: the active projector's life, from election to clean cancellation.
+
+One projector is active at a time (single active consumer). Each process waits for a
+Postgres session advisory lock; the holder positions the durable consumer at its
+tracking row (applied_sequence + 1), consumes LINEAGE in batches with a faststream
+NatsBroker pull subscriber and commits every batch on the very connection that holds
+the lock, so a process that lost the lock (cut off from Postgres, killed) can never
+commit again. A `kill -9` ends the session and the lock; a standby takes over at the
+watermark within a poll interval. See docs/projector.md for the reasoning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Annotated, Any, Final
+
+from faststream import AckPolicy, Context
+from faststream.nats import JStream, NatsBroker, PullSub
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from lineage_core import subjects
+from lineage_core.settings import Settings
+from lineage_core.streams import ensure_streams
+from projector import metrics
+from projector.consumer import BatchHandler, LostLeadership, Reposition
+from projector.leader import Leadership
+from projector.store import asyncpg_dsn
+
+log = logging.getLogger("lineage.projector")
+
+BATCH_SIZE: Final = 1000
+# How long a batch may wait to fill up: bounds event-to-queryable latency at low rates.
+BATCH_WINDOW_SECONDS: Final = 0.01
+ACK_WAIT_SECONDS: Final = 60.0
+MAX_ACK_PENDING: Final = 20_000
+
+
+async def run_projector(settings: Settings) -> None:
+    """Project LINEAGE into Postgres until cancelled. Safe to run in several processes."""
+    leadership = Leadership(asyncpg_dsn(settings.resolved_database_url()))
+    try:
+        while True:
+            await leadership.acquire()
+            metrics.IS_ACTIVE.set(1)
+            log.info("this projector is active")
+            try:
+                await _serve_term(settings.nats_servers(), leadership)
+            except LostLeadership:
+                log.warning("another projector took over; back to standby")
+            finally:
+                metrics.IS_ACTIVE.set(0)
+    finally:
+        await leadership.release()
+
+
+async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
+    """(Re)create the durable pull consumer so it delivers from `start_sequence` on.
+
+    The tracking row in Postgres is the truth; the consumer's own position is derived
+    from it, so pending redeliveries of a crashed process never arrive out of order.
+    """
+    try:
+        await js.delete_consumer(subjects.STREAM, subjects.PROJECTOR_DURABLE)
+    except NotFoundError:
+        pass
+    await js.add_consumer(
+        subjects.STREAM,
+        ConsumerConfig(
+            durable_name=subjects.PROJECTOR_DURABLE,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=max(start_sequence, 1),
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_ack_pending=MAX_ACK_PENDING,
+        ),
+    )
+
+
+async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
+    """Consume while active; return to re-position the consumer, raise on lost leadership."""
+    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    stop = asyncio.Event()
+    lost: list[BaseException] = []
+    try:
+        client = await broker.connect()
+        js = client.jetstream()
+        await ensure_streams(js)
+        watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
+        await position_consumer(js, watermark + 1)
+        handler = BatchHandler(js, leadership.connection, watermark)
+
+        @broker.subscriber(
+            subjects.STREAM_SUBJECTS[0],
+            stream=JStream(subjects.STREAM, declare=False),
+            durable=subjects.PROJECTOR_DURABLE,
+            pull_sub=PullSub(batch_size=BATCH_SIZE, timeout=BATCH_WINDOW_SECONDS, batch=True),
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_raw_messages,
+        )
+        async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:
+            if stop.is_set():
+                return  # left unacked: the next term re-delivers from the watermark
+            try:
+                async with leadership.lock:
+                    await handler.handle(message.raw_message)
+            except Reposition as exc:
+                log.info("repositioning the consumer: %s", exc)
+                stop.set()
+            except LostLeadership as exc:
+                lost.append(exc)
+                stop.set()
+            except Exception:
+                log.exception("batch failed; repositioning the consumer at the watermark")
+                stop.set()
+
+        await broker.start()
+        watchdog = asyncio.create_task(leadership.watch(stop))
+        try:
+            await stop.wait()
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+    except Exception as exc:  # noqa: BLE001 - NATS or Postgres not reachable yet: retry
+        log.warning("cannot serve now, retrying: %r", exc)
+        await asyncio.sleep(1.0)
+    finally:
+        await broker.stop()
+    if lost or not leadership.holds_lock():
+        raise LostLeadership("leadership lost")
+
+
+async def _stream_last_sequence(js: JetStreamContext) -> int:
+    info = await js.stream_info(subjects.STREAM)
+    return int(info.state.last_seq)
+
+
+async def _raw_messages(message: Any) -> list[Msg]:
+    # The handler decodes each body itself (and parks the bad ones): skip faststream's
+    # JSON decoding of the batch.
+    return list(message.raw_message)

@@ -1,0 +1,103 @@
+"""Helpers of the projector's integration tests: publish events, wait, dump the projection."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from nats.js import JetStreamContext
+
+from lineage_core import subjects
+from lineage_core.events import Event, encode
+from lineage_core.streams import ensure_streams
+from projector.store import asyncpg_dsn
+
+# Columns that are the time of projection, not of the events: excluded from comparisons.
+_VOLATILE = {"received_at", "updated_at"}
+PROJECTION_TABLES = ("transforms", "runs", "dobjects", "run_inputs")
+
+
+async def publish(js: JetStreamContext, events: Iterable[Event], *, msg_id: bool = True) -> int:
+    """Publish events in the given order (with Nats-Msg-Id = event_id); the last sequence."""
+    last = 0
+    futures = []
+    for event in events:
+        headers = {subjects.MSG_ID_HEADER: str(event.event_id)} if msg_id else None
+        futures.append(await js.publish_async(subjects.subject_for(event.event_type),
+                                              encode(event), headers=headers))
+    for fut in futures:
+        ack = await fut
+        last = max(last, int(ack.seq))
+    return last
+
+
+async def publish_raw(js: JetStreamContext, subject: str, data: bytes) -> int:
+    ack = await js.publish(subject, data)
+    return int(ack.seq)
+
+
+async def connect_js(url: str) -> tuple[nats.NATS, JetStreamContext]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_streams(js)
+    return nc, js
+
+
+async def applied_sequence(database_url: str) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return int(await conn.fetchval(
+            "SELECT applied_sequence FROM projection.projection_state WHERE id = 1"))
+    finally:
+        await conn.close()
+
+
+async def wait_applied(database_url: str, sequence: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    seen = -1
+    while time.monotonic() < deadline:
+        try:
+            seen = await applied_sequence(database_url)
+        except (OSError, asyncpg.PostgresError):
+            seen = -1
+        if seen >= sequence:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"projection reached {seen}, not {sequence}, within {timeout}s")
+
+
+async def dump(database_url: str, schema: str = "projection") -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection row (and the raw log's event ids) in a comparable, ordered form."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return await dump_conn(conn, schema)
+    finally:
+        await conn.close()
+
+
+async def dump_conn(conn: asyncpg.Connection, schema: str = "projection") -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for table in PROJECTION_TABLES:
+        rows = await conn.fetch(f"SELECT * FROM {schema}.{table}")
+        out[table] = sorted(
+            tuple((k, str(v)) for k, v in r.items() if k not in _VOLATILE) for r in rows
+        )
+    raw = await conn.fetch("SELECT event_id, event_type, payload FROM public.raw_events")
+    out["raw_events"] = sorted((str(r["event_id"]), r["event_type"], r["payload"]) for r in raw)
+    return out
+
+
+def start_projector(nats_url: str, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    """`lineage projector` as its own process (what `kill -9` tests kill)."""
+    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_DATABASE_URL": database_url,
+           "LINEAGE_HOME": str(log.parent)}
+    return subprocess.Popen([sys.executable, "-m", "lineage_cli.main", "projector"], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
