@@ -76,8 +76,10 @@ class Publisher:
                     return None
             try:
                 sequence: int | None = await self._send(subject, event_id, data)
-            except (NatsUnavailable, *UNAVAILABLE) as exc:
-                log.debug("NATS unavailable (%r): keeping event %s in the outbox", exc, event_id)
+            except Exception as exc:  # noqa: BLE001 - whatever kept the ack away, keep the event
+                if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
+                    log.warning("publish failed (%r): keeping event %s in the outbox", exc,
+                                event_id)
                 self._keep(OutboxEntry(subject, event_id, data))
                 sequence = None
             if self._adopt_due:
@@ -132,8 +134,9 @@ class Publisher:
                 for entry in entries:
                     await self._send(entry.subject, entry.event_id, entry.data)
                     sent += 1
-            except (NatsUnavailable, *UNAVAILABLE):
-                pass
+            except Exception as exc:  # noqa: BLE001 - the rest stays in the outbox
+                if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
+                    log.warning("re-sending the outbox failed: %r", exc)
             finally:
                 self.outbox.drop_first(sent)
             if sent and sent == len(entries):

@@ -227,3 +227,37 @@ def test_no_service_reachable_names_the_url_and_how_to_start_one(sdk: Client) ->
     assert f"{CLOSED_API}/graphql" in str(info.value)
     with pytest.raises(ln.ServiceUnreachable):
         ln.Run(pipeline_name="never registered here")
+
+
+SCRIPT = """
+import sys
+import producer_sdk as ln
+run = ln.Run()
+ln.add(ln.DObject(ln.dev.datasets.file_bam()))
+if sys.argv[1:] == ["fail"]:
+    raise RuntimeError("alignment diverged")
+"""
+
+
+@pytest.mark.parametrize("outcome", ["ok", "fail"])
+def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
+        nats_url: str, tmp_path: Path, outcome: str) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
+           "LINEAGE_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, str(script), outcome], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert "tracking the script train.py as pipeline 'train.py' v1" in done.stderr
+    got = [e for _, _, e in stream_events(nats_url)]
+    assert [e.event_type for e in got] == [
+        "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
+    assert got[0].transform.name == "train.py"  # type: ignore[union-attr]
+    assert got[0].transform.reference == str(script.resolve())  # type: ignore[union-attr]
+    if outcome == "ok":
+        assert done.returncode == 0, done.stderr
+        assert (got[3].status, got[3].error) == ("completed", None)  # type: ignore[union-attr]
+    else:
+        assert done.returncode == 1 and "alignment diverged" in done.stderr
+        assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
+            "failed", "RuntimeError: alignment diverged")
