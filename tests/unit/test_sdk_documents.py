@@ -96,4 +96,16 @@ def test_filters_of_chains_are_valid_input_values() -> None:
     for chain in chains:
         select = q.build_select(chain, first=2)
         filter_type = SCHEMA.get_type(q.ROOT[select.kind][1])
-        coerce_input_value(select.variables["filter"], filter_type)  # raises if invalid
+        errors: list[str] = []
+        coerce_input_value(select.variables["filter"], filter_type,  # type: ignore[arg-type]
+                           lambda path, value, error: errors.append(str(error)))
+        assert errors == [], (chain, errors)
+
+
+def test_an_invalid_filter_would_be_caught() -> None:
+    from graphql import coerce_input_value
+
+    errors: list[str] = []
+    coerce_input_value({"bogus": 1}, SCHEMA.get_type("RunFilter"),  # type: ignore[arg-type]
+                       lambda path, value, error: errors.append(str(error)))
+    assert errors
