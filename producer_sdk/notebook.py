@@ -78,7 +78,11 @@ def _from_parent_process(pid: int | None = None, levels: int = 3) -> Path | None
             return None
         words = [a.decode(errors="replace") for a in args if a]
         if any("nbconvert" in w or "papermill" in w for w in words):
-            for word in words:
+            # The input is the first notebook named, not the value of --output
+            # (nbconvert) and not the second positional (papermill's output).
+            for previous, word in zip(["", *words], words, strict=False):
+                if previous in ("--output", "-o") or word.startswith("--output="):
+                    continue
                 if word.endswith(".ipynb"):
                     path = (cwd / word).resolve()
                     if path.exists():

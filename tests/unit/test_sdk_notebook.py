@@ -68,10 +68,12 @@ def test_script_path(tmp_path: Path) -> None:
 
 def test_nbconvert_parent_names_the_notebook(tmp_path: Path) -> None:
     (tmp_path / "analysis.ipynb").write_text("{}")
-    # A process whose command line looks like `jupyter nbconvert --execute analysis.ipynb`.
+    (tmp_path / "executed.ipynb").write_text("{}")  # left by an earlier execution
+    # A process whose command line looks like
+    # `jupyter nbconvert --execute --output executed.ipynb analysis.ipynb`.
     parent = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(30)", "nbconvert", "--execute",
-         "analysis.ipynb"], cwd=tmp_path)
+         "--output", "executed.ipynb", "analysis.ipynb"], cwd=tmp_path)
     try:
         cmdline = Path(f"/proc/{parent.pid}/cmdline")
         while b"nbconvert" not in cmdline.read_bytes():  # until the child has exec'd
