@@ -51,7 +51,8 @@ def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path
         cwd=tmp_path, env=service.env, capture_output=True, text=True, check=False, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     executed = json.loads((tmp_path / "executed.ipynb").read_text())
-    run_id = "".join(executed["cells"][2]["outputs"][0]["text"]).strip()
+    printed = [o for o in executed["cells"][2]["outputs"] if o.get("name") == "stdout"]
+    run_id = "".join(printed[0]["text"]).strip()
 
     client = Client(Settings())
     previous = _runtime.use_client(client)
