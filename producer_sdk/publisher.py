@@ -60,6 +60,8 @@ class Publisher:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._next_attempt = 0.0
+        self._connect_task: asyncio.Task[None] | None = None
+        self._last_error: BaseException | None = None
         self._lock: asyncio.Lock | None = None
         self._adopted = False
         self._adopt_due = False
@@ -92,8 +94,7 @@ class Publisher:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self.outbox.has_pending():
-                self._next_attempt = 0.0
-                await self._drain()
+                await self._drain(wait=True)
             if self._adopt_due:
                 await self._adopt_orphans()
             return len(self.outbox.entries()) if self.outbox.has_pending() else 0
@@ -101,6 +102,10 @@ class Publisher:
     async def close(self) -> int:
         """Flush what can be flushed, then close; how many events stay in the outbox."""
         left = await self.flush()
+        task = self._connect_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if self._nc is not None and not self._nc.is_closed:
             try:
                 await self._nc.drain()
@@ -116,14 +121,14 @@ class Publisher:
             log.warning("NATS at %s is unreachable: keeping events in %s until it is back",
                         ",".join(self.servers), self.outbox.path)
 
-    async def _send(self, subject: str, event_id: str, data: bytes) -> int:
-        js = await self._connected()
+    async def _send(self, subject: str, event_id: str, data: bytes, wait: bool = False) -> int:
+        js = await self._connected(wait)
         ack = await js.publish(subject, data, timeout=self.publish_timeout,
                                headers={MSG_ID_HEADER: event_id})
         self.highest_sequence = max(self.highest_sequence, ack.seq)
         return int(ack.seq)
 
-    async def _drain(self) -> None:
+    async def _drain(self, wait: bool = False) -> None:
         """Re-send the outbox in order, stopping at the first failure. Caller holds _lock."""
         with outbox_mod.locked(self.outbox.directory, blocking=False) as mine:
             if not mine:
@@ -132,7 +137,7 @@ class Publisher:
             sent = 0
             try:
                 for entry in entries:
-                    await self._send(entry.subject, entry.event_id, entry.data)
+                    await self._send(entry.subject, entry.event_id, entry.data, wait)
                     sent += 1
             except Exception as exc:  # noqa: BLE001 - the rest stays in the outbox
                 if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
@@ -142,20 +147,40 @@ class Publisher:
             if sent and sent == len(entries):
                 log.warning("NATS is back: sent %d events from the outbox", sent)
 
-    async def _connected(self) -> JetStreamContext:
+    async def _connected(self, wait: bool = False) -> JetStreamContext:
+        """The JetStream context, or NatsUnavailable at once.
+
+        Only the first connection attempt of the process, and flushes (`wait=True`), wait
+        for it; later attempts (at most one per retry_interval) run in the background, so a
+        call never waits on an unreachable host.
+        """
         if self._nc is not None and self._nc.is_connected and self._js is not None:
             return self._js
-        now = time.monotonic()
-        if now < self._next_attempt:
-            raise NatsUnavailable("waiting before the next connection attempt")
-        self._next_attempt = now + self.retry_interval
+        task = self._connect_task
+        if task is None or task.done():
+            if not wait and task is not None and time.monotonic() < self._next_attempt:
+                raise NatsUnavailable(f"not connected: {self._last_error!r}")
+            self._next_attempt = time.monotonic() + self.retry_interval
+            first = task is None
+            task = self._connect_task = asyncio.get_running_loop().create_task(self._connect())
+            if not (first or wait):
+                raise NatsUnavailable("reconnecting in the background")
+        elif not wait:
+            raise NatsUnavailable("connecting")
+        await task
+        if self._nc is not None and self._js is not None:
+            return self._js
+        raise NatsUnavailable(f"cannot connect to {','.join(self.servers)}: "
+                              f"{self._last_error!r}")
+
+    async def _connect(self) -> None:
+        """Try each server once; on success set the connection. Never raises."""
         if self._nc is not None and not self._nc.is_closed:
             try:
                 await self._nc.close()
             except UNAVAILABLE:
                 pass
         self._nc = self._js = None
-        last: BaseException | None = None
         for server in self.servers:
             try:
                 # nats-py retries a refused server max_reconnect_attempts times even with
@@ -166,20 +191,19 @@ class Publisher:
                     connect_timeout=self.connect_timeout, error_cb=_quiet, pending_size=0,
                 ), timeout=2 * self.connect_timeout + 0.5)
             except UNAVAILABLE as exc:
-                last = exc
+                self._last_error = exc
                 continue
             js = nc.jetstream(timeout=self.publish_timeout)
             try:
                 await ensure_streams(js)
             except UNAVAILABLE as exc:
                 await nc.close()
-                last = exc
+                self._last_error = exc
                 continue
             self._nc, self._js = nc, js
             if not self._adopted:
                 self._adopt_due = True
-            return js
-        raise NatsUnavailable(f"cannot connect to {','.join(self.servers)}: {last!r}")
+            return
 
     async def _adopt_orphans(self) -> None:
         """Once per process: send the outbox files of processes that died before NATS was back.
@@ -206,7 +230,7 @@ async def flush_files(publisher: Publisher, paths: list[Path]) -> int:
             sent = 0
             try:
                 for entry in entries:
-                    await publisher._send(entry.subject, entry.event_id, entry.data)
+                    await publisher._send(entry.subject, entry.event_id, entry.data, wait=True)
                     sent += 1
             finally:
                 outbox_mod.replace_entries(path, entries[sent:])
