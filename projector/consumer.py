@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import asyncpg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
+from lineage_core import subjects
 from lineage_core.events import InvalidEvent, decode
 from projector import metrics
 from projector.dlq import dead_letter, park
@@ -67,22 +69,31 @@ def decode_batch(msgs: Sequence[Msg]) -> Decoded:
     return out
 
 
-def contiguous(msgs: Sequence[Msg], watermark: int) -> tuple[list[Msg], list[Msg], bool]:
-    """(already applied, the run continuing the watermark, whether a gap follows it)."""
+def contiguous(
+    msgs: Sequence[Msg], watermark: int, holes: dict[int, int] | None = None
+) -> tuple[list[Msg], list[Msg], int | None]:
+    """(already applied, the run continuing the watermark, the first missing sequence or None).
+
+    `holes` maps a sequence that does not exist in the stream (deleted) to the next one that
+    does, so a run may continue across it.
+    """
+    holes = holes or {}
     done: list[Msg] = []
     run: list[Msg] = []
     expected = watermark + 1
-    gap = False
+    missing: int | None = None
     for msg in sorted(msgs, key=sequence_of):
         seq = sequence_of(msg)
+        while missing is None and seq > expected and expected in holes:
+            expected = holes[expected]
         if seq < expected:
             done.append(msg)
-        elif seq == expected and not gap:
+        elif seq == expected and missing is None:
             run.append(msg)
             expected += 1
-        else:
-            gap = True
-    return done, run, gap
+        elif missing is None:
+            missing = expected
+    return done, run, missing
 
 
 # The database connection and a way to get it again after a fault (re-electing this
@@ -97,19 +108,16 @@ class BatchHandler:
         self.js = js
         self.connection = connection
         self.watermark = watermark
-        # The first batch after positioning the consumer is the stream's own truth: any gap
-        # in it is a message that no longer exists, not one pending elsewhere.
-        self.fresh = True
+        # Sequences known not to exist in the stream -> the next one that does.
+        self.holes: dict[int, int] = {}
         self.max_backoff = 5.0
 
     async def handle(self, msgs: Sequence[Msg]) -> None:
         """Apply one batch; raise Reposition if it does not continue the watermark."""
         started = time.perf_counter()
-        done, run, gap = contiguous(msgs, self.watermark)
-        if gap and self.fresh:
-            run, gap = sorted((m for m in msgs if sequence_of(m) > self.watermark),
-                              key=sequence_of), False
-        self.fresh = False
+        done, run, missing = contiguous(msgs, self.watermark, self.holes)
+        while missing is not None and await self._is_hole(missing):
+            done, run, missing = contiguous(msgs, self.watermark, self.holes)
         if run:
             decoded = decode_batch(run)
             await self._dead_letter(decoded.bad)
@@ -123,8 +131,20 @@ class BatchHandler:
         for msg in (*done, *run):
             await msg.ack()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-        if gap:
-            raise Reposition(f"gap after stream sequence {self.watermark}")
+        if missing is not None:
+            raise Reposition(f"stream sequence {missing} was not delivered in order")
+
+    async def _is_hole(self, sequence: int) -> bool:
+        """Whether `sequence` is absent from the stream (deleted), remembering where it resumes."""
+        try:
+            nxt = await self.js.get_msg(subjects.STREAM, seq=sequence, next=True,
+                                        subject=subjects.STREAM_SUBJECTS[0])
+        except NotFoundError:
+            return False  # nothing at or after it: the batch is ahead of the stream?
+        if nxt.seq is None or nxt.seq <= sequence:
+            return False  # it exists: it is pending elsewhere and will be redelivered
+        self.holes[sequence] = nxt.seq
+        return True
 
     async def _dead_letter(self, bad: list[tuple[Msg, str]]) -> None:
         if not bad:

@@ -99,5 +99,6 @@ def start_projector(nats_url: str, database_url: str, log: Path) -> subprocess.P
     """`lineage projector` as its own process (what `kill -9` tests kill)."""
     env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_DATABASE_URL": database_url,
            "LINEAGE_HOME": str(log.parent)}
-    return subprocess.Popen([sys.executable, "-m", "lineage_cli.main", "projector"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "lineage_cli.main", "projector"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
