@@ -36,7 +36,7 @@ IS_ACTIVE: Final = Gauge(
 
 def reason_label(reason: str) -> str:
     """A low-cardinality label for a dead-letter reason (the header keeps the full text)."""
-    if reason.startswith("not JSON") or reason.startswith("event must be"):
+    if reason.startswith(("not JSON", "event must be")):
         return "undecodable"
     if reason.startswith("unknown event_type"):
         return "unknown_event_type"

@@ -1,0 +1,115 @@
+"""apply.py: events -> rows, pure. The projection rules, whatever order events arrive in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lineage_core.events import Event, InputLoaded, OutputRegistered, RunFinished, RunStarted
+from projector.apply import fold
+from projector.workload import pipeline, run_events
+from tests.unit.projector_strategies import event_sets, shuffled_with_duplicates
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+RUN = uuid.UUID(int=1)
+
+
+def test_one_run_gives_its_rows() -> None:
+    rows = fold(run_events(0))
+    (run,) = rows.runs.values()
+    assert run.status == "COMPLETED" and run.start is not None and run.start.name == "run 0"
+    assert run.first_seen_at == T0
+    assert len(rows.dobjects) == 4 and len(rows.run_inputs) == 2 and len(rows.transforms) == 1
+    sources = {d.name: d.source for d in rows.dobjects.values()}
+    assert sources["raw_0"] is None and sources["out_0_0"] is not None
+    assert sources["out_0_0"].run_id == run.id
+
+
+def test_finished_before_started_keeps_both() -> None:
+    started, *_, finished = run_events(0)
+    rows = fold([finished, started])
+    (run,) = rows.runs.values()
+    assert run.status == "COMPLETED" and run.start is not None
+    assert run.start.transform_id == started.transform.id  # type: ignore[union-attr]
+
+
+def test_a_run_known_only_from_an_output_is_a_started_stub() -> None:
+    output = run_events(0)[3]
+    (run,) = fold([output]).runs.values()
+    assert run.status == "STARTED" and run.start is None
+
+
+def test_the_earliest_run_finished_is_final() -> None:
+    first = RunFinished(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
+                        status="failed", error="boom")
+    later = RunFinished(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=1),
+                        producer="p", run_id=RUN, status="completed")
+    for order in ([first, later], [later, first]):
+        (run,) = fold(order).runs.values()
+        assert (run.status, run.finish.error) == ("FAILED", "boom")  # type: ignore[union-attr]
+
+
+def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> None:
+    d = run_events(0)[3].dobject  # type: ignore[union-attr]
+    a, b, c = (uuid.UUID(int=n) for n in (10, 11, 12))
+    events: list[Event] = [
+        OutputRegistered(event_id=uuid.UUID(int=9), occurred_at=T0 + timedelta(seconds=1),
+                         producer="p", run_id=a, dobject=d),
+        OutputRegistered(event_id=uuid.UUID(int=8), occurred_at=T0, producer="p", run_id=b,
+                         dobject=d),
+        OutputRegistered(event_id=uuid.UUID(int=7), occurred_at=T0, producer="p", run_id=c,
+                         dobject=d),
+    ]
+    for order in (events, events[::-1]):
+        (row,) = fold(order).dobjects.values()
+        assert row.source is not None and row.source.run_id == c and row.created_at == T0
+
+
+def test_the_earliest_input_load_is_the_edge() -> None:
+    d = run_events(0)[1].dobject  # type: ignore[union-attr]
+    late = InputLoaded(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=5),
+                       producer="p", run_id=RUN, dobject=d)
+    early = InputLoaded(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
+                        dobject=d)
+    (edge,) = fold([late, early]).run_inputs.values()
+    assert edge.event_id == early.event_id
+
+
+def test_the_earliest_run_started_sets_the_transform() -> None:
+    one = RunStarted(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
+                     transform=pipeline("one"))
+    two = RunStarted(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=1),
+                     producer="p", run_id=RUN, transform=pipeline("two"))
+    (run,) = fold([two, one]).runs.values()
+    assert run.start is not None and run.start.transform_id == pipeline("one").id
+    assert len(fold([two, one]).transforms) == 2
+
+
+def _split(events: list[Event], cuts: list[int]) -> list[list[Event]]:
+    bounds = sorted({0, len(events), *(c % (len(events) + 1) for c in cuts)})
+    return [events[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), events=event_sets)
+def test_any_order_any_duplication_any_batching_folds_the_same(
+    data: st.DataObject, events: list[Event]
+) -> None:
+    shuffled = data.draw(shuffled_with_duplicates(events))
+    cuts = data.draw(st.lists(st.integers(0, 60), max_size=5))
+    # Folding batch by batch and merging is what consecutive transactions do.
+    merged = fold([])
+    for batch in _split(shuffled, cuts):
+        rows = fold(batch)
+        for r in rows.transforms.values():
+            merged.add_transform(r)
+        for r2 in rows.runs.values():
+            merged.add_run(r2)
+        for r3 in rows.dobjects.values():
+            merged.add_dobject(r3)
+        for r4 in rows.run_inputs.values():
+            merged.add_input(r4)
+    assert merged == fold(events)

@@ -1,0 +1,72 @@
+"""consumer.py without servers: watermark continuity, decoding, dead-letter reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lineage_core.events import encode
+from projector.consumer import contiguous, decode_batch
+from projector.metrics import reason_label
+from projector.workload import run_events
+
+
+@dataclass
+class _Seq:
+    stream: int
+
+
+@dataclass
+class _Meta:
+    sequence: _Seq
+
+
+class FakeMsg:
+    """Only what the pure helpers read of a nats Msg."""
+
+    def __init__(self, seq: int, data: bytes = b"{}", subject: str = "lineage.run.started"):
+        self.metadata = _Meta(_Seq(seq))
+        self.data = data
+        self.subject = subject
+        self.headers: dict[str, str] | None = None
+
+
+def seqs(msgs: list[Any]) -> list[int]:
+    return [m.metadata.sequence.stream for m in msgs]
+
+
+def test_a_batch_continuing_the_watermark_is_one_run() -> None:
+    done, run, missing = contiguous([FakeMsg(s) for s in (13, 11, 12)], 10)  # type: ignore[misc]
+    assert (seqs(done), seqs(run), missing) == ([], [11, 12, 13], None)
+
+
+def test_redeliveries_below_the_watermark_are_done() -> None:
+    done, run, missing = contiguous([FakeMsg(s) for s in (9, 10, 11)], 10)  # type: ignore[misc]
+    assert (seqs(done), seqs(run), missing) == ([9, 10], [11], None)
+
+
+def test_a_gap_stops_the_run_and_names_the_missing_sequence() -> None:
+    done, run, missing = contiguous([FakeMsg(s) for s in (11, 12, 14, 15)], 10)  # type: ignore[misc]
+    assert (seqs(run), missing) == ([11, 12], 13)
+    done, run, missing = contiguous([FakeMsg(s) for s in (12, 13)], 10)  # type: ignore[misc]
+    assert (seqs(run), missing) == ([], 11)
+
+
+def test_a_known_hole_is_crossed() -> None:
+    msgs = [FakeMsg(s) for s in (11, 14, 15)]
+    done, run, missing = contiguous(msgs, 10, {12: 14})  # type: ignore[arg-type]
+    assert (seqs(run), missing) == ([11, 14, 15], None)
+
+
+def test_decode_batch_splits_good_from_bad() -> None:
+    good = run_events(0)[0]
+    out = decode_batch([FakeMsg(1, encode(good)), FakeMsg(2, b"\xff\xfe"),  # type: ignore[list-item]
+                        FakeMsg(3, b'{"event_type": "Nope"}')])
+    assert [a.event for a in out.accepted] == [good]
+    assert [reason_label(r) for _, r in out.bad] == ["undecodable", "unknown_event_type"]
+
+
+def test_reason_labels_are_few() -> None:
+    assert reason_label("schema_version 3 is newer than supported (1)") == "future_schema_version"
+    assert reason_label("invalid event: run_id: Field required") == "invalid"
+    assert reason_label("message of 70000 bytes exceeds 65536") == "too_large"
