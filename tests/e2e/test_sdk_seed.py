@@ -3,6 +3,7 @@ then the SDK's queries and errors in this process against the same service."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -142,3 +143,15 @@ def test_seed_program_runs_as_written_any_number_of_times(
     assert found.id == dobject.id and found.source == latest
     assert [d.id for d in latest.outputs] == [dobject.id]
     assert ln.select(lns.Run).join(lns.Pipeline, name="Cell Ranger", v="8").one() == latest
+
+    # The async variant answers the same question against the same service.
+    async def ask_async() -> tuple[str, list[str]]:
+        from producer_sdk import aio
+
+        async with aio.AsyncClient() as lineage:
+            made_it = await lineage.select(lns.Run).join(
+                ln.DObject, name="output", suffix=".bam").one()
+            inputs = await lineage.related(made_it, "inputs")
+            return str(made_it.id), [f"{d.name}{d.suffix}" for d in inputs]
+
+    assert asyncio.run(ask_async()) == (made["nodes"][0]["id"], ["input.fastq.gz"])
