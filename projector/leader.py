@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Final
 
 import asyncpg
@@ -20,6 +21,8 @@ from projector.store import REBUILD_LOCK_KEY, applied_sequence
 log = logging.getLogger("lineage.projector")
 
 LEADER_LOCK_KEY: Final = 7416003
+# Lets an operator see which process is active: pg_locks joined with pg_stat_activity.
+APP_NAME: Final = f"lineage-projector pid={os.getpid()}"
 STANDBY_POLL_SECONDS: Final = 0.5
 WATCH_SECONDS: Final = 1.0
 
@@ -55,7 +58,7 @@ class Leadership:
                 delay = min(delay * 2, 5.0)
 
     async def _try_take(self) -> bool:
-        conn = await asyncpg.connect(self.dsn)
+        conn = await asyncpg.connect(self.dsn, server_settings={"application_name": APP_NAME})
         try:
             taken = await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
         except BaseException:

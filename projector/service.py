@@ -43,6 +43,7 @@ MAX_ACK_PENDING: Final = 20_000
 
 async def run_projector(settings: Settings) -> None:
     """Project LINEAGE into Postgres until cancelled. Safe to run in several processes."""
+    _log_to_stderr_if_unconfigured()
     leadership = Leadership(asyncpg_dsn(settings.resolved_database_url()))
     try:
         while True:
@@ -57,6 +58,15 @@ async def run_projector(settings: Settings) -> None:
                 metrics.IS_ACTIVE.set(0)
     finally:
         await leadership.release()
+
+
+def _log_to_stderr_if_unconfigured() -> None:
+    # `lineage projector` configures no logging; an operator still wants to see take-overs.
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:

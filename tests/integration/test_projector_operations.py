@@ -106,7 +106,7 @@ async def test_dlq_replay_after_an_upgrade(
     nats_url: str, database_url: str, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An older projector parks RunFinished it cannot read; after the fix, replay applies it."""
-    import projector.consumer as consumer
+    from projector import consumer
 
     def old_decode(raw: bytes) -> object:
         event = decode(raw)

@@ -7,6 +7,7 @@ the ordered set applied one event at a time.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import asyncpg
@@ -43,7 +44,7 @@ async def _project(conn: asyncpg.Connection, batches: list[list[Event]]) -> dict
 
 def _cut(events: list[Event], cuts: list[int]) -> list[list[Event]]:
     bounds = sorted({0, len(events), *(c % (len(events) + 1) for c in cuts)})
-    return [events[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [events[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @settings(max_examples=60, deadline=None,

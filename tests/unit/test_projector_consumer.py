@@ -46,15 +46,15 @@ def test_redeliveries_below_the_watermark_are_done() -> None:
 
 
 def test_a_gap_stops_the_run_and_names_the_missing_sequence() -> None:
-    done, run, missing = contiguous([FakeMsg(s) for s in (11, 12, 14, 15)], 10)  # type: ignore[misc]
+    _, run, missing = contiguous([FakeMsg(s) for s in (11, 12, 14, 15)], 10)  # type: ignore[misc]
     assert (seqs(run), missing) == ([11, 12], 13)
-    done, run, missing = contiguous([FakeMsg(s) for s in (12, 13)], 10)  # type: ignore[misc]
+    _, run, missing = contiguous([FakeMsg(s) for s in (12, 13)], 10)  # type: ignore[misc]
     assert (seqs(run), missing) == ([], 11)
 
 
 def test_a_known_hole_is_crossed() -> None:
     msgs = [FakeMsg(s) for s in (11, 14, 15)]
-    done, run, missing = contiguous(msgs, 10, {12: 14})  # type: ignore[arg-type]
+    _done, run, missing = contiguous(msgs, 10, {12: 14})  # type: ignore[arg-type]
     assert (seqs(run), missing) == ([11, 14, 15], None)
 
 
