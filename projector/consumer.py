@@ -15,14 +15,22 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import asyncpg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+from pydantic import TypeAdapter
 
 from lineage_core import subjects
-from lineage_core.events import InvalidEvent, decode
+from lineage_core.events import (
+    CURRENT_SCHEMA_VERSION,
+    MAX_MESSAGE_BYTES,
+    Event,
+    InvalidEvent,
+    decode,
+)
 from projector import metrics
 from projector.dlq import dead_letter, park
 from projector.store import Accepted, BatchOutcome, apply_batch
@@ -49,7 +57,38 @@ class Decoded:
 
 
 def sequence_of(msg: Msg) -> int:
+    """The message's stream sequence, read straight from its ack subject.
+
+    `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…` (9 tokens), or with domain and
+    account hash (12+ tokens); nats-py's full `metadata` parse costs more than the rest of
+    the hot path per message.
+    """
+    tokens = msg.reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[5])
+    if len(tokens) >= 12:
+        return int(tokens[7])
     return int(msg.metadata.sequence.stream)
+
+
+_EVENT: Final[TypeAdapter[Event]] = TypeAdapter(Event)
+
+
+def decode_event(raw: bytes) -> Event:
+    """`lineage_core.events.decode`, with a fast path for a valid event of the current version.
+
+    The fast path parses and validates in one step; anything else (an old version to upcast,
+    an invalid event whose exact reason the DLQ header needs) goes through `decode`.
+    """
+    if len(raw) <= MAX_MESSAGE_BYTES:
+        try:
+            event = _EVENT.validate_json(raw)
+        except ValueError:
+            pass
+        else:
+            if event.schema_version == CURRENT_SCHEMA_VERSION:
+                return event
+    return decode(raw)
 
 
 def decode_batch(msgs: Sequence[Msg]) -> Decoded:
@@ -57,7 +96,7 @@ def decode_batch(msgs: Sequence[Msg]) -> Decoded:
     out = Decoded()
     for msg in msgs:
         try:
-            event = decode(msg.data)
+            event = decode_event(msg.data)
             payload = msg.data.decode()
         except InvalidEvent as exc:
             out.bad.append((msg, exc.reason))
@@ -82,8 +121,7 @@ def contiguous(
     run: list[Msg] = []
     expected = watermark + 1
     missing: int | None = None
-    for msg in sorted(msgs, key=sequence_of):
-        seq = sequence_of(msg)
+    for seq, msg in sorted(((sequence_of(m), m) for m in msgs), key=lambda p: p[0]):
         while missing is None and seq > expected and expected in holes:
             expected = holes[expected]
         if seq < expected:
@@ -104,35 +142,74 @@ ConnectionSource = Callable[[], Awaitable[asyncpg.Connection]]
 class BatchHandler:
     """Applies delivered batches for the active projector."""
 
-    def __init__(self, js: JetStreamContext, connection: ConnectionSource, watermark: int) -> None:
+    def __init__(
+        self, js: JetStreamContext, connection: ConnectionSource, watermark: int,
+        lock: asyncio.Lock | None = None,
+    ) -> None:
         self.js = js
         self.connection = connection
-        self.watermark = watermark
+        self.lock = lock or asyncio.Lock()  # guards the connection (shared with a watchdog)
+        self.watermark = watermark  # committed
+        self.dispatched = watermark  # handed to the commit in flight
         # Sequences known not to exist in the stream -> the next one that does.
         self.holes: dict[int, int] = {}
         self.max_backoff = 5.0
+        # One commit in flight: batch k commits while batch k+1 is fetched and decoded.
+        self._inflight: asyncio.Task[None] | None = None
 
     async def handle(self, msgs: Sequence[Msg]) -> None:
-        """Apply one batch; raise Reposition if it does not continue the watermark."""
+        """Take one batch; raise Reposition if it does not continue the watermark.
+
+        The batch is decoded (bad messages parked) here, then committed in the background
+        once the previous batch has committed; its messages are acked after its commit.
+        """
         started = time.perf_counter()
-        done, run, missing = contiguous(msgs, self.watermark, self.holes)
+        done, run, missing = contiguous(msgs, self.dispatched, self.holes)
         while missing is not None and await self._is_hole(missing):
-            done, run, missing = contiguous(msgs, self.watermark, self.holes)
+            done, run, missing = contiguous(msgs, self.dispatched, self.holes)
+        accepted: list[Accepted] = []
         if run:
             decoded = decode_batch(run)
             await self._dead_letter(decoded.bad)
-            outcome = await self._apply(decoded.accepted, sequence_of(run[-1]))
-            self.watermark = outcome.applied_sequence
-            metrics.EVENTS_APPLIED.inc(outcome.applied)
-            metrics.EVENTS_DUPLICATE.inc(outcome.duplicates)
-            metrics.APPLIED_SEQUENCE.set(outcome.applied_sequence)
+            accepted = decoded.accepted
+        await self.drain()
         metrics.EVENTS_DUPLICATE.inc(len(done))
-        # Ack only what is committed; messages after a gap stay unacked for redelivery.
-        for msg in (*done, *run):
+        for msg in done:
+            await msg.ack()  # applied before: a redelivery
+        if run:
+            self.dispatched = sequence_of(run[-1])
+            self._inflight = asyncio.create_task(
+                self._commit(accepted, self.dispatched, run, started))
+        if missing is not None:
+            await self.drain()
+            raise Reposition(f"stream sequence {missing} was not delivered in order")
+
+    async def drain(self) -> None:
+        """Wait for the commit in flight (re-raising its failure)."""
+        task, self._inflight = self._inflight, None
+        if task is not None:
+            await task
+
+    async def close(self) -> None:
+        """Abandon the commit in flight, if any (its messages stay unacked)."""
+        task, self._inflight = self._inflight, None
+        if task is not None and not task.done():
+            task.cancel()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _commit(
+        self, accepted: list[Accepted], max_sequence: int, msgs: Sequence[Msg], started: float
+    ) -> None:
+        async with self.lock:
+            outcome = await self._apply(accepted, max_sequence)
+        self.watermark = outcome.applied_sequence
+        metrics.EVENTS_APPLIED.inc(outcome.applied)
+        metrics.EVENTS_DUPLICATE.inc(outcome.duplicates)
+        metrics.APPLIED_SEQUENCE.set(outcome.applied_sequence)
+        for msg in msgs:  # only now: acked means committed
             await msg.ack()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-        if missing is not None:
-            raise Reposition(f"stream sequence {missing} was not delivered in order")
 
     async def _is_hole(self, sequence: int) -> bool:
         """Whether `sequence` is absent from the stream (deleted), remembering where it resumes."""

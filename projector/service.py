@@ -94,7 +94,9 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
 
 async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
-    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
+    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                        log_level=logging.DEBUG)
     stop = asyncio.Event()
     lost: list[BaseException] = []
     try:
@@ -103,7 +105,7 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
         await ensure_streams(js)
         watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
         await position_consumer(js, watermark + 1)
-        handler = BatchHandler(js, leadership.connection, watermark)
+        handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)
 
         @broker.subscriber(
             subjects.STREAM_SUBJECTS[0],
@@ -117,8 +119,7 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
             if stop.is_set():
                 return  # left unacked: the next term re-delivers from the watermark
             try:
-                async with leadership.lock:
-                    await handler.handle(message.raw_message)
+                await handler.handle(message.raw_message)
             except Reposition as exc:
                 log.info("repositioning the consumer: %s", exc)
                 stop.set()
@@ -133,7 +134,9 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
         watchdog = asyncio.create_task(leadership.watch(stop))
         try:
             await stop.wait()
+            await handler.drain()
         finally:
+            await handler.close()
             watchdog.cancel()
             await asyncio.gather(watchdog, return_exceptions=True)
     except Exception as exc:  # noqa: BLE001 - NATS or Postgres not reachable yet: retry

@@ -177,8 +177,7 @@ def _first_per_event_id(accepted: Iterable[Accepted]) -> list[Accepted]:
         prev = seen.get(a.event.event_id)
         if prev is None or a.sequence < prev.sequence:
             seen[a.event.event_id] = a
-    # Sorted by key so concurrent writers take row locks in the same order.
-    return sorted(seen.values(), key=lambda a: a.event.event_id)
+    return list(seen.values())
 
 
 async def insert_raw(conn: asyncpg.Connection, accepted: Sequence[Accepted]) -> set[uuid.UUID]:
@@ -201,10 +200,14 @@ async def insert_raw(conn: asyncpg.Connection, accepted: Sequence[Accepted]) -> 
 async def write_rows(
     conn: asyncpg.Connection, rows: ProjectionRows, schema: str = PROJECTION_SCHEMA
 ) -> None:
-    """Upsert folded rows: one set-based statement per table, keys sorted (lock order)."""
+    """Upsert folded rows: one set-based statement per table.
+
+    Rows need no particular order: batch transactions are serialised by the tracking row
+    lock they take first, so two writers never wait on each other's rows (no deadlock).
+    """
     sql = statements(schema)
     if rows.transforms:
-        ts = [rows.transforms[k] for k in sorted(rows.transforms)]
+        ts = list(rows.transforms.values())
         await conn.execute(
             sql["transforms"],
             [t.id for t in ts], [t.type for t in ts], [t.name for t in ts],
@@ -213,7 +216,7 @@ async def write_rows(
             [t.updated_event_id for t in ts],
         )
     if rows.runs:
-        rs = [rows.runs[k] for k in sorted(rows.runs)]
+        rs = list(rows.runs.values())
         await conn.execute(
             sql["runs"],
             [r.id for r in rs], [r.first_seen_at for r in rs],
@@ -227,7 +230,7 @@ async def write_rows(
             [r.finish.event_id if r.finish else None for r in rs],
         )
     if rows.dobjects:
-        ds = [rows.dobjects[k] for k in sorted(rows.dobjects)]
+        ds = list(rows.dobjects.values())
         await conn.execute(
             sql["dobjects"],
             [d.id for d in ds], [d.name for d in ds], [d.suffix for d in ds],
@@ -238,7 +241,7 @@ async def write_rows(
             [d.source.event_id if d.source else None for d in ds],
         )
     if rows.run_inputs:
-        ins = [rows.run_inputs[k] for k in sorted(rows.run_inputs)]
+        ins = list(rows.run_inputs.values())
         await conn.execute(
             sql["run_inputs"],
             [i.run_id for i in ins], [i.dobject_id for i in ins],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage_core.events import encode
-from projector.consumer import contiguous, decode_batch
+from projector.consumer import contiguous, decode_batch, sequence_of
 from projector.metrics import reason_label
 from projector.workload import run_events
 
@@ -26,6 +26,7 @@ class FakeMsg:
 
     def __init__(self, seq: int, data: bytes = b"{}", subject: str = "lineage.run.started"):
         self.metadata = _Meta(_Seq(seq))
+        self.reply = f"$JS.ACK.LINEAGE.projector.1.{seq}.{seq}.1700000000000000000.0"
         self.data = data
         self.subject = subject
         self.headers: dict[str, str] | None = None
@@ -56,6 +57,14 @@ def test_a_known_hole_is_crossed() -> None:
     msgs = [FakeMsg(s) for s in (11, 14, 15)]
     _done, run, missing = contiguous(msgs, 10, {12: 14})  # type: ignore[arg-type]
     assert (seqs(run), missing) == ([11, 14, 15], None)
+
+
+def test_the_stream_sequence_is_read_from_the_ack_subject() -> None:
+    msg = FakeMsg(0)
+    msg.reply = "$JS.ACK.LINEAGE.projector.1.42.40.1700000000000000000.0"
+    assert sequence_of(msg) == 42  # type: ignore[arg-type]
+    msg.reply = "$JS.ACK.domain.acchash.LINEAGE.projector.1.43.41.1700000000000000000.0.tok"
+    assert sequence_of(msg) == 43  # type: ignore[arg-type]
 
 
 def test_decode_batch_splits_good_from_bad() -> None:
