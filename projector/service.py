@@ -12,6 +12,7 @@ watermark within a poll interval. See docs/projector.md for the reasoning.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
@@ -39,11 +40,13 @@ BATCH_SIZE: Final = 1000
 BATCH_WINDOW_SECONDS: Final = 0.01
 ACK_WAIT_SECONDS: Final = 60.0
 MAX_ACK_PENDING: Final = 20_000
+GC_GEN0_THRESHOLD: Final = 50_000
 
 
 async def run_projector(settings: Settings) -> None:
     """Project LINEAGE into Postgres until cancelled. Safe to run in several processes."""
     _log_to_stderr_if_unconfigured()
+    _tune_gc()
     leadership = Leadership(asyncpg_dsn(settings.resolved_database_url()))
     try:
         while True:
@@ -58,6 +61,16 @@ async def run_projector(settings: Settings) -> None:
                 metrics.IS_ACTIVE.set(0)
     finally:
         await leadership.release()
+
+
+def _tune_gc() -> None:
+    # The hot path allocates tens of objects per event, all freed by reference counting.
+    # With the default gen0 threshold (700) the cyclic collector runs every few dozen events
+    # and walks every young object: a third of the projector's CPU. Collect less often, and
+    # move what startup created (modules, pools) out of its sight.
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), gen1, gen2)
+    gc.freeze()
 
 
 def _log_to_stderr_if_unconfigured() -> None:

@@ -152,10 +152,13 @@ async def apply_batch(
     *,
     max_sequence: int,
     last_event_at: datetime | None = None,
+    folded: ProjectionRows | None = None,
 ) -> BatchOutcome:
     """Apply a delivered batch and advance the tracking row to `max_sequence`, atomically.
 
-    `max_sequence` covers the whole batch, dead-lettered messages included.
+    `max_sequence` covers the whole batch, dead-lettered messages included. `folded`, the
+    rows of all of `accepted` folded beforehand (outside the transaction), is used when
+    every event turns out to be new, the usual case; otherwise only the new ones are folded.
     """
     sql = statements()
     async with conn.transaction():
@@ -164,7 +167,9 @@ async def apply_batch(
         fresh = _first_per_event_id(a for a in accepted if a.sequence > known)
         inserted = await insert_raw(conn, fresh)
         new_events = [a.event for a in fresh if a.event.event_id in inserted]
-        await write_rows(conn, fold(new_events))
+        if folded is None or len(new_events) != len(accepted):
+            folded = fold(new_events)
+        await write_rows(conn, folded)
         if last_event_at is None and accepted:
             last_event_at = max(a.event.occurred_at for a in accepted)
         applied_sequence = await conn.fetchval(sql["advance"], max_sequence, last_event_at)
