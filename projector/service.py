@@ -20,6 +20,7 @@ from typing import Annotated, Any, Final
 from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -37,10 +38,11 @@ log = logging.getLogger("lineage.projector")
 
 BATCH_SIZE: Final = 1000
 # How long a batch may wait to fill up: bounds event-to-queryable latency at low rates.
-BATCH_WINDOW_SECONDS: Final = 0.01
+BATCH_WINDOW_SECONDS: Final = 0.005
 ACK_WAIT_SECONDS: Final = 60.0
 MAX_ACK_PENDING: Final = 20_000
 GC_GEN0_THRESHOLD: Final = 50_000
+MIN_FETCH_SECONDS: Final = 0.001
 
 
 async def run_projector(settings: Settings) -> None:
@@ -120,7 +122,7 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
         await position_consumer(js, watermark + 1)
         handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)
 
-        @broker.subscriber(
+        subscriber = broker.subscriber(
             subjects.STREAM_SUBJECTS[0],
             stream=JStream(subjects.STREAM, declare=False),
             durable=subjects.PROJECTOR_DURABLE,
@@ -128,6 +130,8 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_messages,
         )
+
+        @subscriber
         async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:
             if stop.is_set():
                 return  # left unacked: the next term re-delivers from the watermark
@@ -144,6 +148,7 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
                 stop.set()
 
         await broker.start()
+        _end_windows_cleanly(subscriber)
         watchdog = asyncio.create_task(leadership.watch(stop))
         try:
             await stop.wait()
@@ -159,6 +164,33 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
         await broker.stop()
     if lost or not leadership.holds_lock():
         raise LostLeadership("leadership lost")
+
+
+def _end_windows_cleanly(subscriber: Any) -> None:
+    """Make every end of a batch window look like the timeout faststream's loop expects.
+
+    faststream's batch loop ends a window on `nats.errors.TimeoutError` only, but nats-py
+    raises a plain `asyncio.TimeoutError` on some paths (a window with under 0.1 ms left
+    gives a negative `expires`), which kills the consume task until the supervisor
+    restarts it, seconds later. A fetch with under 1 ms left ends the window at once, and
+    a plain timeout is re-raised as the nats one, so the batch in hand goes on.
+    """
+    pull = getattr(subscriber, "subscription", None)
+    if pull is None or not hasattr(pull, "fetch"):
+        return
+    fetch = pull.fetch
+
+    async def fetch_ending_windows(batch: int = 1, timeout: float | None = 5, **kw: Any) -> Any:
+        if timeout is not None and timeout < MIN_FETCH_SECONDS:
+            raise NatsTimeoutError
+        try:
+            return await fetch(batch=batch, timeout=timeout, **kw)
+        except NatsTimeoutError:
+            raise
+        except TimeoutError:
+            raise NatsTimeoutError from None
+
+    pull.fetch = fetch_ending_windows
 
 
 async def _stream_last_sequence(js: JetStreamContext) -> int:
