@@ -117,8 +117,8 @@ def test_seed_program_runs_as_written_any_number_of_times(
     monkeypatch.chdir(tmp_path)
     with ln.Session() as ss:
         cell_ranger_runs = ss.select(lns.Run).join(lns.Pipeline, name="Cell Ranger").all()
-        assert len(cell_ranger_runs) == 2
-        with pytest.raises(ln.MultipleResultsFound, match="found 2 rows"):
+        assert len(cell_ranger_runs) == 3  # two seed runs and the demo's
+        with pytest.raises(ln.MultipleResultsFound, match="found 3 rows"):
             ss.select(lns.Run).join(lns.Pipeline, name="Cell Ranger").one()
         with pytest.raises(ln.NoResultFound, match=r"select\(DObject, name='nothing'\)"):
             ss.select(ln.DObject, name="nothing").one()
