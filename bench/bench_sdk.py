@@ -82,7 +82,7 @@ def main() -> None:
     tag = os.urandom(4).hex()
     files = []
     for i in range(n):
-        path = workdir / f"out_{i}.txt"
+        path = workdir / f"out_{tag}_{i}.txt"
         path.write_bytes(f"output {tag} {i} ".encode() * 64)  # 1 KB, distinct
         files.append(path)
 
@@ -104,7 +104,7 @@ def main() -> None:
         hashes = [d.hash for d in dobjects[: min(n, 300)]]  # type: ignore[attr-defined]
         one = timed([lambda h=h: ln.select(ln.DObject, hash=h).one() for h in hashes])
         rows.append(("select(DObject, hash=...).one()", len(hashes), percentiles(one)))
-        join = timed([lambda: ln.select(lns.Run).join(ln.DObject, name="out_0").one()] * 100)
+        join = timed([lambda: ln.select(lns.Run).join(ln.DObject, name=f"out_{tag}_0").one()] * 100)
         rows.append(("select(Run).join(DObject, name=...).one()", 100, percentiles(join)))
 
     # Whole runs: RunStarted, InputLoaded, OutputRegistered, RunFinished.

@@ -116,7 +116,8 @@ class AsyncClient:
         existing = self.ledger.dobjects_by_hash.get(facts.hash)
         if existing is None:
             try:
-                data = await self.execute(q.DOBJECT_BY_HASH, {"hash": facts.hash})
+                data = await self.execute(q.DOBJECT_BY_HASH, {"hash": facts.hash},
+                                          read_your_writes=False)
                 nodes = data["dobjects"]["nodes"]
                 existing = DObject._from_api(nodes[0]) if nodes else None
             except ServiceUnreachable:
@@ -141,13 +142,16 @@ class AsyncClient:
         q.field_filter(kind, fields)
         return AsyncQuery(self, [(kind, fields)])
 
-    async def execute(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return await self._graphql.execute(document, variables, self.min_sequence)
+    async def execute(self, document: str, variables: dict[str, Any],
+                      read_your_writes: bool = True) -> dict[str, Any]:
+        """Like the sync client's: by default answered once our events are applied."""
+        minimum = self.min_sequence if read_your_writes else 0
+        return await self._graphql.execute(document, variables, minimum)
 
     async def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
         candidates: list[Transform] = [t for t in self.ledger.transforms.values()
                                        if isinstance(t, Pipeline) and t.name == name]
-        data = await self.execute(q.PIPELINES_BY_NAME, {"name": name})
+        data = await self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
         candidates += [transform_from_api(row) for row in data["pipelines"]["nodes"]]
         return pick_pipeline(candidates, version)
 

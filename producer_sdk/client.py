@@ -130,8 +130,13 @@ class Client:
 
     # -- queries --------------------------------------------------------------------------
 
-    def execute(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return self.graphql.execute(document, variables, self.min_sequence)
+    def execute(self, document: str, variables: dict[str, Any],
+                read_your_writes: bool = True) -> dict[str, Any]:
+        """Run a GraphQL document; by default only once the service has applied every event
+        this process published. Look-ups that the ledger already answers for this process's
+        own records pass `read_your_writes=False` and so never wait for the projector."""
+        minimum = self.min_sequence if read_your_writes else 0
+        return self.graphql.execute(document, variables, minimum)
 
     def select_page(self, chain: list[tuple[str, dict[str, Any]]], first: int,
                     after: str | None = None) -> tuple[list[Any], int, str | None]:
@@ -146,7 +151,8 @@ class Client:
         if mine is not None:
             return mine
         try:
-            data = self.execute(q.DOBJECT_BY_HASH, {"hash": content_hash})
+            # This process's own DObjects are in the ledger: no need to wait for the projector.
+            data = self.execute(q.DOBJECT_BY_HASH, {"hash": content_hash}, read_your_writes=False)
         except ServiceUnreachable as exc:
             if not self._warned_unreachable:
                 self._warned_unreachable = True
@@ -162,7 +168,7 @@ class Client:
             t for t in self.ledger.transforms.values()
             if isinstance(t, Pipeline) and t.name == name]
         try:
-            data = self.execute(q.PIPELINES_BY_NAME, {"name": name})
+            data = self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
             candidates += [transform_from_api(row) for row in data["pipelines"]["nodes"]]
         except ServiceUnreachable:
             if not candidates:
