@@ -110,7 +110,7 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
 async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
-    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1,
                         log_level=logging.DEBUG)
     stop = asyncio.Event()
     lost: list[BaseException] = []
