@@ -84,9 +84,11 @@ def _sql(schema: str) -> dict[str, str]:
         return ", ".join(f"{c} = CASE WHEN {cond} THEN excluded.{c} ELSE {alias}.{c} END" for c in cols)
 
     return {
+        # Two statements on purpose: the rebuild lock must be held before any projection
+        # table is opened, or a batch waiting on it would hold the table a rebuild swaps out.
+        "rebuild_lock": f"SELECT pg_advisory_xact_lock_shared({REBUILD_LOCK_KEY})",
         "lock_state": (
-            f"SELECT pg_advisory_xact_lock_shared({REBUILD_LOCK_KEY}), applied_sequence "
-            f"FROM {schema}.projection_state WHERE id = 1 FOR UPDATE"
+            f"SELECT applied_sequence FROM {schema}.projection_state WHERE id = 1 FOR UPDATE"
         ),
         "transforms": f"""
 INSERT INTO {schema}.transforms AS t (id, type, name, version, title, reference,
@@ -162,6 +164,7 @@ async def apply_batch(
     """
     sql = statements()
     async with conn.transaction():
+        await conn.execute(sql["rebuild_lock"])
         row = await conn.fetchrow(sql["lock_state"])
         known = int(row["applied_sequence"]) if row else 0
         fresh = _first_per_event_id(a for a in accepted if a.sequence > known)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from lineage_cli.main import app
@@ -69,16 +70,19 @@ async def test_rebuild_gives_identical_tables(
 async def test_rebuild_while_events_flow_loses_nothing(
     projector: object, nats_url: str, database_url: str
 ) -> None:
+    retries = REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0
     nc, js = await connect_js(nats_url)
-    await publish(js, workload(100))
+    await publish(js, workload(300))
     settings = Settings(nats_url=nats_url, database_url=database_url)
-    publishing = asyncio.create_task(publish(js, workload(100, seed=1)))
+    publishing = asyncio.create_task(publish(js, workload(300, seed=1)))
     await rebuild(settings, progress=False)
     last = await publishing
     await wait_applied(database_url, last)
     await nc.close()
     after = await dump(database_url)
-    assert len(after["raw_events"]) == 1200 and len(after["runs"]) == 200
+    assert len(after["raw_events"]) == 3600 and len(after["runs"]) == 600
+    # Batches waited for the rebuild; none failed on it (no deadlock with the swap).
+    assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) == retries
     await rebuild(settings, progress=False)
     assert await dump(database_url) == after
 
