@@ -177,8 +177,8 @@ class BatchHandler:
         folded = fold(a.event for a in accepted)
         await self.drain()
         metrics.EVENTS_DUPLICATE.inc(len(done))
-        for msg in done:
-            await msg.ack()  # applied before: a redelivery
+        if done:
+            await done[-1].ack()  # applied before: a redelivery
         if run:
             self.dispatched = sequence_of(run[-1])
             self._inflight = asyncio.create_task(
@@ -211,8 +211,9 @@ class BatchHandler:
         metrics.EVENTS_APPLIED.inc(outcome.applied)
         metrics.EVENTS_DUPLICATE.inc(outcome.duplicates)
         metrics.APPLIED_SEQUENCE.set(outcome.applied_sequence)
-        for msg in msgs:  # only now: acked means committed
-            await msg.ack()
+        # Only now: acked means committed. The consumer acks cumulatively (AckPolicy.ALL),
+        # and everything below this batch is committed too (the watermark is contiguous).
+        await msgs[-1].ack()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def _is_hole(self, sequence: int) -> bool:

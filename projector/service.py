@@ -89,6 +89,9 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
 
     The tracking row in Postgres is the truth; the consumer's own position is derived
     from it, so pending redeliveries of a crashed process never arrive out of order.
+    Acks are cumulative (AckPolicy.ALL, one ack per committed batch): below the
+    contiguous watermark everything is committed, and since every term re-creates the
+    consumer at the watermark, an ack is flow control, never what prevents a loss.
     """
     try:
         await js.delete_consumer(subjects.STREAM, subjects.PROJECTOR_DURABLE)
@@ -100,7 +103,7 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
             durable_name=subjects.PROJECTOR_DURABLE,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=max(start_sequence, 1),
-            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_policy=JsAckPolicy.ALL,
             ack_wait=ACK_WAIT_SECONDS,
             max_ack_pending=MAX_ACK_PENDING,
         ),
