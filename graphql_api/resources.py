@@ -1,16 +1,16 @@
-"""What every request handler shares: settings, the database engine and the NATS connection.
+"""What every request handler shares: settings, the database engines and the NATS connection.
 
 Opened by the app's lifespan and kept on `app.state.resources`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from lineage_core.db.engine import create_engine
 from lineage_core.settings import Settings
@@ -23,17 +23,29 @@ class Resources:
     engine: AsyncEngine
     nc: NATS
     js: JetStreamContext
+    # Reads of the GraphQL API: autocommit (no BEGIN/ROLLBACK round trips) and no
+    # pre-ping (a dead connection is detected on use and the pool replaces it).
+    reader: AsyncEngine | None = field(default=None)
+
+    @property
+    def query_engine(self) -> AsyncEngine:
+        return self.reader if self.reader is not None else self.engine
 
     @classmethod
     async def open(cls, settings: Settings) -> Resources:
-        engine = create_engine(settings.resolved_database_url(), pool_size=10)
+        url = settings.resolved_database_url()
+        engine = create_engine(url, pool_size=10)
+        reader = create_async_engine(url, pool_size=10, max_overflow=10,
+                                     isolation_level="AUTOCOMMIT")
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
         await ensure_streams(js)
-        return cls(settings=settings, engine=engine, nc=nc, js=js)
+        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader)
 
     async def close(self) -> None:
         await self.nc.drain()
         await self.engine.dispose()
+        if self.reader is not None:
+            await self.reader.dispose()

@@ -1,0 +1,67 @@
+"""Error codes of the API (CONTRACT.md section 2) and how every GraphQL error gets one.
+
+Resolvers raise `LineageError(code, message)`; anything else that escapes a resolver is
+an internal fault: logged with the request id and answered as `INTERNAL` without detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from graphql import GraphQLError
+
+BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+NOT_FOUND: Final = "NOT_FOUND"
+PROJECTION_LAG: Final = "PROJECTION_LAG"
+QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
+UNAUTHENTICATED: Final = "UNAUTHENTICATED"
+INTERNAL: Final = "INTERNAL"
+
+log = logging.getLogger("graphql_api")
+
+
+class LineageError(Exception):
+    """An error a client caused or must know about, with its `extensions.code`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def bad_input(message: str) -> LineageError:
+    return LineageError(BAD_USER_INPUT, message)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """A GraphQL answer that carries only one error (for refusals before execution)."""
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """The JSON of one error, with its code; internal faults are logged and masked."""
+    original = error.original_error
+    # graphql-core wraps errors raised inside resolvers; unwrap to find ours.
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    out: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path is not None:
+        out["path"] = list(error.path)
+    extensions = dict(error.extensions or {})
+    if isinstance(original, LineageError):
+        out["message"] = original.message
+        extensions["code"] = original.code
+    elif original is None or isinstance(original, GraphQLError):
+        # parse, validation and variable coercion errors: the request itself is wrong
+        extensions.setdefault("code", BAD_USER_INPUT)
+    else:
+        log.error("internal error in request %s at %s", request_id, error.path,
+                  exc_info=(type(original), original, original.__traceback__))
+        out["message"] = f"internal error (request id {request_id})"
+        extensions = {"code": INTERNAL}
+    extensions["requestId"] = request_id
+    out["extensions"] = extensions
+    return out

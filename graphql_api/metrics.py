@@ -1,0 +1,40 @@
+"""Prometheus metrics of one app: requests and latency by operation, projector lag."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from graphql_api.types import ProjectionStatus
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ApiMetrics:
+    """A registry per app, so several apps in one process (tests) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "lineage_api_requests", "GraphQL operations by name and outcome",
+            ["operation", "outcome"], registry=self.registry)
+        self.latency = Histogram(
+            "lineage_api_request_seconds", "GraphQL operation latency by name",
+            ["operation"], buckets=_BUCKETS, registry=self.registry)
+        self.applied = Gauge("lineage_projection_applied_sequence",
+                             "Stream sequence applied by the projection", registry=self.registry)
+        self.stream = Gauge("lineage_stream_last_sequence",
+                            "Last sequence of the LINEAGE stream", registry=self.registry)
+        self.lag = Gauge("lineage_projector_lag",
+                         "Events in the stream not yet applied by the projector",
+                         registry=self.registry)
+
+    def observe(self, operation: str, seconds: float, *, ok: bool) -> None:
+        self.requests.labels(operation, "ok" if ok else "error").inc()
+        self.latency.labels(operation).observe(seconds)
+
+    def render(self, status: ProjectionStatus | None) -> bytes:
+        if status is not None:
+            self.applied.set(status.applied_sequence)
+            self.stream.set(status.stream_sequence)
+            self.lag.set(status.lag)
+        return generate_latest(self.registry)

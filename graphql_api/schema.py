@@ -1,0 +1,192 @@
+"""The schema: root queries, the subscription, and the extensions every request runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Optional
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from graphql_api.errors import NOT_FOUND, LineageError, bad_input
+from graphql_api.filters import dobject_condition, run_condition, transform_condition
+from graphql_api.inputs import (
+    BIG_INT_SCALAR,
+    BigInt,
+    DObjectFilter,
+    LineageDirection,
+    LineageNodeKind,
+    RunFilter,
+    TransformFilter,
+    TransformType,
+)
+from graphql_api.lineage_sql import MAX_DEPTH, walk
+from graphql_api.pages import keyset_page
+from graphql_api.pagination import parse_id
+from graphql_api.queries import (
+    dobject_of,
+    run_of,
+    select_dobjects,
+    select_runs,
+    select_transforms,
+    transform_of,
+)
+from graphql_api.rules import ComplexityRule
+from graphql_api.status import projection_status
+from graphql_api.subscriptions import lineage_events
+from graphql_api.types import (
+    DObject,
+    DObjectConnection,
+    LineageEdge,
+    LineageEvent,
+    LineageGraph,
+    LineageNode,
+    NotebookConnection,
+    PipelineConnection,
+    ProjectionStatus,
+    Run,
+    RunConnection,
+)
+from lineage_core.db.tables import dobjects, runs, transforms
+
+
+def _ctx(info: Info) -> Any:
+    return info.context
+
+
+async def _transform_page(info: Info, type_: TransformType, filter: TransformFilter | None,
+                          first: int | None, after: str | None) -> Any:
+    where = (transforms.c.type == type_.value) & transform_condition(filter, transforms)
+    return await keyset_page(
+        _ctx(info)["db"], kind=type_.value, table=transforms, stmt=select_transforms(),
+        where=where, order=(transforms.c.registered_at, transforms.c.id), first=first,
+        after=after, build=transform_of, key_of=lambda r: (r[6], r[0]))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The run with this id; null if there is none.")
+    async def run(self, info: Info, id: strawberry.ID) -> Optional[Run]:
+        return await _ctx(info)["loaders"].run.load(parse_id(id, "run id"))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Runs matching the filter, oldest first.")
+    async def runs(self, info: Info, filter: Optional[RunFilter] = None,
+                   first: Optional[int] = 100, after: Optional[str] = None) -> RunConnection:
+        ctx = _ctx(info)
+        page = await keyset_page(
+            ctx["db"], kind="run", table=runs, stmt=select_runs(),
+            where=run_condition(filter, runs), order=(runs.c.first_seen_at, runs.c.id),
+            first=first, after=after, build=run_of, key_of=lambda r: (r[7], r[0]))
+        ctx["loaders"].prime_runs(page.nodes)
+        return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+
+    @strawberry.field(description="The dobject with this id; null if there is none.")
+    async def dobject(self, info: Info, id: strawberry.ID) -> Optional[DObject]:
+        return await _ctx(info)["loaders"].dobject.load(parse_id(id, "dobject id"))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="DObjects matching the filter, oldest first.")
+    async def dobjects(self, info: Info, filter: Optional[DObjectFilter] = None,
+                       first: Optional[int] = 100, after: Optional[str] = None
+                       ) -> DObjectConnection:
+        page = await keyset_page(
+            _ctx(info)["db"], kind="dobject", table=dobjects, stmt=select_dobjects(),
+            where=dobject_condition(filter, dobjects),
+            order=(dobjects.c.created_at, dobjects.c.id), first=first, after=after,
+            build=dobject_of, key_of=lambda r: (r[6], r[0]))
+        return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+
+    @strawberry.field(description="Notebooks matching the filter, oldest first.")
+    async def notebooks(self, info: Info, filter: Optional[TransformFilter] = None,
+                        first: Optional[int] = 100, after: Optional[str] = None
+                        ) -> NotebookConnection:
+        page = await _transform_page(info, TransformType.NOTEBOOK, filter, first, after)
+        return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+
+    @strawberry.field(description="Pipelines matching the filter, oldest first.")
+    async def pipelines(self, info: Info, filter: Optional[TransformFilter] = None,
+                        first: Optional[int] = 100, after: Optional[str] = None
+                        ) -> PipelineConnection:
+        page = await _transform_page(info, TransformType.PIPELINE, filter, first, after)
+        return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+
+    @strawberry.field(description="The lineage graph around one dobject or one run.")
+    async def lineage(self, info: Info, dobject_id: Optional[strawberry.ID] = None,
+                      run_id: Optional[strawberry.ID] = None,
+                      direction: LineageDirection = LineageDirection.UPSTREAM,
+                      depth: int = 10) -> LineageGraph:
+        if (dobject_id is None) == (run_id is None):
+            raise bad_input("give exactly one of dobjectId and runId")
+        if not 1 <= depth <= MAX_DEPTH:
+            raise bad_input(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
+        kind = LineageNodeKind.DOBJECT if dobject_id is not None else LineageNodeKind.RUN
+        root = parse_id(dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]
+                        "dobjectId" if dobject_id is not None else "runId")
+        found = await walk(_ctx(info)["db"], root, kind.value, direction.value, depth)
+        if not found.root_exists:
+            raise LineageError(NOT_FOUND, f"no {kind.value.lower()} with id {root}")
+        return LineageGraph(
+            root=strawberry.ID(str(root)),
+            nodes=[LineageNode(id=strawberry.ID(i), kind=LineageNodeKind(k), depth=d)
+                   for i, k, d in found.nodes],
+            edges=[LineageEdge(source=strawberry.ID(s), target=strawberry.ID(t))
+                   for s, t in found.edges],
+            truncated=found.truncated)
+
+    @strawberry.field(description="How far the projection has applied the event stream.")
+    async def projection_status(self, info: Info) -> ProjectionStatus:
+        return await projection_status(_ctx(info)["resources"])
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Events as they are published, filtered here.")
+    async def lineage_events(self, info: Info, event_types: Optional[list[str]] = None,
+                             transform_name: Optional[str] = None
+                             ) -> AsyncIterator[LineageEvent]:
+        async for event in lineage_events(_ctx(info)["resources"], event_types, transform_name):
+            yield event
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts and times each operation by name (GET /metrics)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        ec: ExecutionContext = self.execution_context
+        context = ec.context
+        metrics = context.get("metrics") if isinstance(context, dict) else None
+        if metrics is not None:
+            errors = ec.result.errors if ec.result is not None else None
+            metrics.observe(ec.operation_name or "anonymous", time.perf_counter() - started,
+                            ok=not errors)
+
+
+class LineageSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Errors are logged by the HTTP layer with the request id (errors.format_error)."""
+
+
+def build_schema() -> LineageSchema:
+    """The schema with its caches and limits (built by create_app, not at import)."""
+    return LineageSchema(
+        query=Query,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
+        extensions=[
+            lambda: AddValidationRules([ComplexityRule]),
+            lambda: ParserCache(maxsize=1000),  # the LRU caches live at module level
+            lambda: ValidationCache(maxsize=1000),
+            OperationMetrics,
+        ],
+    )

@@ -1,0 +1,124 @@
+"""Live events: a JetStream ordered consumer (deliver NEW) per subscription, filtered
+here, fed to the client through a bounded queue. A client that falls a whole queue
+behind is dropped (its subscription ends with an error) instead of growing memory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Final
+
+from graphql import GraphQLError
+from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graphql_api.errors import BAD_USER_INPUT
+from graphql_api.resources import Resources
+from graphql_api.types import LineageEvent
+from lineage_core.db.tables import runs, transforms
+from lineage_core.subjects import STREAM, SUBJECT_BY_EVENT_TYPE
+
+QUEUE_SIZE: Final = 1000
+SLOW_CONSUMER: Final = "SLOW_CONSUMER"
+_DROPPED: Final = object()
+
+
+class TransformNames:
+    """Transform name of each run, as far as the projection knows it (cached when known)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._known: dict[str, str] = {}
+
+    def learn(self, run_id: str, name: str) -> None:
+        self._known[run_id] = name
+
+    async def of(self, run_id: str) -> str | None:
+        if run_id in self._known:
+            return self._known[run_id]
+        try:
+            key = uuid.UUID(run_id)
+        except ValueError:
+            return None
+        async with self._engine.connect() as conn:
+            name = (await conn.execute(
+                select(transforms.c.name)
+                .join_from(runs, transforms, transforms.c.id == runs.c.transform_id)
+                .where(runs.c.id == key))).scalar()
+        if name is not None:
+            self._known[run_id] = name  # a run's transform never changes once known
+        return name
+
+
+async def _matches(event: dict[str, Any], transform_name: str | None,
+                   names: TransformNames) -> bool:
+    if transform_name is None:
+        return True
+    transform = event.get("transform")
+    run_id = event.get("run_id")
+    if isinstance(transform, dict) and isinstance(transform.get("name"), str):
+        if isinstance(run_id, str):
+            names.learn(run_id, transform["name"])
+        return bool(transform["name"] == transform_name)
+    if not isinstance(run_id, str):
+        return False
+    return await names.of(run_id) == transform_name
+
+
+def _event_of(msg: Msg, event: dict[str, Any]) -> LineageEvent:
+    return LineageEvent(
+        event_id=event["event_id"], event_type=event["event_type"], run_id=event.get("run_id"),
+        occurred_at=datetime.fromisoformat(event["occurred_at"]),
+        sequence=msg.metadata.sequence.stream, payload=event,
+    )
+
+
+async def lineage_events(resources: Resources, event_types: list[str] | None,
+                         transform_name: str | None,
+                         queue_size: int = QUEUE_SIZE) -> AsyncIterator[LineageEvent]:
+    """The events published from now on that pass the filters, in stream order."""
+    unknown = sorted(set(event_types or ()) - set(SUBJECT_BY_EVENT_TYPE))
+    if unknown:
+        raise GraphQLError(f"unknown event types {unknown}; known: {sorted(SUBJECT_BY_EVENT_TYPE)}",
+                           extensions={"code": BAD_USER_INPUT})
+    wanted = set(event_types) if event_types else None
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
+
+    async def on_message(msg: Msg) -> None:
+        if queue.qsize() >= queue_size:
+            # the client is a whole queue behind: drop it, keep the server's memory
+            if queue.qsize() == queue_size:
+                queue.put_nowait(_DROPPED)
+            return
+        queue.put_nowait(msg)
+
+    sub = await resources.js.subscribe(
+        "lineage.>", stream=STREAM, cb=on_message, ordered_consumer=True,
+        deliver_policy=DeliverPolicy.NEW)
+    names = TransformNames(resources.query_engine)
+    try:
+        while True:
+            msg = await queue.get()
+            if msg is _DROPPED:
+                raise GraphQLError(
+                    f"subscriber dropped: more than {queue_size} events were waiting for it",
+                    extensions={"code": SLOW_CONSUMER})
+            try:
+                event = json.loads(msg.data)
+                event_type = event["event_type"]
+                event["event_id"], event["occurred_at"]  # noqa: B018 - both are required
+            except (ValueError, KeyError, TypeError):
+                continue  # not an event: the projector dead-letters it
+            if wanted is not None and event_type not in wanted:
+                continue
+            if await _matches(event, transform_name, names):
+                yield _event_of(msg, event)
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()

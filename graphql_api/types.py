@@ -1,0 +1,211 @@
+"""The object types of the schema. Every relation resolves through a per-request
+DataLoader (`info.context["loaders"]`), so a list of N runs costs one statement per
+relation, not N."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType
+
+
+@strawberry.interface(description="What a run executes: a notebook or a pipeline.")
+class Transform:
+    id: strawberry.ID
+    type: TransformType
+    name: str
+    version: str
+
+    @strawberry.field(description="The runs of this transform, oldest first.")
+    async def runs(self, info: Info) -> list[Run]:
+        return await info.context["loaders"].transform_runs.load(uuid.UUID(self.id))
+
+
+@strawberry.type
+class Notebook(Transform):
+    title: Optional[str]
+
+
+@strawberry.type
+class Pipeline(Transform):
+    reference: Optional[str]
+
+
+@strawberry.type(description="One execution of a transform.")
+class Run:
+    id: strawberry.ID
+    name: Optional[str]
+    status: RunStatus
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    error: Optional[str]
+    transform_id: strawberry.Private[Optional[uuid.UUID]]
+    first_seen_at: strawberry.Private[datetime]
+
+    @strawberry.field(description="Null only while RunStarted has not arrived.")
+    async def transform(self, info: Info) -> Optional[Transform]:
+        if self.transform_id is None:
+            return None
+        return await info.context["loaders"].transform.load(self.transform_id)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def notebook(self, info: Info) -> Optional[Notebook]:
+        t = await self.transform(info)
+        return t if isinstance(t, Notebook) else None
+
+    @strawberry.field
+    async def pipeline(self, info: Info) -> Optional[Pipeline]:
+        t = await self.transform(info)
+        return t if isinstance(t, Pipeline) else None
+
+    @strawberry.field(description="The dobjects it loaded (not those it produced itself).")
+    async def inputs(self, info: Info) -> list[DObject]:
+        return await info.context["loaders"].run_inputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The dobjects it produced (it is their source).")
+    async def outputs(self, info: Info) -> list[DObject]:
+        return await info.context["loaders"].run_outputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Runs that produced an input of this run.")
+    async def upstream_runs(self, info: Info) -> list[Run]:
+        return await info.context["loaders"].upstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Runs that loaded an output of this run.")
+    async def downstream_runs(self, info: Info) -> list[Run]:
+        return await info.context["loaders"].downstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="OpenLineage run facets merged over its events; null when none.")
+    async def facets(self, info: Info) -> Optional[JSON]:
+        return await info.context["loaders"].run_facets.load(uuid.UUID(self.id))
+
+
+@strawberry.type(description="A data object: a file or dataset that runs produce and load.")
+class DObject:
+    id: strawberry.ID
+    name: str
+    suffix: str
+    size: Optional[BigInt]
+    hash: Optional[str]
+    uri: Optional[str]
+    created_at: datetime
+    source_run_id: strawberry.Private[Optional[uuid.UUID]]
+
+    @strawberry.field(description="The run that produced it.")
+    async def source(self, info: Info) -> Optional[Run]:
+        if self.source_run_id is None:
+            return None
+        return await info.context["loaders"].run.load(self.source_run_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The runs that loaded it as an input.")
+    async def targets(self, info: Info) -> list[Run]:
+        return await info.context["loaders"].dobject_targets.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: Optional[str]
+
+
+@strawberry.type
+class RunConnection:
+    nodes: list[Run]
+    page_info: PageInfo
+    count: strawberry.Private[object]
+
+    @strawberry.field(description="How many runs match the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()  # type: ignore[operator,no-any-return]
+
+
+@strawberry.type
+class DObjectConnection:
+    nodes: list[DObject]
+    page_info: PageInfo
+    count: strawberry.Private[object]
+
+    @strawberry.field(description="How many dobjects match the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()  # type: ignore[operator,no-any-return]
+
+
+@strawberry.type
+class NotebookConnection:
+    nodes: list[Notebook]
+    page_info: PageInfo
+    count: strawberry.Private[object]
+
+    @strawberry.field(description="How many notebooks match the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()  # type: ignore[operator,no-any-return]
+
+
+@strawberry.type
+class PipelineConnection:
+    nodes: list[Pipeline]
+    page_info: PageInfo
+    count: strawberry.Private[object]
+
+    @strawberry.field(description="How many pipelines match the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()  # type: ignore[operator,no-any-return]
+
+
+@strawberry.type
+class LineageNode:
+    id: strawberry.ID
+    kind: LineageNodeKind
+    depth: int = strawberry.field(description="Hops from the root (dobject -> run is one).")
+
+    @strawberry.field
+    async def run(self, info: Info) -> Optional[Run]:
+        if self.kind is not LineageNodeKind.RUN:
+            return None
+        return await info.context["loaders"].run.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def dobject(self, info: Info) -> Optional[DObject]:
+        if self.kind is not LineageNodeKind.DOBJECT:
+            return None
+        return await info.context["loaders"].dobject.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="Data flow: dobject -> run (input), run -> dobject (output).")
+class LineageEdge:
+    source: strawberry.ID
+    target: strawberry.ID
+
+
+@strawberry.type
+class LineageGraph:
+    root: strawberry.ID
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool = strawberry.field(
+        description="True exactly when some node was left out, by the depth or a cap.")
+
+
+@strawberry.type
+class ProjectionStatus:
+    applied_sequence: BigInt
+    stream_sequence: BigInt
+    lag: BigInt
+    last_event_at: Optional[datetime]
+
+
+@strawberry.type
+class LineageEvent:
+    event_id: strawberry.ID
+    event_type: str
+    run_id: Optional[strawberry.ID]
+    occurred_at: datetime
+    sequence: BigInt
+    payload: JSON
+
+

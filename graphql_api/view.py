@@ -1,0 +1,119 @@
+"""/graphql: strawberry's ASGI app with our context, error codes, auth on WebSocket
+connect, and the read-your-writes wait in front of every HTTP request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from graphql_api.context import RequestDb
+from graphql_api.errors import (
+    BAD_USER_INPUT,
+    PROJECTION_LAG,
+    UNAUTHENTICATED,
+    error_body,
+    format_error,
+)
+from graphql_api.loaders import Loaders
+from graphql_api.metrics import ApiMetrics
+from graphql_api.middleware import AUTHENTICATED_KEY, bearer_matches
+from graphql_api.schema import LineageSchema
+
+MIN_SEQUENCE_HEADER: Final = "x-lineage-min-sequence"
+REQUEST_ID_HEADER: Final = "x-request-id"
+LAG_TIMEOUT: Final = 5.0
+_DB_KEY: Final = "lineage.db"
+_RID_KEY: Final = "lineage.request_id"
+
+
+class LineageGraphQL(GraphQL):
+    """Strawberry's ASGI view with per-request loaders and coded errors."""
+
+    def __init__(self, schema: LineageSchema, metrics: ApiMetrics, token: str | None) -> None:
+        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         keep_alive=True, keep_alive_interval=15)
+        self.metrics = metrics
+        self.token = token
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
+        resources = request.app.state.resources
+        db = request.scope.get(_DB_KEY) or RequestDb(resources.query_engine)
+        return {
+            "request": request, "response": response, "resources": resources, "db": db,
+            "loaders": Loaders(db), "metrics": self.metrics,
+            "request_id": request.scope.get(_RID_KEY) or uuid.uuid4().hex,
+        }
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        request_id = request.scope.get(_RID_KEY) or "-"
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [format_error(e, request_id) for e in result.errors]
+        if result.extensions:
+            out["extensions"] = result.extensions
+        return out  # type: ignore[return-value]
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        if self.token is None or context["request"].scope.get(AUTHENTICATED_KEY):
+            return UNSET
+        params = context.get("connection_params")
+        given = params.get("Authorization") if isinstance(params, dict) else None
+        if not bearer_matches(given if isinstance(given, str) else None, self.token):
+            raise ConnectionRejectionError({"message": "missing or wrong bearer token",
+                                            "extensions": {"code": UNAUTHENTICATED}})
+        return UNSET
+
+
+class GraphQLEndpoint:
+    """ASGI endpoint of /graphql: request id, read-your-writes wait, request's connection."""
+
+    def __init__(self, view: LineageGraphQL) -> None:
+        self.view = view
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.view(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        rid_raw = headers.get(REQUEST_ID_HEADER.encode())
+        scope[_RID_KEY] = rid_raw.decode("latin-1")[:64] if rid_raw else uuid.uuid4().hex
+        refusal = await self._wait_for_sequence(scope, headers.get(MIN_SEQUENCE_HEADER.encode()))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        db = RequestDb(scope["app"].state.resources.query_engine)
+        scope[_DB_KEY] = db
+        try:
+            await self.view(scope, receive, send)
+        finally:
+            await db.close()
+
+    async def _wait_for_sequence(self, scope: Scope, raw: bytes | None) -> Response | None:
+        """None once the projection has applied the requested sequence, else the refusal."""
+        if raw is None:
+            return None
+        try:
+            sequence = int(raw)
+            if sequence < 0:
+                raise ValueError(sequence)
+        except ValueError:
+            return JSONResponse(error_body(
+                BAD_USER_INPUT, f"{MIN_SEQUENCE_HEADER}: {raw!r} is not a stream sequence"))
+        watcher = scope["app"].state.watcher
+        if await watcher.wait_for(sequence, LAG_TIMEOUT):
+            return None
+        return JSONResponse(error_body(
+            PROJECTION_LAG, f"the projection has applied sequence {watcher.applied}, not yet "
+            f"{sequence}, after {LAG_TIMEOUT:g} s; retry later"))

@@ -1,0 +1,153 @@
+"""Queries against a seeded projection: the seed question, filters, pages, ids, errors."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.integration.api_support import Seed, api_client, codes, gql
+
+pytestmark = pytest.mark.integration
+
+
+def seed_graph() -> tuple[Seed, dict[str, uuid.UUID]]:
+    """The seed program's graph: 10x run -> input.fastq.gz -> Cell Ranger run -> output.bam."""
+    s = Seed()
+    ids: dict[str, uuid.UUID] = {}
+    ids["p10x"] = s.transform("pipeline", "10x scRNA-seq nextseq", "1", reference="ref")
+    ids["pcr"] = s.transform("pipeline", "Cell Ranger", "7")
+    ids["nb"] = s.transform("notebook", "analysis.ipynb", "1", title="Analysis")
+    ids["r10x"] = s.run(ids["p10x"], status="COMPLETED")
+    ids["fastq"] = s.dobject("input", ".fastq.gz", source=ids["r10x"], hash="h-fastq", size=5)
+    ids["rcr"] = s.run(ids["pcr"], name="cr-run", status="COMPLETED")
+    s.load(ids["rcr"], ids["fastq"])
+    ids["bam"] = s.dobject("output", ".bam", source=ids["rcr"], hash="h-bam")
+    s.load(ids["rcr"], ids["bam"])  # loading its own output: stored, never shown
+    ids["rnb"] = s.run(ids["nb"], status="FAILED")
+    s.load(ids["rnb"], ids["bam"])
+    ids["orphan"] = s.run(None)  # known only from an output: no transform yet
+    ids["iris"] = s.dobject("iris_new", ".csv", source=ids["orphan"])
+    return s, ids
+
+
+SEED_QUESTION = """
+query { runs(filter: {output: {name: "output", suffix: ".bam"}}) {
+  totalCount nodes { id name status transform { __typename name version }
+    pipeline { reference } notebook { title }
+    inputs { id name suffix size } outputs { name } } } }
+"""
+
+
+async def test_the_seed_question(database_url: str, nats_url: str) -> None:
+    s, ids = seed_graph()
+    await s.write(database_url)
+    async with api_client(database_url, nats_url) as (client, _):
+        body = await gql(client, SEED_QUESTION)
+    assert "errors" not in body, body
+    conn = body["data"]["runs"]
+    assert conn["totalCount"] == 1
+    [run] = conn["nodes"]
+    assert run["id"] == str(ids["rcr"])
+    assert run["name"] == "cr-run" and run["status"] == "COMPLETED"
+    assert run["transform"] == {"__typename": "Pipeline", "name": "Cell Ranger", "version": "7"}
+    assert run["notebook"] is None and run["pipeline"] == {"reference": None}
+    # its own output.bam, loaded by itself, is not an input
+    assert run["inputs"] == [{"id": str(ids["fastq"]), "name": "input", "suffix": ".fastq.gz",
+                              "size": 5}]
+    assert run["outputs"] == [{"name": "output"}]
+
+
+async def test_nested_filters_and_relations(database_url: str, nats_url: str) -> None:
+    s, ids = seed_graph()
+    await s.write(database_url)
+    async with api_client(database_url, nats_url) as (client, _):
+        body = await gql(client, """
+          query { dobjects(filter: {source: {transformName: "Cell Ranger"}}) {
+                    nodes { name source { id } targets { id } } }
+                  notebooks(filter: {run: {input: {name: "output"}}}) {
+                    totalCount nodes { name title runs { id status } } }
+                  pipelines(filter: {name: "Cell Ranger"}) { nodes { id type } }
+                  failed: runs(filter: {status: FAILED, transformType: NOTEBOOK}) {
+                    nodes { id notebook { name } } }
+                  loaders: dobjects(filter: {target: {transformVersion: "7"}}) {
+                    nodes { name } }
+                  orphan: dobjects(filter: {name: "iris_new"}) {
+                    nodes { source { id status transform { name } } } } }""")
+    assert "errors" not in body, body
+    d = body["data"]
+    assert d["dobjects"]["nodes"] == [{"name": "output", "source": {"id": str(ids["rcr"])},
+                                       "targets": [{"id": str(ids["rnb"])}]}]
+    assert d["notebooks"] == {"totalCount": 1, "nodes": [
+        {"name": "analysis.ipynb", "title": "Analysis",
+         "runs": [{"id": str(ids["rnb"]), "status": "FAILED"}]}]}
+    assert d["pipelines"]["nodes"] == [{"id": str(ids["pcr"]), "type": "PIPELINE"}]
+    assert d["failed"]["nodes"] == [{"id": str(ids["rnb"]), "notebook": {"name": "analysis.ipynb"}}]
+    assert d["loaders"]["nodes"] == [{"name": "input"}]
+    assert d["orphan"]["nodes"] == [{"source": {"id": str(ids["orphan"]), "status": "STARTED",
+                                                "transform": None}}]
+
+
+async def test_single_lookups_and_ids(database_url: str, nats_url: str) -> None:
+    s, ids = seed_graph()
+    await s.write(database_url)
+    async with api_client(database_url, nats_url) as (client, _):
+        body = await gql(client, "query($r: ID!, $d: ID!, $x: ID!) { run(id: $r) { id "
+                         "upstreamRuns { id } downstreamRuns { id } facets } "
+                         "dobject(id: $d) { name createdAt } missing: run(id: $x) { id } }",
+                         {"r": str(ids["rcr"]), "d": str(ids["bam"]), "x": str(uuid.uuid4())})
+        bad = await gql(client, '{ run(id: "not-a-uuid") { id } }')
+        bad_filter = await gql(client, '{ runs(filter: {output: {id: "nope"}}) { totalCount } }')
+    assert "errors" not in body, body
+    assert body["data"]["run"] == {"id": str(ids["rcr"]), "upstreamRuns": [{"id": str(ids["r10x"])}],
+                                   "downstreamRuns": [{"id": str(ids["rnb"])}], "facets": None}
+    assert body["data"]["dobject"]["name"] == "output"
+    assert body["data"]["dobject"]["createdAt"].startswith("2026-01-01T00:00")
+    assert body["data"]["missing"] is None
+    assert codes(bad) == ["BAD_USER_INPUT"] and bad["data"] == {"run": None}
+    assert codes(bad_filter) == ["BAD_USER_INPUT"]
+
+
+async def test_pages_cursors_and_first(database_url: str, nats_url: str) -> None:
+    s = Seed()
+    made = [s.run(None) for _ in range(7)]
+    await s.write(database_url)
+    page_q = "query($f: Int, $a: String) { runs(first: $f, after: $a) { totalCount " \
+             "pageInfo { hasNextPage endCursor } nodes { id } } }"
+    async with api_client(database_url, nats_url) as (client, _):
+        seen: list[str] = []
+        after = None
+        while True:
+            body = await gql(client, page_q, {"f": 3, "a": after})
+            conn = body["data"]["runs"]
+            assert conn["totalCount"] == 7
+            seen += [n["id"] for n in conn["nodes"]]
+            if not conn["pageInfo"]["hasNextPage"]:
+                break
+            after = conn["pageInfo"]["endCursor"]
+        zero = await gql(client, page_q, {"f": 0})
+        negative = await gql(client, page_q, {"f": -1})
+        malformed = await gql(client, page_q, {"f": 2, "a": "%%%not a cursor"})
+        wrong_kind = await gql(client, "query($a: String) { dobjects(after: $a) { totalCount } }",
+                               {"a": after})
+        capped = await gql(client, "{ runs(first: 100000) { nodes { id } } }")
+    assert seen == [str(r) for r in made]  # stable order: first seen, oldest first
+    assert zero["data"]["runs"]["nodes"] == []
+    assert zero["data"]["runs"]["pageInfo"] == {"hasNextPage": True, "endCursor": None}
+    assert codes(negative) == ["BAD_USER_INPUT"]
+    assert codes(malformed) == ["BAD_USER_INPUT"]
+    assert codes(wrong_kind) == ["BAD_USER_INPUT"]
+    assert len(capped["data"]["runs"]["nodes"]) == 7
+
+
+async def test_projection_status(database_url: str, nats_url: str) -> None:
+    s = Seed()
+    await s.write(database_url, applied=0)
+    async with api_client(database_url, nats_url) as (client, app):
+        js = app.state.resources.js
+        for _ in range(3):
+            await js.publish("lineage.run.finished", b"{}")
+        body = await gql(client, "{ projectionStatus { appliedSequence streamSequence lag "
+                                 "lastEventAt } }")
+    assert body["data"]["projectionStatus"] == {
+        "appliedSequence": 0, "streamSequence": 3, "lag": 3, "lastEventAt": None}
