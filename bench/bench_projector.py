@@ -91,6 +91,26 @@ async def raw_ceilings(url: str, msgs: list[tuple[str, bytes, dict[str, str]]]) 
     return len(msgs) / published, len(msgs) / fetched
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process on this machine (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pid(conn: asyncpg.Connection) -> int:
+    """The Postgres backend of the active projector (its lock connection commits)."""
+    while True:
+        pid = await conn.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'lineage-projector%' "
+            "AND datname = current_database()")
+        if pid:
+            return int(pid)
+        await asyncio.sleep(0.05)
+
+
 class Commits:
     """NOTIFY lineage_applied arrivals: (monotonic time, applied sequence)."""
 
@@ -112,8 +132,10 @@ class Commits:
         return next(t for t, s in self.seen if s >= sequence)
 
 
-async def end_to_end(url: str, db_url: str, msgs: list[tuple[str, bytes, dict[str, str]]],
-                     steady_seconds: float, log: Path) -> tuple[float, list[float]]:
+async def end_to_end(
+    url: str, db_url: str, msgs: list[tuple[str, bytes, dict[str, str]]], steady_seconds: float,
+    log: Path,
+) -> tuple[float, list[float], float, float]:
     nc = await nats.connect(url)
     js = nc.jetstream(publish_async_max_pending=WINDOW * 2)
     await ensure_streams(js)
@@ -134,10 +156,14 @@ async def end_to_end(url: str, db_url: str, msgs: list[tuple[str, bytes, dict[st
                 break
             except nats.js.errors.NotFoundError:
                 await asyncio.sleep(0.05)
+        backend = await backend_pid(listener)
+        cpu0 = (cpu_seconds(proc.pid), cpu_seconds(backend))
         start = time.perf_counter()
         await publish_all(js, msgs)
         done = await commits.wait_for(len(msgs), timeout=600)
         rate = len(msgs) / (done - start)
+        cpu_projector = (cpu_seconds(proc.pid) - cpu0[0]) / len(msgs) * 1e6
+        cpu_postgres = (cpu_seconds(backend) - cpu0[1]) / len(msgs) * 1e6
 
         # Steady 1,000 events/s: one event per millisecond, each publish time recorded.
         steady = messages(int(steady_seconds * 1000 / EVENTS_PER_RUN), seed=2)
@@ -161,7 +187,7 @@ async def end_to_end(url: str, db_url: str, msgs: list[tuple[str, bytes, dict[st
             while times[j][0] < seq:
                 j += 1
             latencies.append((times[j][1] - t_sent) * 1000)
-        return rate, latencies
+        return rate, latencies, cpu_projector, cpu_postgres
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -199,19 +225,23 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
     try:
         publish_rate, fetch_rate = await raw_ceilings(server.url, msgs)
         log = Path(server.store) / "projector.log"
-        e2e, latencies = await end_to_end(server.url, db_url, msgs, args.steady_seconds, log)
+        e2e, latencies, cpu_proj, cpu_pg = await end_to_end(
+            server.url, db_url, msgs, args.steady_seconds, log)
     finally:
         server.close()
         await pg.drop_database(db)
         pg.close()
 
+    load = os.getloadavg()[0]
     print(f"\nprojector benchmark: {len(msgs):,} events ({runs:,} runs of {EVENTS_PER_RUN}), "
-          f"{os.cpu_count()} cores\n")
+          f"{os.cpu_count()} cores, load average {load:.1f} at the end\n")
     rows = [
         ("raw JetStream publish (publish_async)", f"{publish_rate:,.0f} events/s", ""),
         ("raw pull fetch(1000) + ack (ceiling)", f"{fetch_rate:,.0f} events/s", ""),
         ("projector end to end (first publish -> last commit)", f"{e2e:,.0f} events/s",
          f"{e2e / fetch_rate:.2f} x fetch+ack ceiling"),
+        ("projector process CPU per event", f"{cpu_proj:.1f} us", "load-independent cost"),
+        ("its Postgres backend CPU per event", f"{cpu_pg:.1f} us", ""),
         ("event -> queryable at 1,000 events/s, p50", f"{pct(latencies, 0.5):.1f} ms", ""),
         ("event -> queryable at 1,000 events/s, p99", f"{pct(latencies, 0.99):.1f} ms",
          f"max {max(latencies):.1f} ms, {len(latencies):,} events"),
