@@ -27,7 +27,6 @@ from typing import TypeVar
 # Row types are plain slotted dataclasses, treated as immutable (never assigned to after
 # construction): a frozen dataclass costs twice as much to build, and a batch builds
 # several per event.
-
 from lineage_core.events import (
     Event,
     InputLoaded,
