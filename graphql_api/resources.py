@@ -45,7 +45,11 @@ class Resources:
         return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader)
 
     async def close(self) -> None:
-        await self.nc.drain()
+        # drain only a live connection; one that is reconnecting just closes
+        if self.nc.is_connected:
+            await self.nc.drain()
+        elif not self.nc.is_closed:
+            await self.nc.close()
         await self.engine.dispose()
         if self.reader is not None:
             await self.reader.dispose()

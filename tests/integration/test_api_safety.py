@@ -1,0 +1,170 @@
+"""Limits, error codes, auth, read-your-writes, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import event, text
+
+from lineage_core.db.engine import create_engine
+from tests.integration.api_support import Seed, api_client, codes, gql, set_applied
+
+pytestmark = pytest.mark.integration
+
+
+def nested(levels: int) -> str:
+    """A runs query `levels` fields deep: runs > nodes > inputs > source > inputs ... > id."""
+    path = ["runs", "nodes"] + [("inputs", "source")[i % 2] for i in range(levels - 3)]
+    return "{ " + " { ".join(path) + " { id " + "} " * len(path) + "}"
+
+
+async def test_complexity_limits(database_url: str, nats_url: str) -> None:
+    await Seed().write(database_url)
+    aliases = lambda n: "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"  # noqa: E731
+    async with api_client(database_url, nats_url) as (client, _):
+        ok15 = await gql(client, nested(15))
+        too_deep = await gql(client, nested(16))
+        ok50 = await gql(client, aliases(50))
+        too_many = await gql(client, aliases(51))
+        unknown = await gql(client, "{ runs { nodes { nope } } }")
+        syntax = await gql(client, "{ runs { ")
+        from graphql import get_introspection_query
+        introspection = await gql(client, get_introspection_query())
+    assert "errors" not in ok15, ok15
+    assert codes(too_deep) == ["QUERY_TOO_COMPLEX"]
+    assert "errors" not in ok50
+    assert codes(too_many) == ["QUERY_TOO_COMPLEX"]
+    assert codes(unknown) == ["BAD_USER_INPUT"] and codes(syntax) == ["BAD_USER_INPUT"]
+    assert "errors" not in introspection
+
+
+async def test_body_limit_and_internal_errors(database_url: str, nats_url: str,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    await Seed().write(database_url)
+    big = json.dumps({"query": "{ runs { totalCount } }", "pad": "x" * (1024 * 1024)})
+    async with api_client(database_url, nats_url) as (client, _):
+        declared = await client.post("/graphql", content=big,
+                                     headers={"content-type": "application/json"})
+
+        async def chunks():  # no content-length: the limit counts what arrives
+            for _ in range(5):
+                yield b" " * (300 * 1024)
+
+        streamed = await client.post("/graphql", content=chunks(),
+                                     headers={"content-type": "application/json"})
+        small = await client.post("/graphql", json={"query": "{ runs { totalCount } }"})
+        # break the projection under the API: an internal fault, never a stack trace
+        engine = create_engine(database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE projection.runs RENAME COLUMN name TO name_x"))
+        await engine.dispose()
+        broken = await gql(client, "{ runs { nodes { name } } }", headers={"x-request-id": "rq-1"})
+    assert declared.status_code == 413 and streamed.status_code == 413
+    assert small.status_code == 200
+    [error] = broken["errors"]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["message"] == "internal error (request id rq-1)"
+    assert "Traceback" not in json.dumps(broken) and "name_x" not in json.dumps(broken)
+    assert any("rq-1" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_bearer_token(database_url: str, nats_url: str) -> None:
+    await Seed().write(database_url)
+    async with api_client(database_url, nats_url, api_token="s3cret") as (client, _):
+        missing = await client.post("/graphql", json={"query": "{ runs { totalCount } }"})
+        wrong = await client.post("/graphql", json={"query": "{ runs { totalCount } }"},
+                                  headers={"Authorization": "Bearer nope"})
+        right = await client.post("/graphql", json={"query": "{ runs { totalCount } }"},
+                                  headers={"Authorization": "Bearer s3cret"})
+        metrics = await client.get("/metrics")
+        lineage = await client.post("/api/v1/lineage", json={})
+        health = await client.get("/healthz")
+        ready = await client.get("/readyz")
+    assert missing.status_code == 401 and wrong.status_code == 401
+    assert missing.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert right.status_code == 200 and right.json()["data"]["runs"]["totalCount"] == 0
+    assert metrics.status_code == 401 and lineage.status_code == 401
+    assert health.status_code == 200 and ready.status_code == 200
+
+
+async def test_read_your_writes(database_url: str, nats_url: str) -> None:
+    s = Seed()
+    run = s.run(None)
+    await s.write(database_url, applied=5)
+    query = "query($id: ID!) { run(id: $id) { id } }"
+    engine = create_engine(database_url)
+    try:
+        async with api_client(database_url, nats_url) as (client, app):
+            app.state.watcher  # noqa: B018 - opened by the lifespan
+            done = await gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "5"})
+            assert done["data"]["run"] == {"id": str(run)}
+            waiting = asyncio.create_task(
+                gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "7"}))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # it waits for the projector, not for a timer
+            async with engine.begin() as conn:
+                await set_applied(conn, 7, notify=True)
+            answered = await asyncio.wait_for(waiting, 3)
+            assert answered["data"]["run"] == {"id": str(run)}
+            lag = await gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "8"})
+            bad = await gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "x"})
+    finally:
+        await engine.dispose()
+    assert codes(lag) == ["PROJECTION_LAG"] and lag["data"] is None
+    assert codes(bad) == ["BAD_USER_INPUT"]
+
+
+async def test_health_ready_metrics(database_url: str, nats_url: str, nats_server) -> None:
+    await Seed().write(database_url, applied=2)
+    async with api_client(database_url, nats_url) as (client, app):
+        for _ in range(4):
+            await app.state.resources.js.publish("lineage.run.finished", b"{}")
+        await gql(client, "query SeedQuestion { runs { totalCount } }")
+        await gql(client, "query SeedQuestion { runs { totalCount } }")
+        metrics = (await client.get("/metrics")).text
+        ready = await client.get("/readyz")
+        nats_server.stop()
+        try:
+            await asyncio.sleep(0.3)
+            not_ready = await client.get("/readyz")
+            health = await client.get("/healthz")
+        finally:
+            nats_server.start()
+    assert 'lineage_api_requests_total{operation="SeedQuestion",outcome="ok"} 2.0' in metrics
+    assert 'lineage_api_request_seconds_count{operation="SeedQuestion"} 2.0' in metrics
+    assert "lineage_projector_lag 2.0" in metrics
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "nats": "ok",
+                                                         "postgres": "ok"}
+    assert not_ready.status_code == 503 and not_ready.json()["nats"] != "ok"
+    assert health.status_code == 200
+
+
+async def test_no_n_plus_one(database_url: str, nats_url: str) -> None:
+    s = Seed()
+    tid = s.transform("pipeline", "p", "1")
+    previous = s.dobject("seed", ".txt")
+    for _ in range(100):
+        run = s.run(tid)
+        s.load(run, previous)
+        previous = s.dobject("out", ".txt", source=run)
+    await s.write(database_url)
+    query = """{ runs(first: 100) { totalCount nodes { id transform { name runs { id } }
+                 pipeline { name } inputs { name source { id } targets { id } }
+                 outputs { name targets { id } } upstreamRuns { id } facets } } }"""
+    async with api_client(database_url, nats_url) as (client, app):
+        statements: list[str] = []
+        engine = app.state.resources.query_engine.sync_engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            body = await gql(client, query)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert "errors" not in body, body
+    assert len(body["data"]["runs"]["nodes"]) == 100
+    assert len(body["data"]["runs"]["nodes"][0]["transform"]["runs"]) == 100
+    # page, count, transform, transform runs, inputs, sources, targets, outputs,
+    # output targets, upstream runs, facets: one statement each, whatever the page size
+    assert len(statements) <= 12, statements
