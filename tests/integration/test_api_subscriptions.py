@@ -1,0 +1,145 @@
+"""lineageEvents over graphql-transport-ws against a real uvicorn, nats-server and Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+from graphql import GraphQLError
+
+from graphql_api.app import create_app
+from graphql_api.resources import Resources
+from graphql_api.subscriptions import lineage_events
+from lineage_core import events as ev
+from lineage_core.settings import Settings
+from lineage_core.subjects import subject_for
+from tests.integration.api_support import Seed
+from tests.support.servers import free_port
+
+pytestmark = pytest.mark.integration
+
+SUBSCRIBE = """subscription($types: [String!], $t: String) {
+  lineageEvents(eventTypes: $types, transformName: $t) {
+    eventId eventType runId occurredAt sequence payload } }"""
+
+
+@asynccontextmanager
+async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIterator[str]:
+    port = free_port()
+    app = create_app(Settings(database_url=database_url, nats_url=nats_url, **settings))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def run_event(kind: str, run_id: uuid.UUID, **fields: Any) -> ev.Event:
+    common = dict(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), producer="test",
+                  run_id=run_id)
+    model = getattr(ev, kind)
+    return model(event_type=kind, **common, **fields)  # type: ignore[no-any-return]
+
+
+def dobject() -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "name": "f", "suffix": ".txt"}
+
+
+async def subscribe(url: str, variables: dict[str, Any],
+                    init: dict[str, Any] | None = None) -> Any:
+    ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
+    ack = json.loads(await ws.recv())
+    assert ack["type"] == "connection_ack", ack
+    await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                              "payload": {"query": SUBSCRIBE, "variables": variables}}))
+    return ws
+
+
+async def test_events_filtered_by_type_and_transform(database_url: str, nats_url: str) -> None:
+    s = Seed()
+    cr = s.transform("pipeline", "Cell Ranger", "7")
+    known = s.run(cr)  # projected: the server knows its transform
+    await s.write(database_url)
+    other = uuid.uuid4()
+    async with served(database_url, nats_url) as url:
+        by_transform = await subscribe(url, {"t": "Cell Ranger"})
+        by_type = await subscribe(url, {"types": ["RunFinished"]})
+        await asyncio.sleep(0.3)  # both consumers exist before publishing (deliver NEW)
+        import nats
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        published = [
+            run_event("InputLoaded", known, dobject=dobject()),
+            run_event("InputLoaded", other, dobject=dobject()),
+            run_event("RunFinished", other, status="completed"),
+            run_event("RunFinished", known, status="failed", error="boom"),
+        ]
+        seqs = [(await js.publish(subject_for(e.event_type), ev.encode(e))).seq for e in published]
+        await nc.close()
+        got_t = [json.loads(await asyncio.wait_for(by_transform.recv(), 5)) for _ in range(2)]
+        got_e = [json.loads(await asyncio.wait_for(by_type.recv(), 5)) for _ in range(2)]
+        await by_transform.close()
+        await by_type.close()
+    events_t = [m["payload"]["data"]["lineageEvents"] for m in got_t]
+    assert [e["eventId"] for e in events_t] == [str(published[0].event_id),
+                                                str(published[3].event_id)]
+    assert [e["sequence"] for e in events_t] == [seqs[0], seqs[3]]
+    assert events_t[1]["payload"] == json.loads(ev.encode(published[3]))
+    assert events_t[0]["runId"] == str(known)
+    events_e = [m["payload"]["data"]["lineageEvents"] for m in got_e]
+    assert [e["eventType"] for e in events_e] == ["RunFinished", "RunFinished"]
+    assert [e["sequence"] for e in events_e] == [seqs[2], seqs[3]]
+
+
+async def test_websocket_auth(database_url: str, nats_url: str) -> None:
+    await Seed().write(database_url)
+    async with served(database_url, nats_url, api_token="tok") as url:
+        ws = await subscribe(url, {}, init={"Authorization": "Bearer tok"})
+        await ws.close()
+        header_ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"],
+                                             additional_headers={"Authorization": "Bearer tok"})
+        await header_ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await header_ws.recv())["type"] == "connection_ack"
+        await header_ws.close()
+        refused = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+        await refused.send(json.dumps({"type": "connection_init",
+                                       "payload": {"Authorization": "Bearer wrong"}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(refused.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_slow_subscriber_is_dropped(database_url: str, nats_url: str) -> None:
+    resources = await Resources.open(Settings(database_url=database_url, nats_url=nats_url))
+    try:
+        stream = lineage_events(resources, None, None, queue_size=5)
+        first = asyncio.create_task(anext(stream))
+        await asyncio.sleep(0.3)  # subscribed
+        run = uuid.uuid4()
+        for _ in range(50):
+            e = run_event("RunFinished", run, status="completed")
+            await resources.js.publish(subject_for(e.event_type), ev.encode(e))
+        assert (await asyncio.wait_for(first, 5)).event_type == "RunFinished"
+        await asyncio.sleep(0.5)  # the rest arrive while nobody reads
+        received = 1
+        with pytest.raises(GraphQLError) as dropped:
+            async for _event in stream:
+                received += 1
+        assert dropped.value.extensions == {"code": "SLOW_CONSUMER"}
+        assert received <= 6
+    finally:
+        await resources.close()
