@@ -24,9 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-# Row types are plain slotted dataclasses, treated as immutable (never assigned to after
-# construction): a frozen dataclass costs twice as much to build, and a batch builds
-# several per event.
 from lineage_core.events import (
     Event,
     InputLoaded,
@@ -36,6 +33,10 @@ from lineage_core.events import (
     Transform,
     TransformRegistered,
 )
+
+# Row types are plain slotted dataclasses, treated as immutable (never assigned to after
+# construction): a frozen dataclass costs twice as much to build, and a batch builds
+# several per event.
 
 # An event's place in the deterministic order every rule uses.
 Stamp = tuple[datetime, uuid.UUID]
