@@ -71,7 +71,9 @@ def _tune_gc() -> None:
     # and walks every young object: a third of the projector's CPU. Collect less often, and
     # move what startup created (modules, pools) out of its sight.
     gen0, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), gen1, gen2)
+    if gen0 >= GC_GEN0_THRESHOLD:
+        return  # done once per process
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
     gc.freeze()
 
 
