@@ -121,8 +121,10 @@ class Query:
     @strawberry.field(description="The lineage graph around one dobject or one run.")
     async def lineage(self, info: Info, dobject_id: Optional[strawberry.ID] = None,
                       run_id: Optional[strawberry.ID] = None,
-                      direction: LineageDirection = LineageDirection.UPSTREAM,
-                      depth: int = 10) -> LineageGraph:
+                      direction: Optional[LineageDirection] = LineageDirection.UPSTREAM,
+                      depth: Optional[int] = 10) -> LineageGraph:
+        direction = direction or LineageDirection.UPSTREAM
+        depth = 10 if depth is None else depth
         if (dobject_id is None) == (run_id is None):
             raise bad_input("give exactly one of dobjectId and runId")
         if not 1 <= depth <= MAX_DEPTH:

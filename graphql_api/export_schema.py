@@ -1,0 +1,20 @@
+"""The schema's SDL, and `python -m graphql_api.export_schema` to rewrite schema.graphql."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+SDL_FILE: Final = Path(__file__).parent / "schema.graphql"
+
+
+def schema_sdl() -> str:
+    """The SDL of the schema the app serves."""
+    from graphql_api.schema import build_schema
+
+    return str(build_schema()).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    SDL_FILE.write_text(schema_sdl())
+    print(f"wrote {SDL_FILE}")
