@@ -25,6 +25,7 @@ from tests.integration.projector_support import (
     publish_raw,
     wait_applied,
 )
+from tests.support.servers import NatsServer
 
 pytestmark = pytest.mark.integration
 
@@ -132,3 +133,20 @@ async def test_a_database_fault_is_retried_not_dead_lettered(
     await nc.close()
     assert info.state.messages == 0
     assert len((await dump(database_url))["raw_events"]) == 90
+
+
+async def test_a_nats_restart_is_survived(
+    projector: object, nats_server: NatsServer, nats_url: str, database_url: str
+) -> None:
+    nc, js = await connect_js(nats_url)
+    first = await publish(js, workload(10))
+    await wait_applied(database_url, first)
+    await nc.close()
+    nats_server.stop()
+    await asyncio.sleep(0.5)
+    nats_server.start()
+    nc, js = await connect_js(nats_url)
+    last = await publish(js, workload(10, seed=5))
+    await nc.close()
+    await wait_applied(database_url, last, timeout=60)
+    assert len((await dump(database_url))["raw_events"]) == 120
