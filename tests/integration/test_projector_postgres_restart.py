@@ -1,0 +1,97 @@
+"""A Postgres restart (and a stop of a few seconds) is a fault to wait out, not a bad event.
+
+Runs against its own embedded Postgres (pgserver) so the test can stop and restart it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from lineage_core import subjects
+from lineage_core.db.engine import upgrade
+from lineage_core.settings import Settings
+from projector.service import run_projector
+from projector.workload import workload
+from tests.integration.projector_support import connect_js, dump, publish, wait_applied
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[Any]:
+    tmp = tempfile.mkdtemp(prefix="lineage-pg-restart-")
+    with _quiet():
+        import pgserver
+
+        server = pgserver.get_server(tmp, cleanup_mode="stop")
+    yield server
+    with _quiet():
+        server.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """pgserver's platformdirs warns about XDG_RUNTIME_DIR; not this test's concern."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _pg_ctl(server: Any, *args: str) -> None:
+    from pgserver._commands import pg_ctl
+
+    with _quiet():
+        pg_ctl(["-w", *args], pgdata=server.pgdata, user=server.system_user, timeout=30)
+
+
+def _start(server: Any) -> None:
+    with _quiet():
+        server.ensure_postgres_running()
+
+
+@pytest.fixture
+async def restartable_url(own_postgres: Any) -> AsyncIterator[str]:
+    url = f"postgresql+asyncpg://postgres@/postgres?host={own_postgres.pgdata}"
+    await upgrade(url)
+    yield url
+
+
+async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
+    own_postgres: Any, restartable_url: str, nats_url: str
+) -> None:
+    retries = REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0
+    task = asyncio.create_task(run_projector(Settings(nats_url=nats_url,
+                                                      database_url=restartable_url)))
+    nc, js = await connect_js(nats_url)
+    first = await publish(js, workload(10))
+    await wait_applied(restartable_url, first)
+
+    await asyncio.to_thread(_pg_ctl, own_postgres, "-m", "fast", "restart")
+    second = await publish(js, workload(10, seed=1))
+    await wait_applied(restartable_url, second)
+
+    await asyncio.to_thread(_pg_ctl, own_postgres, "-m", "fast", "stop")
+    last = await publish(js, workload(10, seed=2))  # arrives while Postgres is down
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(_start, own_postgres)
+    await wait_applied(restartable_url, last, timeout=60)
+
+    dlq = await js.stream_info(subjects.DLQ_STREAM)
+    await nc.close()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert dlq.state.messages == 0
+    snapshot = await dump(restartable_url)
+    assert len(snapshot["raw_events"]) == 180 and len(snapshot["runs"]) == 30
+    assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) > retries
