@@ -62,9 +62,10 @@ def start_service(
     }
     home.mkdir(parents=True, exist_ok=True)
     log = home / "service.log"
-    process = subprocess.Popen(
-        [*lineage_command(), "up"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [*lineage_command(), "up"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     service = Service(process, f"http://127.0.0.1:{port}", nats_url, database_url, home, env, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
