@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from graphql_api.context import QueryStats
 from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import MAX_BODY, Guard
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
         resources = await Resources.open(settings)
         app.state.resources = resources
         app.state.watcher = ProjectionWatcher(resources.query_engine)
+        app.state.query_stats = QueryStats()
         try:
             yield
         finally:

@@ -1,47 +1,54 @@
-"""Per-request state: one lazily opened database connection and the DataLoaders."""
+"""Per-request state: one lazily acquired asyncpg connection, shared by the loaders."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable
-from sqlalchemy.engine import Row
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 
 
+@dataclass
+class QueryStats:
+    """Statements run by the API since start (tests count them to prove loaders batch)."""
+
+    statements: int = 0
+
+
 class RequestDb:
-    """The request's one connection, opened on first use and returned at the end.
+    """The request's one connection, acquired on first use and released at the end.
 
     Loaders of one request may dispatch in the same tick; the lock keeps their
     statements one after another on the shared connection."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine,
+                 stats: QueryStats | None = None) -> None:
+        self._pool = pool
         self._engine = engine
-        self._conn: AsyncConnection | None = None
+        self._conn: Any = None
         self._lock = asyncio.Lock()
-        self.statements = 0  # how many statements this request ran (tests count them)
+        self.stats = stats or QueryStats()
 
-    async def rows(self, stmt: Executable) -> Sequence[Row[Any]]:
-        """All rows of one statement."""
-        return await self.using(lambda conn: _all_rows(conn, stmt))
-
-    async def using(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run `work(conn)` alone on the request's connection."""
+    async def rows(self, sql: str, *params: Any) -> Sequence[Any]:
+        """All rows of one statement (asyncpg records, prepared and cached by SQL text)."""
         async with self._lock:
             if self._conn is None:
-                self._conn = await self._engine.connect()
-            self.statements += 1
-            return await work(self._conn)
+                self._conn = await self._pool.acquire()
+            self.stats.statements += 1
+            return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+
+    async def with_sqlalchemy(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` on a SQLAlchemy connection (for query code written against it)."""
+        self.stats.statements += 1
+        async with self._engine.connect() as conn:
+            return await work(conn)
 
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
-
-
-async def _all_rows(conn: AsyncConnection, stmt: Executable) -> Sequence[Row[Any]]:
-    return (await conn.execute(stmt)).all()
+            await self._pool.release(conn)

@@ -1,98 +1,113 @@
 """Filters -> SQL: each nested filter becomes an EXISTS subquery with bound parameters.
 
 The whole filter tree compiles into the WHERE clause of one statement; nothing is
-filtered in Python. Every nesting level takes fresh table aliases so the subqueries
-correlate with exactly their parent.
+filtered in Python. Values never enter the SQL text: each becomes a `$n` parameter
+(asyncpg), and every nesting level gets a fresh table alias so each subquery
+correlates with exactly its parent.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, select, true
-from sqlalchemy.sql.selectable import NamedFromClause
+from typing import Any
 
 from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter
 from graphql_api.pagination import parse_id
-from lineage_core.db.tables import dobjects, run_inputs, runs, transforms
 
 
-def _all(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
-    return and_(*conditions) if conditions else true()
+class Sql:
+    """Parameters and aliases of one statement being built."""
+
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+        self._aliases = 0
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def alias(self, prefix: str) -> str:
+        self._aliases += 1
+        return f"{prefix}{self._aliases}"
 
 
-def run_condition(f: RunFilter | None, r: NamedFromClause) -> ColumnElement[bool]:
-    """The condition on runs row `r` that `f` means."""
+def _all(conditions: list[str]) -> str:
+    return " AND ".join(conditions) if conditions else "true"
+
+
+def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
+    """The condition on the runs row aliased `r` that `f` means."""
     if f is None:
-        return true()
-    c: list[ColumnElement[bool]] = []
+        return "true"
+    c: list[str] = []
     if f.id is not None:
-        c.append(r.c.id == parse_id(f.id, "run id"))
+        c.append(f"{r}.id = {sql.param(parse_id(f.id, 'run id'))}")
     if f.name is not None:
-        c.append(r.c.name == f.name)
+        c.append(f"{r}.name = {sql.param(f.name)}")
     if f.status is not None:
-        c.append(r.c.status == f.status.value)
+        c.append(f"{r}.status = {sql.param(f.status.value)}")
     if any(v is not None for v in (f.transform_type, f.transform_name, f.transform_version)):
-        t = transforms.alias()
-        tc: list[ColumnElement[bool]] = [t.c.id == r.c.transform_id]
+        t = sql.alias("t")
+        tc = [f"{t}.id = {r}.transform_id"]
         if f.transform_type is not None:
-            tc.append(t.c.type == f.transform_type.value)
+            tc.append(f"{t}.type = {sql.param(f.transform_type.value)}")
         if f.transform_name is not None:
-            tc.append(t.c.name == f.transform_name)
+            tc.append(f"{t}.name = {sql.param(f.transform_name)}")
         if f.transform_version is not None:
-            tc.append(t.c.version == f.transform_version)
-        c.append(exists(select(1).select_from(t).where(*tc)))
+            tc.append(f"{t}.version = {sql.param(f.transform_version)}")
+        c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
-        d = dobjects.alias()
-        c.append(exists(select(1).select_from(d).where(
-            d.c.source_run_id == r.c.id, dobject_condition(f.output, d))))
+        d = sql.alias("d")
+        c.append(f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE {d}.source_run_id = "
+                 f"{r}.id AND {dobject_condition(sql, f.output, d)})")
     if f.input is not None:
-        ri, d = run_inputs.alias(), dobjects.alias()
-        c.append(exists(select(1).select_from(ri.join(d, d.c.id == ri.c.dobject_id)).where(
-            ri.c.run_id == r.c.id,
-            # an input the run itself produced is no input (tables.py)
-            d.c.source_run_id.is_distinct_from(r.c.id),
-            dobject_condition(f.input, d))))
+        i, d = sql.alias("i"), sql.alias("d")
+        # an input the run produced itself is no input (tables.py)
+        c.append(f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.dobjects {d}"
+                 f" ON {d}.id = {i}.dobject_id WHERE {i}.run_id = {r}.id AND "
+                 f"{d}.source_run_id IS DISTINCT FROM {r}.id AND "
+                 f"{dobject_condition(sql, f.input, d)})")
     return _all(c)
 
 
-def dobject_condition(f: DObjectFilter | None, d: NamedFromClause) -> ColumnElement[bool]:
-    """The condition on dobjects row `d` that `f` means."""
+def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str) -> str:
+    """The condition on the dobjects row aliased `d` that `f` means."""
     if f is None:
-        return true()
-    c: list[ColumnElement[bool]] = []
+        return "true"
+    c: list[str] = []
     if f.id is not None:
-        c.append(d.c.id == parse_id(f.id, "dobject id"))
+        c.append(f"{d}.id = {sql.param(parse_id(f.id, 'dobject id'))}")
     if f.name is not None:
-        c.append(d.c.name == f.name)
+        c.append(f"{d}.name = {sql.param(f.name)}")
     if f.suffix is not None:
-        c.append(d.c.suffix == f.suffix)
+        c.append(f"{d}.suffix = {sql.param(f.suffix)}")
     if f.hash is not None:
-        c.append(d.c.hash == f.hash)
+        c.append(f"{d}.hash = {sql.param(f.hash)}")
     if f.source is not None:
-        r = runs.alias()
-        c.append(exists(select(1).select_from(r).where(
-            r.c.id == d.c.source_run_id, run_condition(f.source, r))))
+        r = sql.alias("r")
+        c.append(f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.id = {d}.source_run_id"
+                 f" AND {run_condition(sql, f.source, r)})")
     if f.target is not None:
-        ri, r = run_inputs.alias(), runs.alias()
-        c.append(exists(select(1).select_from(ri.join(r, r.c.id == ri.c.run_id)).where(
-            ri.c.dobject_id == d.c.id,
-            d.c.source_run_id.is_distinct_from(ri.c.run_id),
-            run_condition(f.target, r))))
+        i, r = sql.alias("i"), sql.alias("r")
+        c.append(f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.runs {r}"
+                 f" ON {r}.id = {i}.run_id WHERE {i}.dobject_id = {d}.id AND "
+                 f"{d}.source_run_id IS DISTINCT FROM {i}.run_id AND "
+                 f"{run_condition(sql, f.target, r)})")
     return _all(c)
 
 
-def transform_condition(f: TransformFilter | None, t: NamedFromClause) -> ColumnElement[bool]:
-    """The condition on transforms row `t` that `f` means."""
+def transform_condition(sql: Sql, f: TransformFilter | None, t: str) -> str:
+    """The condition on the transforms row aliased `t` that `f` means."""
     if f is None:
-        return true()
-    c: list[ColumnElement[bool]] = []
+        return "true"
+    c: list[str] = []
     if f.id is not None:
-        c.append(t.c.id == parse_id(f.id, "transform id"))
+        c.append(f"{t}.id = {sql.param(parse_id(f.id, 'transform id'))}")
     if f.name is not None:
-        c.append(t.c.name == f.name)
+        c.append(f"{t}.name = {sql.param(f.name)}")
     if f.version is not None:
-        c.append(t.c.version == f.version)
+        c.append(f"{t}.version = {sql.param(f.version)}")
     if f.run is not None:
-        r = runs.alias()
-        c.append(exists(select(1).select_from(r).where(
-            r.c.transform_id == t.c.id, run_condition(f.run, r))))
+        r = sql.alias("r")
+        c.append(f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.transform_id = {t}.id"
+                 f" AND {run_condition(sql, f.run, r)})")
     return _all(c)

@@ -15,6 +15,7 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphql_api.resources import connect_kwargs
 from lineage_core.db.tables import APPLIED_CHANNEL, projection_state
 
 log = logging.getLogger("graphql_api")
@@ -42,10 +43,7 @@ class ProjectionWatcher:
         async with self._lock:
             if self._listener is not None and not self._listener.is_closed():
                 return
-            args, kwargs = self._engine.dialect.create_connect_args(self._engine.url)
-            kwargs.pop("prepared_statement_cache_size", None)
-            kwargs.pop("async_creator_fn", None)
-            conn = await asyncpg.connect(*args, **kwargs)
+            conn = await asyncpg.connect(**connect_kwargs(self._engine))
             await conn.add_listener(APPLIED_CHANNEL, self._on_notify)
             conn.add_termination_listener(self._on_lost)
             self._listener = conn

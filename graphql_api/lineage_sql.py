@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import text
-
 from graphql_api.context import RequestDb
 
 MAX_DEPTH: Final = 50
@@ -24,8 +22,8 @@ WORK_CAP: Final = 200_000  # rows of the walk (a node may be reached at several 
 
 _WALK = """
 WITH RECURSIVE walk(id, kind, dir, depth) AS (
-    SELECT CAST(:root AS uuid), CAST(:kind AS text), d.dir, 0
-      FROM unnest(CAST(:dirs AS text[])) AS d(dir)
+    SELECT $1::uuid, $2::text, d.dir, 0
+      FROM unnest($3::text[]) AS d(dir)
   UNION
     SELECT n.id, n.kind, w.dir, w.depth + 1
       FROM walk w
@@ -49,12 +47,12 @@ WITH RECURSIVE walk(id, kind, dir, depth) AS (
           FROM projection.dobjects o
          WHERE w.dir = 'D' AND w.kind = 'RUN' AND o.source_run_id = w.id
       ) n
-     WHERE w.depth < :reach
+     WHERE w.depth < $4::int
 ),
-visited AS (SELECT id, kind, depth FROM walk LIMIT :work_cap),
+visited AS (SELECT id, kind, depth FROM walk LIMIT $7::int),
 nearest AS (SELECT id, kind, min(depth) AS depth FROM visited GROUP BY id, kind),
 kept AS (
-    SELECT id, kind, depth FROM nearest WHERE depth <= :depth ORDER BY depth, id LIMIT :node_cap
+    SELECT id, kind, depth FROM nearest WHERE depth <= $5::int ORDER BY depth, id LIMIT $6::int
 ),
 kept_runs AS (SELECT id FROM kept WHERE kind = 'RUN'),
 kept_dobjects AS (SELECT id FROM kept WHERE kind = 'DOBJECT'),
@@ -71,18 +69,18 @@ edges AS (
        AND o.source_run_id IN (SELECT id FROM kept_runs)
 )
 SELECT
-    EXISTS (SELECT 1 FROM projection.{table} WHERE id = CAST(:root AS uuid)),
+    EXISTS (SELECT 1 FROM projection.{table} WHERE id = $1::uuid),
     (SELECT coalesce(json_agg(json_build_array(id, kind, depth) ORDER BY depth, id), '[]')
        FROM kept),
     (SELECT coalesce(json_agg(json_build_array(source, target) ORDER BY source, target), '[]')
        FROM edges),
     (SELECT count(*) FROM nearest) > (SELECT count(*) FROM kept)
-      OR (SELECT count(*) FROM visited) >= :work_cap
+      OR (SELECT count(*) FROM visited) >= $7::int
 """
 # The table name comes from this fixed map, never from the request.
 _STATEMENTS: Final = {
-    "RUN": text(_WALK.format(table="runs")),
-    "DOBJECT": text(_WALK.format(table="dobjects")),
+    "RUN": _WALK.format(table="runs"),
+    "DOBJECT": _WALK.format(table="dobjects"),
 }
 DIRECTIONS: Final = {"UPSTREAM": ["U"], "DOWNSTREAM": ["D"], "BOTH": ["U", "D"]}
 
@@ -98,12 +96,9 @@ class Walk:
 async def walk(db: RequestDb, root: uuid.UUID, kind: str, direction: str, depth: int,
                node_cap: int = MAX_NODES) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`."""
-    params: dict[str, Any] = {
-        "root": root, "kind": kind, "dirs": DIRECTIONS[direction], "reach": depth + 1,
-        "depth": depth, "node_cap": node_cap, "work_cap": WORK_CAP,
-    }
-    rows = await db.using(lambda conn: conn.execute(_STATEMENTS[kind], params))
-    exists, nodes, edges, truncated = rows.one()
+    rows = await db.rows(_STATEMENTS[kind], root, kind, DIRECTIONS[direction], depth + 1,
+                         depth, node_cap, WORK_CAP)
+    exists, nodes, edges, truncated = rows[0]
     return Walk(bool(exists), [tuple(n) for n in _json(nodes)],  # type: ignore[misc]
                 [tuple(e) for e in _json(edges)], bool(truncated))  # type: ignore[misc]
 

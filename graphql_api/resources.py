@@ -6,6 +6,9 @@ Opened by the app's lifespan and kept on `app.state.resources`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
 
 import nats
 from nats.aio.client import Client as NATS
@@ -26,6 +29,8 @@ class Resources:
     # Reads of the GraphQL API: autocommit (no BEGIN/ROLLBACK round trips) and no
     # pre-ping (a dead connection is detected on use and the pool replaces it).
     reader: AsyncEngine | None = field(default=None)
+    # The GraphQL hot path talks asyncpg directly (prepared statements, no ORM layer).
+    pool: asyncpg.Pool | None = field(default=None)
 
     @property
     def query_engine(self) -> AsyncEngine:
@@ -37,12 +42,13 @@ class Resources:
         engine = create_engine(url, pool_size=10)
         reader = create_async_engine(url, pool_size=10, max_overflow=10,
                                      isolation_level="AUTOCOMMIT")
+        pool = await asyncpg.create_pool(min_size=2, max_size=10, **connect_kwargs(reader))
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
         await ensure_streams(js)
-        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader)
+        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader, pool=pool)
 
     async def close(self) -> None:
         # drain only a live connection; one that is reconnecting just closes
@@ -51,5 +57,15 @@ class Resources:
         elif not self.nc.is_closed:
             await self.nc.close()
         await self.engine.dispose()
+        if self.pool is not None:
+            await self.pool.close()
         if self.reader is not None:
             await self.reader.dispose()
+
+
+def connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:
+    """asyncpg.connect() arguments for the database of a SQLAlchemy asyncpg engine."""
+    _args, kwargs = engine.dialect.create_connect_args(engine.url)
+    for sqlalchemy_only in ("prepared_statement_cache_size", "async_creator_fn"):
+        kwargs.pop(sqlalchemy_only, None)
+    return dict(kwargs)

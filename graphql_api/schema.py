@@ -18,7 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from graphql_api.errors import NOT_FOUND, LineageError, bad_input
-from graphql_api.filters import dobject_condition, run_condition, transform_condition
+from graphql_api.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.inputs import (
     BIG_INT_SCALAR,
     BigInt,
@@ -33,11 +33,12 @@ from graphql_api.lineage_sql import MAX_DEPTH, walk
 from graphql_api.pages import keyset_page
 from graphql_api.pagination import parse_id
 from graphql_api.queries import (
+    DOBJECT_COLUMNS,
+    RUN_COLUMNS,
+    RUN_WIDTH,
+    TRANSFORM_COLUMNS,
     dobject_of,
     run_of,
-    select_dobjects,
-    select_runs,
-    select_transforms,
     transform_of,
 )
 from graphql_api.rules import ComplexityRule
@@ -56,7 +57,6 @@ from graphql_api.types import (
     Run,
     RunConnection,
 )
-from lineage_core.db.tables import dobjects, runs, transforms
 
 
 def _ctx(info: Info) -> Any:
@@ -65,11 +65,12 @@ def _ctx(info: Info) -> Any:
 
 async def _transform_page(info: Info, type_: TransformType, filter: TransformFilter | None,
                           first: int | None, after: str | None) -> Any:
-    where = (transforms.c.type == type_.value) & transform_condition(filter, transforms)
+    sql = Sql()
+    where = f"t.type = {sql.param(type_.value)} AND {transform_condition(sql, filter, 't')}"
     return await keyset_page(
-        _ctx(info)["db"], kind=type_.value, table=transforms, stmt=select_transforms(),
-        where=where, order=(transforms.c.registered_at, transforms.c.id), first=first,
-        after=after, build=transform_of, key_of=lambda r: (r[6], r[0]))
+        _ctx(info)["db"], sql, kind=type_.value, columns=TRANSFORM_COLUMNS,
+        source="projection.transforms t", where=where, order=("t.registered_at", "t.id"),
+        first=first, after=after, build=transform_of, count_source="projection.transforms t")
 
 
 @strawberry.type
@@ -82,11 +83,18 @@ class Query:
     async def runs(self, info: Info, filter: Optional[RunFilter] = None,
                    first: Optional[int] = 100, after: Optional[str] = None) -> RunConnection:
         ctx = _ctx(info)
+        sql = Sql()
+        where = run_condition(sql, filter, "r")
+        # the transform comes with the run (one statement less for the usual question)
         page = await keyset_page(
-            ctx["db"], kind="run", table=runs, stmt=select_runs(),
-            where=run_condition(filter, runs), order=(runs.c.first_seen_at, runs.c.id),
-            first=first, after=after, build=run_of, key_of=lambda r: (r[7], r[0]))
-        ctx["loaders"].prime_runs(page.nodes)
+            ctx["db"], sql, kind="run", columns=f"{RUN_COLUMNS}, {TRANSFORM_COLUMNS}",
+            source="projection.runs r LEFT JOIN projection.transforms t ON t.id = r.transform_id",
+            where=where, order=("r.first_seen_at", "r.id"), first=first, after=after,
+            build=run_of, count_source="projection.runs r")
+        loaders = ctx["loaders"]
+        loaders.prime_runs(page.nodes)
+        loaders.prime_transforms([transform_of(row, RUN_WIDTH) for row in page.rows
+                                  if row[RUN_WIDTH] is not None])
         return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The dobject with this id; null if there is none.")
@@ -97,11 +105,12 @@ class Query:
     async def dobjects(self, info: Info, filter: Optional[DObjectFilter] = None,
                        first: Optional[int] = 100, after: Optional[str] = None
                        ) -> DObjectConnection:
+        sql = Sql()
         page = await keyset_page(
-            _ctx(info)["db"], kind="dobject", table=dobjects, stmt=select_dobjects(),
-            where=dobject_condition(filter, dobjects),
-            order=(dobjects.c.created_at, dobjects.c.id), first=first, after=after,
-            build=dobject_of, key_of=lambda r: (r[6], r[0]))
+            _ctx(info)["db"], sql, kind="dobject", columns=DOBJECT_COLUMNS,
+            source="projection.dobjects d", where=dobject_condition(sql, filter, "d"),
+            order=("d.created_at", "d.id"), first=first, after=after, build=dobject_of,
+            count_source="projection.dobjects d")
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Notebooks matching the filter, oldest first.")

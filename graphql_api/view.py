@@ -48,7 +48,8 @@ class LineageGraphQL(GraphQL):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
         resources = request.app.state.resources
-        db = request.scope.get(_DB_KEY) or RequestDb(resources.query_engine)
+        db = request.scope.get(_DB_KEY) or RequestDb(
+            resources.pool, resources.query_engine, request.app.state.query_stats)
         return {
             "request": request, "response": response, "resources": resources, "db": db,
             "loaders": Loaders(db), "metrics": self.metrics,
@@ -93,7 +94,8 @@ class GraphQLEndpoint:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        db = RequestDb(scope["app"].state.resources.query_engine)
+        state = scope["app"].state
+        db = RequestDb(state.resources.pool, state.resources.query_engine, state.query_stats)
         scope[_DB_KEY] = db
         try:
             await self.view(scope, receive, send)

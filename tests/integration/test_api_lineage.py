@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 
 from graphql_api.context import RequestDb
 from graphql_api.lineage_sql import walk
+from graphql_api.resources import connect_kwargs
 from lineage_core.db.engine import create_engine
 from tests.integration.api_support import Seed, api_client, codes, gql
 
@@ -97,14 +99,16 @@ async def test_node_cap_truncates_shallowest_first(database_url: str) -> None:
     out = s.dobject("out", ".txt", source=run)
     await s.write(database_url)
     engine = create_engine(database_url)
-    db = RequestDb(engine)
+    pool = await asyncpg.create_pool(min_size=1, max_size=1, **connect_kwargs(engine))
+    db = RequestDb(pool, engine)
     try:
         capped = await walk(db, out, "DOBJECT", "UPSTREAM", 5, node_cap=10)
         whole = await walk(db, out, "DOBJECT", "UPSTREAM", 5)
     finally:
         await db.close()
+        await pool.close()
         await engine.dispose()
     assert capped.truncated and len(capped.nodes) == 10
     assert capped.nodes[:2] == [(str(out), "DOBJECT", 0), (str(run), "RUN", 1)]
     assert not whole.truncated and len(whole.nodes) == 32
-    assert db.statements == 2  # each walk is one statement
+    assert db.stats.statements == 2  # each walk is one statement

@@ -5,46 +5,46 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql
 
 from graphql_api.errors import LineageError
-from graphql_api.filters import dobject_condition, run_condition, transform_condition
+from graphql_api.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.inputs import DObjectFilter, RunFilter, RunStatus, TransformFilter, TransformType
-from lineage_core.db.tables import dobjects, runs, transforms
-
-
-def compiled(stmt):  # type: ignore[no-untyped-def]
-    return stmt.compile(dialect=postgresql.asyncpg.dialect())
 
 
 def test_seed_question_is_one_exists_with_bound_values() -> None:
-    f = RunFilter(output=DObjectFilter(name="output", suffix=".bam"))
-    c = compiled(select(runs.c.id).where(run_condition(f, runs)))
-    sql = str(c)
-    assert sql.count("EXISTS") == 1
-    assert "output" not in sql and ".bam" not in sql  # values are parameters
-    assert set(c.params.values()) == {"output", ".bam"}
-    assert "projection.dobjects" in sql and "source_run_id = projection.runs.id" in sql
+    sql = Sql()
+    where = run_condition(sql, RunFilter(output=DObjectFilter(name="output", suffix=".bam")), "r")
+    assert where.count("EXISTS") == 1
+    assert "output" not in where and ".bam" not in where  # values are parameters
+    assert sql.params == ["output", ".bam"]
+    assert "d1.source_run_id = r.id AND d1.name = $1 AND d1.suffix = $2" in where
 
 
 def test_deep_nesting_correlates_each_level() -> None:
+    sql = Sql()
     f = DObjectFilter(source=RunFilter(
         transform_name="Cell Ranger", status=RunStatus.COMPLETED,
         input=DObjectFilter(name="input", target=RunFilter(transform_type=TransformType.NOTEBOOK))))
-    sql = str(compiled(select(dobjects.c.id).where(dobject_condition(f, dobjects))))
-    assert sql.count("EXISTS") == 5  # source, its transform, input, target, its transform
-    assert "IS DISTINCT FROM" in sql  # an input the run produced itself is no input
+    where = dobject_condition(sql, f, "d")
+    # source, its transform, input, target, its transform
+    assert where.count("EXISTS") == 5
+    assert "IS DISTINCT FROM" in where  # an input the run produced itself is no input
+    assert sql.params == ["COMPLETED", "Cell Ranger", "input", "notebook"]
+    aliases = [w for w in where.replace("(", " ").split() if w[:1] in "rtid" and w[1:].isdigit()]
+    assert len(set(aliases)) == 7  # every level its own alias
+    t_sql = Sql()
     t = TransformFilter(name="nb", run=RunFilter(output=DObjectFilter(name="iris_new")))
-    sql_t = str(compiled(select(transforms.c.id).where(transform_condition(t, transforms))))
-    assert sql_t.count("EXISTS") == 2
+    assert transform_condition(t_sql, t, "t").count("EXISTS") == 2
+    assert t_sql.params == ["nb", "iris_new"]
 
 
 def test_empty_filter_is_true_and_bad_ids_are_user_errors() -> None:
-    assert "WHERE true" in str(compiled(select(runs.c.id).where(run_condition(None, runs))))
+    assert run_condition(Sql(), None, "r") == "true"
+    assert run_condition(Sql(), RunFilter(), "r") == "true"
     with pytest.raises(LineageError) as err:
-        run_condition(RunFilter(output=DObjectFilter(id="not-an-id")), runs)
+        run_condition(Sql(), RunFilter(output=DObjectFilter(id="not-an-id")), "r")
     assert err.value.code == "BAD_USER_INPUT"
     good = uuid.uuid4()
-    c = compiled(select(runs.c.id).where(run_condition(RunFilter(id=str(good)), runs)))
-    assert good in c.params.values()
+    sql = Sql()
+    assert run_condition(sql, RunFilter(id=str(good)), "r") == "r.id = $1"
+    assert sql.params == [good]
