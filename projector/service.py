@@ -43,6 +43,7 @@ ACK_WAIT_SECONDS: Final = 60.0
 MAX_ACK_PENDING: Final = 20_000
 GC_GEN0_THRESHOLD: Final = 50_000
 MIN_FETCH_SECONDS: Final = 0.001
+IDLE_POLL_SECONDS: Final = 1.0
 
 
 async def run_projector(settings: Settings) -> None:
@@ -172,30 +173,41 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
 
 
 def _end_windows_cleanly(subscriber: Any) -> None:
-    """Make every end of a batch window look like the timeout faststream's loop expects.
+    """Adapt the pull subscription's `fetch` to faststream's batch loop.
 
-    faststream's batch loop ends a window on `nats.errors.TimeoutError` only, but nats-py
-    raises a plain `asyncio.TimeoutError` on some paths (a window with under 0.1 ms left
-    gives a negative `expires`), which kills the consume task until the supervisor
-    restarts it, seconds later. A fetch with under 1 ms left ends the window at once, and
-    a plain timeout is re-raised as the nats one, so the batch in hand goes on.
+    - faststream's batch loop ends a window on `nats.errors.TimeoutError` only, but nats-py
+      raises a plain `asyncio.TimeoutError` on some paths (a window with under 0.1 ms left
+      gives a negative `expires`), which kills the consume task until the supervisor
+      restarts it, seconds later. A plain timeout is re-raised as the nats one, and a fetch
+      with under 1 ms left ends the window at once; the batch in hand goes on.
+    - An idle projector would send a pull request every window (200 a second). After an
+      empty window, the next one starts with a long-poll for a single message, which
+      returns as soon as one is published: one request a second while idle, no added
+      latency (that first message is applied as a batch of one).
     """
     pull = getattr(subscriber, "subscription", None)
     if pull is None or not hasattr(pull, "fetch"):
         return
     fetch = pull.fetch
+    idle = False
 
-    async def fetch_ending_windows(batch: int = 1, timeout: float | None = 5, **kw: Any) -> Any:
-        if timeout is not None and timeout < MIN_FETCH_SECONDS:
+    async def adapted_fetch(batch: int = 1, timeout: float | None = 5, **kw: Any) -> Any:
+        nonlocal idle
+        window_start = batch >= BATCH_SIZE  # nothing collected yet in this window
+        if window_start and idle:
+            batch, timeout = 1, IDLE_POLL_SECONDS
+        elif timeout is not None and timeout < MIN_FETCH_SECONDS:
             raise NatsTimeoutError
         try:
-            return await fetch(batch=batch, timeout=timeout, **kw)
-        except NatsTimeoutError:
-            raise
-        except TimeoutError:
+            msgs = await fetch(batch=batch, timeout=timeout, **kw)
+        except TimeoutError:  # nats' TimeoutError is one too
+            if window_start:
+                idle = True
             raise NatsTimeoutError from None
+        idle = False
+        return msgs
 
-    pull.fetch = fetch_ending_windows
+    pull.fetch = adapted_fetch
 
 
 async def _stream_last_sequence(js: JetStreamContext) -> int:
