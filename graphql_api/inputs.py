@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import NewType, Optional
+from typing import NewType
 
 import strawberry
 
@@ -45,33 +45,33 @@ class LineageNodeKind(enum.Enum):
 
 @strawberry.input(description="DObjects matching every given field; nested filters follow edges.")
 class DObjectFilter:
-    id: Optional[strawberry.ID] = None
-    name: Optional[str] = None
-    suffix: Optional[str] = None
-    hash: Optional[str] = None
-    source: Optional["RunFilter"] = strawberry.field(
+    id: strawberry.ID | None = None
+    name: str | None = None
+    suffix: str | None = None
+    hash: str | None = None
+    source: RunFilter | None = strawberry.field(
         default=None, description="the run that produced it")
-    target: Optional["RunFilter"] = strawberry.field(
+    target: RunFilter | None = strawberry.field(
         default=None, description="some run that loaded it as an input")
 
 
 @strawberry.input(description="Runs matching every given field; nested filters follow edges.")
 class RunFilter:
-    id: Optional[strawberry.ID] = None
-    name: Optional[str] = None
-    status: Optional[RunStatus] = None
-    transform_type: Optional[TransformType] = None
-    transform_name: Optional[str] = None
-    transform_version: Optional[str] = None
-    output: Optional[DObjectFilter] = strawberry.field(
+    id: strawberry.ID | None = None
+    name: str | None = None
+    status: RunStatus | None = None
+    transform_type: TransformType | None = None
+    transform_name: str | None = None
+    transform_version: str | None = None
+    output: DObjectFilter | None = strawberry.field(
         default=None, description="some dobject this run produced")
-    input: Optional[DObjectFilter] = strawberry.field(
+    input: DObjectFilter | None = strawberry.field(
         default=None, description="some dobject this run loaded")
 
 
 @strawberry.input(description="Transforms matching every given field.")
 class TransformFilter:
-    id: Optional[strawberry.ID] = None
-    name: Optional[str] = None
-    version: Optional[str] = None
-    run: Optional[RunFilter] = strawberry.field(default=None, description="some run of it")
+    id: strawberry.ID | None = None
+    name: str | None = None
+    version: str | None = None
+    run: RunFilter | None = strawberry.field(default=None, description="some run of it")

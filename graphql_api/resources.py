@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext

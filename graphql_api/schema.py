@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -76,12 +76,12 @@ async def _transform_page(info: Info, type_: TransformType, filter: TransformFil
 @strawberry.type
 class Query:
     @strawberry.field(description="The run with this id; null if there is none.")
-    async def run(self, info: Info, id: strawberry.ID) -> Optional[Run]:
+    async def run(self, info: Info, id: strawberry.ID) -> Run | None:
         return await _ctx(info)["loaders"].run.load(parse_id(id, "run id"))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Runs matching the filter, oldest first.")
-    async def runs(self, info: Info, filter: Optional[RunFilter] = None,
-                   first: Optional[int] = 100, after: Optional[str] = None) -> RunConnection:
+    async def runs(self, info: Info, filter: RunFilter | None = None,
+                   first: int | None = 100, after: str | None = None) -> RunConnection:
         ctx = _ctx(info)
         sql = Sql()
         where = run_condition(sql, filter, "r")
@@ -98,12 +98,12 @@ class Query:
         return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The dobject with this id; null if there is none.")
-    async def dobject(self, info: Info, id: strawberry.ID) -> Optional[DObject]:
+    async def dobject(self, info: Info, id: strawberry.ID) -> DObject | None:
         return await _ctx(info)["loaders"].dobject.load(parse_id(id, "dobject id"))  # type: ignore[no-any-return]
 
     @strawberry.field(description="DObjects matching the filter, oldest first.")
-    async def dobjects(self, info: Info, filter: Optional[DObjectFilter] = None,
-                       first: Optional[int] = 100, after: Optional[str] = None
+    async def dobjects(self, info: Info, filter: DObjectFilter | None = None,
+                       first: int | None = 100, after: str | None = None
                        ) -> DObjectConnection:
         sql = Sql()
         page = await keyset_page(
@@ -114,24 +114,24 @@ class Query:
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Notebooks matching the filter, oldest first.")
-    async def notebooks(self, info: Info, filter: Optional[TransformFilter] = None,
-                        first: Optional[int] = 100, after: Optional[str] = None
+    async def notebooks(self, info: Info, filter: TransformFilter | None = None,
+                        first: int | None = 100, after: str | None = None
                         ) -> NotebookConnection:
         page = await _transform_page(info, TransformType.NOTEBOOK, filter, first, after)
         return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Pipelines matching the filter, oldest first.")
-    async def pipelines(self, info: Info, filter: Optional[TransformFilter] = None,
-                        first: Optional[int] = 100, after: Optional[str] = None
+    async def pipelines(self, info: Info, filter: TransformFilter | None = None,
+                        first: int | None = 100, after: str | None = None
                         ) -> PipelineConnection:
         page = await _transform_page(info, TransformType.PIPELINE, filter, first, after)
         return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The lineage graph around one dobject or one run.")
-    async def lineage(self, info: Info, dobject_id: Optional[strawberry.ID] = None,
-                      run_id: Optional[strawberry.ID] = None,
-                      direction: Optional[LineageDirection] = LineageDirection.UPSTREAM,
-                      depth: Optional[int] = 10) -> LineageGraph:
+    async def lineage(self, info: Info, dobject_id: strawberry.ID | None = None,
+                      run_id: strawberry.ID | None = None,
+                      direction: LineageDirection | None = LineageDirection.UPSTREAM,
+                      depth: int | None = 10) -> LineageGraph:
         direction = direction or LineageDirection.UPSTREAM
         depth = 10 if depth is None else depth
         if (dobject_id is None) == (run_id is None):
@@ -160,8 +160,8 @@ class Query:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Events as they are published, filtered here.")
-    async def lineage_events(self, info: Info, event_types: Optional[list[str]] = None,
-                             transform_name: Optional[str] = None
+    async def lineage_events(self, info: Info, event_types: list[str] | None = None,
+                             transform_name: str | None = None
                              ) -> AsyncIterator[LineageEvent]:
         async for event in lineage_events(_ctx(info)["resources"], event_types, transform_name):
             yield event

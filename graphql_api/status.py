@@ -36,13 +36,13 @@ async def readiness(resources: Resources) -> dict[str, str]:
             raise ConnectionError("not connected")
         await resources.nc.flush(timeout=READY_TIMEOUT)
         checks["nats"] = "ok"
-    except Exception as exc:  # any failure means not ready; say which
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
         checks["nats"] = f"{type(exc).__name__}: {exc}"
     try:
         async with asyncio.timeout(READY_TIMEOUT):
             async with resources.query_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         checks["postgres"] = "ok"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as above
         checks["postgres"] = f"{type(exc).__name__}: {exc}"
     return checks

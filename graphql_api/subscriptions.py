@@ -112,7 +112,7 @@ async def lineage_events(resources: Resources, event_types: list[str] | None,
             try:
                 event = json.loads(msg.data)
                 event_type = event["event_type"]
-                event["event_id"], event["occurred_at"]  # noqa: B018 - both are required
+                event["event_id"], event["occurred_at"]
             except (ValueError, KeyError, TypeError):
                 continue  # not an event: the projector dead-letters it
             if wanted is not None and event_type not in wanted:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -29,38 +28,38 @@ class Transform:
 
 @strawberry.type
 class Notebook(Transform):
-    title: Optional[str]
+    title: str | None
 
 
 @strawberry.type
 class Pipeline(Transform):
-    reference: Optional[str]
+    reference: str | None
 
 
 @strawberry.type(description="One execution of a transform.")
 class Run:
     id: strawberry.ID
-    name: Optional[str]
+    name: str | None
     status: RunStatus
-    started_at: Optional[datetime]
-    finished_at: Optional[datetime]
-    error: Optional[str]
-    transform_id: strawberry.Private[Optional[uuid.UUID]]
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    transform_id: strawberry.Private[uuid.UUID | None]
     first_seen_at: strawberry.Private[datetime]
 
     @strawberry.field(description="Null only while RunStarted has not arrived.")
-    async def transform(self, info: Info) -> Optional[Transform]:
+    async def transform(self, info: Info) -> Transform | None:
         if self.transform_id is None:
             return None
         return await info.context["loaders"].transform.load(self.transform_id)  # type: ignore[no-any-return]
 
     @strawberry.field
-    async def notebook(self, info: Info) -> Optional[Notebook]:
+    async def notebook(self, info: Info) -> Notebook | None:
         t = await self.transform(info)
         return t if isinstance(t, Notebook) else None
 
     @strawberry.field
-    async def pipeline(self, info: Info) -> Optional[Pipeline]:
+    async def pipeline(self, info: Info) -> Pipeline | None:
         t = await self.transform(info)
         return t if isinstance(t, Pipeline) else None
 
@@ -81,7 +80,7 @@ class Run:
         return await info.context["loaders"].downstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="OpenLineage run facets merged over its events; null when none.")
-    async def facets(self, info: Info) -> Optional[JSON]:
+    async def facets(self, info: Info) -> JSON | None:
         return await info.context["loaders"].run_facets.load(uuid.UUID(self.id))
 
 
@@ -90,14 +89,14 @@ class DObject:
     id: strawberry.ID
     name: str
     suffix: str
-    size: Optional[BigInt]
-    hash: Optional[str]
-    uri: Optional[str]
+    size: BigInt | None
+    hash: str | None
+    uri: str | None
     created_at: datetime
-    source_run_id: strawberry.Private[Optional[uuid.UUID]]
+    source_run_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="The run that produced it.")
-    async def source(self, info: Info) -> Optional[Run]:
+    async def source(self, info: Info) -> Run | None:
         if self.source_run_id is None:
             return None
         return await info.context["loaders"].run.load(self.source_run_id)  # type: ignore[no-any-return]
@@ -110,7 +109,7 @@ class DObject:
 @strawberry.type
 class PageInfo:
     has_next_page: bool
-    end_cursor: Optional[str]
+    end_cursor: str | None
 
 
 @strawberry.type
@@ -164,13 +163,13 @@ class LineageNode:
     depth: int = strawberry.field(description="Hops from the root (dobject -> run is one).")
 
     @strawberry.field
-    async def run(self, info: Info) -> Optional[Run]:
+    async def run(self, info: Info) -> Run | None:
         if self.kind is not LineageNodeKind.RUN:
             return None
         return await info.context["loaders"].run.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field
-    async def dobject(self, info: Info) -> Optional[DObject]:
+    async def dobject(self, info: Info) -> DObject | None:
         if self.kind is not LineageNodeKind.DOBJECT:
             return None
         return await info.context["loaders"].dobject.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
@@ -196,14 +195,14 @@ class ProjectionStatus:
     applied_sequence: BigInt
     stream_sequence: BigInt
     lag: BigInt
-    last_event_at: Optional[datetime]
+    last_event_at: datetime | None
 
 
 @strawberry.type
 class LineageEvent:
     event_id: strawberry.ID
     event_type: str
-    run_id: Optional[strawberry.ID]
+    run_id: strawberry.ID | None
     occurred_at: datetime
     sequence: BigInt
     payload: JSON

@@ -42,36 +42,36 @@ class Seed:
     def transform(self, type_: str, name: str, version: str = "1", **extra: Any) -> uuid.UUID:
         tid = transform_id(type_, name, version)
         at = self._tick()
-        self.transforms.append(dict(id=tid, type=type_, name=name, version=version,
-                                    title=extra.get("title"), reference=extra.get("reference"),
-                                    registered_at=at, updated_at=at,
-                                    updated_event_id=uuid.uuid4()))
+        self.transforms.append({"id": tid, "type": type_, "name": name, "version": version,
+                                    "title": extra.get("title"), "reference": extra.get("reference"),
+                                    "registered_at": at, "updated_at": at,
+                                    "updated_event_id": uuid.uuid4()})
         return tid
 
     def run(self, transform: uuid.UUID | None, *, name: str | None = None,
             status: str = "STARTED") -> uuid.UUID:
         rid = uuid.uuid4()
         at = self._tick()
-        self.runs.append(dict(id=rid, name=name, transform_id=transform, status=status,
-                              started_at=at if transform else None,
-                              finished_at=at if status != "STARTED" else None, error=None,
-                              started_event_id=uuid.uuid4() if transform else None,
-                              finished_event_id=None, first_seen_at=at))
+        self.runs.append({"id": rid, "name": name, "transform_id": transform, "status": status,
+                              "started_at": at if transform else None,
+                              "finished_at": at if status != "STARTED" else None, "error": None,
+                              "started_event_id": uuid.uuid4() if transform else None,
+                              "finished_event_id": None, "first_seen_at": at})
         return rid
 
     def dobject(self, name: str, suffix: str, source: uuid.UUID | None = None,
                 hash: str | None = None, size: int | None = None) -> uuid.UUID:
         did = uuid.uuid4()
         at = self._tick()
-        self.dobjects.append(dict(id=did, name=name, suffix=suffix, size=size, hash=hash,
-                                  uri=None, created_at=at, created_event_id=uuid.uuid4(),
-                                  source_run_id=source, source_at=at if source else None,
-                                  source_event_id=uuid.uuid4() if source else None))
+        self.dobjects.append({"id": did, "name": name, "suffix": suffix, "size": size, "hash": hash,
+                                  "uri": None, "created_at": at, "created_event_id": uuid.uuid4(),
+                                  "source_run_id": source, "source_at": at if source else None,
+                                  "source_event_id": uuid.uuid4() if source else None})
         return did
 
     def load(self, run: uuid.UUID, dobject: uuid.UUID) -> None:
-        self.inputs.append(dict(run_id=run, dobject_id=dobject, loaded_at=self._tick(),
-                                event_id=uuid.uuid4()))
+        self.inputs.append({"run_id": run, "dobject_id": dobject, "loaded_at": self._tick(),
+                                "event_id": uuid.uuid4()})
 
     async def write(self, database_url: str, applied: int = 0) -> None:
         engine = create_engine(database_url)

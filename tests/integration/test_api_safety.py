@@ -22,7 +22,7 @@ def nested(levels: int) -> str:
 
 async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     await Seed().write(database_url)
-    aliases = lambda n: "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"  # noqa: E731
+    aliases = lambda n: "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"
     async with api_client(database_url, nats_url) as (client, _):
         ok15 = await gql(client, nested(15))
         too_deep = await gql(client, nested(16))

@@ -48,8 +48,8 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
 
 
 def run_event(kind: str, run_id: uuid.UUID, **fields: Any) -> ev.Event:
-    common = dict(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), producer="test",
-                  run_id=run_id)
+    common = {"event_id": uuid.uuid4(), "occurred_at": datetime.now(UTC), "producer": "test",
+                  "run_id": run_id}
     model = getattr(ev, kind)
     return model(event_type=kind, **common, **fields)  # type: ignore[no-any-return]
 

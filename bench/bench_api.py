@@ -1,0 +1,275 @@
+"""GraphQL API throughput and latency on a projection of >= 1,000,000 events.
+
+    .venv/bin/python bench/bench_api.py [--runs 166667] [--seconds 10] [--connections 16]
+                                        [--database-url URL]   # reuse a built database
+
+Builds the database the real way: the workload's events (one long lineage chain of runs
+with 2 inputs and 2 outputs each, plus the seed program's runs that produce output.bam)
+are COPYed into public.raw_events and projected by `projector.rebuild.rebuild`. Then it
+serves the API with one uvicorn worker (its own process) and drives it over loopback
+with a keep-alive asyncio load generator (another process), one scenario at a time:
+
+1. the seed question: the run that produced output.bam, and its inputs;
+2. a dobjects page of 100 with their source runs;
+3. lineage depth 10 upstream from the last output of the chain.
+
+Prints req/s, p50 and p99 per scenario. The machine is shared: read it as one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lineage_core import subjects
+from lineage_core.db.engine import upgrade
+from lineage_core.events import (
+    DObjectRef,
+    Event,
+    InputLoaded,
+    OutputRegistered,
+    RunFinished,
+    RunStarted,
+    encode,
+)
+from lineage_core.settings import Settings
+from projector.rebuild import rebuild
+from projector.store import asyncpg_dsn
+from projector.workload import pipeline, run_events
+from tests.support.servers import NatsServer, PostgresServer, free_port, wait_for_port
+
+SEED_QUESTION = """query SeedQuestion {
+  runs(filter: {output: {name: "output", suffix: ".bam"}}) {
+    nodes { id name status transform { name version } inputs { id name suffix hash } } } }"""
+DOBJECT_PAGE = """query DObjectPage {
+  dobjects(first: 100) { pageInfo { hasNextPage endCursor }
+    nodes { id name suffix size createdAt source { id name status } } } }"""
+LINEAGE = """query Lineage($d: ID!) {
+  lineage(dobjectId: $d, direction: UPSTREAM, depth: 10) {
+    truncated nodes { id kind depth } edges { source target } } }"""
+
+
+def seed_program_events(base: datetime) -> list[Event]:
+    """The seed program's two runs: 10x -> input.fastq.gz -> Cell Ranger -> output.bam."""
+    fastq = DObjectRef(id=uuid.uuid4(), name="input", suffix=".fastq.gz", hash="h-fastq")
+    bam = DObjectRef(id=uuid.uuid4(), name="output", suffix=".bam", hash="h-bam")
+    r1, r2 = uuid.uuid4(), uuid.uuid4()
+    t = [base + timedelta(seconds=i) for i in range(8)]
+    common = {"producer": "bench"}
+    return [
+        RunStarted(event_id=uuid.uuid4(), occurred_at=t[0], run_id=r1,
+                   transform=pipeline("10x scRNA-seq nextseq", "1"), **common),
+        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[1], run_id=r1, dobject=fastq,
+                         **common),
+        RunFinished(event_id=uuid.uuid4(), occurred_at=t[2], run_id=r1, status="completed",
+                    **common),
+        RunStarted(event_id=uuid.uuid4(), occurred_at=t[3], run_id=r2,
+                   transform=pipeline("Cell Ranger", "7"), **common),
+        InputLoaded(event_id=uuid.uuid4(), occurred_at=t[4], run_id=r2, dobject=fastq, **common),
+        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[5], run_id=r2, dobject=bam,
+                         **common),
+        RunFinished(event_id=uuid.uuid4(), occurred_at=t[6], run_id=r2, status="completed",
+                    **common),
+    ]
+
+
+async def build_database(database_url: str, runs: int) -> tuple[int, str]:
+    """COPY the events into raw_events and rebuild; (events, id of the chain's last output)."""
+    await upgrade(database_url)
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    started = time.perf_counter()
+    sequence = 0
+    last_output = ""
+    columns = ["event_id", "sequence", "event_type", "run_id", "occurred_at", "subject",
+               "payload"]
+
+    def rows(events: list[Event]) -> list[tuple[object, ...]]:
+        nonlocal sequence
+        out = []
+        for e in events:
+            sequence += 1
+            out.append((e.event_id, sequence, e.event_type, getattr(e, "run_id", None),
+                        e.occurred_at, subjects.subject_for(e.event_type),
+                        encode(e).decode()))
+        return out
+
+    try:
+        batch: list[Event] = seed_program_events(datetime(2025, 12, 31, tzinfo=UTC))
+        for index in range(runs):
+            events = run_events(index, seed=1)
+            batch += events
+            if len(batch) >= 60_000 or index == runs - 1:
+                await conn.copy_records_to_table("raw_events", schema_name="public",
+                                                 columns=columns, records=rows(batch))
+                batch = []
+                print(f"\r  raw events: {sequence:,}", end="", file=sys.stderr, flush=True)
+        last = run_events(runs - 1, seed=1)
+        last_output = str(last[-2].dobject.id)  # type: ignore[attr-defined]
+    finally:
+        await conn.close()
+    print(f"\n  raw events written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    started = time.perf_counter()
+    applied = await rebuild(Settings(database_url=database_url), progress=True)
+    print(f"  rebuilt the projection from {applied:,} events in "
+          f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return sequence, last_output
+
+
+def request_bytes(port: int, query: str, variables: dict[str, str]) -> bytes:
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    head = (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: bytes) -> bytes:
+    writer.write(req)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    body = await reader.readexactly(length)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(head + body)
+    return body
+
+
+async def _drive(port: int, req: bytes, seconds: float, connections: int
+                 ) -> tuple[int, list[float], bytes]:
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    sample = b""
+
+    async def worker() -> None:
+        nonlocal sample
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sample = await _one(reader, writer, req)  # warm-up, not measured
+        while time.perf_counter() < deadline:
+            t = time.perf_counter()
+            await _one(reader, writer, req)
+            latencies.append(time.perf_counter() - t)
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return len(latencies), latencies, sample
+
+
+def load(port: int, req: bytes, seconds: float, connections: int,
+         out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """Runs in its own process so the generator does not share the server's core."""
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+    count, latencies, sample = asyncio.run(_drive(port, req, seconds, connections))
+    out.put((count, latencies, sample))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=166_667, help="chain runs (6 events each)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--database-url", help="reuse a database built by an earlier run")
+    args = parser.parse_args()
+
+    nats = NatsServer()
+    nats.start()
+    postgres = None
+    try:
+        database_url = args.database_url
+        if database_url is None:
+            postgres = PostgresServer()
+            name = asyncio.run(postgres.create_database())
+            database_url = postgres.url_for(name)
+            print(f"building {database_url}", file=sys.stderr)
+            events, last_output = asyncio.run(build_database(database_url, args.runs))
+            print(f"  (reuse with --database-url {database_url})", file=sys.stderr)
+        else:
+            events, last_output = asyncio.run(_existing(database_url, args.runs))
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-c",
+             ("import uvicorn, sys; from graphql_api.app import create_app; "
+             "from lineage_core.settings import Settings; "
+             "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+             " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"),
+             database_url, nats.url, str(port)],
+            cwd=Path(__file__).resolve().parents[1], env={**os.environ})
+        try:
+            wait_for_port(port, 30)
+            scenarios = [
+                ("runs: output.bam + inputs", request_bytes(port, SEED_QUESTION, {})),
+                ("dobjects page of 100 + sources", request_bytes(port, DOBJECT_PAGE, {})),
+                ("lineage depth 10 upstream", request_bytes(port, LINEAGE, {"d": last_output})),
+            ]
+            rows = []
+            for label, req in scenarios:
+                out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+                proc = multiprocessing.Process(target=load, args=(
+                    port, req, args.seconds, args.connections, out))
+                proc.start()
+                count, latencies, sample = out.get()
+                proc.join()
+                answer = json.loads(sample)
+                assert "errors" not in answer, answer
+                rows.append((label, count / args.seconds, percentile(latencies, 0.5) * 1000,
+                             percentile(latencies, 0.99) * 1000, _summary(answer)))
+        finally:
+            server.terminate()
+            server.wait(10)
+        print(f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
+              f"{args.connections} keep-alive connections, {args.seconds:g} s each\n")
+        print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | answer |")
+        print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|--------|")
+        for label, rate, p50, p99, summary in rows:
+            print(f"| {label:34} | {rate:7.0f} | {p50:7.2f} | {p99:7.2f} | {summary} |")
+    finally:
+        nats.close()
+        if postgres is not None and args.database_url is None:
+            postgres.close()
+
+
+def _summary(answer: dict[str, object]) -> str:
+    data = answer["data"]
+    assert isinstance(data, dict)
+    if "runs" in data:
+        nodes = data["runs"]["nodes"]
+        return f"{len(nodes)} run, {len(nodes[0]['inputs'])} input(s)"
+    if "dobjects" in data:
+        return f"{len(data['dobjects']['nodes'])} dobjects"
+    graph = data["lineage"]
+    return f"{len(graph['nodes'])} nodes, {len(graph['edges'])} edges"
+
+
+async def _existing(database_url: str, runs: int) -> tuple[int, str]:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        events = int(await conn.fetchval("SELECT count(*) FROM public.raw_events"))
+    finally:
+        await conn.close()
+    return events, str(run_events(runs - 1, seed=1)[-2].dobject.id)  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
