@@ -84,6 +84,7 @@ transforms = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),  # occurred_at of title/reference
     Column("updated_event_id", Uuid, nullable=False),
     Index("transforms_name_idx", "name", "version"),
+    Index("transforms_registered_idx", "registered_at", "id"),  # the API's page order
     schema=PROJECTION_SCHEMA,
 )
 
@@ -102,6 +103,7 @@ runs = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at of the run
     Index("runs_transform_id_idx", "transform_id"),
     Index("runs_status_idx", "status"),
+    Index("runs_first_seen_idx", "first_seen_at", "id"),  # the API's page order
     schema=PROJECTION_SCHEMA,
 )
 
@@ -122,6 +124,7 @@ dobjects = Table(
     Index("dobjects_name_suffix_idx", "name", "suffix"),
     Index("dobjects_hash_idx", "hash"),
     Index("dobjects_source_run_id_idx", "source_run_id"),
+    Index("dobjects_created_idx", "created_at", "id"),  # the API's page order
     schema=PROJECTION_SCHEMA,
 )
 
