@@ -43,9 +43,9 @@ def _env(home: Path, port: int) -> dict[str, str]:
 
 
 def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
-    log = (home / "up.log").open("ab")
-    process = subprocess.Popen([*lineage_command(), "up"], env=_env(home, port), stdout=log,
-                               stderr=subprocess.STDOUT)
+    with (home / "up.log").open("ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen([*lineage_command(), "up"], env=_env(home, port),
+                                   stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert process.poll() is None, (home / "up.log").read_text()
