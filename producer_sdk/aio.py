@@ -149,6 +149,7 @@ class AsyncClient:
         return await self._graphql.execute(document, variables, minimum)
 
     async def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
+        """The pipeline of that name (that version, else the latest), or None."""
         candidates: list[Transform] = [t for t in self.ledger.transforms.values()
                                        if isinstance(t, Pipeline) and t.name == name]
         data = await self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
@@ -184,6 +185,7 @@ class AsyncQuery(Generic[R]):
         self._client, self._chain = client, chain
 
     def join(self, model: Any, **fields: Any) -> AsyncQuery[R]:
+        """Keep rows related to a `model` record matching `fields` (as `Query.join`)."""
         kind = q.kind_of(model)
         q.field_filter(kind, fields)
         return AsyncQuery(self._client, [*self._chain, (kind, fields)])
@@ -196,6 +198,7 @@ class AsyncQuery(Generic[R]):
         return [record_from_api(select.kind, row) for row in rows], total, cursor
 
     async def one(self) -> R:
+        """The only matching record; NoResultFound or MultipleResultsFound otherwise."""
         rows, total, _ = await self._page(2)
         if not rows:
             raise NoResultFound(f"{describe(self._chain)}.one() found no row")
@@ -205,10 +208,12 @@ class AsyncQuery(Generic[R]):
         return rows[0]  # type: ignore[no-any-return]
 
     async def first(self) -> R | None:
+        """The first matching record, or None."""
         rows, _, _ = await self._page(1)
         return rows[0] if rows else None
 
     async def all(self) -> list[R]:
+        """Every matching record."""
         out: list[R] = []
         cursor: str | None = None
         while True:
