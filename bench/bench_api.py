@@ -125,7 +125,18 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
     applied = await rebuild(Settings(database_url=database_url), progress=True)
     print(f"  rebuilt the projection from {applied:,} events in "
           f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+    await analyze(database_url)
     return sequence, last_output
+
+
+async def analyze(database_url: str) -> None:
+    """Planner statistics, as autovacuum would have them on a live database: a freshly
+    rebuilt projection has none, and the planner then guesses badly."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
 
 
 def request_bytes(port: int, query: str, variables: dict[str, str]) -> bytes:
@@ -180,6 +191,12 @@ def load(port: int, req: bytes, seconds: float, connections: int,
     out.put((count, latencies, sample))
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -207,6 +224,7 @@ def main() -> None:
             print(f"  (reuse with --database-url {database_url})", file=sys.stderr)
         else:
             events, last_output = asyncio.run(_existing(database_url, args.runs))
+            asyncio.run(analyze(database_url))
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-c",
@@ -228,22 +246,28 @@ def main() -> None:
                 out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
                 proc = multiprocessing.Process(target=load, args=(
                     port, req, args.seconds, args.connections, out))
+                cpu_before = _cpu_seconds(server.pid)
                 proc.start()
                 count, latencies, sample = out.get()
                 proc.join()
+                cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(count, 1)
                 answer = json.loads(sample)
                 assert "errors" not in answer, answer
                 rows.append((label, count / args.seconds, percentile(latencies, 0.5) * 1000,
-                             percentile(latencies, 0.99) * 1000, _summary(answer)))
+                             percentile(latencies, 0.99) * 1000, cpu_ms, _summary(answer)))
         finally:
             server.terminate()
             server.wait(10)
         print(f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
               f"{args.connections} keep-alive connections, {args.seconds:g} s each\n")
-        print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | answer |")
-        print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|--------|")
-        for label, rate, p50, p99, summary in rows:
-            print(f"| {label:34} | {rate:7.0f} | {p50:7.2f} | {p99:7.2f} | {summary} |")
+        print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
+              f"| {'server CPU ms/req':>17} | answer |")
+        print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|--------|")
+        for label, rate, p50, p99, cpu_ms, summary in rows:
+            print(f"| {label:34} | {rate:7.0f} | {p50:7.2f} | {p99:7.2f} | {cpu_ms:17.3f} "
+                  f"| {summary} |")
+        print("\nserver CPU ms/req: user+system time of the uvicorn process per request "
+              "(1000 / it = req/s one free core would serve; Postgres not included)")
     finally:
         nats.close()
         if postgres is not None and args.database_url is None:
@@ -263,6 +287,7 @@ def _summary(answer: dict[str, object]) -> str:
 
 
 async def _existing(database_url: str, runs: int) -> tuple[int, str]:
+    await upgrade(database_url)  # an older bench database may lack newer indexes
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         events = int(await conn.fetchval("SELECT count(*) FROM public.raw_events"))

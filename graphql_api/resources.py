@@ -41,7 +41,8 @@ class Resources:
         engine = create_engine(url, pool_size=10)
         reader = create_async_engine(url, pool_size=10, max_overflow=10,
                                      isolation_level="AUTOCOMMIT")
-        pool = await asyncpg.create_pool(min_size=2, max_size=10, **connect_kwargs(reader))
+        pool = await asyncpg.create_pool(min_size=2, max_size=10, reset=_keep_session,
+                                         **connect_kwargs(reader))
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
@@ -60,6 +61,11 @@ class Resources:
             await self.pool.close()
         if self.reader is not None:
             await self.reader.dispose()
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (a round trip per request):
+    the API only reads and never changes session state (no SET, LISTEN or locks)."""
 
 
 def connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:
