@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from graphql_api.types import ProjectionStatus
 
+MAX_OPERATION_NAMES = 200  # operation names are chosen by clients: bound the label set
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -14,6 +15,7 @@ class ApiMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._names: set[str] = set()
         self.requests = Counter(
             "lineage_api_requests", "GraphQL operations by name and outcome",
             ["operation", "outcome"], registry=self.registry)
@@ -29,6 +31,11 @@ class ApiMetrics:
                          registry=self.registry)
 
     def observe(self, operation: str, seconds: float, *, ok: bool) -> None:
+        if operation not in self._names:
+            if len(self._names) >= MAX_OPERATION_NAMES:
+                operation = "other"
+            else:
+                self._names.add(operation)
         self.requests.labels(operation, "ok" if ok else "error").inc()
         self.latency.labels(operation).observe(seconds)
 

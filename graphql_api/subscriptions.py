@@ -111,14 +111,13 @@ async def lineage_events(resources: Resources, event_types: list[str] | None,
                     extensions={"code": SLOW_CONSUMER})
             try:
                 event = json.loads(msg.data)
-                event_type = event["event_type"]
-                event["event_id"], event["occurred_at"]
-            except (ValueError, KeyError, TypeError):
+                live = _event_of(msg, event)
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # not an event: the projector dead-letters it
-            if wanted is not None and event_type not in wanted:
+            if wanted is not None and live.event_type not in wanted:
                 continue
             if await _matches(event, transform_name, names):
-                yield _event_of(msg, event)
+                yield live
     finally:
         with contextlib.suppress(Exception):
             await sub.unsubscribe()

@@ -82,6 +82,7 @@ async def test_events_filtered_by_type_and_transform(database_url: str, nats_url
         import nats
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
+        await js.publish("lineage.run.finished", b"not an event")  # skipped, not fatal
         published = [
             run_event("InputLoaded", known, dobject=dobject()),
             run_event("InputLoaded", other, dobject=dobject()),
