@@ -19,6 +19,7 @@ DOBJECT_COLUMNS: Final = ("d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.crea
 TRANSFORM_COLUMNS: Final = ("t.id, t.type, t.name, t.version, t.title, t.reference, "
                             "t.registered_at")
 RUN_WIDTH: Final = 8
+DOBJECT_WIDTH: Final = 8
 _STATUS: Final = {s.value: s for s in RunStatus}
 
 

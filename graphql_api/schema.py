@@ -34,6 +34,7 @@ from graphql_api.pages import keyset_page
 from graphql_api.pagination import parse_id
 from graphql_api.queries import (
     DOBJECT_COLUMNS,
+    DOBJECT_WIDTH,
     RUN_COLUMNS,
     RUN_WIDTH,
     TRANSFORM_COLUMNS,
@@ -105,12 +106,16 @@ class Query:
     async def dobjects(self, info: Info, filter: DObjectFilter | None = None,
                        first: int | None = 100, after: str | None = None
                        ) -> DObjectConnection:
+        ctx = _ctx(info)
         sql = Sql()
+        # the source runs come with the page (a page of dobjects usually shows them)
         page = await keyset_page(
-            _ctx(info)["db"], sql, kind="dobject", columns=DOBJECT_COLUMNS,
-            source="projection.dobjects d", where=dobject_condition(sql, filter, "d"),
-            order=("d.created_at", "d.id"), first=first, after=after, build=dobject_of,
-            count_source="projection.dobjects d")
+            ctx["db"], sql, kind="dobject", columns=f"{DOBJECT_COLUMNS}, {RUN_COLUMNS}",
+            source="projection.dobjects d LEFT JOIN projection.runs r ON r.id = d.source_run_id",
+            where=dobject_condition(sql, filter, "d"), order=("d.created_at", "d.id"),
+            first=first, after=after, build=dobject_of, count_source="projection.dobjects d")
+        ctx["loaders"].prime_runs([run_of(row, DOBJECT_WIDTH) for row in page.rows
+                                   if row[DOBJECT_WIDTH] is not None])
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Notebooks matching the filter, oldest first.")
