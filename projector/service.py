@@ -36,7 +36,7 @@ from projector.store import asyncpg_dsn
 
 log = logging.getLogger("lineage.projector")
 
-BATCH_SIZE: Final = 1000
+BATCH_SIZE: Final = 2000
 # How long a batch may wait to fill up: bounds event-to-queryable latency at low rates.
 BATCH_WINDOW_SECONDS: Final = 0.005
 ACK_WAIT_SECONDS: Final = 60.0
