@@ -3,6 +3,7 @@ and the OpenLineage routes, behind auth and the body-size limit."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.resources = resources
         app.state.watcher = ProjectionWatcher(resources.query_engine)
         app.state.query_stats = QueryStats()
+        # the schema, pools and modules live as long as the process: keep them out of
+        # the collector's full passes (the per-request garbage is what it should scan)
+        gc.freeze()
         try:
             yield
         finally:
