@@ -48,6 +48,7 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
             try:
                 await _create_shadow(conn)
                 applied = await _fill_shadow(raw, progress=progress)
+                await _analyze_shadow(raw)
                 await _swap(raw)
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
@@ -105,6 +106,13 @@ async def _fill_shadow(raw: asyncpg.Connection, *, progress: bool) -> int:
     if skipped:
         log.warning("%s raw events could not be decoded and were left out", skipped)
     return applied
+
+
+async def _analyze_shadow(raw: asyncpg.Connection) -> None:
+    """Planner statistics before the swap: fresh tables have none, and the lineage walk
+    then plans a scan of every dobject (1.4 s instead of 1 ms at a million events)."""
+    for table in PROJECTION_TABLES:
+        await raw.execute(f"ANALYZE {SHADOW_SCHEMA}.{table.name}")
 
 
 async def _swap(raw: asyncpg.Connection) -> None:
