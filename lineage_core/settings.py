@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lineage_core.process import pid_alive
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_API_URL = "http://127.0.0.1:8000"
@@ -34,7 +35,8 @@ class Settings(BaseSettings):
             data = json.loads((self.home / ENDPOINTS_FILE).read_text())
         except (OSError, ValueError):
             return {}
-        if not isinstance(data, dict) or not _alive(data.get("pid")):
+        pid = data.get("pid") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or (isinstance(pid, int) and not pid_alive(pid)):
             return {}  # a `lineage up` that died without cleaning up
         return data
 
@@ -56,14 +58,3 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.resolved_nats_url().split(",") if u.strip()]
 
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return True  # nothing to check against
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from lineage_core.process import pid_alive
+
 SUFFIX: Final = ".jsonl"
 LOCK_NAME: Final = ".lock"
 
@@ -174,7 +176,7 @@ def list_files(directory: Path) -> list[OutboxFile]:
     out = []
     for path in files:
         host, pid = _owner(path)
-        alive = host == socket.gethostname() and pid is not None and _pid_alive(pid)
+        alive = host == socket.gethostname() and pid is not None and pid_alive(pid)
         out.append(OutboxFile(path, pid, host, len(read_entries(path)), alive))
     return out
 
@@ -185,12 +187,3 @@ def _owner(path: Path) -> tuple[str, int | None]:
         return parts[0], int(parts[1])
     return "", None
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
