@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,10 @@ class EmbeddedPostgres:
         datadir = home / "postgres"
         home.mkdir(parents=True, exist_ok=True)
         # It runs as its own system user when we are root, and listens on a unix socket.
-        server = pgserver.get_server(datadir, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(datadir, cleanup_mode="stop")
         uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
         return cls(server=server, url=uri.replace("postgresql://", "postgresql+asyncpg://", 1))
 
