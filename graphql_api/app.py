@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resources = await Resources.open(settings)
         app.state.resources = resources
+        app.state.metrics = metrics
         app.state.watcher = ProjectionWatcher(resources.query_engine)
         app.state.query_stats = QueryStats()
         # the schema, pools and modules live as long as the process: keep them out of

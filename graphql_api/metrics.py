@@ -30,6 +30,14 @@ class ApiMetrics:
                          "Events in the stream not yet applied by the projector",
                          registry=self.registry)
 
+        self.openlineage_events = Counter(
+            "lineage_openlineage_events", "OpenLineage events received, by outcome",
+            ["outcome"], registry=self.registry)
+        self.openlineage_facet_warnings = Counter(
+            "lineage_openlineage_facet_warnings",
+            "Standard facets that broke their schema (accepted and kept, flagged)",
+            registry=self.registry)
+
     def observe(self, operation: str, seconds: float, *, ok: bool) -> None:
         if operation not in self._names:
             if len(self._names) >= MAX_OPERATION_NAMES:

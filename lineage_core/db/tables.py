@@ -57,11 +57,11 @@ openlineage_events = Table(
     "openlineage_events",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("run_id", Uuid, nullable=False),
+    Column("run_id", Uuid),  # null for dataset and job events
     Column("event_type", Text),
     Column("event_time", DateTime(timezone=True), nullable=False),
-    Column("job_namespace", Text, nullable=False),
-    Column("job_name", Text, nullable=False),
+    Column("job_namespace", Text),  # null for dataset events
+    Column("job_name", Text),
     Column("payload", JSONB, nullable=False),
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),

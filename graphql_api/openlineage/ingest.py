@@ -1,0 +1,104 @@
+"""POST /api/v1/lineage: OpenLineage events in, our lineage events out to JetStream.
+
+Each event (or each of a JSON array of them) is validated, its raw document kept in
+public.openlineage_events, its lineage published with `Nats-Msg-Id` = event id, and only
+when every publish is acknowledged does the answer say 201, as Marquez's does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from graphql_api.openlineage.facet_checks import facet_warnings
+from graphql_api.openlineage.mapping import MappingError, event_time, map_event
+from graphql_api.openlineage.models import AnyEvent, DatasetEvent, RunEvent, parse_event
+from graphql_api.resources import Resources
+from lineage_core import subjects
+from lineage_core.db.tables import openlineage_events
+from lineage_core.events import Event, encode
+
+MAX_BATCH = 1000
+
+
+async def post_lineage(request: Request) -> Response:
+    """Accept one OpenLineage event or a JSON array of them (all or nothing)."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError as exc:
+        return _bad(f"body is not JSON: {exc}")
+    batch = isinstance(body, list)
+    documents = body if batch else [body]
+    if not documents or len(documents) > MAX_BATCH:
+        return _bad(f"a batch holds 1 to {MAX_BATCH} events, got {len(documents)}")
+    metrics = request.app.state.metrics
+    parsed: list[tuple[dict[str, Any], AnyEvent, list[Event], list[str]]] = []
+    for index, document in enumerate(documents):
+        where = f"event {index}: " if batch else ""
+        try:
+            event = parse_event(document)
+            lineage = [] if isinstance(event, DatasetEvent) else map_event(event)
+        except ValidationError as exc:
+            metrics.openlineage_events.labels("invalid").inc()
+            return _bad(where + _schema_error(exc))
+        except (ValueError, MappingError) as exc:
+            metrics.openlineage_events.labels("invalid").inc()
+            return _bad(where + str(exc))
+        parsed.append((document, event, lineage, facet_warnings(event)))
+
+    resources: Resources = request.app.state.resources
+    await _keep_raw(resources, parsed)
+    await _publish(resources, [e for _, _, lineage, _ in parsed for e in lineage])
+    warnings = []
+    for index, (_, _, _, found) in enumerate(parsed):
+        metrics.openlineage_events.labels("accepted").inc()
+        metrics.openlineage_facet_warnings.inc(len(found))
+        warnings += [f"event {index}: {w}" if batch else w for w in found]
+    return JSONResponse(
+        {"accepted": len(parsed), "events": sum(len(p[2]) for p in parsed), "warnings": warnings},
+        status_code=201,
+    )
+
+
+async def _keep_raw(resources: Resources, parsed: list[Any]) -> None:
+    rows = []
+    for document, event, _, found in parsed:
+        job = getattr(event, "job", None)
+        rows.append({
+            "run_id": event.run.runId if isinstance(event, RunEvent) else None,
+            "event_type": getattr(event, "eventType", None) or type(event).__name__,
+            "event_time": event_time(event),
+            "job_namespace": job.namespace if job else None,
+            "job_name": job.name if job else None,
+            "payload": document,
+            "warnings": found,
+        })
+    async with resources.engine.begin() as conn:
+        await conn.execute(insert(openlineage_events), rows)
+
+
+async def _publish(resources: Resources, lineage: list[Event]) -> None:
+    acks = [
+        resources.js.publish(subjects.subject_for(e.event_type), encode(e),
+                             headers={subjects.MSG_ID_HEADER: str(e.event_id)})
+        for e in lineage
+    ]
+    await asyncio.gather(*acks)
+
+
+def _schema_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(event)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "invalid OpenLineage event: " + "; ".join(parts)
+
+
+def _bad(reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=400)

@@ -1,0 +1,107 @@
+"""OpenLineage events -> our lineage events (pure).
+
+- job (namespace, name) -> pipeline transform named `<namespace>/<name>`, version from
+  the job's `sourceCodeLocation.version` facet where present, else "1";
+- run -> run (same id); every RunEvent sends a RunStarted (the projector keeps the earliest);
+- inputs -> InputLoaded, outputs -> OutputRegistered, dobject id = uuid5 of (namespace, name);
+- COMPLETE -> RunFinished(completed); FAIL and ABORT -> RunFinished(failed, errorMessage).
+Event ids are uuid5 of the OpenLineage event's identity, so a client's retry de-duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from graphql_api.openlineage.models import Dataset, JobEvent, RunEvent, parse_event_time
+from lineage_core import events as ev
+from lineage_core.ids import dataset_dobject_id, transform_id
+
+FILE_SCHEMES = ("file", "s3", "s3a", "gs", "gcs", "hdfs", "abfs", "abfss", "wasbs", "az")
+PRODUCER_LIMIT = 256
+
+
+class MappingError(ValueError):
+    """The OpenLineage event is valid but cannot be expressed in our events (a limit)."""
+
+
+def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
+    """The lineage events an OpenLineage RunEvent or JobEvent means."""
+    occurred_at, _ = parse_event_time(event.eventTime)
+    producer = event.producer[:PRODUCER_LIMIT]
+    transform = _transform(event.job.namespace, event.job.name, event.job.facets or {})
+    if isinstance(event, JobEvent):
+        return [ev.TransformRegistered(event_id=_id(event, "job"), occurred_at=occurred_at,
+                                       producer=producer, transform=transform)]
+    run_id = event.run.runId
+    common: dict[str, Any] = {"occurred_at": occurred_at, "producer": producer, "run_id": run_id}
+    out: list[ev.Event] = [
+        ev.RunStarted(event_id=_id(event, "started"), transform=transform, **common)
+    ]
+    for ds in event.inputs:
+        out.append(ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None),
+                                  **common))
+    for ds in event.outputs:
+        size = (ds.outputFacets or {}).get("outputStatistics", {})
+        out.append(ev.OutputRegistered(event_id=_id(event, "out", ds),
+                                       dobject=_dobject(ds, size.get("size")), **common))
+    if event.eventType in ("COMPLETE", "FAIL", "ABORT"):
+        status = "completed" if event.eventType == "COMPLETE" else "failed"
+        error = ((event.run.facets or {}).get("errorMessage") or {}).get("message")
+        if event.eventType == "ABORT" and not error:
+            error = "aborted"
+        out.append(ev.RunFinished(event_id=_id(event, "finished"), status=status,
+                                  error=error[:4096] if isinstance(error, str) else None,
+                                  **common))
+    return out
+
+
+def split_dataset_name(namespace: str, name: str) -> tuple[str, str]:
+    """(name, suffix) of a dataset: files (a path, or a file-like namespace) split their
+    last component at its first dot, `input.fastq.gz` -> (`input`, `.fastq.gz`); tables such
+    as `db.schema.table` keep their whole name and no suffix."""
+    scheme = namespace.split(":", 1)[0].lower()
+    if "/" not in name and scheme not in FILE_SCHEMES:
+        return name, ""
+    leaf = name.rstrip("/").rsplit("/", 1)[-1] or name
+    dot = leaf.find(".", 1)
+    if dot == -1 or len(leaf) - dot > 64:
+        return leaf, ""
+    return leaf[:dot], leaf[dot:]
+
+
+def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transform:
+    version = (facets.get("sourceCodeLocation") or {}).get("version")
+    version = version if isinstance(version, str) and version else "1"
+    full = f"{namespace}/{name}"
+    if len(full) > 512 or len(version) > 512:
+        raise MappingError(f"job name {full[:80]!r}... is over 512 characters")
+    return ev.Transform(id=transform_id("pipeline", full, version), type="pipeline", name=full,
+                        version=version)
+
+
+def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
+    name, suffix = split_dataset_name(ds.namespace, ds.name)
+    if len(name) > 512:
+        raise MappingError(f"dataset name {name[:80]!r}... is over 512 characters")
+    uri = f"{ds.namespace.rstrip('/')}/{ds.name.lstrip('/')}"
+    return ev.DObjectRef(
+        id=dataset_dobject_id(ds.namespace, ds.name), name=name, suffix=suffix,
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        uri=uri if len(uri) <= 4096 else None,
+    )
+
+
+def _id(event: RunEvent | JobEvent, kind: str, ds: Dataset | None = None) -> uuid.UUID:
+    run = str(event.run.runId) if isinstance(event, RunEvent) else ""
+    event_type = event.eventType if isinstance(event, RunEvent) else "JOB"
+    parts = ["lineage:openlineage", run, f"{event.job.namespace}/{event.job.name}",
+             str(event_type), event.eventTime, kind]
+    if ds is not None:
+        parts += [ds.namespace, ds.name]
+    return uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(parts))
+
+
+def event_time(event: Any) -> datetime:
+    return parse_event_time(event.eventTime)[0]

@@ -1,0 +1,120 @@
+"""POST /api/v1/lineage against the real `lineage up`: the OpenLineage project's own
+examples, Marquez's edge cases, the real openlineage-python client, and GraphQL answers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.service import Service
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "openlineage"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+
+
+def _post(service: Service, body: Any) -> httpx.Response:
+    return httpx.post(f"{service.api_url}/api/v1/lineage", json=body, timeout=30)
+
+
+def _graphql(service: Service, query: str) -> dict[str, Any]:
+    url = f"{service.api_url}/graphql"
+    status = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
+    sequence = status.json()["data"]["projectionStatus"]["streamSequence"]
+    answer = httpx.post(url, json={"query": query}, timeout=10,
+                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+def _event(event_type: str, run_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "eventType": event_type, "eventTime": f"2026-11-25T01:0{len(event_type) % 10}:00Z",
+        "producer": "https://example.org/tests", "run": {"runId": run_id},
+        "job": {"namespace": "tests", "name": "align"}, **extra,
+    }
+
+
+@needs_shared
+def test_the_openlineage_examples_and_marquez_edge_cases(service: Service) -> None:
+    for path in [*sorted((SHARED / "examples" / "valid").glob("*.json")),
+                 *sorted((SHARED / "marquez" / "events").glob("*.json"))]:
+        answer = _post(service, json.loads(path.read_text()))
+        assert answer.status_code == 201, (path.name, answer.text)
+
+    refused = _post(service, json.loads((SHARED / "examples/invalid/event_no_run_id.json")
+                                        .read_text()))
+    assert refused.status_code == 400 and "runId" in refused.json()["error"]
+
+    for path in sorted((SHARED / "examples" / "invalid").glob("event_invalid_*.json")):
+        answer = _post(service, json.loads(path.read_text()))
+        assert answer.status_code == 201, (path.name, answer.text)
+        warnings = answer.json()["warnings"]
+        assert warnings, f"{path.name}: its broken facet was not flagged"
+        assert answer.json()["events"] >= 1  # its lineage was kept
+    metrics = httpx.get(f"{service.api_url}/metrics", timeout=10).text
+    flagged = [line for line in metrics.splitlines()
+               if line.startswith("lineage_openlineage_facet_warnings_total")]
+    assert flagged and float(flagged[0].split()[-1]) >= 5
+
+
+def test_lineage_and_facets_show_in_graphql_and_retries_add_nothing(service: Service) -> None:
+    run_id = str(uuid.uuid4())
+    start = _event("START", run_id, inputs=[{"namespace": "file", "name": "/d/input.fastq.gz"}],
+                   run={"runId": run_id, "facets": {"nominalTime": {
+                       "nominalStartTime": "2026-11-25T00:00:00Z"}}})
+    complete = _event("COMPLETE", run_id, outputs=[{"namespace": "file", "name": "/d/out.bam"}])
+    assert _post(service, [start, complete]).status_code == 201
+    assert _post(service, complete).status_code == 201  # a client retry
+    data = _graphql(service, """{ runs(filter: {transformName: "tests/align"}) { totalCount
+        nodes { id status facets inputs { name suffix } outputs { name suffix } } } }""")
+    assert data["runs"]["totalCount"] == 1
+    run = data["runs"]["nodes"][0]
+    assert run["id"] == run_id and run["status"] == "COMPLETED"
+    assert run["inputs"] == [{"name": "input", "suffix": ".fastq.gz"}]
+    assert run["outputs"] == [{"name": "out", "suffix": ".bam"}]
+    assert run["facets"]["nominalTime"]["nominalStartTime"] == "2026-11-25T00:00:00Z"
+    raw = _graphql(service, "{ projectionStatus { appliedSequence } }")
+    # START: RunStarted + InputLoaded; COMPLETE: RunStarted + OutputRegistered + RunFinished.
+    # The retried COMPLETE would make 8: JetStream de-duplicated it by Nats-Msg-Id.
+    assert raw["projectionStatus"]["appliedSequence"] == 5
+
+
+def test_bad_bodies_get_400_with_a_reason(service: Service) -> None:
+    bad = httpx.post(f"{service.api_url}/api/v1/lineage", content=b"{nope", timeout=10)
+    assert bad.status_code == 400 and "JSON" in bad.json()["error"]
+    wrong_type = _event("EXPLODED", str(uuid.uuid4()))
+    answer = _post(service, [_event("START", str(uuid.uuid4())), wrong_type])
+    assert answer.status_code == 400 and answer.json()["error"].startswith("event 1:")
+    assert _post(service, []).status_code == 400
+
+
+def test_the_real_openlineage_python_client(service: Service) -> None:
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
+    from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=service.api_url)))
+    run = Run(runId=str(uuid.uuid4()))
+    job = Job(namespace="spark", name="etl")
+    for state in (RunState.START, RunState.COMPLETE):
+        client.emit(RunEvent(eventType=state, eventTime=f"2026-11-25T02:00:0{int(state == RunState.COMPLETE)}Z",
+                             run=run, job=job, producer="https://example.org/client",
+                             inputs=[InputDataset(namespace="s3://raw", name="events.parquet")],
+                             outputs=[OutputDataset(namespace="s3://clean", name="events.parquet")]))
+    data = _graphql(service, """{ runs(filter: {transformName: "spark/etl"}) {
+        nodes { id status inputs { name suffix } outputs { name } } } }""")
+    assert data["runs"]["nodes"] == [{"id": run.runId, "status": "COMPLETED",
+                                      "inputs": [{"name": "events", "suffix": ".parquet"}],
+                                      "outputs": [{"name": "events"}]}]
