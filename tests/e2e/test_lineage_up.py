@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.graphql import graphql_at_tip
 from tests.support.servers import free_port
 from tests.support.service import lineage_command
 
@@ -70,13 +71,7 @@ def _interrupt(process: subprocess.Popen[bytes]) -> int:
 
 def _query(port: int) -> dict:  # type: ignore[type-arg]
     """The output.bam answer once everything published so far is projected."""
-    url = f"http://127.0.0.1:{port}/graphql"
-    status = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
-    sequence = status.json()["data"]["projectionStatus"]["streamSequence"]
-    answer = httpx.post(url, json={"query": WHO_MADE_THE_BAM}, timeout=10,
-                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
-    assert "errors" not in answer, answer
-    return answer["data"]["runs"]  # type: ignore[no-any-return]
+    return graphql_at_tip(f"http://127.0.0.1:{port}", WHO_MADE_THE_BAM)["runs"]  # type: ignore[no-any-return]
 
 
 def test_lineage_up_from_nothing_runs_the_demo_and_survives_a_restart(home: Path) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import producer_sdk as ln
@@ -19,6 +18,7 @@ from lineage_core.settings import Settings
 from producer_sdk import _runtime
 from producer_sdk import schema as lns
 from producer_sdk.client import Client
+from tests.support.graphql import graphql_at_tip
 from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
@@ -54,13 +54,7 @@ WHO_MADE_THE_BAM = """
 
 def graphql(service: Service, query: str) -> dict[str, Any]:
     """An answer that includes everything published so far (read-your-writes on the tip)."""
-    url = f"{service.api_url}/graphql"
-    tip = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
-    sequence = tip.json()["data"]["projectionStatus"]["streamSequence"]
-    answer = httpx.post(url, json={"query": query}, timeout=10,
-                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
-    assert "errors" not in answer, answer
-    return answer["data"]  # type: ignore[no-any-return]
+    return graphql_at_tip(service.api_url, query)
 
 
 @pytest.fixture

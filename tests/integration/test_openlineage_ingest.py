@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.graphql import graphql_at_tip
 from tests.support.service import Service
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "openlineage"
@@ -22,13 +23,7 @@ def _post(service: Service, body: Any) -> httpx.Response:
 
 
 def _graphql(service: Service, query: str) -> dict[str, Any]:
-    url = f"{service.api_url}/graphql"
-    status = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
-    sequence = status.json()["data"]["projectionStatus"]["streamSequence"]
-    answer = httpx.post(url, json={"query": query}, timeout=10,
-                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
-    assert "errors" not in answer, answer
-    return answer["data"]  # type: ignore[no-any-return]
+    return graphql_at_tip(service.api_url, query)
 
 
 def _event(event_type: str, run_id: str, **extra: Any) -> dict[str, Any]:
