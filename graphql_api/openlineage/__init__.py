@@ -1,4 +1,4 @@
-"""OpenLineage in: POST /api/v1/lineage maps RunEvents to lineage events on JetStream."""
+"""OpenLineage in and out: POST /api/v1/lineage ingest, GET /api/v1/lineage in Marquez's shape."""
 
 from __future__ import annotations
 
@@ -8,5 +8,9 @@ from starlette.routing import BaseRoute, Route
 def routes() -> list[BaseRoute]:
     """The HTTP routes of the OpenLineage endpoints, mounted by graphql_api.app.create_app."""
     from graphql_api.openlineage.ingest import post_lineage
+    from graphql_api.openlineage.marquez import get_lineage
 
-    return [Route("/api/v1/lineage", post_lineage, methods=["POST"])]
+    return [
+        Route("/api/v1/lineage", post_lineage, methods=["POST"]),
+        Route("/api/v1/lineage", get_lineage, methods=["GET"]),
+    ]

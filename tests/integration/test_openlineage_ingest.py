@@ -113,3 +113,38 @@ def test_the_real_openlineage_python_client(service: Service) -> None:
     assert data["runs"]["nodes"] == [{"id": run.runId, "status": "COMPLETED",
                                       "inputs": [{"name": "events", "suffix": ".parquet"}],
                                       "outputs": [{"name": "events"}]}]
+
+
+def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
+    upstream, downstream = str(uuid.uuid4()), str(uuid.uuid4())
+    raw = {"namespace": "s3://lake", "name": "raw/reads.fastq.gz"}
+    clean = {"namespace": "s3://lake", "name": "clean/reads.bam"}
+    extract = _event("COMPLETE", upstream, inputs=[raw], outputs=[clean])
+    report = _event("COMPLETE", downstream, inputs=[clean],
+                    job={"namespace": "tests", "name": "report"})
+    assert _post(service, [extract, report]).status_code == 201
+    _graphql(service, "{ projectionStatus { appliedSequence } }")  # wait until projected
+
+    url = f"{service.api_url}/api/v1/lineage"
+    answer = httpx.get(url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 5},
+                       timeout=10)
+    assert answer.status_code == 200, answer.text
+    nodes = {n["id"]: n for n in answer.json()["graph"]}
+    assert set(nodes) == {"dataset:s3://lake:raw/reads.fastq.gz",
+                          "dataset:s3://lake:clean/reads.bam",
+                          "job:tests:align", "job:tests:report"}
+    bam = nodes["dataset:s3://lake:clean/reads.bam"]
+    assert bam["type"] == "DATASET" and bam["data"]["id"] == {"namespace": "s3://lake",
+                                                              "name": "clean/reads.bam"}
+    assert bam["inEdges"] == [{"origin": "job:tests:align",
+                               "destination": "dataset:s3://lake:clean/reads.bam"}]
+    assert bam["outEdges"] == [{"origin": "dataset:s3://lake:clean/reads.bam",
+                                "destination": "job:tests:report"}]
+    assert nodes["job:tests:align"]["inEdges"][0]["origin"] == \
+        "dataset:s3://lake:raw/reads.fastq.gz"
+
+    assert httpx.get(url, params={"nodeId": "dataset:s3://lake:nope"}, timeout=10
+                     ).status_code == 404
+    assert httpx.get(url, params={"nodeId": "table:x"}, timeout=10).status_code == 400
+    assert httpx.get(url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 99},
+                     timeout=10).status_code == 400
