@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql.language.parser import parse
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, Info
 
 from graphql_api.errors import NOT_FOUND, LineageError, bad_input
@@ -28,6 +26,7 @@ from graphql_api.inputs import (
     RunFilter,
     TransformFilter,
     TransformType,
+    install_fast_inputs,
 )
 from graphql_api.lineage_sql import MAX_DEPTH, walk
 from graphql_api.pages import keyset_page
@@ -172,19 +171,67 @@ class Subscription:
             yield event
 
 
-class OperationMetrics(SchemaExtension):
-    """Counts and times each operation by name (GET /metrics)."""
+class DocumentCache:
+    """Parsed documents and their validation errors by query text (LRU, bounded).
+
+    Keyed by the text, whose hash Python keeps: a cache keyed by the parsed document
+    would rehash its whole syntax tree on every lookup."""
+
+    def __init__(self, maxsize: int = 1000) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[str, list[Any]] = OrderedDict()
+
+    def parse(self, query: str) -> DocumentNode:
+        entry = self._entries.get(query)
+        if entry is None:
+            entry = self._entries[query] = [parse(query), None, None]
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(query)
+        return entry[0]  # type: ignore[no-any-return]
+
+    def validate(self, schema: GraphQLSchema, query: str, document: DocumentNode,
+                 rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+        entry = self._entries.get(query)
+        if entry is None or entry[0] is not document:  # evicted meanwhile
+            return validate_document(schema, document, rules)  # type: ignore[no-any-return]
+        if entry[1] != rules:
+            entry[1], entry[2] = rules, validate_document(schema, document, rules)
+        return entry[2]  # type: ignore[no-any-return]
+
+
+documents = DocumentCache()
+
+
+class RequestPipeline(SchemaExtension):
+    """Every operation's one extension: the complexity rule, parser and validation
+    caches (LRU, keyed by document), and counting and timing by operation name for
+    GET /metrics. One extension instead of four: each costs hooks on every request."""
 
     def on_operation(self) -> Iterator[None]:
+        ec: ExecutionContext = self.execution_context
+        ec.validation_rules = (*ec.validation_rules, ComplexityRule)
         started = time.perf_counter()
         yield
-        ec: ExecutionContext = self.execution_context
         context = ec.context
         metrics = context.get("metrics") if isinstance(context, dict) else None
         if metrics is not None:
             errors = ec.result.errors if ec.result is not None else None
             metrics.observe(ec.operation_name or "anonymous", time.perf_counter() - started,
                             ok=not errors)
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.graphql_document = documents.parse(ec.query) if not ec.parse_options \
+            else parse(ec.query, **ec.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.pre_execution_errors = documents.validate(
+            ec.schema._schema, ec.query, ec.graphql_document, tuple(ec.validation_rules))
+        yield
 
 
 class LineageSchema(strawberry.Schema):
@@ -195,14 +242,11 @@ class LineageSchema(strawberry.Schema):
 
 def build_schema() -> LineageSchema:
     """The schema with its caches and limits (built by create_app, not at import)."""
-    return LineageSchema(
+    schema = LineageSchema(
         query=Query,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
-        extensions=[
-            lambda: AddValidationRules([ComplexityRule]),
-            lambda: ParserCache(maxsize=1000),  # the LRU caches live at module level
-            lambda: ValidationCache(maxsize=1000),
-            OperationMetrics,
-        ],
+        extensions=[RequestPipeline],
     )
+    install_fast_inputs(schema.config.name_converter.from_field)
+    return schema
