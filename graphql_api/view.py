@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -18,12 +18,12 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.context import RequestDb
+from graphql_api.direct import answer_of, execute_plain, is_json
 from graphql_api.errors import (
     BAD_USER_INPUT,
     PROJECTION_LAG,
     UNAUTHENTICATED,
     error_body,
-    format_error,
 )
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import ApiMetrics
@@ -46,25 +46,24 @@ class LineageGraphQL(GraphQL):
         self.metrics = metrics
         self.token = token
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
-        resources = request.app.state.resources
-        db = request.scope.get(_DB_KEY) or RequestDb(
-            resources.pool, resources.query_engine, request.app.state.query_stats)
+    def context_for(self, scope: Scope, request: Request | WebSocket | None,
+                    response: Any) -> dict[str, Any]:
+        state = scope["app"].state
+        resources = state.resources
+        db = scope.get(_DB_KEY) or RequestDb(
+            resources.pool, resources.query_engine, state.query_stats)
         return {
             "request": request, "response": response, "resources": resources, "db": db,
             "loaders": Loaders(db), "metrics": self.metrics,
-            "request_id": request.scope.get(_RID_KEY) or uuid.uuid4().hex,
+            "request_id": scope.get(_RID_KEY) or uuid.uuid4().hex,
         }
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
+        return self.context_for(request.scope, request, response)
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
-        request_id = request.scope.get(_RID_KEY) or "-"
-        out: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            out["errors"] = [format_error(e, request_id) for e in result.errors]
-        if result.extensions:
-            out["extensions"] = result.extensions
-        return out  # type: ignore[return-value]
+        return answer_of(result, request.scope.get(_RID_KEY) or "-")  # type: ignore[return-value]
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         if self.token is None or context["request"].scope.get(AUTHENTICATED_KEY):
@@ -98,7 +97,19 @@ class GraphQLEndpoint:
         db = RequestDb(state.resources.pool, state.resources.query_engine, state.query_stats)
         scope[_DB_KEY] = db
         try:
-            await self.view(scope, receive, send)
+            if scope["method"] == "POST" and is_json(headers.get(b"content-type")):
+                body = await _read_body(receive)
+                answer = await execute_plain(self.view.schema, body,  # type: ignore[arg-type]
+                                             self.view.context_for(scope, None, None))
+                if answer is None:
+                    await self.view(scope, _replay(body, receive), send)
+                else:
+                    await send({"type": "http.response.start", "status": 200, "headers": [
+                        (b"content-length", str(len(answer)).encode()),
+                        (b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body", "body": answer})
+            else:
+                await self.view(scope, receive, send)
         finally:
             await db.close()
 
@@ -119,3 +130,29 @@ class GraphQLEndpoint:
         return JSONResponse(error_body(
             PROJECTION_LAG, f"the projection has applied sequence {watcher.applied}, not yet "
             f"{sequence}, after {LAG_TIMEOUT:g} s; retry later"))
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over an already read body first, then the connection's."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,99 @@
+"""The plain case of POST /graphql, answered without strawberry's HTTP view.
+
+Almost every request is a JSON body `{"query", "variables"?, "operationName"?}` whose
+document holds only queries. For those the endpoint calls `schema.execute` itself and
+writes the answer: strawberry's view would spend as much time on content negotiation,
+request and response objects as the query takes to run. Anything else (GET, multipart,
+other content types, malformed bodies, syntax errors, mutations or subscriptions,
+an unknown operation name) goes to strawberry's view, which answers it as before.
+Queries have no side effects, so handing over is always safe.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from graphql_api.errors import format_error
+from graphql_api.schema import LineageSchema, documents
+
+_KEYS: Final = frozenset({"query", "variables", "operationName"})
+_QUERY_ONLY: Final = frozenset({StrawberryOperationType.QUERY})
+
+
+def answer_of(result: ExecutionResult, request_id: str) -> dict[str, Any]:
+    """The JSON answer of an executed operation (errors coded, internal ones masked)."""
+    out: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        out["errors"] = [format_error(e, request_id) for e in result.errors]
+    if result.extensions:
+        out["extensions"] = result.extensions
+    return out
+
+
+def is_json(content_type: bytes | None) -> bool:
+    if content_type is None:
+        return False
+    return content_type.split(b";", 1)[0].strip().lower() == b"application/json"
+
+
+def plain_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
+    """(query, variables, operation name) of a plain JSON request, else None."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data.keys() <= _KEYS:
+        return None
+    query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    if not isinstance(query, str) or not query:
+        return None
+    if not (variables is None or isinstance(variables, dict)):
+        return None
+    if not (name is None or isinstance(name, str)):
+        return None
+    return query, variables, name
+
+
+def _runs_a_query(document: DocumentNode, name: str | None) -> bool:
+    """Whether the document is queries (and fragments) only and `name` picks one."""
+    operations = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            if definition.operation != OperationType.QUERY:
+                return False
+            operations.append(definition)
+        elif not isinstance(definition, FragmentDefinitionNode):
+            return False
+    if name is None:
+        return len(operations) == 1
+    return any(op.name is not None and op.name.value == name for op in operations)
+
+
+async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any]
+                        ) -> bytes | None:
+    """The answer's JSON for a plain query request, or None to hand it to the view."""
+    request = plain_request(body)
+    if request is None:
+        return None
+    query, variables, name = request
+    try:
+        document = documents.parse(query)
+    except GraphQLError:
+        return None
+    if not _runs_a_query(document, name):
+        return None
+    result = await schema.execute(query, variable_values=variables, context_value=context,
+                                  operation_name=name, allowed_operation_types=_QUERY_ONLY)
+    answer = answer_of(result, context["request_id"])
+    return json.dumps(answer, separators=(",", ":")).encode()
