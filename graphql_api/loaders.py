@@ -39,6 +39,12 @@ _RUN_INPUTS: Final = (
     "JOIN projection.dobjects d ON d.id = i.dobject_id "
     "WHERE i.run_id = ANY($1::uuid[]) AND d.source_run_id IS DISTINCT FROM i.run_id "
     "ORDER BY i.loaded_at, d.id")
+# The same relation for the page's runs (alias r), as one array column of the page.
+RUN_INPUTS_COLUMN: Final = (
+    f"ARRAY(SELECT ROW({DOBJECT_COLUMNS}) FROM projection.run_inputs i "
+    "JOIN projection.dobjects d ON d.id = i.dobject_id "
+    "WHERE i.run_id = r.id AND d.source_run_id IS DISTINCT FROM i.run_id "
+    "ORDER BY i.loaded_at, d.id)")
 _RUN_OUTPUTS: Final = (
     f"SELECT {DOBJECT_COLUMNS}, d.source_run_id FROM projection.dobjects d "
     "WHERE d.source_run_id = ANY($1::uuid[]) ORDER BY d.created_at, d.id")
@@ -116,6 +122,9 @@ class Loaders:
     def prime_runs(self, items: Sequence[Run]) -> None:
         for item in items:
             self.run.prime(uuid.UUID(item.id), item)
+
+    def prime_run_inputs(self, run_id: Key, rows: Sequence[Any]) -> None:
+        self.run_inputs.prime(run_id, [dobject_of(row) for row in rows])
 
     def prime_transforms(self, items: Sequence[Transform]) -> None:
         for item in items:

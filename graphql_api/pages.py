@@ -6,6 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from graphql import FieldNode
+from strawberry.types import Info
+
 from graphql_api.context import RequestDb
 from graphql_api.filters import Sql
 from graphql_api.pagination import decode_cursor, encode_cursor, page_size
@@ -53,6 +56,19 @@ async def keyset_page(
 
     return Page([build(r) for r in kept], kept, PageInfo(has_next_page=has_next, end_cursor=end),
                 count)
+
+
+def selects(info: Info, *path: str) -> bool:
+    """Whether the field's selection asks for `path` (e.g. "nodes", "inputs") in plain
+    fields; one behind a fragment or directive counts as not asked (its loader runs)."""
+    nodes = list(info._raw_info.field_nodes)
+    for name in path:
+        nodes = [sel for node in nodes if node.selection_set is not None
+                 for sel in node.selection_set.selections
+                 if isinstance(sel, FieldNode) and sel.name.value == name and not sel.directives]
+        if not nodes:
+            return False
+    return True
 
 
 def _index(columns: str, column: str) -> int:

@@ -29,7 +29,8 @@ from graphql_api.inputs import (
     install_fast_inputs,
 )
 from graphql_api.lineage_sql import MAX_DEPTH, walk
-from graphql_api.pages import keyset_page
+from graphql_api.loaders import RUN_INPUTS_COLUMN
+from graphql_api.pages import keyset_page, selects
 from graphql_api.pagination import parse_id
 from graphql_api.queries import (
     DOBJECT_COLUMNS,
@@ -85,9 +86,13 @@ class Query:
         ctx = _ctx(info)
         sql = Sql()
         where = run_condition(sql, filter, "r")
-        # the transform comes with the run (one statement less for the usual question)
+        # the transform comes with the run, and the inputs when asked for: the usual
+        # question ("which run made this, from what") is then one statement
+        with_inputs = selects(info, "nodes", "inputs")
+        columns = f"{RUN_COLUMNS}, {TRANSFORM_COLUMNS}"
         page = await keyset_page(
-            ctx["db"], sql, kind="run", columns=f"{RUN_COLUMNS}, {TRANSFORM_COLUMNS}",
+            ctx["db"], sql, kind="run",
+            columns=f"{columns}, {RUN_INPUTS_COLUMN}" if with_inputs else columns,
             source="projection.runs r LEFT JOIN projection.transforms t ON t.id = r.transform_id",
             where=where, order=("r.first_seen_at", "r.id"), first=first, after=after,
             build=run_of, count_source="projection.runs r")
@@ -95,6 +100,9 @@ class Query:
         loaders.prime_runs(page.nodes)
         loaders.prime_transforms([transform_of(row, RUN_WIDTH) for row in page.rows
                                   if row[RUN_WIDTH] is not None])
+        if with_inputs:
+            for row in page.rows:
+                loaders.prime_run_inputs(row[0], row[-1])
         return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The dobject with this id; null if there is none.")

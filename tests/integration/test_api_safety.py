@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from lineage_core.db.engine import create_engine
 from tests.integration.api_support import Seed, api_client, codes, gql, set_applied
+from tests.integration.test_api_queries import seed_graph
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +165,21 @@ async def test_no_n_plus_one(database_url: str, nats_url: str) -> None:
     # page (with transforms), count, transform runs, inputs, sources, targets, outputs,
     # output targets, upstream runs, facets: one statement each, whatever the page size
     assert statements <= 11, statements
+
+
+async def test_the_seed_question_is_one_statement(database_url: str, nats_url: str) -> None:
+    s, _ids = seed_graph()
+    await s.write(database_url)
+    query = """{ runs(filter: {output: {name: "output", suffix: ".bam"}}) {
+                 nodes { id status transform { name version } inputs { name hash } } } }"""
+    async with api_client(database_url, nats_url) as (client, app):
+        stats = app.state.query_stats
+        before = stats.statements
+        body = await gql(client, query)
+        statements = stats.statements - before
+        aliased = await gql(client, query.replace("inputs {", "ins: inputs {"))
+    [run] = body["data"]["runs"]["nodes"]
+    assert run["transform"] == {"name": "Cell Ranger", "version": "7"}
+    assert run["inputs"] == [{"name": "input", "hash": "h-fastq"}]  # not its own output
+    assert statements == 1  # page, transforms and inputs in one
+    assert aliased["data"]["runs"]["nodes"][0]["ins"] == run["inputs"]
