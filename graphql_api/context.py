@@ -24,12 +24,17 @@ class RequestDb:
     """The request's one connection, acquired on first use and released at the end.
 
     Loaders of one request may dispatch in the same tick; the lock keeps their
-    statements one after another on the shared connection."""
+    statements one after another on the shared connection. With more requests than
+    connections, `gate` (a semaphore as big as the pool) queues them first come, first
+    served: the pool's own queue lets a newcomer take a connection that was being handed
+    to a waiter, which under load starves some requests for seconds."""
 
     def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine,
-                 stats: QueryStats | None = None) -> None:
+                 stats: QueryStats | None = None, gate: asyncio.Semaphore | None = None
+                 ) -> None:
         self._pool = pool
         self._engine = engine
+        self._gate = gate
         self._conn: Any = None
         self._lock = asyncio.Lock()
         self.stats = stats or QueryStats()
@@ -38,9 +43,19 @@ class RequestDb:
         """All rows of one statement (asyncpg records, prepared and cached by SQL text)."""
         async with self._lock:
             if self._conn is None:
-                self._conn = await self._pool.acquire()
+                self._conn = await self._acquire()
             self.stats.statements += 1
             return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+
+    async def _acquire(self) -> Any:
+        if self._gate is None:
+            return await self._pool.acquire()
+        await self._gate.acquire()
+        try:
+            return await self._pool.acquire()
+        except BaseException:
+            self._gate.release()
+            raise
 
     async def with_sqlalchemy(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on a SQLAlchemy connection (for query code written against it)."""
@@ -51,4 +66,8 @@ class RequestDb:
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await self._pool.release(conn)
+            try:
+                await self._pool.release(conn)
+            finally:
+                if self._gate is not None:
+                    self._gate.release()

@@ -5,8 +5,9 @@ Opened by the app's lifespan and kept on `app.state.resources`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 import nats
@@ -14,9 +15,12 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from graphql_api.context import QueryStats, RequestDb
 from lineage_core.db.engine import create_engine
 from lineage_core.settings import Settings
 from lineage_core.streams import ensure_streams
+
+POOL_SIZE: Final = 10  # asyncpg connections of the GraphQL hot path
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Resources:
     reader: AsyncEngine | None = field(default=None)
     # The GraphQL hot path talks asyncpg directly (prepared statements, no ORM layer).
     pool: asyncpg.Pool | None = field(default=None)
+    # first come, first served access to `pool` (context.RequestDb)
+    pool_gate: asyncio.Semaphore | None = field(default=None)
 
     @property
     def query_engine(self) -> AsyncEngine:
@@ -41,14 +47,20 @@ class Resources:
         engine = create_engine(url, pool_size=10)
         reader = create_async_engine(url, pool_size=10, max_overflow=10,
                                      isolation_level="AUTOCOMMIT")
-        pool = await asyncpg.create_pool(min_size=2, max_size=10, reset=_keep_session,
+        pool = await asyncpg.create_pool(min_size=2, max_size=POOL_SIZE, reset=_keep_session,
                                          **connect_kwargs(reader))
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
         await ensure_streams(js)
-        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader, pool=pool)
+        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader, pool=pool,
+                   pool_gate=asyncio.Semaphore(POOL_SIZE))
+
+    def request_db(self, stats: QueryStats | None = None) -> RequestDb:
+        """The connection of one request (acquired on first use)."""
+        assert self.pool is not None
+        return RequestDb(self.pool, self.query_engine, stats, self.pool_gate)
 
     async def close(self) -> None:
         # drain only a live connection; one that is reconnecting just closes

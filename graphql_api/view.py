@@ -17,7 +17,6 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_api.context import RequestDb
 from graphql_api.direct import answer_of, execute_plain, is_json
 from graphql_api.errors import (
     BAD_USER_INPUT,
@@ -50,8 +49,7 @@ class LineageGraphQL(GraphQL):
                     response: Any) -> dict[str, Any]:
         state = scope["app"].state
         resources = state.resources
-        db = scope.get(_DB_KEY) or RequestDb(
-            resources.pool, resources.query_engine, state.query_stats)
+        db = scope.get(_DB_KEY) or resources.request_db(state.query_stats)
         return {
             "request": request, "response": response, "resources": resources, "db": db,
             "loaders": Loaders(db), "metrics": self.metrics,
@@ -94,7 +92,7 @@ class GraphQLEndpoint:
             await refusal(scope, receive, send)
             return
         state = scope["app"].state
-        db = RequestDb(state.resources.pool, state.resources.query_engine, state.query_stats)
+        db = state.resources.request_db(state.query_stats)
         scope[_DB_KEY] = db
         try:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):

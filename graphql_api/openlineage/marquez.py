@@ -54,7 +54,7 @@ async def get_lineage(request: Request) -> Response:
     if not 1 <= depth <= MAX_DEPTH:
         return _bad(f"depth must be between 1 and {MAX_DEPTH}")
     resources = request.app.state.resources
-    db = RequestDb(resources.pool, resources.query_engine)
+    db = resources.request_db()
     try:
         root = await _find_dataset(db, rest)
         if root is None:
