@@ -1,19 +1,24 @@
 """GraphQL API throughput and latency on a projection of >= 1,000,000 events.
 
     .venv/bin/python bench/bench_api.py [--runs 166667] [--seconds 10] [--connections 16]
+                                        [--load wrk|python]
                                         [--database-url URL]   # reuse a built database
 
 Builds the database the real way: the workload's events (one long lineage chain of runs
 with 2 inputs and 2 outputs each, plus the seed program's runs that produce output.bam)
 are COPYed into public.raw_events and projected by `projector.rebuild.rebuild`. Then it
 serves the API with one uvicorn worker (its own process) and drives it over loopback
-with a keep-alive asyncio load generator (another process), one scenario at a time:
+with wrk (`apt install wrk`), or else a keep-alive asyncio load generator in another
+process, one scenario at a time:
 
 1. the seed question: the run that produced output.bam, and its inputs;
 2. a dobjects page of 100 with their source runs;
 3. lineage depth 10 upstream from the last output of the chain.
 
-Prints req/s, p50 and p99 per scenario. The machine is shared: read it as one run.
+Prints req/s, p50 and p99 per scenario. Then the two reference apps of
+bench/calibration_apps.py take the same load, and the table also gives each figure
+scaled to the machine the field notes' ceilings (and the issue's targets) come from.
+The machine is shared: read it as one run.
 """
 
 from __future__ import annotations
@@ -23,17 +28,24 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
+from bench.calibration_apps import HELLO_QUERY, REFERENCE_RATES
 from lineage_core import subjects
 from lineage_core.db.engine import upgrade
 from lineage_core.events import (
@@ -160,15 +172,12 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: 
 
 
 async def _drive(port: int, req: bytes, seconds: float, connections: int
-                 ) -> tuple[int, list[float], bytes]:
+                 ) -> tuple[int, list[float]]:
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
-    sample = b""
 
     async def worker() -> None:
-        nonlocal sample
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        sample = await _one(reader, writer, req)  # warm-up, not measured
         while time.perf_counter() < deadline:
             t = time.perf_counter()
             await _one(reader, writer, req)
@@ -176,19 +185,91 @@ async def _drive(port: int, req: bytes, seconds: float, connections: int
         writer.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return len(latencies), latencies, sample
+    return len(latencies), latencies
 
 
-def load(port: int, req: bytes, seconds: float, connections: int,
-         out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def python_load(port: int, req: bytes, seconds: float, connections: int,
+                out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     """Runs in its own process so the generator does not share the server's core."""
     try:
         import uvloop
         uvloop.install()
     except ImportError:
         pass
-    count, latencies, sample = asyncio.run(_drive(port, req, seconds, connections))
-    out.put((count, latencies, sample))
+    out.put(asyncio.run(_drive(port, req, seconds, connections)))
+
+
+@dataclass
+class Load:
+    """req/s, p50 and p99 (ms) of one scenario under a closed-loop load."""
+
+    rate: float
+    p50: float
+    p99: float
+
+
+def run_python_load(port: int, body: dict[str, object], seconds: float,
+                    connections: int) -> Load:
+    req = request_bytes(port, body["query"], body.get("variables") or {})  # type: ignore[arg-type]
+    out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    proc = multiprocessing.Process(target=python_load, args=(port, req, seconds, connections,
+                                                             out))
+    proc.start()
+    count, latencies = out.get()
+    proc.join()
+    return Load(count / seconds, percentile(latencies, 0.5) * 1000,
+                percentile(latencies, 0.99) * 1000)
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk_ms(text: str) -> float:
+    number = text.rstrip("usm")
+    return float(number) * _WRK_UNITS[text[len(number):]]
+
+
+def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int) -> Load:
+    """wrk (C, one thread): a lighter generator than Python on a machine of 2 cores."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write('wrk.method = "POST"\n'
+                     'wrk.headers["Content-Type"] = "application/json"\n'
+                     f"wrk.body = [==[{json.dumps(body)}]==]\n")
+    try:
+        printed = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+             "-s", script.name, f"http://127.0.0.1:{port}/graphql"],
+            check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(script.name)
+    if "Non-2xx" in printed or "Socket errors" in printed:
+        raise RuntimeError(f"wrk saw failed requests:\n{printed}")
+    requests = int(re.search(r"(\d+) requests in", printed).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    return Load(requests / seconds, _wrk_ms(p50), _wrk_ms(p99))
+
+
+def post(port: int, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: dict[str, object] = json.loads(response.read())
+    return answer
+
+
+def measure(server: subprocess.Popen, port: int, body: dict[str, object],  # type: ignore[type-arg]
+            args: argparse.Namespace) -> tuple[Load, float, dict[str, object]]:
+    """Warm up, then one measured load; (load, server CPU ms per request, an answer)."""
+    answer = post(port, body)
+    assert "errors" not in answer, answer
+    run = run_wrk if args.load == "wrk" else run_python_load
+    run(port, body, 2, args.connections)  # warm-up, not measured
+    cpu_before = _cpu_seconds(server.pid)
+    load = run(port, body, args.seconds, args.connections)
+    cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(load.rate * args.seconds, 1)
+    return load, cpu_ms, answer
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -202,11 +283,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def serve(argv: list[str]) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+    """A server process on a free port: `argv` gets the port appended."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, *argv, str(port)], cwd=ROOT, env={**os.environ})
+    wait_for_port(port, 30)
+    return server, port
+
+
+def calibrate(args: argparse.Namespace) -> dict[str, Load]:
+    """The reference apps under the same load, in the same run."""
+    loads = {}
+    for kind in REFERENCE_RATES:
+        server, port = serve([str(ROOT / "bench" / "calibration_apps.py"), kind])
+        try:
+            loads[kind] = measure(server, port, {"query": HELLO_QUERY}, args)[0]
+        finally:
+            server.terminate()
+            server.wait(10)
+    return loads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=166_667, help="chain runs (6 events each)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--load", choices=["wrk", "python"],
+                        default="wrk" if shutil.which("wrk") else "python",
+                        help="load generator (wrk when installed)")
     parser.add_argument("--database-url", help="reuse a database built by an earlier run")
     args = parser.parse_args()
 
@@ -225,53 +330,58 @@ def main() -> None:
         else:
             events, last_output = asyncio.run(_existing(database_url, args.runs))
             asyncio.run(analyze(database_url))
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c",
-             ("import uvicorn, sys; from graphql_api.app import create_app; "
-             "from lineage_core.settings import Settings; "
-             "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
-             " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"),
-             database_url, nats.url, str(port)],
-            cwd=Path(__file__).resolve().parents[1], env={**os.environ})
+        scenarios = [
+            ("runs: output.bam + inputs", {"query": SEED_QUESTION}),
+            ("dobjects page of 100 + sources", {"query": DOBJECT_PAGE}),
+            ("lineage depth 10 upstream", {"query": LINEAGE, "variables": {"d": last_output}}),
+        ]
+        rows = []
+        server, port = serve(["-c", (
+            "import uvicorn, sys; from graphql_api.app import create_app; "
+            "from lineage_core.settings import Settings; "
+            "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+            " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"),
+            database_url, nats.url])
         try:
-            wait_for_port(port, 30)
-            scenarios = [
-                ("runs: output.bam + inputs", request_bytes(port, SEED_QUESTION, {})),
-                ("dobjects page of 100 + sources", request_bytes(port, DOBJECT_PAGE, {})),
-                ("lineage depth 10 upstream", request_bytes(port, LINEAGE, {"d": last_output})),
-            ]
-            rows = []
-            for label, req in scenarios:
-                out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-                proc = multiprocessing.Process(target=load, args=(
-                    port, req, args.seconds, args.connections, out))
-                cpu_before = _cpu_seconds(server.pid)
-                proc.start()
-                count, latencies, sample = out.get()
-                proc.join()
-                cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(count, 1)
-                answer = json.loads(sample)
-                assert "errors" not in answer, answer
-                rows.append((label, count / args.seconds, percentile(latencies, 0.5) * 1000,
-                             percentile(latencies, 0.99) * 1000, cpu_ms, _summary(answer)))
+            for label, body in scenarios:
+                load, cpu_ms, answer = measure(server, port, body, args)
+                rows.append((label, load, cpu_ms, _summary(answer)))
         finally:
             server.terminate()
             server.wait(10)
-        print(f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
-              f"{args.connections} keep-alive connections, {args.seconds:g} s each\n")
-        print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
-              f"| {'server CPU ms/req':>17} | answer |")
-        print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|--------|")
-        for label, rate, p50, p99, cpu_ms, summary in rows:
-            print(f"| {label:34} | {rate:7.0f} | {p50:7.2f} | {p99:7.2f} | {cpu_ms:17.3f} "
-                  f"| {summary} |")
-        print("\nserver CPU ms/req: user+system time of the uvicorn process per request "
-              "(1000 / it = req/s one free core would serve; Postgres not included)")
+        references = calibrate(args)
     finally:
         nats.close()
         if postgres is not None and args.database_url is None:
             postgres.close()
+    report(events, rows, references, args)
+
+
+def report(events: int, rows: list[tuple[str, Load, float, str]],
+           references: dict[str, Load], args: argparse.Namespace) -> None:
+    # how much slower this machine is than the field notes' reference machine, by the
+    # strawberry hello (the nearest kind of work); the API's rate and latency scaled by it
+    slower = REFERENCE_RATES["strawberry"] / references["strawberry"].rate
+    print(f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
+          f"{args.connections} keep-alive connections, {args.seconds:g} s each, load: "
+          f"{args.load}\n")
+    print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
+          f"| {'CPU ms/req':>10} | {'req/s scaled':>12} | {'p50 scaled':>10} "
+          f"| {'p99 scaled':>10} | answer |")
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 14}|{'-' * 12}"
+          f"|{'-' * 12}|--------|")
+    for label, load, cpu_ms, summary in rows:
+        print(f"| {label:34} | {load.rate:7.0f} | {load.p50:7.2f} | {load.p99:7.2f} "
+              f"| {cpu_ms:10.3f} | {load.rate * slower:12.0f} | {load.p50 / slower:10.2f} "
+              f"| {load.p99 / slower:10.2f} | {summary} |")
+    print("\nreference apps, same load, same run (field notes' rate on their machine):")
+    for kind, load in references.items():
+        print(f"  {kind:10} hello: {load.rate:7.0f} req/s, p99 {load.p99:.2f} ms "
+              f"(reference machine: {REFERENCE_RATES[kind]:,.0f} req/s)")
+    print(f"\nthis machine is {slower:.2f}x slower than the reference by the strawberry hello;"
+          " 'scaled' columns divide that out (req/s x it, latency / it).\n"
+          "CPU ms/req: user+system time of the uvicorn process per request "
+          "(Postgres and the load generator not included).")
 
 
 def _summary(answer: dict[str, object]) -> str:
