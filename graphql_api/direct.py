@@ -4,9 +4,9 @@ Almost every request is a JSON body `{"query", "variables"?, "operationName"?}` 
 document holds only queries. For those the endpoint calls `schema.execute` itself and
 writes the answer: strawberry's view would spend as much time on content negotiation,
 request and response objects as the query takes to run. Anything else (GET, multipart,
-other content types, malformed bodies, syntax errors, mutations or subscriptions,
-an unknown operation name) goes to strawberry's view, which answers it as before.
-Queries have no side effects, so handing over is always safe.
+other content types, malformed bodies, syntax errors, mutations, multipart
+subscriptions, an unknown operation name) goes to strawberry's view, which answers it
+as before. Queries have no side effects, so handing over is always safe.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from graphql import (
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from graphql_api.errors import format_error
+from graphql_api.errors import BAD_USER_INPUT, error_body, format_error
 from graphql_api.schema import LineageSchema, documents
 
 _KEYS: Final = frozenset({"query", "variables", "operationName"})
 _QUERY_ONLY: Final = frozenset({StrawberryOperationType.QUERY})
+SUBSCRIPTION_OVER_POST: Final = (
+    "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, "
+    "or over HTTP with 'Accept: multipart/mixed'")
 
 
 def answer_of(result: ExecutionResult, request_id: str) -> dict[str, Any]:
@@ -65,24 +68,33 @@ def plain_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] 
     return query, variables, name
 
 
-def _runs_a_query(document: DocumentNode, name: str | None) -> bool:
-    """Whether the document is queries (and fragments) only and `name` picks one."""
+def _operation_type(document: DocumentNode, name: str | None) -> OperationType | None:
+    """The type of the operation `name` picks, None if it picks none or the document
+    holds more than operations and fragments (the view then answers the error)."""
     operations = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            if definition.operation != OperationType.QUERY:
-                return False
             operations.append(definition)
         elif not isinstance(definition, FragmentDefinitionNode):
-            return False
+            return None
     if name is None:
-        return len(operations) == 1
-    return any(op.name is not None and op.name.value == name for op in operations)
+        return operations[0].operation if len(operations) == 1 else None
+    for op in operations:
+        if op.name is not None and op.name.value == name:
+            return op.operation
+    return None
 
 
-async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any]
-                        ) -> bytes | None:
-    """The answer's JSON for a plain query request, or None to hand it to the view."""
+def _encode(answer: dict[str, Any]) -> bytes:
+    return json.dumps(answer, separators=(",", ":")).encode()
+
+
+async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any],
+                        streaming: bool = False) -> bytes | None:
+    """The answer's JSON for a plain query request, or None to hand it to the view.
+
+    A subscription sent as a plain POST (not asking for a multipart stream, which the
+    view serves) is refused here with a pointer to the WebSocket protocol."""
     request = plain_request(body)
     if request is None:
         return None
@@ -91,9 +103,11 @@ async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, A
         document = documents.parse(query)
     except GraphQLError:
         return None
-    if not _runs_a_query(document, name):
+    operation = _operation_type(document, name)
+    if operation == OperationType.SUBSCRIPTION and not streaming:
+        return _encode(error_body(BAD_USER_INPUT, SUBSCRIPTION_OVER_POST))
+    if operation != OperationType.QUERY:
         return None
     result = await schema.execute(query, variable_values=variables, context_value=context,
                                   operation_name=name, allowed_operation_types=_QUERY_ONLY)
-    answer = answer_of(result, context["request_id"])
-    return json.dumps(answer, separators=(",", ":")).encode()
+    return _encode(answer_of(result, context["request_id"]))

@@ -58,8 +58,8 @@ async def test_direct_answers_match_the_view(database_url: str, nats_url: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     answered = []
 
-    async def counted(*args: Any) -> bytes | None:
-        answer = await execute_plain(*args)
+    async def counted(*args: Any, **kwargs: Any) -> bytes | None:
+        answer = await execute_plain(*args, **kwargs)
         answered.append(answer is not None)
         return answer
 
@@ -89,7 +89,11 @@ async def test_what_the_direct_path_leaves_to_the_view(database_url: str,
             "/graphql", json={"query": "{ runs { totalCount } }", "extensions": {}})
         no_operation = await client.post(
             "/graphql", json={"query": "query A { runs { totalCount } }", "operationName": "B"})
+        subscription = await client.post(
+            "/graphql", json={"query": "subscription { lineageEvents { eventType } }"})
     assert bad_json.status_code == 400
     assert syntax.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert with_extensions.json() == {"data": {"runs": {"totalCount": 4}}}
     assert no_operation.status_code == 400
+    [error] = subscription.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
