@@ -4,9 +4,8 @@ Almost every request is a JSON body `{"query", "variables"?, "operationName"?}` 
 document holds only queries. For those the endpoint calls `schema.execute` itself and
 writes the answer: strawberry's view would spend as much time on content negotiation,
 request and response objects as the query takes to run. Anything else (GET, multipart,
-other content types, malformed bodies, syntax errors, mutations, multipart
-subscriptions, an unknown operation name) goes to strawberry's view, which answers it
-as before. Queries have no side effects, so handing over is always safe.
+other content types, malformed bodies, syntax errors, mutations, an unknown operation
+name) goes to strawberry's view, which answers it as before. Queries have no side effects, so handing over is always safe.
 """
 
 from __future__ import annotations
@@ -29,9 +28,8 @@ from graphql_api.schema import LineageSchema, documents
 
 _KEYS: Final = frozenset({"query", "variables", "operationName"})
 _QUERY_ONLY: Final = frozenset({StrawberryOperationType.QUERY})
-SUBSCRIPTION_OVER_POST: Final = (
-    "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, "
-    "or over HTTP with 'Accept: multipart/mixed'")
+SUBSCRIPTION_OVER_HTTP: Final = (
+    "subscriptions are served over WebSocket at /graphql (graphql-transport-ws)")
 
 
 def answer_of(result: ExecutionResult, request_id: str) -> dict[str, Any]:
@@ -89,12 +87,12 @@ def _encode(answer: dict[str, Any]) -> bytes:
     return json.dumps(answer, separators=(",", ":")).encode()
 
 
-async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any],
-                        streaming: bool = False) -> bytes | None:
+async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any]
+                        ) -> bytes | None:
     """The answer's JSON for a plain query request, or None to hand it to the view.
 
-    A subscription sent as a plain POST (not asking for a multipart stream, which the
-    view serves) is refused here with a pointer to the WebSocket protocol."""
+    A subscription sent over HTTP is refused here with a pointer to the WebSocket
+    protocol (strawberry's view would run it as a query and fail)."""
     request = plain_request(body)
     if request is None:
         return None
@@ -104,8 +102,10 @@ async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, A
     except GraphQLError:
         return None
     operation = _operation_type(document, name)
-    if operation == OperationType.SUBSCRIPTION and not streaming:
-        return _encode(error_body(BAD_USER_INPUT, SUBSCRIPTION_OVER_POST))
+    if operation == OperationType.SUBSCRIPTION:
+        refusal = error_body(BAD_USER_INPUT, SUBSCRIPTION_OVER_HTTP)
+        refusal["errors"][0]["extensions"]["requestId"] = context["request_id"]
+        return _encode(refusal)
     if operation != OperationType.QUERY:
         return None
     result = await schema.execute(query, variable_values=variables, context_value=context,

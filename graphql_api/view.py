@@ -97,9 +97,8 @@ class GraphQLEndpoint:
         try:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):
                 body = await _read_body(receive)
-                answer = await execute_plain(
-                    self.view.schema, body, self.view.context_for(scope, None, None),  # type: ignore[arg-type]
-                    streaming=b"multipart/mixed" in headers.get(b"accept", b""))
+                answer = await execute_plain(self.view.schema, body,  # type: ignore[arg-type]
+                                             self.view.context_for(scope, None, None))
                 if answer is None:
                     await self.view(scope, _replay(body, receive), send)
                 else:

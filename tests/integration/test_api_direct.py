@@ -90,10 +90,12 @@ async def test_what_the_direct_path_leaves_to_the_view(database_url: str,
         no_operation = await client.post(
             "/graphql", json={"query": "query A { runs { totalCount } }", "operationName": "B"})
         subscription = await client.post(
-            "/graphql", json={"query": "subscription { lineageEvents { eventType } }"})
+            "/graphql", json={"query": "subscription { lineageEvents { eventType } }"},
+            headers={"accept": "multipart/mixed;subscriptionSpec=1.0, application/json"})
     assert bad_json.status_code == 400
     assert syntax.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert with_extensions.json() == {"data": {"runs": {"totalCount": 4}}}
     assert no_operation.status_code == 400
     [error] = subscription.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
+    assert error["extensions"]["requestId"]
