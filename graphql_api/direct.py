@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Final
+from urllib.parse import parse_qs
 
 from graphql import (
     DocumentNode,
@@ -103,11 +104,30 @@ async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, A
         return None
     operation = _operation_type(document, name)
     if operation == OperationType.SUBSCRIPTION:
-        refusal = error_body(BAD_USER_INPUT, SUBSCRIPTION_OVER_HTTP)
-        refusal["errors"][0]["extensions"]["requestId"] = context["request_id"]
-        return _encode(refusal)
+        return _subscription_refusal(context["request_id"])
     if operation != OperationType.QUERY:
         return None
     result = await schema.execute(query, variable_values=variables, context_value=context,
                                   operation_name=name, allowed_operation_types=_QUERY_ONLY)
     return _encode(answer_of(result, context["request_id"]))
+
+
+def get_refusal(query_string: bytes, request_id: str) -> bytes | None:
+    """The refusal of a subscription sent as GET, else None (the view answers)."""
+    params = parse_qs(query_string.decode("latin-1"))
+    query, name = params.get("query", [None])[0], params.get("operationName", [None])[0]
+    if query is None:
+        return None
+    try:
+        document = documents.parse(query)
+    except GraphQLError:
+        return None
+    if _operation_type(document, name) != OperationType.SUBSCRIPTION:
+        return None
+    return _subscription_refusal(request_id)
+
+
+def _subscription_refusal(request_id: str) -> bytes:
+    refusal = error_body(BAD_USER_INPUT, SUBSCRIPTION_OVER_HTTP)
+    refusal["errors"][0]["extensions"]["requestId"] = request_id
+    return _encode(refusal)

@@ -17,7 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_api.direct import answer_of, execute_plain, is_json
+from graphql_api.direct import answer_of, execute_plain, get_refusal, is_json
 from graphql_api.errors import (
     BAD_USER_INPUT,
     PROJECTION_LAG,
@@ -99,15 +99,17 @@ class GraphQLEndpoint:
                 body = await _read_body(receive)
                 answer = await execute_plain(self.view.schema, body,  # type: ignore[arg-type]
                                              self.view.context_for(scope, None, None))
-                if answer is None:
-                    await self.view(scope, _replay(body, receive), send)
-                else:
-                    await send({"type": "http.response.start", "status": 200, "headers": [
-                        (b"content-length", str(len(answer)).encode()),
-                        (b"content-type", b"application/json")]})
-                    await send({"type": "http.response.body", "body": answer})
+                receive = _replay(body, receive)
             else:
+                answer = get_refusal(scope["query_string"], scope[_RID_KEY]) \
+                    if scope["method"] == "GET" else None
+            if answer is None:
                 await self.view(scope, receive, send)
+            else:
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-length", str(len(answer)).encode()),
+                    (b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": answer})
         finally:
             await db.close()
 

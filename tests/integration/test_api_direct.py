@@ -92,6 +92,8 @@ async def test_what_the_direct_path_leaves_to_the_view(database_url: str,
         subscription = await client.post(
             "/graphql", json={"query": "subscription { lineageEvents { eventType } }"},
             headers={"accept": "multipart/mixed;subscriptionSpec=1.0, application/json"})
+        subscription_get = await client.get(
+            "/graphql", params={"query": "subscription S { lineageEvents { eventType } }"})
     assert bad_json.status_code == 400
     assert syntax.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert with_extensions.json() == {"data": {"runs": {"totalCount": 4}}}
@@ -99,3 +101,4 @@ async def test_what_the_direct_path_leaves_to_the_view(database_url: str,
     [error] = subscription.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
     assert error["extensions"]["requestId"]
+    assert subscription_get.json()["errors"][0]["message"] == error["message"]
