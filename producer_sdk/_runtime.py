@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import signal
 import sys
 import threading
 from types import TracebackType
@@ -118,6 +119,31 @@ def _install_hooks() -> None:
         previous_hook(kind, exc, tb)
 
     sys.excepthook = excepthook
+    _finish_on_sigterm()
+
+
+class Terminated(SystemExit):
+    """The process got SIGTERM: its runs end as failed, with this as their error."""
+
+    def __str__(self) -> str:
+        return "the process got SIGTERM"
+
+
+def _finish_on_sigterm() -> None:
+    """Turn SIGTERM into an exit that runs the at-exit hook (the default action kills the
+    process on the spot, and its runs would stay STARTED for ever). Only where nobody
+    else handles SIGTERM, and only from the main thread (where signals can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(_signum: int, _frame: object) -> None:
+        global _fatal
+        _fatal = Terminated(128 + signal.SIGTERM)
+        raise _fatal
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _at_exit() -> None:

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -230,24 +231,37 @@ def test_no_service_reachable_names_the_url_and_how_to_start_one(sdk: Client) ->
 
 
 SCRIPT = """
-import sys
+import sys, time
 import producer_sdk as ln
 run = ln.Run()
 ln.add(ln.DObject(ln.dev.datasets.file_bam()))
 if sys.argv[1:] == ["fail"]:
     raise RuntimeError("alignment diverged")
+if sys.argv[1:] == ["killed"]:
+    print("working", flush=True)
+    time.sleep(60)
 """
 
 
-@pytest.mark.parametrize("outcome", ["ok", "fail"])
+def run_script(script: Path, outcome: str, env: dict[str, str]) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    """The script to its end; `killed` gets SIGTERM once it is at work."""
+    with subprocess.Popen([sys.executable, str(script), outcome], cwd=script.parent, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        if outcome == "killed":
+            assert proc.stdout is not None and proc.stdout.readline() == "working\n"
+            proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("outcome", ["ok", "fail", "killed"])
 def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
         nats_url: str, tmp_path: Path, outcome: str) -> None:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
            "LINEAGE_HOME": str(tmp_path / "home")}
-    done = subprocess.run([sys.executable, str(script), outcome], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=False, timeout=60)
+    done = run_script(script, outcome, env)
     assert "tracking the script train.py as pipeline 'train.py' v1" in done.stderr
     got = [e for _, _, e in stream_events(nats_url)]
     assert [e.event_type for e in got] == [
@@ -257,6 +271,10 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
     if outcome == "ok":
         assert done.returncode == 0, done.stderr
         assert (got[3].status, got[3].error) == ("completed", None)  # type: ignore[union-attr]
+    elif outcome == "killed":
+        assert done.returncode == 143, done.stderr
+        assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
+            "failed", "Terminated: the process got SIGTERM")
     else:
         assert done.returncode == 1 and "alignment diverged" in done.stderr
         assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
