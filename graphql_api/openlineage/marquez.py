@@ -1,11 +1,11 @@
-"""GET /api/v1/lineage?nodeId=dataset:<namespace>:<name>&depth=N in Marquez's shape.
+"""GET /api/v1/lineage?nodeId=dataset|job:<namespace>:<name>&depth=N in Marquez's shape.
 
 Marquez's graph has datasets and jobs; ours has dobjects and runs. Runs collapse into
 their job: `job:<namespace>:<name>` as OpenLineage named it, else `job:lineage:<transform
 name>`. Dobjects that came from OpenLineage keep their `dataset:<namespace>:<name>`;
 the others are `dataset:lineage:<dobject id>`. The walk is the API's one recursive query
 (graphql_api.lineage_sql), both directions; Marquez's depth counts job hops, so it walks
-2 x depth of our hops (capped at 50).
+2 x depth of our hops (capped at 50). A job's graph is walked from its latest run.
 """
 
 from __future__ import annotations
@@ -37,6 +37,15 @@ SELECT DISTINCT ds->>'namespace' AS namespace, ds->>'name' AS name
                             || coalesce(e.payload->'outputs', '[]'::jsonb)) ds
  WHERE e.run_id = ANY($1::uuid[])
 """
+_OL_JOB_RUN = """
+SELECT run_id FROM public.openlineage_events
+ WHERE job_namespace = $1 AND job_name = $2 AND run_id IS NOT NULL
+ ORDER BY event_time DESC, id DESC LIMIT 1
+"""
+_TRANSFORM_RUN = """
+SELECT r.id FROM projection.runs r JOIN projection.transforms t ON t.id = r.transform_id
+ WHERE t.name = $1 ORDER BY r.first_seen_at DESC, r.id DESC LIMIT 1
+"""
 _DOBJECTS = """
 SELECT id, name, suffix, created_at FROM projection.dobjects WHERE id = ANY($1::uuid[])
 """
@@ -45,8 +54,8 @@ SELECT id, name, suffix, created_at FROM projection.dobjects WHERE id = ANY($1::
 async def get_lineage(request: Request) -> Response:
     node_id = request.query_params.get("nodeId", "")
     kind, _, rest = node_id.partition(":")
-    if kind != "dataset" or ":" not in rest:
-        return _bad("nodeId must look like dataset:<namespace>:<name>")
+    if kind not in ("dataset", "job") or ":" not in rest:
+        return _bad("nodeId must look like dataset:<namespace>:<name> or job:<namespace>:<name>")
     try:
         depth = int(request.query_params.get("depth", "20"))
     except ValueError:
@@ -56,10 +65,11 @@ async def get_lineage(request: Request) -> Response:
     resources = request.app.state.resources
     db = resources.request_db()
     try:
-        root = await _find_dataset(db, rest)
+        root = await (_find_dataset(db, rest) if kind == "dataset" else _find_job_run(db, rest))
         if root is None:
-            return JSONResponse({"error": f"no dataset {node_id}"}, status_code=404)
-        graph = await walk(db, root, "DOBJECT", "BOTH", min(2 * depth, MAX_DEPTH))
+            return JSONResponse({"error": f"no {kind} {node_id}"}, status_code=404)
+        graph = await walk(db, root, "DOBJECT" if kind == "dataset" else "RUN", "BOTH",
+                           min(2 * depth, MAX_DEPTH))
         return JSONResponse({"graph": await _marquez_nodes(db, graph.nodes, graph.edges)})
     finally:
         await db.close()
@@ -77,6 +87,22 @@ async def _find_dataset(db: RequestDb, rest: str) -> uuid.UUID | None:
             pass
     found = {row["id"] for row in await db.rows(_DOBJECTS, candidates)}
     return next((c for c in candidates if c in found), None)
+
+
+async def _find_job_run(db: RequestDb, rest: str) -> uuid.UUID | None:
+    """The latest run of the job `<namespace>:<name>` names (OpenLineage's, or for
+    `lineage:<name>` the transform's); namespaces may contain ':' themselves."""
+    for i, char in enumerate(rest):
+        if char == ":":
+            found = await db.rows(_OL_JOB_RUN, rest[:i], rest[i + 1:])
+            if found:
+                return found[0]["run_id"]  # type: ignore[no-any-return]
+    namespace, _, name = rest.partition(":")
+    if namespace == LOCAL:
+        found = await db.rows(_TRANSFORM_RUN, name)
+        if found:
+            return found[0]["id"]  # type: ignore[no-any-return]
+    return None
 
 
 async def _marquez_nodes(db: RequestDb, nodes: list[tuple[str, str, int]],

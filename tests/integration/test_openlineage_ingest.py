@@ -143,8 +143,15 @@ def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
     assert nodes["job:tests:align"]["inEdges"][0]["origin"] == \
         "dataset:s3://lake:raw/reads.fastq.gz"
 
+    by_job = httpx.get(url, params={"nodeId": "job:tests:report", "depth": 5}, timeout=10)
+    assert by_job.status_code == 200, by_job.text
+    assert {n["id"] for n in by_job.json()["graph"]} == set(nodes)
+    by_transform = httpx.get(url, params={"nodeId": "job:lineage:tests/report"}, timeout=10)
+    assert {n["id"] for n in by_transform.json()["graph"]} == set(nodes)
+
     assert httpx.get(url, params={"nodeId": "dataset:s3://lake:nope"}, timeout=10
                      ).status_code == 404
+    assert httpx.get(url, params={"nodeId": "job:tests:nope"}, timeout=10).status_code == 404
     assert httpx.get(url, params={"nodeId": "table:x"}, timeout=10).status_code == 400
     assert httpx.get(url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 99},
                      timeout=10).status_code == 400
