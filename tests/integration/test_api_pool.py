@@ -45,4 +45,6 @@ async def order_served(database_url: str, gated: bool, requests: int = 200) -> l
 
 async def test_requests_get_connections_in_turn(database_url: str) -> None:
     served = await order_served(database_url, gated=True)
-    assert served == sorted(served)
+    # two requests hold connections at a time and may finish in either order; none is
+    # overtaken by more (without the gate, some were overtaken by over a hundred)
+    assert max(abs(place - number) for place, number in enumerate(served)) <= 2
