@@ -18,6 +18,7 @@ DLQ_STREAM = StreamConfig(
     name=subjects.DLQ_STREAM,
     subjects=list(subjects.DLQ_SUBJECTS),
     storage=StorageType.FILE,
+    duplicate_window=subjects.DLQ_DUPLICATE_WINDOW_SECONDS,
 )
 
 

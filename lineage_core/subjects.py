@@ -17,6 +17,9 @@ ERROR_HEADER: Final = "Lineage-Error"
 # JetStream de-duplicates re-sends of one event_id inside this window; the projector
 # de-duplicates by event_id forever, so a late re-send from an outbox is still safe.
 DUPLICATE_WINDOW_SECONDS: Final = 600.0
+# LINEAGE_DLQ parks a bad message under `lineage-dlq:<original sequence>`: a redelivery
+# after a crash, however late, must find that id still remembered (bad messages are few).
+DLQ_DUPLICATE_WINDOW_SECONDS: Final = 7 * 24 * 3600.0
 
 SUBJECT_BY_EVENT_TYPE: Final[dict[str, str]] = {
     "TransformRegistered": "lineage.transform.registered",

@@ -132,6 +132,7 @@ async def test_a_database_fault_is_retried_not_dead_lettered(
     info = await js.stream_info(subjects.DLQ_STREAM)
     await nc.close()
     assert info.state.messages == 0
+    assert info.config.duplicate_window == 7 * 24 * 3600  # a late redelivery is parked once
     assert len((await dump(database_url))["raw_events"]) == 90
 
 
