@@ -5,17 +5,23 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Final
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+)
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, Info
 
-from graphql_api.errors import NOT_FOUND, LineageError, bad_input
+from graphql_api.errors import NOT_FOUND, QUERY_TOO_COMPLEX, LineageError, bad_input
 from graphql_api.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.inputs import (
     BIG_INT_SCALAR,
@@ -179,6 +185,21 @@ class Subscription:
             yield event
 
 
+MAX_TOKENS: Final = 10_000
+
+
+def parse_bounded(query: str) -> DocumentNode:
+    """The document, refused past MAX_TOKENS: parsing and validating a 1 MiB document
+    holds the event loop for seconds, so a big one is turned away while parsing it."""
+    try:
+        return parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLSyntaxError as error:
+        if "Document contains more than" not in error.message:
+            raise
+        raise GraphQLError(f"the document has more than {MAX_TOKENS} tokens",
+                           extensions={"code": QUERY_TOO_COMPLEX}) from None
+
+
 class DocumentCache:
     """Parsed documents and their validation errors by query text (LRU, bounded).
 
@@ -192,7 +213,7 @@ class DocumentCache:
     def parse(self, query: str) -> DocumentNode:
         entry = self._entries.get(query)
         if entry is None:
-            entry = self._entries[query] = [parse(query), None, None]
+            entry = self._entries[query] = [parse_bounded(query), None, None]
             if len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
         else:

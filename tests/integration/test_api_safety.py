@@ -31,6 +31,7 @@ async def test_complexity_limits(database_url: str, nats_url: str) -> None:
         too_many = await gql(client, aliases(51))
         unknown = await gql(client, "{ runs { nodes { nope } } }")
         syntax = await gql(client, "{ runs { ")
+        huge = await gql(client, "{ runs { nodes { " + "id " * 20_000 + "} } }")
         from graphql import get_introspection_query
         introspection = await gql(client, get_introspection_query())
     assert "errors" not in ok15, ok15
@@ -38,6 +39,7 @@ async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     assert "errors" not in ok50
     assert codes(too_many) == ["QUERY_TOO_COMPLEX"]
     assert codes(unknown) == ["BAD_USER_INPUT"] and codes(syntax) == ["BAD_USER_INPUT"]
+    assert codes(huge) == ["QUERY_TOO_COMPLEX"]  # turned away while parsing
     assert "errors" not in introspection
 
 
