@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from graphql_api.errors import QUERY_TOO_COMPLEX, LineageError
+
 T = TypeVar("T")
 
 
@@ -45,7 +47,11 @@ class RequestDb:
             if self._conn is None:
                 self._conn = await self._acquire()
             self.stats.statements += 1
-            return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+            try:
+                return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+            except asyncpg.QueryCanceledError as error:  # statement_timeout (resources.py)
+                raise LineageError(QUERY_TOO_COMPLEX, "the query ran past the statement "
+                                   "timeout; ask for less (depth, first, filters)") from error
 
     async def _acquire(self) -> Any:
         if self._gate is None:

@@ -47,8 +47,9 @@ class Resources:
         engine = create_engine(url, pool_size=10)
         reader = create_async_engine(url, pool_size=10, max_overflow=10,
                                      isolation_level="AUTOCOMMIT")
-        pool = await asyncpg.create_pool(min_size=2, max_size=POOL_SIZE, reset=_keep_session,
-                                         **connect_kwargs(reader))
+        pool = await asyncpg.create_pool(
+            min_size=2, max_size=POOL_SIZE, reset=_keep_session, **connect_kwargs(reader),
+            server_settings={"statement_timeout": str(settings.api_statement_timeout_ms)})
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     api_token: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # longest a statement of a GraphQL request may run in Postgres (then QUERY_TOO_COMPLEX)
+    api_statement_timeout_ms: int = Field(default=10_000, ge=1)
 
     def recorded_endpoints(self) -> dict[str, Any]:
         """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""

@@ -185,3 +185,25 @@ async def test_the_seed_question_is_one_statement(database_url: str, nats_url: s
     assert run["inputs"] == [{"name": "input", "hash": "h-fastq"}]  # not its own output
     assert statements == 1  # page, transforms and inputs in one
     assert aliased["data"]["runs"]["nodes"][0]["ins"] == run["inputs"]
+
+
+async def test_a_statement_past_the_timeout_is_refused(database_url: str, nats_url: str
+                                                       ) -> None:
+    s = Seed()
+    final = s.run(None)
+    for i in range(300):  # 300 inputs, each from a run of 10 inputs: a walk of 6,000 rows
+        run = s.run(None)
+        for j in range(10):
+            s.load(run, s.dobject(f"raw{i}-{j}", ".txt"))
+        s.load(final, s.dobject(f"mid{i}", ".txt", source=run))
+    out = s.dobject("out", ".txt", source=final)
+    await s.write(database_url)
+    query = f'{{ lineage(dobjectId: "{out}", depth: 50) {{ truncated nodes {{ id }} }} }}'
+    async with api_client(database_url, nats_url) as (client, _):
+        whole = await gql(client, query)
+    async with api_client(database_url, nats_url, api_statement_timeout_ms=1) as (client, _):
+        cut = await gql(client, query)
+        after = await gql(client, "{ projectionStatus { appliedSequence } }")
+    assert len(whole["data"]["lineage"]["nodes"]) == 1 + 1 + 300 + 300 + 3000
+    assert codes(cut) == ["QUERY_TOO_COMPLEX"] and "timeout" in cut["errors"][0]["message"]
+    assert "errors" not in after  # the connection went back to the pool in working order
