@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graphql_api.context import RequestDb
+from graphql_api.errors import LineageError
 from graphql_api.lineage_sql import MAX_DEPTH, walk
 from lineage_core.ids import dataset_dobject_id
 
@@ -71,6 +72,8 @@ async def get_lineage(request: Request) -> Response:
         graph = await walk(db, root, "DOBJECT" if kind == "dataset" else "RUN", "BOTH",
                            min(2 * depth, MAX_DEPTH))
         return JSONResponse({"graph": await _marquez_nodes(db, graph.nodes, graph.edges)})
+    except LineageError as error:  # the statement timeout: ask for less
+        return _bad(error.message)
     finally:
         await db.close()
 
