@@ -245,8 +245,8 @@ def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int
     if "Non-2xx" in printed or "Socket errors" in printed:
         raise RuntimeError(f"wrk saw failed requests:\n{printed}")
     requests = int(re.search(r"(\d+) requests in", printed).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"^\s+50%\s+(\S+)", printed, re.M).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"^\s+99%\s+(\S+)", printed, re.M).group(1)  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", printed, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", printed, re.MULTILINE).group(1)  # type: ignore[union-attr]
     return Load(requests / seconds, _wrk_ms(p50), _wrk_ms(p99))
 
 
