@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,9 +16,22 @@ from strawberry.types import Info
 
 from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # Relation resolvers are plain functions returning the loader's value when this request
 # already has it, else the loader's future (graphql-core awaits it). That spares a
 # coroutine per field, which is most of the cost of a page of 100 objects.
+
+
+CONTEXT_ONLY: Final = "__lineage_context_only__"
+
+
+def context_only(func: F) -> F:
+    """Mark a relation resolver that takes no arguments and reads nothing of `info` but
+    `info.context`: the schema then has graphql-core call it directly, with graphql-core's
+    info, instead of through strawberry's per-call wrapper (schema.direct_resolvers)."""
+    setattr(func, CONTEXT_ONLY, True)
+    return func
 
 
 def _now_or_later(loader: Any, key: uuid.UUID) -> Any:
@@ -49,6 +62,7 @@ class Transform:
     version: str
 
     @strawberry.field(description="The runs of this transform, oldest first.")
+    @context_only
     def runs(self, info: Info) -> list[Run]:
         return info.context["loaders"].transform_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
@@ -75,36 +89,44 @@ class Run:
     first_seen_at: strawberry.Private[datetime]
 
     @strawberry.field(description="Null only while RunStarted has not arrived.")
+    @context_only
     def transform(self, info: Info) -> Transform | None:
         if self.transform_id is None:
             return None
         return _now_or_later(info.context["loaders"].transform, self.transform_id)  # type: ignore[no-any-return]
 
     @strawberry.field
+    @context_only
     def notebook(self, info: Info) -> Notebook | None:
         return _of_type(self.transform(info), Notebook)  # type: ignore[no-any-return]
 
     @strawberry.field
+    @context_only
     def pipeline(self, info: Info) -> Pipeline | None:
         return _of_type(self.transform(info), Pipeline)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The dobjects it loaded (not those it produced itself).")
+    @context_only
     def inputs(self, info: Info) -> list[DObject]:
         return info.context["loaders"].run_inputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="The dobjects it produced (it is their source).")
+    @context_only
     def outputs(self, info: Info) -> list[DObject]:
         return info.context["loaders"].run_outputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Runs that produced an input of this run.")
+    @context_only
     def upstream_runs(self, info: Info) -> list[Run]:
         return info.context["loaders"].upstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Runs that loaded an output of this run.")
+    @context_only
     def downstream_runs(self, info: Info) -> list[Run]:
         return info.context["loaders"].downstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field(description="OpenLineage run facets merged over its events; null when none.")
+    @context_only
     def facets(self, info: Info) -> JSON | None:
         return info.context["loaders"].run_facets.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
@@ -121,12 +143,14 @@ class DObject:
     source_run_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="The run that produced it.")
+    @context_only
     def source(self, info: Info) -> Run | None:
         if self.source_run_id is None:
             return None
         return _now_or_later(info.context["loaders"].run, self.source_run_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The runs that loaded it as an input.")
+    @context_only
     def targets(self, info: Info) -> list[Run]:
         return info.context["loaders"].dobject_targets.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
@@ -188,12 +212,14 @@ class LineageNode:
     depth: int = strawberry.field(description="Hops from the root (dobject -> run is one).")
 
     @strawberry.field
+    @context_only
     def run(self, info: Info) -> Run | None:
         if self.kind is not LineageNodeKind.RUN:
             return None
         return info.context["loaders"].run.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
 
     @strawberry.field
+    @context_only
     def dobject(self, info: Info) -> DObject | None:
         if self.kind is not LineageNodeKind.DOBJECT:
             return None

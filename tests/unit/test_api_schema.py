@@ -23,3 +23,21 @@ def test_breaking_change_is_detected() -> None:
     """Negative control: dropping a contract field is reported."""
     served = build_schema(schema_sdl().replace("  endCursor: String\n", ""))
     assert find_breaking_changes(build_schema(CONTRACT_SDL), served)
+
+
+def test_context_only_relations_bypass_strawberrys_wrapper() -> None:
+    from functools import partial
+
+    from graphql_api.schema import build_schema as build_lineage_schema
+    from graphql_api.types import CONTEXT_ONLY
+
+    graphql = build_lineage_schema()._schema
+    inputs = graphql.type_map["Run"].fields["inputs"].resolve  # type: ignore[union-attr]
+    total = graphql.type_map["RunConnection"].fields["totalCount"].resolve  # type: ignore[union-attr]
+    assert isinstance(inputs, partial)
+    assert inputs.args[0].__qualname__ == "Run.inputs" and getattr(inputs.args[0], CONTEXT_ONLY)
+    assert not isinstance(total, partial)  # async and unmarked: strawberry's wrapper stays
+    relations = [(t.name, name) for t in graphql.type_map.values() if hasattr(t, "fields")
+                 and not t.name.startswith("__") and hasattr(t, "is_type_of")
+                 for name, f in t.fields.items() if isinstance(f.resolve, partial)]
+    assert ("DObject", "source") in relations and ("Pipeline", "runs") in relations
