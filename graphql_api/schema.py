@@ -287,24 +287,31 @@ def build_schema() -> LineageSchema:
 
 
 def direct_resolvers(schema: LineageSchema) -> int:
-    """Give graphql-core the `@context_only` relation resolvers themselves: strawberry's
-    wrapper builds an Info, converts (no) arguments and runs (no) field extensions on
-    every call, which on a page of 100 objects is most of what a relation costs.
-    Returns how many fields it changed."""
+    """Give graphql-core the `@context_only` relation resolvers themselves, and a plain
+    getattr for attribute fields: strawberry's wrapper builds an Info, converts (no)
+    arguments and runs (no) field extensions on every call, which on a page of 100
+    objects is most of what a relation costs. Returns how many fields it changed."""
     changed = 0
     for type_ in schema._schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType):
             continue
         for field in type_.fields.values():
             definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            resolver = getattr(definition, "base_resolver", None)
-            if resolver is None or definition.arguments or definition.extensions:
+            if definition is None or definition.arguments or definition.extensions \
+                    or definition.is_subscription:
                 continue
-            func = resolver._unbound_wrapped_func
-            if getattr(func, CONTEXT_ONLY, False):
-                field.resolve = partial(_call_direct, func)
+            resolver = definition.base_resolver
+            if resolver is None:  # a plain attribute: strawberry's default is getattr
+                field.resolve = partial(_attribute, definition.python_name)
+                changed += 1
+            elif getattr(resolver._unbound_wrapped_func, CONTEXT_ONLY, False):
+                field.resolve = partial(_call_direct, resolver._unbound_wrapped_func)
                 changed += 1
     return changed
+
+
+def _attribute(name: str, source: Any, _info: Any) -> Any:
+    return getattr(source, name)
 
 
 def _call_direct(func: Callable[[Any, Any], Any], source: Any, info: Any) -> Any:

@@ -25,7 +25,7 @@ def test_breaking_change_is_detected() -> None:
     assert find_breaking_changes(build_schema(CONTRACT_SDL), served)
 
 
-def test_context_only_relations_bypass_strawberrys_wrapper() -> None:
+def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     from functools import partial
 
     from graphql_api.schema import build_schema as build_lineage_schema
@@ -41,3 +41,5 @@ def test_context_only_relations_bypass_strawberrys_wrapper() -> None:
                  and not t.name.startswith("__") and hasattr(t, "is_type_of")
                  for name, f in t.fields.items() if isinstance(f.resolve, partial)]
     assert ("DObject", "source") in relations and ("Pipeline", "runs") in relations
+    created = graphql.type_map["DObject"].fields["createdAt"].resolve  # type: ignore[union-attr]
+    assert isinstance(created, partial) and created.args == ("created_at",)
