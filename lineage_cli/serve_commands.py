@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -24,10 +25,11 @@ def register(app: typer.Typer) -> None:
 def up() -> None:
     """Run everything: embedded NATS/Postgres where no URL is set, migrations, projector, API.
 
-    Ctrl-C stops it and its embedded servers.
+    Ctrl-C or SIGTERM stops it and its embedded servers.
     """
     from lineage_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
+    _sigterm_like_ctrl_c()
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -56,7 +58,7 @@ def up() -> None:
 
         typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  NATS:     {settings.nats_url}")
         typer.echo(f"  Postgres: {settings.database_url}\n  home:     {settings.home}")
-        typer.echo("Ctrl-C stops it.", err=True)
+        typer.echo("Ctrl-C (or SIGTERM) stops it.", err=True)
         try:
             asyncio.run(_serve(settings, projector=True, api=True))
         except KeyboardInterrupt:
@@ -66,6 +68,7 @@ def up() -> None:
 
 def projector() -> None:
     """Run only the projector (NATS -> Postgres)."""
+    _sigterm_like_ctrl_c()
     settings = Settings()
     from lineage_core.db.engine import upgrade_sync
 
@@ -78,6 +81,7 @@ def projector() -> None:
 
 def api() -> None:
     """Run only the GraphQL API."""
+    _sigterm_like_ctrl_c()
     settings = Settings()
     try:
         asyncio.run(_serve(settings, projector=False, api=True))
@@ -93,6 +97,18 @@ def demo() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
     typer.echo(run_demo())
+
+
+def _sigterm_like_ctrl_c() -> None:
+    """SIGTERM (systemd, docker stop, kill) stops the service as Ctrl-C does, embedded
+    servers included. uvicorn handles SIGTERM while it serves, then raises it again once
+    it has shut down; with the default action that killed the process before its
+    embedded nats-server and Postgres were stopped."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _record_endpoints(path: Path, settings: Settings, api_url: str) -> None:
@@ -117,6 +133,7 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
     if api:
         import uvicorn
+
         from graphql_api.app import create_app
 
         config = uvicorn.Config(

@@ -60,8 +60,8 @@ def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("lineage up not ready in 90 s:\n" + (home / "up.log").read_text())
 
 
-def _interrupt(process: subprocess.Popen[bytes]) -> int:
-    process.send_signal(signal.SIGINT)
+def _interrupt(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
+    process.send_signal(sig)
     try:
         return process.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -100,14 +100,22 @@ def test_lineage_up_from_nothing_runs_the_demo_and_survives_a_restart(home: Path
     finally:
         code = _interrupt(process)
     assert code == 0, (home / "up.log").read_text()
+    _assert_stopped(home, endpoints)
+
+    process = _start(home, port)
+    endpoints = json.loads((home / "endpoints.json").read_text())
+    try:
+        assert _query(port)["nodes"] == [run]  # same data after the restart
+    finally:
+        code = _interrupt(process, signal.SIGTERM)  # as systemd or docker stop it
+    assert code == 0, (home / "up.log").read_text()
+    _assert_stopped(home, endpoints)
+
+
+def _assert_stopped(home: Path, endpoints: dict) -> None:  # type: ignore[type-arg]
+    """`lineage up` stopped its embedded servers and took its endpoints file with it."""
     assert not (home / "endpoints.json").exists()
     assert not (home / "postgres" / "postmaster.pid").exists(), "embedded Postgres left running"
     nats_port = int(endpoints["nats_url"].rsplit(":", 1)[1])
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{nats_port}", timeout=1)  # embedded nats-server stopped
-
-    process = _start(home, port)
-    try:
-        assert _query(port)["nodes"] == [run]  # same data after the restart
-    finally:
-        assert _interrupt(process) == 0
