@@ -76,9 +76,9 @@ def plain_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] 
     return query, variables, name
 
 
-def _operation_type(document: DocumentNode, name: str | None) -> OperationType | None:
-    """The type of the operation `name` picks, None if it picks none or the document
-    holds more than operations and fragments (the view then answers the error)."""
+def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation `name` picks (the only one when None); None if it picks none or the
+    document holds more than operations and fragments (the view then answers the error)."""
     operations = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
@@ -86,11 +86,9 @@ def _operation_type(document: DocumentNode, name: str | None) -> OperationType |
         elif not isinstance(definition, FragmentDefinitionNode):
             return None
     if name is None:
-        return operations[0].operation if len(operations) == 1 else None
-    for op in operations:
-        if op.name is not None and op.name.value == name:
-            return op.operation
-    return None
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name is not None and op.name.value == name),
+                None)
 
 
 def _encode(answer: dict[str, Any]) -> bytes:
@@ -111,21 +109,21 @@ async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, A
         document = documents.parse(query)
     except GraphQLError:
         return None
-    operation = _operation_type(document, name)
-    if operation == OperationType.SUBSCRIPTION:
+    operation = _selected(document, name)
+    if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
         return _subscription_refusal(context["request_id"])
-    if operation != OperationType.QUERY:
+    if operation is None or operation.operation != OperationType.QUERY:
         return None
     if list(schema.extensions) != [RequestPipeline]:  # someone added one: let it run
         result = await schema.execute(query, variable_values=variables, context_value=context,
                                       operation_name=name, allowed_operation_types=_QUERY_ONLY)
     else:
-        result = await run_query(schema, query, document, variables, name, context)
+        result = await run_query(schema, query, document, variables, operation, context)
     return _encode(answer_of(result, context["request_id"]))
 
 
 async def run_query(schema: LineageSchema, query: str, document: DocumentNode,
-                    variables: dict[str, Any] | None, name: str | None,
+                    variables: dict[str, Any] | None, operation: OperationDefinitionNode,
                     context: dict[str, Any]) -> Any:
     """What `schema.execute` does for a query under RequestPipeline, without strawberry's
     per-request extension machinery: validation (cached), graphql-core's execution with
@@ -135,6 +133,7 @@ async def run_query(schema: LineageSchema, query: str, document: DocumentNode,
     if errors:
         result = GraphQLExecutionResult(data=None, errors=errors)
     else:
+        name = operation.name.value if operation.name is not None else None
         result = execute(schema._schema, document, variable_values=variables,
                          operation_name=name, context_value=context,
                          is_awaitable=optimized_is_awaitable,
@@ -142,16 +141,9 @@ async def run_query(schema: LineageSchema, query: str, document: DocumentNode,
                          operation_extensions=None)
         if inspect.isawaitable(result):
             result = await result
-    context["metrics"].observe(name or _only_name(document) or "anonymous",
+    context["metrics"].observe(operation.name.value if operation.name else "anonymous",
                                time.perf_counter() - started, ok=not result.errors)
     return result
-
-
-def _only_name(document: DocumentNode) -> str | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if len(operations) == 1 and operations[0].name is not None:
-        return operations[0].name.value
-    return None
 
 
 def get_refusal(query_string: bytes, request_id: str) -> bytes | None:
@@ -164,7 +156,8 @@ def get_refusal(query_string: bytes, request_id: str) -> bytes | None:
         document = documents.parse(query)
     except GraphQLError:
         return None
-    if _operation_type(document, name) != OperationType.SUBSCRIPTION:
+    operation = _selected(document, name)
+    if operation is None or operation.operation != OperationType.SUBSCRIPTION:
         return None
     return _subscription_refusal(request_id)
 
