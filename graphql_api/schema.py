@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from typing import Any, Final
 
@@ -239,7 +239,7 @@ documents = DocumentCache()
 
 class RequestPipeline(SchemaExtension):
     """Every operation's one extension: the complexity rule, parser and validation
-    caches (LRU, keyed by document), and counting and timing by operation name for
+    caches (DocumentCache, keyed by query text), and counting and timing by operation name for
     GET /metrics. One extension instead of four: each costs hooks on every request."""
 
     def on_operation(self) -> Iterator[None]:
@@ -305,7 +305,7 @@ def direct_resolvers(schema: LineageSchema) -> int:
                 field.resolve = partial(_attribute, definition.python_name)
                 changed += 1
             elif getattr(resolver._unbound_wrapped_func, CONTEXT_ONLY, False):
-                field.resolve = partial(_call_direct, resolver._unbound_wrapped_func)
+                field.resolve = resolver._unbound_wrapped_func  # called (source, info)
                 changed += 1
     return changed
 
@@ -313,6 +313,3 @@ def direct_resolvers(schema: LineageSchema) -> int:
 def _attribute(name: str, source: Any, _info: Any) -> Any:
     return getattr(source, name)
 
-
-def _call_direct(func: Callable[[Any, Any], Any], source: Any, info: Any) -> Any:
-    return func(source, info)
