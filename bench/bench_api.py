@@ -82,19 +82,31 @@ def seed_program_events(base: datetime) -> list[Event]:
     t = [base + timedelta(seconds=i) for i in range(8)]
     common = {"producer": "bench"}
     return [
-        RunStarted(event_id=uuid.uuid4(), occurred_at=t[0], run_id=r1,
-                   transform=pipeline("10x scRNA-seq nextseq", "1"), **common),
-        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[1], run_id=r1, dobject=fastq,
-                         **common),
-        RunFinished(event_id=uuid.uuid4(), occurred_at=t[2], run_id=r1, status="completed",
-                    **common),
-        RunStarted(event_id=uuid.uuid4(), occurred_at=t[3], run_id=r2,
-                   transform=pipeline("Cell Ranger", "7"), **common),
+        RunStarted(
+            event_id=uuid.uuid4(),
+            occurred_at=t[0],
+            run_id=r1,
+            transform=pipeline("10x scRNA-seq nextseq", "1"),
+            **common,
+        ),
+        OutputRegistered(
+            event_id=uuid.uuid4(), occurred_at=t[1], run_id=r1, dobject=fastq, **common
+        ),
+        RunFinished(
+            event_id=uuid.uuid4(), occurred_at=t[2], run_id=r1, status="completed", **common
+        ),
+        RunStarted(
+            event_id=uuid.uuid4(),
+            occurred_at=t[3],
+            run_id=r2,
+            transform=pipeline("Cell Ranger", "7"),
+            **common,
+        ),
         InputLoaded(event_id=uuid.uuid4(), occurred_at=t[4], run_id=r2, dobject=fastq, **common),
-        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[5], run_id=r2, dobject=bam,
-                         **common),
-        RunFinished(event_id=uuid.uuid4(), occurred_at=t[6], run_id=r2, status="completed",
-                    **common),
+        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[5], run_id=r2, dobject=bam, **common),
+        RunFinished(
+            event_id=uuid.uuid4(), occurred_at=t[6], run_id=r2, status="completed", **common
+        ),
     ]
 
 
@@ -105,17 +117,24 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
     started = time.perf_counter()
     sequence = 0
     last_output = ""
-    columns = ["event_id", "sequence", "event_type", "run_id", "occurred_at", "subject",
-               "payload"]
+    columns = ["event_id", "sequence", "event_type", "run_id", "occurred_at", "subject", "payload"]
 
     def rows(events: list[Event]) -> list[tuple[object, ...]]:
         nonlocal sequence
         out = []
         for e in events:
             sequence += 1
-            out.append((e.event_id, sequence, e.event_type, getattr(e, "run_id", None),
-                        e.occurred_at, subjects.subject_for(e.event_type),
-                        encode(e).decode()))
+            out.append(
+                (
+                    e.event_id,
+                    sequence,
+                    e.event_type,
+                    getattr(e, "run_id", None),
+                    e.occurred_at,
+                    subjects.subject_for(e.event_type),
+                    encode(e).decode(),
+                )
+            )
         return out
 
     try:
@@ -124,8 +143,9 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
             events = run_events(index, seed=1)
             batch += events
             if len(batch) >= 60_000 or index == runs - 1:
-                await conn.copy_records_to_table("raw_events", schema_name="public",
-                                                 columns=columns, records=rows(batch))
+                await conn.copy_records_to_table(
+                    "raw_events", schema_name="public", columns=columns, records=rows(batch)
+                )
                 batch = []
                 print(f"\r  raw events: {sequence:,}", end="", file=sys.stderr, flush=True)
         last = run_events(runs - 1, seed=1)
@@ -135,8 +155,11 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
     print(f"\n  raw events written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     started = time.perf_counter()
     applied = await rebuild(Settings(database_url=database_url), progress=True)
-    print(f"  rebuilt the projection from {applied:,} events in "
-          f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(
+        f"  rebuilt the projection from {applied:,} events in "
+        f"{time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
     await analyze(database_url)
     return sequence, last_output
 
@@ -153,8 +176,10 @@ async def analyze(database_url: str) -> None:
 
 def request_bytes(port: int, query: str, variables: dict[str, str]) -> bytes:
     body = json.dumps({"query": query, "variables": variables}).encode()
-    head = (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -171,8 +196,9 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: 
     return body
 
 
-async def _drive(port: int, req: bytes, seconds: float, connections: int
-                 ) -> tuple[int, list[float]]:
+async def _drive(
+    port: int, req: bytes, seconds: float, connections: int
+) -> tuple[int, list[float]]:
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
 
@@ -188,11 +214,13 @@ async def _drive(port: int, req: bytes, seconds: float, connections: int
     return len(latencies), latencies
 
 
-def python_load(port: int, req: bytes, seconds: float, connections: int,
-                out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def python_load(
+    port: int, req: bytes, seconds: float, connections: int, out: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
     """Runs in its own process so the generator does not share the server's core."""
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
@@ -208,17 +236,16 @@ class Load:
     p99: float
 
 
-def run_python_load(port: int, body: dict[str, object], seconds: float,
-                    connections: int) -> Load:
+def run_python_load(port: int, body: dict[str, object], seconds: float, connections: int) -> Load:
     req = request_bytes(port, body["query"], body.get("variables") or {})  # type: ignore[arg-type]
     out: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    proc = multiprocessing.Process(target=python_load, args=(port, req, seconds, connections,
-                                                             out))
+    proc = multiprocessing.Process(target=python_load, args=(port, req, seconds, connections, out))
     proc.start()
     count, latencies = out.get()
     proc.join()
-    return Load(count / seconds, percentile(latencies, 0.5) * 1000,
-                percentile(latencies, 0.99) * 1000)
+    return Load(
+        count / seconds, percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    )
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -226,20 +253,33 @@ _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 def _wrk_ms(text: str) -> float:
     number = text.rstrip("usm")
-    return float(number) * _WRK_UNITS[text[len(number):]]
+    return float(number) * _WRK_UNITS[text[len(number) :]]
 
 
 def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int) -> Load:
     """wrk (C, one thread): a lighter generator than Python on a machine of 2 cores."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write('wrk.method = "POST"\n'
-                     'wrk.headers["Content-Type"] = "application/json"\n'
-                     f"wrk.body = [==[{json.dumps(body)}]==]\n")
+        script.write(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = [==[{json.dumps(body)}]==]\n"
+        )
     try:
         printed = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-             "-s", script.name, f"http://127.0.0.1:{port}/graphql"],
-            check=True, capture_output=True, text=True).stdout
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds:g}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}/graphql",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     if "Non-2xx" in printed or "Socket errors" in printed:
@@ -251,16 +291,22 @@ def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int
 
 
 def post(port: int, body: dict[str, object]) -> dict[str, object]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         answer: dict[str, object] = json.loads(response.read())
     return answer
 
 
-def measure(server: subprocess.Popen, port: int, body: dict[str, object],  # type: ignore[type-arg]
-            args: argparse.Namespace) -> tuple[Load, float, dict[str, object]]:
+def measure(
+    server: subprocess.Popen,
+    port: int,
+    body: dict[str, object],  # type: ignore[type-arg]
+    args: argparse.Namespace,
+) -> tuple[Load, float, dict[str, object]]:
     """Warm up, then one measured load; (load, server CPU ms per request, an answer)."""
     answer = post(port, body)
     assert "errors" not in answer, answer
@@ -309,9 +355,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=166_667, help="chain runs (6 events each)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--load", choices=["wrk", "python"],
-                        default="wrk" if shutil.which("wrk") else "python",
-                        help="load generator (wrk when installed)")
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (wrk when installed)",
+    )
     parser.add_argument("--database-url", help="reuse a database built by an earlier run")
     args = parser.parse_args()
 
@@ -336,12 +385,19 @@ def main() -> None:
             ("lineage depth 10 upstream", {"query": LINEAGE, "variables": {"d": last_output}}),
         ]
         rows = []
-        server, port = serve(["-c", (
-            "import uvicorn, sys; from graphql_api.app import create_app; "
-            "from lineage_core.settings import Settings; "
-            "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
-            " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"),
-            database_url, nats.url])
+        server, port = serve(
+            [
+                "-c",
+                (
+                    "import uvicorn, sys; from graphql_api.app import create_app; "
+                    "from lineage_core.settings import Settings; "
+                    "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+                    " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"
+                ),
+                database_url,
+                nats.url,
+            ]
+        )
         try:
             for label, body in scenarios:
                 load, cpu_ms, answer = measure(server, port, body, args)
@@ -357,31 +413,47 @@ def main() -> None:
     report(events, rows, references, args)
 
 
-def report(events: int, rows: list[tuple[str, Load, float, str]],
-           references: dict[str, Load], args: argparse.Namespace) -> None:
+def report(
+    events: int,
+    rows: list[tuple[str, Load, float, str]],
+    references: dict[str, Load],
+    args: argparse.Namespace,
+) -> None:
     # how much slower this machine is than the field notes' reference machine, by the
     # strawberry hello (the nearest kind of work); the API's rate and latency scaled by it
     slower = REFERENCE_RATES["strawberry"] / references["strawberry"].rate
-    print(f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
-          f"{args.connections} keep-alive connections, {args.seconds:g} s each, load: "
-          f"{args.load}\n")
-    print(f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
-          f"| {'CPU ms/req':>10} | {'req/s scaled':>12} | {'p50 scaled':>10} "
-          f"| {'p99 scaled':>10} | answer |")
-    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 14}|{'-' * 12}"
-          f"|{'-' * 12}|--------|")
+    print(
+        f"\nGraphQL API, one uvicorn worker, {events:,} events in the database, "
+        f"{args.connections} keep-alive connections, {args.seconds:g} s each, load: "
+        f"{args.load}\n"
+    )
+    print(
+        f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
+        f"| {'CPU ms/req':>10} | {'req/s scaled':>12} | {'p50 scaled':>10} "
+        f"| {'p99 scaled':>10} | answer |"
+    )
+    print(
+        f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 14}|{'-' * 12}"
+        f"|{'-' * 12}|--------|"
+    )
     for label, load, cpu_ms, summary in rows:
-        print(f"| {label:34} | {load.rate:7.0f} | {load.p50:7.2f} | {load.p99:7.2f} "
-              f"| {cpu_ms:10.3f} | {load.rate * slower:12.0f} | {load.p50 / slower:10.2f} "
-              f"| {load.p99 / slower:10.2f} | {summary} |")
+        print(
+            f"| {label:34} | {load.rate:7.0f} | {load.p50:7.2f} | {load.p99:7.2f} "
+            f"| {cpu_ms:10.3f} | {load.rate * slower:12.0f} | {load.p50 / slower:10.2f} "
+            f"| {load.p99 / slower:10.2f} | {summary} |"
+        )
     print("\nreference apps, same load, same run (field notes' rate on their machine):")
     for kind, load in references.items():
-        print(f"  {kind:10} hello: {load.rate:7.0f} req/s, p99 {load.p99:.2f} ms "
-              f"(reference machine: {REFERENCE_RATES[kind]:,.0f} req/s)")
-    print(f"\nthis machine is {slower:.2f}x slower than the reference by the strawberry hello;"
-          " 'scaled' columns divide that out (req/s x it, latency / it).\n"
-          "CPU ms/req: user+system time of the uvicorn process per request "
-          "(Postgres and the load generator not included).")
+        print(
+            f"  {kind:10} hello: {load.rate:7.0f} req/s, p99 {load.p99:.2f} ms "
+            f"(reference machine: {REFERENCE_RATES[kind]:,.0f} req/s)"
+        )
+    print(
+        f"\nthis machine is {slower:.2f}x slower than the reference by the strawberry hello;"
+        " 'scaled' columns divide that out (req/s x it, latency / it).\n"
+        "CPU ms/req: user+system time of the uvicorn process per request "
+        "(Postgres and the load generator not included)."
+    )
 
 
 def _summary(answer: dict[str, object]) -> str:

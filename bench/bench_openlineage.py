@@ -27,8 +27,10 @@ from lineage_core.settings import Settings
 
 def ol_event(i: int) -> dict[str, Any]:
     return {
-        "eventType": "COMPLETE", "eventTime": "2026-11-25T00:00:00Z",
-        "producer": "https://example.org/bench", "run": {"runId": str(uuid.uuid4())},
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-25T00:00:00Z",
+        "producer": "https://example.org/bench",
+        "run": {"runId": str(uuid.uuid4())},
         "job": {"namespace": "bench", "name": f"job-{i % 50}"},
         "inputs": [{"namespace": "s3://bench", "name": f"in/{i}.parquet"}],
         "outputs": [{"namespace": "s3://bench", "name": f"out/{i}.parquet"}],
@@ -57,10 +59,16 @@ async def direct(settings: Settings, events: list[dict[str, Any]]) -> float:
     js = nc.jetstream()
     start = time.perf_counter()
     for chunk in range(0, len(lineage), 500):
-        await asyncio.gather(*(
-            js.publish(subjects.subject_for(e.event_type), encode(e),
-                       headers={subjects.MSG_ID_HEADER: str(e.event_id)})
-            for e in lineage[chunk:chunk + 500]))
+        await asyncio.gather(
+            *(
+                js.publish(
+                    subjects.subject_for(e.event_type),
+                    encode(e),
+                    headers={subjects.MSG_ID_HEADER: str(e.event_id)},
+                )
+                for e in lineage[chunk : chunk + 500]
+            )
+        )
     seconds = time.perf_counter() - start
     await nc.close()
     return seconds
@@ -80,8 +88,9 @@ async def main(n: int, concurrency: int) -> None:
         ("HTTP, batches of 100 per request", n / t_batch),
         ("direct JetStream publish of the mapped events", n / t_direct),
     ]
-    print(f"\nOpenLineage ingest: {n} events x 3 lineage events, {concurrency} clients, "
-          f"API {url}\n")
+    print(
+        f"\nOpenLineage ingest: {n} events x 3 lineage events, {concurrency} clients, API {url}\n"
+    )
     print("| path | OpenLineage events/s | lineage events/s |")
     print("|---|---|---|")
     for name, rate in rows:

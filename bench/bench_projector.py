@@ -50,13 +50,21 @@ def messages(runs: int, seed: int) -> list[tuple[str, bytes, dict[str, str]]]:
     out = []
     for i in range(runs):
         for e in run_events(i, seed=seed):
-            out.append((subjects.subject_for(e.event_type), encode(e),
-                        {subjects.MSG_ID_HEADER: str(e.event_id)}))
+            out.append(
+                (
+                    subjects.subject_for(e.event_type),
+                    encode(e),
+                    {subjects.MSG_ID_HEADER: str(e.event_id)},
+                )
+            )
     return out
 
 
-async def publish_all(js: nats.js.JetStreamContext, msgs: list[tuple[str, bytes, dict[str, str]]],
-                      subject_prefix: str | None = None) -> float:
+async def publish_all(
+    js: nats.js.JetStreamContext,
+    msgs: list[tuple[str, bytes, dict[str, str]]],
+    subject_prefix: str | None = None,
+) -> float:
     """Publish with a window of acks in flight; seconds taken."""
     start = time.perf_counter()
     pending: list[asyncio.Future[object]] = []
@@ -71,15 +79,19 @@ async def publish_all(js: nats.js.JetStreamContext, msgs: list[tuple[str, bytes,
     return time.perf_counter() - start
 
 
-async def raw_ceilings(url: str, msgs: list[tuple[str, bytes, dict[str, str]]]) -> tuple[float, float]:
+async def raw_ceilings(
+    url: str, msgs: list[tuple[str, bytes, dict[str, str]]]
+) -> tuple[float, float]:
     """(publish msg/s, fetch+ack msg/s) on a scratch stream."""
     nc = await nats.connect(url)
     js = nc.jetstream(publish_async_max_pending=WINDOW * 2)
     await js.add_stream(StreamConfig(name="BENCH", subjects=["bench.>"]))
     published = await publish_all(js, msgs, subject_prefix="bench.")
-    sub = await js.pull_subscribe("bench.>", durable="bench",
-                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
-                                                        max_ack_pending=20_000))
+    sub = await js.pull_subscribe(
+        "bench.>",
+        durable="bench",
+        config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=20_000),
+    )
     got = 0
     start = time.perf_counter()
     while got < len(msgs):
@@ -108,7 +120,8 @@ async def backend_pid(conn: asyncpg.Connection) -> int:
     while True:
         pid = await conn.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'lineage-projector%' "
-            "AND datname = current_database()")
+            "AND datname = current_database()"
+        )
         if pid:
             return int(pid)
         await asyncio.sleep(0.05)
@@ -136,7 +149,10 @@ class Commits:
 
 
 async def end_to_end(
-    url: str, db_url: str, msgs: list[tuple[str, bytes, dict[str, str]]], steady_seconds: float,
+    url: str,
+    db_url: str,
+    msgs: list[tuple[str, bytes, dict[str, str]]],
+    steady_seconds: float,
     settle_seconds: float,
     log: Path,
 ) -> tuple[float, list[float], float, float]:
@@ -146,12 +162,19 @@ async def end_to_end(
     listener = await asyncpg.connect(asyncpg_dsn(db_url))
     commits = Commits()
     await listener.add_listener("lineage_applied", commits)
-    env = {**os.environ, "LINEAGE_NATS_URL": url, "LINEAGE_DATABASE_URL": db_url,
-           "LINEAGE_HOME": str(log.parent)}
+    env = {
+        **os.environ,
+        "LINEAGE_NATS_URL": url,
+        "LINEAGE_DATABASE_URL": db_url,
+        "LINEAGE_HOME": str(log.parent),
+    }
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
-            [sys.executable, "-m", "lineage_cli.main", "projector"], env=env, stdout=out,
-            stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "lineage_cli.main", "projector"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         # Ready: the consumer exists (the projector positioned it).
         while True:
@@ -214,8 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--steady-seconds", type=float, default=10.0)
-    parser.add_argument("--settle-seconds", type=float, default=0.0,
-                        help="pause between the burst and the steady phase")
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=0.0,
+        help="pause between the burst and the steady phase",
+    )
     args = parser.parse_args()
     server = NatsServer()
     server.start()
@@ -236,32 +263,45 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
         publish_rate, fetch_rate = await raw_ceilings(server.url, msgs)
         log = Path(server.store) / "projector.log"
         e2e, latencies, cpu_proj, cpu_pg = await end_to_end(
-            server.url, db_url, msgs, args.steady_seconds, args.settle_seconds, log)
+            server.url, db_url, msgs, args.steady_seconds, args.settle_seconds, log
+        )
     finally:
         server.close()
         await pg.drop_database(db)
         pg.close()
 
     load = os.getloadavg()[0]
-    print(f"\nprojector benchmark: {len(msgs):,} events ({runs:,} runs of {EVENTS_PER_RUN}), "
-          f"{os.cpu_count()} cores, load average {load:.1f} at the end\n")
+    print(
+        f"\nprojector benchmark: {len(msgs):,} events ({runs:,} runs of {EVENTS_PER_RUN}), "
+        f"{os.cpu_count()} cores, load average {load:.1f} at the end\n"
+    )
     rows = [
         ("raw JetStream publish (publish_async)", f"{publish_rate:,.0f} events/s", ""),
         ("raw pull fetch(1000) + ack (ceiling)", f"{fetch_rate:,.0f} events/s", ""),
-        ("projector end to end (first publish -> last commit)", f"{e2e:,.0f} events/s",
-         f"{e2e / fetch_rate:.2f} x fetch+ack ceiling"),
+        (
+            "projector end to end (first publish -> last commit)",
+            f"{e2e:,.0f} events/s",
+            f"{e2e / fetch_rate:.2f} x fetch+ack ceiling",
+        ),
         ("projector process CPU per event", f"{cpu_proj:.1f} us", "load-independent cost"),
         ("its Postgres backend CPU per event", f"{cpu_pg:.1f} us", ""),
         ("event -> queryable at 1,000 events/s, p50", f"{pct(latencies, 0.5):.1f} ms", ""),
-        ("event -> queryable at 1,000 events/s, p99", f"{pct(latencies, 0.99):.1f} ms",
-         f"max {max(latencies):.1f} ms, {len(latencies):,} events"),
+        (
+            "event -> queryable at 1,000 events/s, p99",
+            f"{pct(latencies, 0.99):.1f} ms",
+            f"max {max(latencies):.1f} ms, {len(latencies):,} events",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | {'value':>18} | note")
     print(f"|{'-' * (width + 2)}|{'-' * 20}|------")
     for name, value, note in rows:
         print(f"| {name.ljust(width)} | {value:>18} | {note}")
-    target = "met" if e2e >= 20_000 and e2e >= fetch_rate / 2 and pct(latencies, 0.99) < 50 else "NOT met"
+    target = (
+        "met"
+        if e2e >= 20_000 and e2e >= fetch_rate / 2 and pct(latencies, 0.99) < 50
+        else "NOT met"
+    )
     print(f"\ntargets (>= 20,000 events/s, >= 0.5 x ceiling, p99 < 50 ms): {target}")
 
 

@@ -72,8 +72,11 @@ def main() -> None:
         from lineage_cli.embedded import EmbeddedNats
 
         nats = EmbeddedNats.start(workdir)
-        os.environ.update(LINEAGE_NATS_URL=nats.url, LINEAGE_API_URL="http://127.0.0.1:9",
-                          LINEAGE_HOME=str(workdir / "home"))
+        os.environ.update(
+            LINEAGE_NATS_URL=nats.url,
+            LINEAGE_API_URL="http://127.0.0.1:9",
+            LINEAGE_HOME=str(workdir / "home"),
+        )
     import logging
 
     logging.getLogger("producer_sdk").setLevel(logging.ERROR)  # "service unreachable" once
@@ -127,10 +130,14 @@ def main() -> None:
     print(f"|{'-' * 46}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
     for name, count, (p50, p99, mean) in rows:
         print(f"| {name:<44} | {count:>5} | {p50:>7.3f} | {p99:>7.3f} | {mean:>7.3f} |")
-    print(f"\nwhole runs (start, 1 input, 1 output incl. DObject(path), finish): "
-          f"{per_second:,.0f} runs/s over {runs} runs")
-    print("\npeers, same workload, measured 2026-11-28 where this bench gave 106 runs/s "
-          "(see the docstring):")
+    print(
+        f"\nwhole runs (start, 1 input, 1 output incl. DObject(path), finish): "
+        f"{per_second:,.0f} runs/s over {runs} runs"
+    )
+    print(
+        "\npeers, same workload, measured 2026-11-28 where this bench gave 106 runs/s "
+        "(see the docstring):"
+    )
     for name, figure in PEERS:
         print(f"  {name}: {figure}")
     left = ln.flush()

@@ -34,15 +34,25 @@ async def bare_asgi(scope: dict, receive, send) -> None:  # type: ignore[no-unty
     while (await receive()).get("more_body"):
         pass
     body = b'{"data":{"hello":"world"}}'
-    await send({"type": "http.response.start", "status": 200, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
-    schema = strawberry.Schema(query=Query, extensions=[
-        lambda: ParserCache(maxsize=100), lambda: ValidationCache(maxsize=100)])
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=[lambda: ParserCache(maxsize=100), lambda: ValidationCache(maxsize=100)],
+    )
     app = GraphQL(schema) if kind == "strawberry" else bare_asgi
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", workers=1)
 

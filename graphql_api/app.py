@@ -50,8 +50,9 @@ def create_app(settings: Settings) -> Starlette:
         except Exception:  # metrics must render even when NATS or Postgres is down
             log.warning("projection status unavailable for /metrics", exc_info=True)
             status = None
-        return PlainTextResponse(metrics.render(status),
-                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(
+            metrics.render(status), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,5 +79,7 @@ def create_app(settings: Settings) -> Starlette:
         *openlineage_routes(),
     ]
     return Starlette(
-        routes=routes, lifespan=lifespan,
-        middleware=[Middleware(Guard, token=settings.api_token or None, max_body=MAX_BODY)])
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(Guard, token=settings.api_token or None, max_body=MAX_BODY)],
+    )

@@ -31,9 +31,13 @@ class RequestDb:
     served: the pool's own queue lets a newcomer take a connection that was being handed
     to a waiter, which under load starves some requests for seconds."""
 
-    def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine,
-                 stats: QueryStats | None = None, gate: asyncio.Semaphore | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        engine: AsyncEngine,
+        stats: QueryStats | None = None,
+        gate: asyncio.Semaphore | None = None,
+    ) -> None:
         self._pool = pool
         self._engine = engine
         self._gate = gate
@@ -50,8 +54,11 @@ class RequestDb:
             try:
                 return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
             except asyncpg.QueryCanceledError as error:  # statement_timeout (resources.py)
-                raise LineageError(QUERY_TOO_COMPLEX, "the query ran past the statement "
-                                   "timeout; ask for less (depth, first, filters)") from error
+                raise LineageError(
+                    QUERY_TOO_COMPLEX,
+                    "the query ran past the statement "
+                    "timeout; ask for less (depth, first, filters)",
+                ) from error
 
     async def _acquire(self) -> Any:
         if self._gate is None:

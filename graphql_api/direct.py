@@ -39,7 +39,8 @@ _KEYS: Final = frozenset({"query", "variables", "operationName"})
 VALIDATION_RULES: Final = (*specified_rules, ComplexityRule)
 _QUERY_ONLY: Final = frozenset({StrawberryOperationType.QUERY})
 SUBSCRIPTION_OVER_HTTP: Final = (
-    "subscriptions are served over WebSocket at /graphql (graphql-transport-ws)")
+    "subscriptions are served over WebSocket at /graphql (graphql-transport-ws)"
+)
 
 
 def answer_of(result: ExecutionResult, request_id: str) -> dict[str, Any]:
@@ -87,16 +88,16 @@ def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNo
             return None
     if name is None:
         return operations[0] if len(operations) == 1 else None
-    return next((op for op in operations if op.name is not None and op.name.value == name),
-                None)
+    return next((op for op in operations if op.name is not None and op.name.value == name), None)
 
 
 def _encode(answer: dict[str, Any]) -> bytes:
     return json.dumps(answer, separators=(",", ":")).encode()
 
 
-async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, Any]
-                        ) -> bytes | None:
+async def execute_plain(
+    schema: LineageSchema, body: bytes, context: dict[str, Any]
+) -> bytes | None:
     """The answer's JSON for a plain query request, or None to hand it to the view.
 
     A subscription sent over HTTP is refused here with a pointer to the WebSocket
@@ -115,16 +116,26 @@ async def execute_plain(schema: LineageSchema, body: bytes, context: dict[str, A
     if operation is None or operation.operation != OperationType.QUERY:
         return None
     if list(schema.extensions) != [RequestPipeline]:  # someone added one: let it run
-        result = await schema.execute(query, variable_values=variables, context_value=context,
-                                      operation_name=name, allowed_operation_types=_QUERY_ONLY)
+        result = await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=name,
+            allowed_operation_types=_QUERY_ONLY,
+        )
     else:
         result = await run_query(schema, query, document, variables, operation, context)
     return _encode(answer_of(result, context["request_id"]))
 
 
-async def run_query(schema: LineageSchema, query: str, document: DocumentNode,
-                    variables: dict[str, Any] | None, operation: OperationDefinitionNode,
-                    context: dict[str, Any]) -> Any:
+async def run_query(
+    schema: LineageSchema,
+    query: str,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation: OperationDefinitionNode,
+    context: dict[str, Any],
+) -> Any:
     """What `schema.execute` does for a query under RequestPipeline, without strawberry's
     per-request extension machinery: validation (cached), graphql-core's execution with
     strawberry's executor class, the metrics."""
@@ -134,15 +145,23 @@ async def run_query(schema: LineageSchema, query: str, document: DocumentNode,
         result = GraphQLExecutionResult(data=None, errors=errors)
     else:
         name = operation.name.value if operation.name is not None else None
-        result = execute(schema._schema, document, variable_values=variables,
-                         operation_name=name, context_value=context,
-                         is_awaitable=optimized_is_awaitable,
-                         executor_class=schema.execution_context_class,
-                         operation_extensions=None)
+        result = execute(
+            schema._schema,
+            document,
+            variable_values=variables,
+            operation_name=name,
+            context_value=context,
+            is_awaitable=optimized_is_awaitable,
+            executor_class=schema.execution_context_class,
+            operation_extensions=None,
+        )
         if inspect.isawaitable(result):
             result = await result
-    context["metrics"].observe(operation.name.value if operation.name else "anonymous",
-                               time.perf_counter() - started, ok=not result.errors)
+    context["metrics"].observe(
+        operation.name.value if operation.name else "anonymous",
+        time.perf_counter() - started,
+        ok=not result.errors,
+    )
     return result
 
 

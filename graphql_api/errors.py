@@ -58,8 +58,12 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         # parse, validation and variable coercion errors: the request itself is wrong
         extensions.setdefault("code", BAD_USER_INPUT)
     else:
-        log.error("internal error in request %s at %s", request_id, error.path,
-                  exc_info=(type(original), original, original.__traceback__))
+        log.error(
+            "internal error in request %s at %s",
+            request_id,
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
         out["message"] = f"internal error (request id {request_id})"
         extensions = {"code": INTERNAL}
     extensions["requestId"] = request_id

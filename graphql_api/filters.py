@@ -57,15 +57,19 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
         c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
         d = sql.alias("d")
-        c.append(f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE {d}.source_run_id = "
-                 f"{r}.id AND {dobject_condition(sql, f.output, d)})")
+        c.append(
+            f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE {d}.source_run_id = "
+            f"{r}.id AND {dobject_condition(sql, f.output, d)})"
+        )
     if f.input is not None:
         i, d = sql.alias("i"), sql.alias("d")
         # an input the run produced itself is no input (tables.py)
-        c.append(f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.dobjects {d}"
-                 f" ON {d}.id = {i}.dobject_id WHERE {i}.run_id = {r}.id AND "
-                 f"{d}.source_run_id IS DISTINCT FROM {r}.id AND "
-                 f"{dobject_condition(sql, f.input, d)})")
+        c.append(
+            f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.dobjects {d}"
+            f" ON {d}.id = {i}.dobject_id WHERE {i}.run_id = {r}.id AND "
+            f"{d}.source_run_id IS DISTINCT FROM {r}.id AND "
+            f"{dobject_condition(sql, f.input, d)})"
+        )
     return _all(c)
 
 
@@ -84,14 +88,18 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str) -> str:
         c.append(f"{d}.hash = {sql.param(f.hash)}")
     if f.source is not None:
         r = sql.alias("r")
-        c.append(f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.id = {d}.source_run_id"
-                 f" AND {run_condition(sql, f.source, r)})")
+        c.append(
+            f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.id = {d}.source_run_id"
+            f" AND {run_condition(sql, f.source, r)})"
+        )
     if f.target is not None:
         i, r = sql.alias("i"), sql.alias("r")
-        c.append(f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.runs {r}"
-                 f" ON {r}.id = {i}.run_id WHERE {i}.dobject_id = {d}.id AND "
-                 f"{d}.source_run_id IS DISTINCT FROM {i}.run_id AND "
-                 f"{run_condition(sql, f.target, r)})")
+        c.append(
+            f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.runs {r}"
+            f" ON {r}.id = {i}.run_id WHERE {i}.dobject_id = {d}.id AND "
+            f"{d}.source_run_id IS DISTINCT FROM {i}.run_id AND "
+            f"{run_condition(sql, f.target, r)})"
+        )
     return _all(c)
 
 
@@ -108,6 +116,8 @@ def transform_condition(sql: Sql, f: TransformFilter | None, t: str) -> str:
         c.append(f"{t}.version = {sql.param(f.version)}")
     if f.run is not None:
         r = sql.alias("r")
-        c.append(f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.transform_id = {t}.id"
-                 f" AND {run_condition(sql, f.run, r)})")
+        c.append(
+            f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.transform_id = {t}.id"
+            f" AND {run_condition(sql, f.run, r)})"
+        )
     return _all(c)

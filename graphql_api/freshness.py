@@ -33,9 +33,11 @@ class ProjectionWatcher:
 
     async def _read_applied(self) -> int:
         async with self._engine.connect() as conn:
-            value = (await conn.execute(
-                select(projection_state.c.applied_sequence).where(projection_state.c.id == 1)
-            )).scalar()
+            value = (
+                await conn.execute(
+                    select(projection_state.c.applied_sequence).where(projection_state.c.id == 1)
+                )
+            ).scalar()
         return int(value or 0)
 
     async def _listen(self) -> None:

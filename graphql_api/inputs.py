@@ -53,9 +53,11 @@ class DObjectFilter:
     suffix: str | None = None
     hash: str | None = None
     source: RunFilter | None = strawberry.field(
-        default=None, description="the run that produced it")
+        default=None, description="the run that produced it"
+    )
     target: RunFilter | None = strawberry.field(
-        default=None, description="some run that loaded it as an input")
+        default=None, description="some run that loaded it as an input"
+    )
 
 
 @strawberry.input(description="Runs matching every given field; nested filters follow edges.")
@@ -67,9 +69,11 @@ class RunFilter:
     transform_name: str | None = None
     transform_version: str | None = None
     output: DObjectFilter | None = strawberry.field(
-        default=None, description="some dobject this run produced")
+        default=None, description="some dobject this run produced"
+    )
     input: DObjectFilter | None = strawberry.field(
-        default=None, description="some dobject this run loaded")
+        default=None, description="some dobject this run loaded"
+    )
 
 
 @strawberry.input(description="Transforms matching every given field.")
@@ -89,8 +93,7 @@ def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[..., Any]:
     def make_plan() -> list[tuple[str, str, Callable[[Any], Any] | None]]:
         steps = []
         for field in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-            inner = field.type.of_type if isinstance(field.type, StrawberryOptional) \
-                else field.type
+            inner = field.type.of_type if isinstance(field.type, StrawberryOptional) else field.type
             convert: Callable[[Any], Any] | None = None
             if isinstance(inner, StrawberryEnumDefinition):
                 convert = inner.wrapped_cls
@@ -107,8 +110,7 @@ def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[..., Any]:
         for graphql_name, python_name, convert in plan:
             if graphql_name in value:
                 item = value[graphql_name]
-                kwargs[python_name] = item if convert is None or item is None \
-                    else convert(item)
+                kwargs[python_name] = item if convert is None or item is None else convert(item)
         return cls(**kwargs)
 
     return build
@@ -123,4 +125,5 @@ def install_fast_inputs(name_of: Callable[[Any], str]) -> None:
     for cls in FILTER_INPUTS:
         _converters[cls] = _builder(cls, name_of)
         cls.__strawberry_definition__.from_input = (  # type: ignore[attr-defined]
-            lambda _type, value, _context, build=_converters[cls]: build(value))
+            lambda _type, value, _context, build=_converters[cls]: build(value)
+        )

@@ -93,14 +93,20 @@ class Walk:
     truncated: bool
 
 
-async def walk(db: RequestDb, root: uuid.UUID, kind: str, direction: str, depth: int,
-               node_cap: int = MAX_NODES) -> Walk:
+async def walk(
+    db: RequestDb, root: uuid.UUID, kind: str, direction: str, depth: int, node_cap: int = MAX_NODES
+) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`."""
-    rows = await db.rows(_STATEMENTS[kind], root, kind, DIRECTIONS[direction], depth + 1,
-                         depth, node_cap, WORK_CAP)
+    rows = await db.rows(
+        _STATEMENTS[kind], root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP
+    )
     exists, nodes, edges, truncated = rows[0]
-    return Walk(bool(exists), [tuple(n) for n in _json(nodes)],  # type: ignore[misc]
-                [tuple(e) for e in _json(edges)], bool(truncated))  # type: ignore[misc]
+    return Walk(
+        bool(exists),
+        [tuple(n) for n in _json(nodes)],  # type: ignore[misc]
+        [tuple(e) for e in _json(edges)],
+        bool(truncated),
+    )  # type: ignore[misc]
 
 
 def _json(value: Any) -> Any:

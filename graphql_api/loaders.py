@@ -28,45 +28,54 @@ T = TypeVar("T")
 Key = uuid.UUID
 
 _RUNS: Final = f"SELECT {RUN_COLUMNS} FROM projection.runs r WHERE r.id = ANY($1::uuid[])"
-_DOBJECTS: Final = (f"SELECT {DOBJECT_COLUMNS} FROM projection.dobjects d "
-                    "WHERE d.id = ANY($1::uuid[])")
-_TRANSFORMS: Final = (f"SELECT {TRANSFORM_COLUMNS} FROM projection.transforms t "
-                      "WHERE t.id = ANY($1::uuid[])")
+_DOBJECTS: Final = (
+    f"SELECT {DOBJECT_COLUMNS} FROM projection.dobjects d WHERE d.id = ANY($1::uuid[])"
+)
+_TRANSFORMS: Final = (
+    f"SELECT {TRANSFORM_COLUMNS} FROM projection.transforms t WHERE t.id = ANY($1::uuid[])"
+)
 # Relations: the parent key is the last column. An input the run produced itself is
 # stored but never shown (tables.py).
 _RUN_INPUTS: Final = (
     f"SELECT {DOBJECT_COLUMNS}, i.run_id FROM projection.run_inputs i "
     "JOIN projection.dobjects d ON d.id = i.dobject_id "
     "WHERE i.run_id = ANY($1::uuid[]) AND d.source_run_id IS DISTINCT FROM i.run_id "
-    "ORDER BY i.loaded_at, d.id")
+    "ORDER BY i.loaded_at, d.id"
+)
 # The same relation for the page's runs (alias r), as one array column of the page.
 RUN_INPUTS_COLUMN: Final = (
     f"ARRAY(SELECT ROW({DOBJECT_COLUMNS}) FROM projection.run_inputs i "
     "JOIN projection.dobjects d ON d.id = i.dobject_id "
     "WHERE i.run_id = r.id AND d.source_run_id IS DISTINCT FROM i.run_id "
-    "ORDER BY i.loaded_at, d.id)")
+    "ORDER BY i.loaded_at, d.id)"
+)
 _RUN_OUTPUTS: Final = (
     f"SELECT {DOBJECT_COLUMNS}, d.source_run_id FROM projection.dobjects d "
-    "WHERE d.source_run_id = ANY($1::uuid[]) ORDER BY d.created_at, d.id")
+    "WHERE d.source_run_id = ANY($1::uuid[]) ORDER BY d.created_at, d.id"
+)
 _DOBJECT_TARGETS: Final = (
     f"SELECT {RUN_COLUMNS}, i.dobject_id FROM projection.run_inputs i "
     "JOIN projection.runs r ON r.id = i.run_id JOIN projection.dobjects d ON d.id = i.dobject_id "
     "WHERE i.dobject_id = ANY($1::uuid[]) AND d.source_run_id IS DISTINCT FROM i.run_id "
-    "ORDER BY r.first_seen_at, r.id")
+    "ORDER BY r.first_seen_at, r.id"
+)
 _TRANSFORM_RUNS: Final = (
     f"SELECT {RUN_COLUMNS}, r.transform_id FROM projection.runs r "
-    "WHERE r.transform_id = ANY($1::uuid[]) ORDER BY r.first_seen_at, r.id")
+    "WHERE r.transform_id = ANY($1::uuid[]) ORDER BY r.first_seen_at, r.id"
+)
 _UPSTREAM_RUNS: Final = (  # producers of the run's inputs
     f"SELECT DISTINCT {RUN_COLUMNS}, i.run_id FROM projection.run_inputs i "
     "JOIN projection.dobjects d ON d.id = i.dobject_id "
     "JOIN projection.runs r ON r.id = d.source_run_id "
-    "WHERE i.run_id = ANY($1::uuid[]) AND r.id <> i.run_id ORDER BY r.first_seen_at, r.id")
+    "WHERE i.run_id = ANY($1::uuid[]) AND r.id <> i.run_id ORDER BY r.first_seen_at, r.id"
+)
 _DOWNSTREAM_RUNS: Final = (  # loaders of the run's outputs
     f"SELECT DISTINCT {RUN_COLUMNS}, d.source_run_id FROM projection.dobjects d "
     "JOIN projection.run_inputs i ON i.dobject_id = d.id "
     "JOIN projection.runs r ON r.id = i.run_id "
     "WHERE d.source_run_id = ANY($1::uuid[]) AND r.id <> d.source_run_id "
-    "ORDER BY r.first_seen_at, r.id")
+    "ORDER BY r.first_seen_at, r.id"
+)
 
 
 class Loaders:
@@ -130,13 +139,15 @@ class Loaders:
         for item in items:
             self.transform.prime(uuid.UUID(item.id), item)
 
-    async def _by_id(self, keys: Sequence[Key], sql: str,
-                     build: Callable[[Any], T]) -> list[T | None]:
+    async def _by_id(
+        self, keys: Sequence[Key], sql: str, build: Callable[[Any], T]
+    ) -> list[T | None]:
         found = {row[0]: build(row) for row in await self.db.rows(sql, list(keys))}
         return [found.get(k) for k in keys]
 
-    async def _grouped(self, keys: Sequence[Key], sql: str,
-                       build: Callable[[Any], T]) -> list[list[T]]:
+    async def _grouped(
+        self, keys: Sequence[Key], sql: str, build: Callable[[Any], T]
+    ) -> list[list[T]]:
         groups: dict[Key, list[T]] = defaultdict(list)
         for row in await self.db.rows(sql, list(keys)):
             groups[row[-1]].append(build(row))

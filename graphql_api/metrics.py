@@ -17,26 +17,45 @@ class ApiMetrics:
         self.registry = CollectorRegistry()
         self._names: set[str] = set()
         self.requests = Counter(
-            "lineage_api_requests", "GraphQL operations by name and outcome",
-            ["operation", "outcome"], registry=self.registry)
+            "lineage_api_requests",
+            "GraphQL operations by name and outcome",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "lineage_api_request_seconds", "GraphQL operation latency by name",
-            ["operation"], buckets=_BUCKETS, registry=self.registry)
-        self.applied = Gauge("lineage_projection_applied_sequence",
-                             "Stream sequence applied by the projection", registry=self.registry)
-        self.stream = Gauge("lineage_stream_last_sequence",
-                            "Last sequence of the LINEAGE stream", registry=self.registry)
-        self.lag = Gauge("lineage_projector_lag",
-                         "Events in the stream not yet applied by the projector",
-                         registry=self.registry)
+            "lineage_api_request_seconds",
+            "GraphQL operation latency by name",
+            ["operation"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.applied = Gauge(
+            "lineage_projection_applied_sequence",
+            "Stream sequence applied by the projection",
+            registry=self.registry,
+        )
+        self.stream = Gauge(
+            "lineage_stream_last_sequence",
+            "Last sequence of the LINEAGE stream",
+            registry=self.registry,
+        )
+        self.lag = Gauge(
+            "lineage_projector_lag",
+            "Events in the stream not yet applied by the projector",
+            registry=self.registry,
+        )
 
         self.openlineage_events = Counter(
-            "lineage_openlineage_events", "OpenLineage events received, by outcome",
-            ["outcome"], registry=self.registry)
+            "lineage_openlineage_events",
+            "OpenLineage events received, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.openlineage_facet_warnings = Counter(
             "lineage_openlineage_facet_warnings",
             "Standard facets that broke their schema (accepted and kept, flagged)",
-            registry=self.registry)
+            registry=self.registry,
+        )
 
     def observe(self, operation: str, seconds: float, *, ok: bool) -> None:
         if operation not in self._names:

@@ -24,16 +24,26 @@ def bearer_matches(value: str | None, token: str) -> bool:
     if not value:
         return False
     scheme, _, given = value.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                              token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
-async def _send_json(send: Send, status: int, body: object,
-                     extra: list[tuple[bytes, bytes]] = []) -> None:  # noqa: B006 - never mutated
+async def _send_json(
+    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
+) -> None:  # noqa: B006 - never mutated
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-        *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *extra,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -59,9 +69,14 @@ class Guard:
             if scope["type"] == "websocket":
                 scope[AUTHENTICATED_KEY] = ok
             elif not ok:
-                await _send_json(send, 401, error_body(
-                    UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer ...)"),
-                    [(b"www-authenticate", b"Bearer")])
+                await _send_json(
+                    send,
+                    401,
+                    error_body(
+                        UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer ...)"
+                    ),
+                    [(b"www-authenticate", b"Bearer")],
+                )
                 return
         else:
             scope[AUTHENTICATED_KEY] = True
@@ -100,6 +115,15 @@ class Guard:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _send_json(send, 413, {"errors": [{
-        "message": f"request body over {limit} bytes",
-        "extensions": {"code": "BAD_USER_INPUT"}}]})
+    await _send_json(
+        send,
+        413,
+        {
+            "errors": [
+                {
+                    "message": f"request body over {limit} bytes",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ]
+        },
+    )

@@ -26,9 +26,18 @@ class Page(Generic[T]):
 
 
 async def keyset_page(
-    db: RequestDb, sql: Sql, *, kind: str, columns: str, source: str, where: str,
-    order: tuple[str, str], first: int | None, after: str | None,
-    build: Callable[[Any], T], count_source: str,
+    db: RequestDb,
+    sql: Sql,
+    *,
+    kind: str,
+    columns: str,
+    source: str,
+    where: str,
+    order: tuple[str, str],
+    first: int | None,
+    after: str | None,
+    build: Callable[[Any], T],
+    count_source: str,
 ) -> Page[T]:
     """One page of `SELECT columns FROM source WHERE where`, keyset-ordered by `order`
     (time, id). Fetches one row more than asked to know whether a next page exists; the
@@ -38,11 +47,17 @@ async def keyset_page(
     page_where = where
     if after is not None:
         at, row_id = decode_cursor(kind, after)
-        page_where = f"({where}) AND ({order[0]}, {order[1]}) > ({sql.param(at)}, {sql.param(row_id)})"
+        page_where = (
+            f"({where}) AND ({order[0]}, {order[1]}) > ({sql.param(at)}, {sql.param(row_id)})"
+        )
     limit = sql.param(size + 1)
-    rows = list(await db.rows(
-        f"SELECT {columns} FROM {source} WHERE {page_where} "
-        f"ORDER BY {order[0]}, {order[1]} LIMIT {limit}", *sql.params))
+    rows = list(
+        await db.rows(
+            f"SELECT {columns} FROM {source} WHERE {page_where} "
+            f"ORDER BY {order[0]}, {order[1]} LIMIT {limit}",
+            *sql.params,
+        )
+    )
     has_next = len(rows) > size
     kept = rows[:size]
     end = None
@@ -54,8 +69,9 @@ async def keyset_page(
         found = await db.rows(f"SELECT count(*) FROM {count_source} WHERE {where}", *where_params)
         return int(found[0][0])
 
-    return Page([build(r) for r in kept], kept, PageInfo(has_next_page=has_next, end_cursor=end),
-                count)
+    return Page(
+        [build(r) for r in kept], kept, PageInfo(has_next_page=has_next, end_cursor=end), count
+    )
 
 
 def selects(info: Info, *path: str) -> bool:
@@ -63,9 +79,13 @@ def selects(info: Info, *path: str) -> bool:
     fields; one behind a fragment or directive counts as not asked (its loader runs)."""
     nodes = list(info._raw_info.field_nodes)
     for name in path:
-        nodes = [sel for node in nodes if node.selection_set is not None
-                 for sel in node.selection_set.selections
-                 if isinstance(sel, FieldNode) and sel.name.value == name and not sel.directives]
+        nodes = [
+            sel
+            for node in nodes
+            if node.selection_set is not None
+            for sel in node.selection_set.selections
+            if isinstance(sel, FieldNode) and sel.name.value == name and not sel.directives
+        ]
         if not nodes:
             return False
     return True

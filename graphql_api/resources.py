@@ -45,18 +45,30 @@ class Resources:
     async def open(cls, settings: Settings) -> Resources:
         url = settings.resolved_database_url()
         engine = create_engine(url, pool_size=10)
-        reader = create_async_engine(url, pool_size=10, max_overflow=10,
-                                     isolation_level="AUTOCOMMIT")
+        reader = create_async_engine(
+            url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT"
+        )
         pool = await asyncpg.create_pool(
-            min_size=2, max_size=POOL_SIZE, reset=_keep_session, **connect_kwargs(reader),
-            server_settings={"statement_timeout": str(settings.api_statement_timeout_ms)})
+            min_size=2,
+            max_size=POOL_SIZE,
+            reset=_keep_session,
+            **connect_kwargs(reader),
+            server_settings={"statement_timeout": str(settings.api_statement_timeout_ms)},
+        )
         nc = await nats.connect(
             servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
         )
         js = nc.jetstream()
         await ensure_streams(js)
-        return cls(settings=settings, engine=engine, nc=nc, js=js, reader=reader, pool=pool,
-                   pool_gate=asyncio.Semaphore(POOL_SIZE))
+        return cls(
+            settings=settings,
+            engine=engine,
+            nc=nc,
+            js=js,
+            reader=reader,
+            pool=pool,
+            pool_gate=asyncio.Semaphore(POOL_SIZE),
+        )
 
     def request_db(self, stats: QueryStats | None = None) -> RequestDb:
         """The connection of one request (acquired on first use)."""

@@ -21,8 +21,11 @@ MAX_DEPTH: Final = 15
 MAX_ROOT_ALIASES: Final = 50
 
 
-def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
-           seen: frozenset[str]) -> int:
+def _depth(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str],
+) -> int:
     """Levels of fields below this selection set (fragments are looked through)."""
     if selection_set is None:
         return 0
@@ -40,8 +43,11 @@ def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, Fragment
     return deepest
 
 
-def _root_aliases(selection_set: SelectionSetNode,
-                  fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]) -> int:
+def _root_aliases(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str],
+) -> int:
     count = 0
     for sel in selection_set.selections:
         if isinstance(sel, FieldNode):
@@ -61,19 +67,28 @@ class ComplexityRule(ValidationRule):
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         fragments = {
-            d.name.value: d for d in self.context.document.definitions
+            d.name.value: d
+            for d in self.context.document.definitions
             if isinstance(d, FragmentDefinitionNode)
         }
         depth = _depth(node.selection_set, fragments, frozenset())
         if depth > MAX_DEPTH:
-            self.report_error(GraphQLError(
-                f"query nested {depth} levels deep; the limit is {MAX_DEPTH}",
-                node, extensions={"code": QUERY_TOO_COMPLEX}))
+            self.report_error(
+                GraphQLError(
+                    f"query nested {depth} levels deep; the limit is {MAX_DEPTH}",
+                    node,
+                    extensions={"code": QUERY_TOO_COMPLEX},
+                )
+            )
         aliases = _root_aliases(node.selection_set, fragments, frozenset())
         if aliases > MAX_ROOT_ALIASES:
-            self.report_error(GraphQLError(
-                f"{aliases} aliased root fields; the limit is {MAX_ROOT_ALIASES}",
-                node, extensions={"code": QUERY_TOO_COMPLEX}))
+            self.report_error(
+                GraphQLError(
+                    f"{aliases} aliased root fields; the limit is {MAX_ROOT_ALIASES}",
+                    node,
+                    extensions={"code": QUERY_TOO_COMPLEX},
+                )
+            )
 
 
 __all__ = ["ComplexityRule"]

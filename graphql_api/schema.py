@@ -74,14 +74,28 @@ def _ctx(info: Info) -> Any:
     return info.context
 
 
-async def _transform_page(info: Info, type_: TransformType, filter: TransformFilter | None,
-                          first: int | None, after: str | None) -> Any:
+async def _transform_page(
+    info: Info,
+    type_: TransformType,
+    filter: TransformFilter | None,
+    first: int | None,
+    after: str | None,
+) -> Any:
     sql = Sql()
     where = f"t.type = {sql.param(type_.value)} AND {transform_condition(sql, filter, 't')}"
     return await keyset_page(
-        _ctx(info)["db"], sql, kind=type_.value, columns=TRANSFORM_COLUMNS,
-        source="projection.transforms t", where=where, order=("t.registered_at", "t.id"),
-        first=first, after=after, build=transform_of, count_source="projection.transforms t")
+        _ctx(info)["db"],
+        sql,
+        kind=type_.value,
+        columns=TRANSFORM_COLUMNS,
+        source="projection.transforms t",
+        where=where,
+        order=("t.registered_at", "t.id"),
+        first=first,
+        after=after,
+        build=transform_of,
+        count_source="projection.transforms t",
+    )
 
 
 @strawberry.type
@@ -91,8 +105,13 @@ class Query:
         return await _ctx(info)["loaders"].run.load(parse_id(id, "run id"))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Runs matching the filter, oldest first.")
-    async def runs(self, info: Info, filter: RunFilter | None = None,
-                   first: int | None = 100, after: str | None = None) -> RunConnection:
+    async def runs(
+        self,
+        info: Info,
+        filter: RunFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> RunConnection:
         ctx = _ctx(info)
         sql = Sql()
         where = run_condition(sql, filter, "r")
@@ -101,15 +120,23 @@ class Query:
         with_inputs = selects(info, "nodes", "inputs")
         columns = f"{RUN_COLUMNS}, {TRANSFORM_COLUMNS}"
         page = await keyset_page(
-            ctx["db"], sql, kind="run",
+            ctx["db"],
+            sql,
+            kind="run",
             columns=f"{columns}, {RUN_INPUTS_COLUMN}" if with_inputs else columns,
             source="projection.runs r LEFT JOIN projection.transforms t ON t.id = r.transform_id",
-            where=where, order=("r.first_seen_at", "r.id"), first=first, after=after,
-            build=run_of, count_source="projection.runs r")
+            where=where,
+            order=("r.first_seen_at", "r.id"),
+            first=first,
+            after=after,
+            build=run_of,
+            count_source="projection.runs r",
+        )
         loaders = ctx["loaders"]
         loaders.prime_runs(page.nodes)
-        loaders.prime_transforms([transform_of(row, RUN_WIDTH) for row in page.rows
-                                  if row[RUN_WIDTH] is not None])
+        loaders.prime_transforms(
+            [transform_of(row, RUN_WIDTH) for row in page.rows if row[RUN_WIDTH] is not None]
+        )
         if with_inputs:
             for row in page.rows:
                 loaders.prime_run_inputs(row[0], row[-1])
@@ -120,40 +147,65 @@ class Query:
         return await _ctx(info)["loaders"].dobject.load(parse_id(id, "dobject id"))  # type: ignore[no-any-return]
 
     @strawberry.field(description="DObjects matching the filter, oldest first.")
-    async def dobjects(self, info: Info, filter: DObjectFilter | None = None,
-                       first: int | None = 100, after: str | None = None
-                       ) -> DObjectConnection:
+    async def dobjects(
+        self,
+        info: Info,
+        filter: DObjectFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> DObjectConnection:
         ctx = _ctx(info)
         sql = Sql()
         # the source runs come with the page (a page of dobjects usually shows them)
         page = await keyset_page(
-            ctx["db"], sql, kind="dobject", columns=f"{DOBJECT_COLUMNS}, {RUN_COLUMNS}",
+            ctx["db"],
+            sql,
+            kind="dobject",
+            columns=f"{DOBJECT_COLUMNS}, {RUN_COLUMNS}",
             source="projection.dobjects d LEFT JOIN projection.runs r ON r.id = d.source_run_id",
-            where=dobject_condition(sql, filter, "d"), order=("d.created_at", "d.id"),
-            first=first, after=after, build=dobject_of, count_source="projection.dobjects d")
-        ctx["loaders"].prime_runs([run_of(row, DOBJECT_WIDTH) for row in page.rows
-                                   if row[DOBJECT_WIDTH] is not None])
+            where=dobject_condition(sql, filter, "d"),
+            order=("d.created_at", "d.id"),
+            first=first,
+            after=after,
+            build=dobject_of,
+            count_source="projection.dobjects d",
+        )
+        ctx["loaders"].prime_runs(
+            [run_of(row, DOBJECT_WIDTH) for row in page.rows if row[DOBJECT_WIDTH] is not None]
+        )
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Notebooks matching the filter, oldest first.")
-    async def notebooks(self, info: Info, filter: TransformFilter | None = None,
-                        first: int | None = 100, after: str | None = None
-                        ) -> NotebookConnection:
+    async def notebooks(
+        self,
+        info: Info,
+        filter: TransformFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> NotebookConnection:
         page = await _transform_page(info, TransformType.NOTEBOOK, filter, first, after)
         return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Pipelines matching the filter, oldest first.")
-    async def pipelines(self, info: Info, filter: TransformFilter | None = None,
-                        first: int | None = 100, after: str | None = None
-                        ) -> PipelineConnection:
+    async def pipelines(
+        self,
+        info: Info,
+        filter: TransformFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> PipelineConnection:
         page = await _transform_page(info, TransformType.PIPELINE, filter, first, after)
         return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The lineage graph around one dobject or one run.")
-    async def lineage(self, info: Info, dobject_id: strawberry.ID | None = None,
-                      run_id: strawberry.ID | None = None,
-                      direction: LineageDirection | None = LineageDirection.UPSTREAM,
-                      depth: int | None = 10) -> LineageGraph:
+    async def lineage(
+        self,
+        info: Info,
+        dobject_id: strawberry.ID | None = None,
+        run_id: strawberry.ID | None = None,
+        direction: LineageDirection | None = LineageDirection.UPSTREAM,
+        depth: int | None = 10,
+    ) -> LineageGraph:
         direction = direction or LineageDirection.UPSTREAM
         depth = 10 if depth is None else depth
         if (dobject_id is None) == (run_id is None):
@@ -161,18 +213,25 @@ class Query:
         if not 1 <= depth <= MAX_DEPTH:
             raise bad_input(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
         kind = LineageNodeKind.DOBJECT if dobject_id is not None else LineageNodeKind.RUN
-        root = parse_id(dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]
-                        "dobjectId" if dobject_id is not None else "runId")
+        root = parse_id(
+            dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]
+            "dobjectId" if dobject_id is not None else "runId",
+        )
         found = await walk(_ctx(info)["db"], root, kind.value, direction.value, depth)
         if not found.root_exists:
             raise LineageError(NOT_FOUND, f"no {kind.value.lower()} with id {root}")
         return LineageGraph(
             root=strawberry.ID(str(root)),
-            nodes=[LineageNode(id=strawberry.ID(i), kind=LineageNodeKind(k), depth=d)
-                   for i, k, d in found.nodes],
-            edges=[LineageEdge(source=strawberry.ID(s), target=strawberry.ID(t))
-                   for s, t in found.edges],
-            truncated=found.truncated)
+            nodes=[
+                LineageNode(id=strawberry.ID(i), kind=LineageNodeKind(k), depth=d)
+                for i, k, d in found.nodes
+            ],
+            edges=[
+                LineageEdge(source=strawberry.ID(s), target=strawberry.ID(t))
+                for s, t in found.edges
+            ],
+            truncated=found.truncated,
+        )
 
     @strawberry.field(description="How far the projection has applied the event stream.")
     async def projection_status(self, info: Info) -> ProjectionStatus:
@@ -182,9 +241,9 @@ class Query:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Events as they are published, filtered here.")
-    async def lineage_events(self, info: Info, event_types: list[str] | None = None,
-                             transform_name: str | None = None
-                             ) -> AsyncIterator[LineageEvent]:
+    async def lineage_events(
+        self, info: Info, event_types: list[str] | None = None, transform_name: str | None = None
+    ) -> AsyncIterator[LineageEvent]:
         async for event in lineage_events(_ctx(info)["resources"], event_types, transform_name):
             yield event
 
@@ -200,8 +259,10 @@ def parse_bounded(query: str) -> DocumentNode:
     except GraphQLSyntaxError as error:
         if "Document contains more than" not in error.message:
             raise
-        raise GraphQLError(f"the document has more than {MAX_TOKENS} tokens",
-                           extensions={"code": QUERY_TOO_COMPLEX}) from None
+        raise GraphQLError(
+            f"the document has more than {MAX_TOKENS} tokens",
+            extensions={"code": QUERY_TOO_COMPLEX},
+        ) from None
 
 
 class DocumentCache:
@@ -224,8 +285,13 @@ class DocumentCache:
             self._entries.move_to_end(query)
         return entry[0]  # type: ignore[no-any-return]
 
-    def validate(self, schema: GraphQLSchema, query: str, document: DocumentNode,
-                 rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
         entry = self._entries.get(query)
         if entry is None or entry[0] is not document:  # evicted meanwhile
             return validate_document(schema, document, rules)  # type: ignore[no-any-return]
@@ -251,25 +317,31 @@ class RequestPipeline(SchemaExtension):
         metrics = context.get("metrics") if isinstance(context, dict) else None
         if metrics is not None:
             errors = ec.result.errors if ec.result is not None else None
-            metrics.observe(ec.operation_name or "anonymous", time.perf_counter() - started,
-                            ok=not errors)
+            metrics.observe(
+                ec.operation_name or "anonymous", time.perf_counter() - started, ok=not errors
+            )
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
-        ec.graphql_document = documents.parse(ec.query) if not ec.parse_options \
+        ec.graphql_document = (
+            documents.parse(ec.query)
+            if not ec.parse_options
             else parse(ec.query, **ec.parse_options)
+        )
         yield
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         ec.pre_execution_errors = documents.validate(
-            ec.schema._schema, ec.query, ec.graphql_document, tuple(ec.validation_rules))
+            ec.schema._schema, ec.query, ec.graphql_document, tuple(ec.validation_rules)
+        )
         yield
 
 
 class LineageSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError],
-                       execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         """Errors are logged by the HTTP layer with the request id (errors.format_error)."""
 
 
@@ -297,8 +369,12 @@ def direct_resolvers(schema: LineageSchema) -> int:
             continue
         for field in type_.fields.values():
             definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if definition is None or definition.arguments or definition.extensions \
-                    or definition.is_subscription:
+            if (
+                definition is None
+                or definition.arguments
+                or definition.extensions
+                or definition.is_subscription
+            ):
                 continue
             resolver = definition.base_resolver
             if resolver is None:  # a plain attribute: strawberry's default is getattr
@@ -312,4 +388,3 @@ def direct_resolvers(schema: LineageSchema) -> int:
 
 def _attribute(name: str, source: Any, _info: Any) -> Any:
     return getattr(source, name)
-

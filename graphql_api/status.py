@@ -18,14 +18,22 @@ READY_TIMEOUT: Final = 2.0
 async def projection_status(resources: Resources) -> ProjectionStatus:
     """Applied sequence (projection_state) against the stream's last sequence."""
     async with resources.query_engine.connect() as conn:
-        row = (await conn.execute(
-            select(projection_state.c.applied_sequence, projection_state.c.last_event_at)
-            .where(projection_state.c.id == 1))).first()
+        row = (
+            await conn.execute(
+                select(projection_state.c.applied_sequence, projection_state.c.last_event_at).where(
+                    projection_state.c.id == 1
+                )
+            )
+        ).first()
     applied, last_event_at = (int(row[0]), row[1]) if row is not None else (0, None)
     info = await resources.js.stream_info(STREAM)
     stream = int(info.state.last_seq)
-    return ProjectionStatus(applied_sequence=applied, stream_sequence=stream,
-                            lag=max(0, stream - applied), last_event_at=last_event_at)
+    return ProjectionStatus(
+        applied_sequence=applied,
+        stream_sequence=stream,
+        lag=max(0, stream - applied),
+        last_event_at=last_event_at,
+    )
 
 
 async def readiness(resources: Resources) -> dict[str, str]:

@@ -47,17 +47,21 @@ class TransformNames:
         except ValueError:
             return None
         async with self._engine.connect() as conn:
-            name = (await conn.execute(
-                select(transforms.c.name)
-                .join_from(runs, transforms, transforms.c.id == runs.c.transform_id)
-                .where(runs.c.id == key))).scalar()
+            name = (
+                await conn.execute(
+                    select(transforms.c.name)
+                    .join_from(runs, transforms, transforms.c.id == runs.c.transform_id)
+                    .where(runs.c.id == key)
+                )
+            ).scalar()
         if name is not None:
             self._known[run_id] = name  # a run's transform never changes once known
         return name
 
 
-async def _matches(event: dict[str, Any], transform_name: str | None,
-                   names: TransformNames) -> bool:
+async def _matches(
+    event: dict[str, Any], transform_name: str | None, names: TransformNames
+) -> bool:
     if transform_name is None:
         return True
     transform = event.get("transform")
@@ -73,20 +77,28 @@ async def _matches(event: dict[str, Any], transform_name: str | None,
 
 def _event_of(msg: Msg, event: dict[str, Any]) -> LineageEvent:
     return LineageEvent(
-        event_id=event["event_id"], event_type=event["event_type"], run_id=event.get("run_id"),
+        event_id=event["event_id"],
+        event_type=event["event_type"],
+        run_id=event.get("run_id"),
         occurred_at=datetime.fromisoformat(event["occurred_at"]),
-        sequence=msg.metadata.sequence.stream, payload=event,
+        sequence=msg.metadata.sequence.stream,
+        payload=event,
     )
 
 
-async def lineage_events(resources: Resources, event_types: list[str] | None,
-                         transform_name: str | None,
-                         queue_size: int = QUEUE_SIZE) -> AsyncIterator[LineageEvent]:
+async def lineage_events(
+    resources: Resources,
+    event_types: list[str] | None,
+    transform_name: str | None,
+    queue_size: int = QUEUE_SIZE,
+) -> AsyncIterator[LineageEvent]:
     """The events published from now on that pass the filters, in stream order."""
     unknown = sorted(set(event_types or ()) - set(SUBJECT_BY_EVENT_TYPE))
     if unknown:
-        raise GraphQLError(f"unknown event types {unknown}; known: {sorted(SUBJECT_BY_EVENT_TYPE)}",
-                           extensions={"code": BAD_USER_INPUT})
+        raise GraphQLError(
+            f"unknown event types {unknown}; known: {sorted(SUBJECT_BY_EVENT_TYPE)}",
+            extensions={"code": BAD_USER_INPUT},
+        )
     wanted = set(event_types) if event_types else None
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
 
@@ -99,8 +111,12 @@ async def lineage_events(resources: Resources, event_types: list[str] | None,
         queue.put_nowait(msg)
 
     sub = await resources.js.subscribe(
-        "lineage.>", stream=STREAM, cb=on_message, ordered_consumer=True,
-        deliver_policy=DeliverPolicy.NEW)
+        "lineage.>",
+        stream=STREAM,
+        cb=on_message,
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.NEW,
+    )
     names = TransformNames(resources.query_engine)
     try:
         while True:
@@ -108,7 +124,8 @@ async def lineage_events(resources: Resources, event_types: list[str] | None,
             if msg is _DROPPED:
                 raise GraphQLError(
                     f"subscriber dropped: more than {queue_size} events were waiting for it",
-                    extensions={"code": SLOW_CONSUMER})
+                    extensions={"code": SLOW_CONSUMER},
+                )
             try:
                 event = json.loads(msg.data)
                 live = _event_of(msg, event)

@@ -37,8 +37,12 @@ def context_only(func: F) -> F:
 def _now_or_later(loader: Any, key: uuid.UUID) -> Any:
     """The value the request already loaded for `key`, else the loader's future."""
     future = loader.cache_map.get(key)
-    if future is not None and future.done() and not future.cancelled() \
-            and future.exception() is None:
+    if (
+        future is not None
+        and future.done()
+        and not future.cancelled()
+        and future.exception() is None
+    ):
         return future.result()
     return loader.load(key)
 
@@ -238,7 +242,8 @@ class LineageGraph:
     nodes: list[LineageNode]
     edges: list[LineageEdge]
     truncated: bool = strawberry.field(
-        description="True exactly when some node was left out, by the depth or a cap.")
+        description="True exactly when some node was left out, by the depth or a cap."
+    )
 
 
 @strawberry.type
@@ -257,5 +262,3 @@ class LineageEvent:
     occurred_at: datetime
     sequence: BigInt
     payload: JSON
-
-

@@ -40,27 +40,37 @@ class LineageGraphQL(GraphQL):
     """Strawberry's ASGI view with per-request loaders and coded errors."""
 
     def __init__(self, schema: LineageSchema, metrics: ApiMetrics, token: str | None) -> None:
-        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         keep_alive=True, keep_alive_interval=15)
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
         self.metrics = metrics
         self.token = token
 
-    def context_for(self, scope: Scope, request: Request | WebSocket | None,
-                    response: Any) -> dict[str, Any]:
+    def context_for(
+        self, scope: Scope, request: Request | WebSocket | None, response: Any
+    ) -> dict[str, Any]:
         state = scope["app"].state
         resources = state.resources
         db = scope.get(_DB_KEY) or resources.request_db(state.query_stats)
         return {
-            "request": request, "response": response, "resources": resources, "db": db,
-            "loaders": Loaders(db), "metrics": self.metrics,
+            "request": request,
+            "response": response,
+            "resources": resources,
+            "db": db,
+            "loaders": Loaders(db),
+            "metrics": self.metrics,
             "request_id": scope.get(_RID_KEY) or uuid.uuid4().hex,
         }
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
         return self.context_for(request.scope, request, response)
 
-    async def process_result(self, request: Request, result: ExecutionResult
-                             ) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         return answer_of(result, request.scope.get(_RID_KEY) or "-")  # type: ignore[return-value]
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
@@ -69,8 +79,12 @@ class LineageGraphQL(GraphQL):
         params = context.get("connection_params")
         given = params.get("Authorization") if isinstance(params, dict) else None
         if not bearer_matches(given if isinstance(given, str) else None, self.token):
-            raise ConnectionRejectionError({"message": "missing or wrong bearer token",
-                                            "extensions": {"code": UNAUTHENTICATED}})
+            raise ConnectionRejectionError(
+                {
+                    "message": "missing or wrong bearer token",
+                    "extensions": {"code": UNAUTHENTICATED},
+                }
+            )
         return UNSET
 
 
@@ -97,18 +111,31 @@ class GraphQLEndpoint:
         try:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):
                 body = await _read_body(receive)
-                answer = await execute_plain(self.view.schema, body,  # type: ignore[arg-type]
-                                             self.view.context_for(scope, None, None))
+                answer = await execute_plain(
+                    self.view.schema,
+                    body,  # type: ignore[arg-type]
+                    self.view.context_for(scope, None, None),
+                )
                 receive = _replay(body, receive)
             else:
-                answer = get_refusal(scope["query_string"], scope[_RID_KEY]) \
-                    if scope["method"] == "GET" else None
+                answer = (
+                    get_refusal(scope["query_string"], scope[_RID_KEY])
+                    if scope["method"] == "GET"
+                    else None
+                )
             if answer is None:
                 await self.view(scope, receive, send)
             else:
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-length", str(len(answer)).encode()),
-                    (b"content-type", b"application/json")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-length", str(len(answer)).encode()),
+                            (b"content-type", b"application/json"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": answer})
         finally:
             await db.close()
@@ -122,14 +149,21 @@ class GraphQLEndpoint:
             if sequence < 0:
                 raise ValueError(sequence)
         except ValueError:
-            return JSONResponse(error_body(
-                BAD_USER_INPUT, f"{MIN_SEQUENCE_HEADER}: {raw!r} is not a stream sequence"))
+            return JSONResponse(
+                error_body(
+                    BAD_USER_INPUT, f"{MIN_SEQUENCE_HEADER}: {raw!r} is not a stream sequence"
+                )
+            )
         watcher = scope["app"].state.watcher
         if await watcher.wait_for(sequence, LAG_TIMEOUT):
             return None
-        return JSONResponse(error_body(
-            PROJECTION_LAG, f"the projection has applied sequence {watcher.applied}, not yet "
-            f"{sequence}, after {LAG_TIMEOUT:g} s; retry later"))
+        return JSONResponse(
+            error_body(
+                PROJECTION_LAG,
+                f"the projection has applied sequence {watcher.applied}, not yet "
+                f"{sequence}, after {LAG_TIMEOUT:g} s; retry later",
+            )
+        )
 
 
 async def _read_body(receive: Receive) -> bytes:

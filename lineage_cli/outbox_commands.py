@@ -15,8 +15,9 @@ import typer
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
 
-outbox_app = typer.Typer(help="The SDK's local outbox of events not yet acknowledged by NATS.",
-                         no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="The SDK's local outbox of events not yet acknowledged by NATS.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -52,8 +53,10 @@ def flush() -> None:
         raise typer.Exit(1) from None
     typer.echo(f"sent {sent} events; {left} still waiting")
     if left:
-        typer.echo(f"NATS at {settings.resolved_nats_url()} is unreachable; try again when it "
-                   "is up", err=True)
+        typer.echo(
+            f"NATS at {settings.resolved_nats_url()} is unreachable; try again when it is up",
+            err=True,
+        )
         raise typer.Exit(1)
 
 
@@ -64,8 +67,11 @@ async def _flush(settings: Settings) -> tuple[int, int]:
     directory = settings.home / "outbox"
     files = [f.path for f in list_files(directory) if f.events]
     # This command's own outbox file is never written: it only re-sends others'.
-    publisher = Publisher(settings.nats_servers(), Outbox(directory, name=".flush-unused"),
-                          client_name="lineage outbox flush")
+    publisher = Publisher(
+        settings.nats_servers(),
+        Outbox(directory, name=".flush-unused"),
+        client_name="lineage outbox flush",
+    )
     publisher._adopted = True
     sent = 0
     try:

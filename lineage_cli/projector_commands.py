@@ -82,8 +82,10 @@ def dlq_list(
         typer.echo("the DLQ is empty")
         return
     for p in rows:
-        typer.echo(f"#{p.dlq_sequence}  {p.original_subject} seq {p.original_sequence}  "
-                   f"{p.dead_lettered_at}\n    reason: {p.reason}")
+        typer.echo(
+            f"#{p.dlq_sequence}  {p.original_subject} seq {p.original_sequence}  "
+            f"{p.dead_lettered_at}\n    reason: {p.reason}"
+        )
         if show_body:
             typer.echo(f"    body: {p.data.decode(errors='replace')[:2000]}")
 
@@ -106,9 +108,12 @@ def dlq_replay(
     """
     settings = _settings()
     try:
-        chosen = [p for p in asyncio.run(_list(settings, None))
-                  if (not sequence or p.dlq_sequence in sequence)
-                  and (reason is None or reason in p.reason)]
+        chosen = [
+            p
+            for p in asyncio.run(_list(settings, None))
+            if (not sequence or p.dlq_sequence in sequence)
+            and (reason is None or reason in p.reason)
+        ]
     except Exception as exc:  # noqa: BLE001
         raise _fail("dlq replay", exc) from None
     if not chosen:

@@ -137,7 +137,10 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         from graphql_api.app import create_app
 
         config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
             lifespan="on",
         )
         server = uvicorn.Server(config)

@@ -59,4 +59,3 @@ class Settings(BaseSettings):
 
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.resolved_nats_url().split(",") if u.strip()]
-

@@ -37,9 +37,25 @@ from producer_sdk.tracking import Run
 from producer_sdk.version import __version__
 
 __all__ = [
-    "DObject", "LineageError", "MultipleResultsFound", "NoResultFound", "NoRunError",
-    "ProjectionLag", "Query", "QueryError", "Run", "ServiceUnreachable", "Session",
-    "UnknownPipeline", "__version__", "add", "context", "dev", "flush", "schema", "select",
+    "DObject",
+    "LineageError",
+    "MultipleResultsFound",
+    "NoResultFound",
+    "NoRunError",
+    "ProjectionLag",
+    "Query",
+    "QueryError",
+    "Run",
+    "ServiceUnreachable",
+    "Session",
+    "UnknownPipeline",
+    "__version__",
+    "add",
+    "context",
+    "dev",
+    "flush",
+    "schema",
+    "select",
 ]
 
 R = TypeVar("R")
@@ -68,5 +84,3 @@ def add(record: R) -> R:
 def flush() -> int:
     """Send events waiting in the outbox now, if NATS is reachable; how many still wait."""
     return _runtime.client().flush()
-
-

@@ -112,8 +112,7 @@ def _install_hooks() -> None:
     atexit.register(_at_exit)
     previous_hook = sys.excepthook
 
-    def excepthook(kind: type[BaseException], exc: BaseException,
-                   tb: TracebackType | None) -> None:
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         global _fatal
         _fatal = exc
         previous_hook(kind, exc, tb)
@@ -162,5 +161,8 @@ def _at_exit() -> None:
         print(f"lineage: could not finish runs at exit: {exc!r}", file=sys.stderr)
         return
     if left:
-        print(f"lineage: {left} events wait in the outbox under {current.outbox_dir} until NATS "
-              "is reachable; `lineage outbox flush` sends them", file=sys.stderr)
+        print(
+            f"lineage: {left} events wait in the outbox under {current.outbox_dir} until NATS "
+            "is reachable; `lineage outbox flush` sends them",
+            file=sys.stderr,
+        )

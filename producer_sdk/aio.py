@@ -65,14 +65,19 @@ class AsyncClient:
         self.outbox_dir = settings.home / "outbox"
         self.ledger = ops.Ledger()
         self._graphql = AsyncGraphQLClient(self.api_url, settings.api_token)
-        self._publisher = Publisher(settings.nats_servers(), Outbox(self.outbox_dir),
-                                    client_name=producer())
+        self._publisher = Publisher(
+            settings.nats_servers(), Outbox(self.outbox_dir), client_name=producer()
+        )
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close(exc)
 
     @property
@@ -82,16 +87,23 @@ class AsyncClient:
 
     async def _publish(self, events: list[Any]) -> None:
         for event in events:
-            await self._publisher.publish(subject_for(event.event_type), str(event.event_id),
-                                          encode(event))
+            await self._publisher.publish(
+                subject_for(event.event_type), str(event.event_id), encode(event)
+            )
 
     async def add(self, record: R, run: Run | None = None) -> R:
         """Like `ln.add`; a DObject becomes an output of its source run, else of `run`."""
         await self._publish(ops.plan_add(record, run, self.ledger))
         return record
 
-    async def run(self, pipeline_name: str | None = None, *, pipeline: Pipeline | None = None,
-                  version: str | None = None, name: str | None = None) -> Run:
+    async def run(
+        self,
+        pipeline_name: str | None = None,
+        *,
+        pipeline: Pipeline | None = None,
+        version: str | None = None,
+        name: str | None = None,
+    ) -> Run:
         """Start a run (`RunStarted`) of a pipeline record or of a registered pipeline name."""
         if pipeline is None:
             if pipeline_name is None:
@@ -104,8 +116,12 @@ class AsyncClient:
         await self._publish(ops.plan_start(run, self.ledger))
         return run
 
-    async def finish(self, run: Run, status: Literal["completed", "failed"] = "completed",
-                     error: str | None = None) -> None:
+    async def finish(
+        self,
+        run: Run,
+        status: Literal["completed", "failed"] = "completed",
+        error: str | None = None,
+    ) -> None:
         """Publish `RunFinished` for a run this client started (once)."""
         await self._publish(ops.plan_finish(run, status, error, self.ledger))
 
@@ -116,8 +132,9 @@ class AsyncClient:
         existing = self.ledger.dobjects_by_hash.get(facts.hash)
         if existing is None:
             try:
-                data = await self.execute(q.DOBJECT_BY_HASH, {"hash": facts.hash},
-                                          read_your_writes=False)
+                data = await self.execute(
+                    q.DOBJECT_BY_HASH, {"hash": facts.hash}, read_your_writes=False
+                )
                 nodes = data["dobjects"]["nodes"]
                 existing = DObject._from_api(nodes[0]) if nodes else None
             except ServiceUnreachable:
@@ -125,8 +142,13 @@ class AsyncClient:
         if existing is not None:
             from producer_sdk.dobject import log
 
-            log.warning("returning existing DObject %s%s (id %s) with the same content hash "
-                        "as %s", existing.name, existing.suffix, existing.id, facts.path)
+            log.warning(
+                "returning existing DObject %s%s (id %s) with the same content hash as %s",
+                existing.name,
+                existing.suffix,
+                existing.id,
+                facts.path,
+            )
             existing.path = existing.path or facts.path
             return existing
         return DObject._from_facts(facts, source)
@@ -142,16 +164,18 @@ class AsyncClient:
         q.field_filter(kind, fields)
         return AsyncQuery(self, [(kind, fields)])
 
-    async def execute(self, document: str, variables: dict[str, Any],
-                      read_your_writes: bool = True) -> dict[str, Any]:
+    async def execute(
+        self, document: str, variables: dict[str, Any], read_your_writes: bool = True
+    ) -> dict[str, Any]:
         """Like the sync client's: by default answered once our events are applied."""
         minimum = self.min_sequence if read_your_writes else 0
         return await self._graphql.execute(document, variables, minimum)
 
     async def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
         """The pipeline of that name (that version, else the latest), or None."""
-        candidates: list[Transform] = [t for t in self.ledger.transforms.values()
-                                       if isinstance(t, Pipeline) and t.name == name]
+        candidates: list[Transform] = [
+            t for t in self.ledger.transforms.values() if isinstance(t, Pipeline) and t.name == name
+        ]
         data = await self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
         candidates += [transform_from_api(row) for row in data["pipelines"]["nodes"]]
         return pick_pipeline(candidates, version)
@@ -190,8 +214,9 @@ class AsyncQuery(Generic[R]):
         q.field_filter(kind, fields)
         return AsyncQuery(self._client, [*self._chain, (kind, fields)])
 
-    async def _page(self, first: int, after: str | None = None
-                    ) -> tuple[list[Any], int, str | None]:
+    async def _page(
+        self, first: int, after: str | None = None
+    ) -> tuple[list[Any], int, str | None]:
         select = q.build_select(self._chain, first, after)
         data = await self._client.execute(select.document, select.variables)
         rows, total, cursor = q.page_rows(data, select)
@@ -203,8 +228,9 @@ class AsyncQuery(Generic[R]):
         if not rows:
             raise NoResultFound(f"{describe(self._chain)}.one() found no row")
         if len(rows) > 1:
-            raise MultipleResultsFound(f"{describe(self._chain)}.one() found "
-                                       f"{max(total, len(rows))} rows")
+            raise MultipleResultsFound(
+                f"{describe(self._chain)}.one() found {max(total, len(rows))} rows"
+            )
         return rows[0]  # type: ignore[no-any-return]
 
     async def first(self) -> R | None:

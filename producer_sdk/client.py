@@ -78,8 +78,9 @@ class Client:
                 from producer_sdk.event_factory import producer
                 from producer_sdk.publisher import Publisher
 
-                self._publisher = Publisher(self.nats_servers, Outbox(self.outbox_dir),
-                                            client_name=producer())
+                self._publisher = Publisher(
+                    self.nats_servers, Outbox(self.outbox_dir), client_name=producer()
+                )
                 self._thread = _LoopThread()
             return self._thread, self._publisher
 
@@ -124,22 +125,28 @@ class Client:
     def start_run(self, run: Run) -> None:
         self.publish(ops.plan_start(run, self.ledger))
 
-    def finish_run(self, run: Run, status: Literal["completed", "failed"] = "completed",
-                   error: str | None = None) -> None:
+    def finish_run(
+        self,
+        run: Run,
+        status: Literal["completed", "failed"] = "completed",
+        error: str | None = None,
+    ) -> None:
         self.publish(ops.plan_finish(run, status, error, self.ledger))
 
     # -- queries --------------------------------------------------------------------------
 
-    def execute(self, document: str, variables: dict[str, Any],
-                read_your_writes: bool = True) -> dict[str, Any]:
+    def execute(
+        self, document: str, variables: dict[str, Any], read_your_writes: bool = True
+    ) -> dict[str, Any]:
         """Run a GraphQL document; by default only once the service has applied every event
         this process published. Look-ups that the ledger already answers for this process's
         own records pass `read_your_writes=False` and so never wait for the projector."""
         minimum = self.min_sequence if read_your_writes else 0
         return self.graphql.execute(document, variables, minimum)
 
-    def select_page(self, chain: list[tuple[str, dict[str, Any]]], first: int,
-                    after: str | None = None) -> tuple[list[Any], int, str | None]:
+    def select_page(
+        self, chain: list[tuple[str, dict[str, Any]]], first: int, after: str | None = None
+    ) -> tuple[list[Any], int, str | None]:
         """One page of a select/join chain as records: (records, totalCount, next cursor)."""
         select = q.build_select(chain, first, after)
         rows, total, cursor = q.page_rows(self.execute(select.document, select.variables), select)
@@ -156,8 +163,10 @@ class Client:
         except ServiceUnreachable as exc:
             if not self._warned_unreachable:
                 self._warned_unreachable = True
-                log.warning("cannot check for an existing DObject with the same content: %s",
-                            str(exc).splitlines()[0])
+                log.warning(
+                    "cannot check for an existing DObject with the same content: %s",
+                    str(exc).splitlines()[0],
+                )
             return None
         nodes = data["dobjects"]["nodes"]
         return DObject._from_api(nodes[0]) if nodes else None
@@ -165,8 +174,8 @@ class Client:
     def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
         """The pipeline named `name` (that version, else the latest version), or None."""
         candidates: list[Transform] = [
-            t for t in self.ledger.transforms.values()
-            if isinstance(t, Pipeline) and t.name == name]
+            t for t in self.ledger.transforms.values() if isinstance(t, Pipeline) and t.name == name
+        ]
         try:
             data = self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
             candidates += [transform_from_api(row) for row in data["pipelines"]["nodes"]]
@@ -187,13 +196,14 @@ class Client:
 
     def dobject_source(self, dobject: DObject) -> Run | None:
         document, _ = q.RELATION_DOCUMENTS[("dobject", "source")]
-        rows = q.relation_rows(self.execute(document, {"id": str(dobject.id)}), "dobject",
-                               "source")
+        rows = q.relation_rows(self.execute(document, {"id": str(dobject.id)}), "dobject", "source")
         return Run._from_api(rows[0]) if rows else None
 
     def transform_runs(self, transform: Transform) -> list[Run]:
-        chain = [("run", {}), (transform.type, {"name": transform.name,
-                                                "version": transform.version})]
+        chain = [
+            ("run", {}),
+            (transform.type, {"name": transform.name, "version": transform.version}),
+        ]
         runs: list[Run] = []
         cursor: str | None = None
         while True:
@@ -225,5 +235,3 @@ def record_from_api(kind: str, row: dict[str, Any]) -> Any:
     if kind == "run":
         return Run._from_api(row)
     return transform_from_api(row)
-
-

@@ -34,7 +34,10 @@ def run_demo() -> str:
         assert inputs[0].name == "input"
 
     transform = run.transform
-    made_by = f"{transform.type} {transform.name} v{transform.version}" if transform else \
-        "an unknown transform"
+    made_by = (
+        f"{transform.type} {transform.name} v{transform.version}"
+        if transform
+        else "an unknown transform"
+    )
     names = ", ".join(f"{d.name}{d.suffix}" for d in inputs)
     return f"run {run.id} of {made_by} produced output.bam from inputs: {names}"

@@ -58,7 +58,10 @@ class DObject:
         if existing is not None:
             log.warning(
                 "returning existing DObject %s%s (id %s) with the same content hash as %s",
-                existing.name, existing.suffix, existing.id, facts.path,
+                existing.name,
+                existing.suffix,
+                existing.id,
+                facts.path,
             )
             if existing.path is None:
                 existing.path = facts.path
@@ -68,8 +71,16 @@ class DObject:
     def __init__(self, path: str | Path, source: Run | None = None) -> None:
         """Everything happens in `__new__`, which may return an existing DObject."""
 
-    def _fill(self, id: uuid.UUID, name: str, suffix: str, size: int | None, hash: str | None,
-              uri: str | None, created_at: datetime | None) -> None:
+    def _fill(
+        self,
+        id: uuid.UUID,
+        name: str,
+        suffix: str,
+        size: int | None,
+        hash: str | None,
+        uri: str | None,
+        created_at: datetime | None,
+    ) -> None:
         self.id, self.name, self.suffix = id, name, suffix
         self.size, self.hash, self.uri, self.created_at = size, hash, uri, created_at
         self.path = _local_path(uri)
@@ -80,8 +91,15 @@ class DObject:
     def _from_facts(cls, facts: FileFacts, source: Run | None) -> DObject:
         """A new DObject for a file (no look-up of existing ones)."""
         self = object.__new__(cls)
-        self._fill(dobject_id(facts.hash), facts.name, facts.suffix, facts.size, facts.hash,
-                   facts.uri, None)
+        self._fill(
+            dobject_id(facts.hash),
+            facts.name,
+            facts.suffix,
+            facts.size,
+            facts.hash,
+            facts.uri,
+            None,
+        )
         self.path = facts.path
         self._source = source
         return self
@@ -91,9 +109,15 @@ class DObject:
         self = object.__new__(cls)
         created = data.get("createdAt")
         size = data.get("size")
-        self._fill(uuid.UUID(data["id"]), data["name"], data.get("suffix") or "",
-                   int(size) if size is not None else None, data.get("hash"), data.get("uri"),
-                   datetime.fromisoformat(created) if created else None)
+        self._fill(
+            uuid.UUID(data["id"]),
+            data["name"],
+            data.get("suffix") or "",
+            int(size) if size is not None else None,
+            data.get("hash"),
+            data.get("uri"),
+            datetime.fromisoformat(created) if created else None,
+        )
         self._registered = True
         return self
 
@@ -131,8 +155,10 @@ class DObject:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        return (f"DObject(id={str(self.id)!r}, name={self.name!r}, suffix={self.suffix!r}, "
-                f"size={self.size!r}, hash={self.hash!r})")
+        return (
+            f"DObject(id={str(self.id)!r}, name={self.name!r}, suffix={self.suffix!r}, "
+            f"size={self.size!r}, hash={self.hash!r})"
+        )
 
 
 def _local_path(uri: str | None) -> Path | None:

@@ -59,28 +59,40 @@ def dobject_ref(dobject: DObject) -> events.DObjectRef:
 
 def transform_registered(transform: Transform) -> events.TransformRegistered:
     return events.TransformRegistered(
-        event_id=uuid.uuid4(), occurred_at=_now(), producer=producer(),
+        event_id=uuid.uuid4(),
+        occurred_at=_now(),
+        producer=producer(),
         transform=transform_model(transform),
     )
 
 
 def run_started(run: Run, transform: Transform) -> events.RunStarted:
     return events.RunStarted(
-        event_id=uuid.uuid4(), occurred_at=_now(), producer=producer(), run_id=run.id,
-        transform=transform_model(transform), run_name=run.name,
+        event_id=uuid.uuid4(),
+        occurred_at=_now(),
+        producer=producer(),
+        run_id=run.id,
+        transform=transform_model(transform),
+        run_name=run.name,
     )
 
 
 def input_loaded(run: Run, dobject: DObject) -> events.InputLoaded:
     return events.InputLoaded(
-        event_id=uuid.uuid4(), occurred_at=_now(), producer=producer(), run_id=run.id,
+        event_id=uuid.uuid4(),
+        occurred_at=_now(),
+        producer=producer(),
+        run_id=run.id,
         dobject=dobject_ref(dobject),
     )
 
 
 def output_registered(run: Run, dobject: DObject) -> events.OutputRegistered:
     return events.OutputRegistered(
-        event_id=uuid.uuid4(), occurred_at=_now(), producer=producer(), run_id=run.id,
+        event_id=uuid.uuid4(),
+        occurred_at=_now(),
+        producer=producer(),
+        run_id=run.id,
         dobject=dobject_ref(dobject),
     )
 
@@ -91,6 +103,10 @@ def run_finished(
     if error is not None and len(error) > 4096:
         error = error[:4093] + "..."
     return events.RunFinished(
-        event_id=uuid.uuid4(), occurred_at=_now(), producer=producer(), run_id=run.id,
-        status=status, error=error,
+        event_id=uuid.uuid4(),
+        occurred_at=_now(),
+        producer=producer(),
+        run_id=run.id,
+        status=status,
+        error=error,
     )

@@ -22,8 +22,21 @@ MAX_SUFFIX: Final = 64
 
 # A trailing suffix that wraps another format: keep the one before it (`.fastq.gz`).
 _WRAPPERS: Final = frozenset(
-    {".gz", ".gzip", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".br", ".z", ".7z", ".zarr",
-     ".tif", ".tiff"}
+    {
+        ".gz",
+        ".gzip",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".zip",
+        ".lz4",
+        ".br",
+        ".z",
+        ".7z",
+        ".zarr",
+        ".tif",
+        ".tiff",
+    }
 )
 # An inner part that may stand before a wrapper: short, not only digits (`run.2023.gz`
 # keeps `.gz` alone, since `2023` is a version, not a format).

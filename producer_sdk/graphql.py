@@ -38,19 +38,22 @@ def check_answer(status: int, body: Any, url: str) -> dict[str, Any]:
     if status == 401 or status == 403:
         raise Unauthenticated(
             f"the lineage API at {url} refused the request (HTTP {status}); "
-            "set LINEAGE_API_TOKEN to its token", "UNAUTHENTICATED")
+            "set LINEAGE_API_TOKEN to its token",
+            "UNAUTHENTICATED",
+        )
     if not isinstance(body, dict):
         raise QueryError(f"the lineage API at {url} answered HTTP {status} without GraphQL JSON")
     errors = body.get("errors") or []
     if errors:
-        first: dict[str, Any] = (errors[0] if isinstance(errors[0], dict)
-                                 else {"message": str(errors[0])})
+        first: dict[str, Any] = (
+            errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+        )
         code = (first.get("extensions") or {}).get("code")
         message = str(first.get("message", "GraphQL error"))
         if code == "PROJECTION_LAG":
             raise ProjectionLag(
-                f"the lineage service has not caught up with this process's events: {message}",
-                code)
+                f"the lineage service has not caught up with this process's events: {message}", code
+            )
         if code == "UNAUTHENTICATED":
             raise Unauthenticated(f"{message}; set LINEAGE_API_TOKEN", code)
         raise QueryError(f"lineage API error: {message}", code)
@@ -75,15 +78,19 @@ class GraphQLClient:
         self.token = token
         self._http: httpx.Client | None = None
 
-    def execute(self, document: str, variables: dict[str, Any], min_sequence: int
-                ) -> dict[str, Any]:
+    def execute(
+        self, document: str, variables: dict[str, Any], min_sequence: int
+    ) -> dict[str, Any]:
         import httpx
 
         if self._http is None:
             self._http = httpx.Client(timeout=TIMEOUT_SECONDS)
         try:
-            response = self._http.post(self.url, json={"query": document, "variables": variables},
-                                       headers=headers(self.token, min_sequence))
+            response = self._http.post(
+                self.url,
+                json={"query": document, "variables": variables},
+                headers=headers(self.token, min_sequence),
+            )
         except httpx.TransportError as exc:
             raise ServiceUnreachable(self.url, f"{type(exc).__name__}: {exc}") from None
         return check_answer(response.status_code, _body(response), self.url)
@@ -102,16 +109,19 @@ class AsyncGraphQLClient:
         self.token = token
         self._http: httpx.AsyncClient | None = None
 
-    async def execute(self, document: str, variables: dict[str, Any], min_sequence: int
-                      ) -> dict[str, Any]:
+    async def execute(
+        self, document: str, variables: dict[str, Any], min_sequence: int
+    ) -> dict[str, Any]:
         import httpx
 
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
         try:
             response = await self._http.post(
-                self.url, json={"query": document, "variables": variables},
-                headers=headers(self.token, min_sequence))
+                self.url,
+                json={"query": document, "variables": variables},
+                headers=headers(self.token, min_sequence),
+            )
         except httpx.TransportError as exc:
             raise ServiceUnreachable(self.url, f"{type(exc).__name__}: {exc}") from None
         return check_answer(response.status_code, _body(response), self.url)

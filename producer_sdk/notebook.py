@@ -19,8 +19,9 @@ from typing import Any
 
 from producer_sdk.errors import LineageError
 
-_VERSION_COMMENT = re.compile(r"^\s*#\s*version\s*[:=]?\s*[\"']?([\w.+-]+)[\"']?\s*$",
-                              re.IGNORECASE | re.MULTILINE)
+_VERSION_COMMENT = re.compile(
+    r"^\s*#\s*version\s*[:=]?\s*[\"']?([\w.+-]+)[\"']?\s*$", re.IGNORECASE | re.MULTILINE
+)
 _VERSION_VALUE = re.compile(r"[\"']?([\w.+-]+)[\"']?\s*$")
 _HEADING = re.compile(r"^\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -58,8 +59,11 @@ def find_notebook(environ: Mapping[str, str] | None = None) -> Path | None:
         return None
     shell = _shell()
     user_ns = getattr(shell, "user_ns", {}) or {}
-    candidates = [user_ns.get("__vsc_ipynb_file__"), environ.get("JPY_SESSION_NAME"),
-                  user_ns.get("__session__")]
+    candidates = [
+        user_ns.get("__vsc_ipynb_file__"),
+        environ.get("JPY_SESSION_NAME"),
+        user_ns.get("__session__"),
+    ]
     for candidate in candidates:
         if candidate and str(candidate).endswith(".ipynb") and Path(candidate).exists():
             return Path(candidate).resolve()
@@ -111,7 +115,8 @@ def _from_server_sessions() -> Path | None:
             info = json.loads(info_file.read_text())
             request = urllib.request.Request(
                 f"{info['url'].rstrip('/')}/api/sessions",
-                headers={"Authorization": f"token {info.get('token', '')}"})
+                headers={"Authorization": f"token {info.get('token', '')}"},
+            )
             with urllib.request.urlopen(request, timeout=1) as response:
                 sessions = json.loads(response.read())
         except (OSError, ValueError, KeyError):
@@ -163,5 +168,5 @@ def script_path(argv0: str | None = None) -> Path | None:
 def undetected_notebook_error() -> LineageError:
     return LineageError(
         "ln.Run(): this is a Jupyter kernel but its notebook file could not be found; "
-        "pass it: ln.Run(notebook=\"path/to/notebook.ipynb\")"
+        'pass it: ln.Run(notebook="path/to/notebook.ipynb")'
     )

@@ -41,8 +41,10 @@ def plan_start(run: Run, ledger: Ledger) -> list[Event]:
     if run._started:
         return []
     if run.transform is None:
-        raise LineageError("this run has no transform: create it as "
-                           "lns.Run(pipeline=lns.Pipeline(name=..., v=...)) or use ln.Run(...)")
+        raise LineageError(
+            "this run has no transform: create it as "
+            "lns.Run(pipeline=lns.Pipeline(name=..., v=...)) or use ln.Run(...)"
+        )
     events = plan_transform(run.transform, ledger)
     started = ef.run_started(run, run.transform)
     run._started = True
@@ -84,8 +86,9 @@ def plan_input(dobject: DObject, run: Run | None, ledger: Ledger) -> list[Event]
     return events
 
 
-def plan_finish(run: Run, status: Literal["completed", "failed"], error: str | None,
-                ledger: Ledger) -> list[Event]:
+def plan_finish(
+    run: Run, status: Literal["completed", "failed"], error: str | None, ledger: Ledger
+) -> list[Event]:
     """`RunFinished` of a run this process started and has not finished (else nothing)."""
     if run.id not in ledger.active_runs or run._finished:
         return []
@@ -110,4 +113,3 @@ def plan_add(record: object, current_run: Run | None, ledger: Ledger) -> list[Ev
         f"ln.add takes lns.Pipeline, lns.Notebook, lns.Run or ln.DObject records, not "
         f"{type(record).__name__}"
     )
-

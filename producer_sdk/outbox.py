@@ -120,8 +120,9 @@ class Outbox:
 
     def __init__(self, directory: Path, name: str | None = None) -> None:
         self.directory = directory
-        self.path = directory / (name or f"{socket.gethostname()}-{os.getpid()}-"
-                                          f"{int(time.time() * 1000)}{SUFFIX}")
+        self.path = directory / (
+            name or f"{socket.gethostname()}-{os.getpid()}-{int(time.time() * 1000)}{SUFFIX}"
+        )
         self._maybe_pending = False  # set on append; cleared when a read finds the file empty
 
     def append(self, entry: OutboxEntry) -> None:
@@ -186,4 +187,3 @@ def _owner(path: Path) -> tuple[str, int | None]:
     if len(parts) == 3 and parts[1].isdigit():
         return parts[0], int(parts[1])
     return "", None
-

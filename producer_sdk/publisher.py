@@ -80,8 +80,9 @@ class Publisher:
                 sequence: int | None = await self._send(subject, event_id, data)
             except Exception as exc:  # noqa: BLE001 - whatever kept the ack away, keep the event
                 if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
-                    log.warning("publish failed (%r): keeping event %s in the outbox", exc,
-                                event_id)
+                    log.warning(
+                        "publish failed (%r): keeping event %s in the outbox", exc, event_id
+                    )
                 self._keep(OutboxEntry(subject, event_id, data))
                 sequence = None
             if self._adopt_due:
@@ -118,13 +119,17 @@ class Publisher:
         self.outbox.append(entry)
         self.outboxed += 1
         if self.outboxed == 1:
-            log.warning("NATS at %s is unreachable: keeping events in %s until it is back",
-                        ",".join(self.servers), self.outbox.path)
+            log.warning(
+                "NATS at %s is unreachable: keeping events in %s until it is back",
+                ",".join(self.servers),
+                self.outbox.path,
+            )
 
     async def _send(self, subject: str, event_id: str, data: bytes, wait: bool = False) -> int:
         js = await self._connected(wait)
-        ack = await js.publish(subject, data, timeout=self.publish_timeout,
-                               headers={MSG_ID_HEADER: event_id})
+        ack = await js.publish(
+            subject, data, timeout=self.publish_timeout, headers={MSG_ID_HEADER: event_id}
+        )
         self.highest_sequence = max(self.highest_sequence, ack.seq)
         return int(ack.seq)
 
@@ -170,8 +175,7 @@ class Publisher:
         await task
         if self._nc is not None and self._js is not None:
             return self._js
-        raise NatsUnavailable(f"cannot connect to {','.join(self.servers)}: "
-                              f"{self._last_error!r}")
+        raise NatsUnavailable(f"cannot connect to {','.join(self.servers)}: {self._last_error!r}")
 
     async def _connect(self) -> None:
         """Try each server once; on success set the connection. Never raises."""
@@ -185,11 +189,19 @@ class Publisher:
             try:
                 # nats-py retries a refused server max_reconnect_attempts times even with
                 # allow_reconnect=False: keep it to one retry, and bound the whole attempt.
-                nc = await asyncio.wait_for(nats.connect(
-                    servers=[server], name=self.client_name, allow_reconnect=False,
-                    max_reconnect_attempts=1, reconnect_time_wait=0.02,
-                    connect_timeout=self.connect_timeout, error_cb=_quiet, pending_size=0,
-                ), timeout=2 * self.connect_timeout + 0.5)
+                nc = await asyncio.wait_for(
+                    nats.connect(
+                        servers=[server],
+                        name=self.client_name,
+                        allow_reconnect=False,
+                        max_reconnect_attempts=1,
+                        reconnect_time_wait=0.02,
+                        connect_timeout=self.connect_timeout,
+                        error_cb=_quiet,
+                        pending_size=0,
+                    ),
+                    timeout=2 * self.connect_timeout + 0.5,
+                )
             except UNAVAILABLE as exc:
                 self._last_error = exc
                 continue
@@ -210,8 +222,11 @@ class Publisher:
 
         Caller holds _lock but not the outbox file lock."""
         self._adopted, self._adopt_due = True, False
-        orphans = [f for f in outbox_mod.list_files(self.outbox.directory)
-                   if not f.alive and f.path != self.outbox.path and f.events]
+        orphans = [
+            f
+            for f in outbox_mod.list_files(self.outbox.directory)
+            if not f.alive and f.path != self.outbox.path and f.events
+        ]
         if not orphans:
             return
         try:

@@ -81,12 +81,15 @@ def field_filter(kind: Kind, fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _transform_in_run(kind: Kind, step: dict[str, Any], nested: dict[str, Any] | None) -> dict[
-        str, Any]:
+def _transform_in_run(
+    kind: Kind, step: dict[str, Any], nested: dict[str, Any] | None
+) -> dict[str, Any]:
     """A transform step seen from a run: the RunFilter's flat transform fields."""
     if nested:
-        raise TypeError(f"a join after {_label(kind)} from a run is not supported; "
-                        f"start the chain at {_label(kind)} instead")
+        raise TypeError(
+            f"a join after {_label(kind)} from a run is not supported; "
+            f"start the chain at {_label(kind)} instead"
+        )
     if "id" in step:
         raise TypeError(f"join {_label(kind)} by name/version, not id")
     out: dict[str, Any] = {"transformType": kind.upper()}
@@ -112,8 +115,9 @@ def chain_filter(chain: list[tuple[Kind, dict[str, Any]]]) -> dict[str, Any]:
     return root
 
 
-def _relate(parent: Kind, kind: Kind, step: dict[str, Any], nested: dict[str, Any] | None
-            ) -> dict[str, Any]:
+def _relate(
+    parent: Kind, kind: Kind, step: dict[str, Any], nested: dict[str, Any] | None
+) -> dict[str, Any]:
     """The part of `parent`'s filter that says "related to a `kind` matching step+nested"."""
     inner = {**step, **(nested or {})}
     if parent == "run" and kind == "dobject":
@@ -145,8 +149,9 @@ class Select:
     root: str
 
 
-def build_select(chain: list[tuple[Kind, dict[str, Any]]], first: int,
-                 after: str | None = None) -> Select:
+def build_select(
+    chain: list[tuple[Kind, dict[str, Any]]], first: int, after: str | None = None
+) -> Select:
     """The GraphQL request that answers a chain, `first` rows from cursor `after`."""
     kind = chain[0][0]
     root, filter_type = ROOT[kind]
@@ -164,15 +169,21 @@ def build_select(chain: list[tuple[Kind, dict[str, Any]]], first: int,
 # Relations read on access (one request each).
 RELATION_DOCUMENTS: Final[dict[tuple[Kind, str], tuple[str, Kind]]] = {
     ("dobject", "source"): (
-        f"query($id: ID!) {{ dobject(id: $id) {{ source {{ {SELECTION['run']} }} }} }}", "run"),
+        f"query($id: ID!) {{ dobject(id: $id) {{ source {{ {SELECTION['run']} }} }} }}",
+        "run",
+    ),
     ("dobject", "targets"): (
-        f"query($id: ID!) {{ dobject(id: $id) {{ targets {{ {SELECTION['run']} }} }} }}", "run"),
+        f"query($id: ID!) {{ dobject(id: $id) {{ targets {{ {SELECTION['run']} }} }} }}",
+        "run",
+    ),
     ("run", "inputs"): (
         f"query($id: ID!) {{ run(id: $id) {{ inputs {{ {SELECTION['dobject']} }} }} }}",
-        "dobject"),
+        "dobject",
+    ),
     ("run", "outputs"): (
         f"query($id: ID!) {{ run(id: $id) {{ outputs {{ {SELECTION['dobject']} }} }} }}",
-        "dobject"),
+        "dobject",
+    ),
 }
 
 
@@ -214,5 +225,6 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def _label(kind: Kind) -> str:
-    return {"dobject": "DObject", "run": "Run", "notebook": "Notebook",
-            "pipeline": "Pipeline"}[kind]
+    return {"dobject": "DObject", "run": "Run", "notebook": "Notebook", "pipeline": "Pipeline"}[
+        kind
+    ]

@@ -37,8 +37,10 @@ class Transform:
         reference: str | None = None,
     ) -> None:
         if not name:
-            raise TypeError(f"lns.{type(self).__name__} needs a name: "
-                            f"lns.{type(self).__name__}(name=..., v=\"1\")")
+            raise TypeError(
+                f"lns.{type(self).__name__} needs a name: "
+                f'lns.{type(self).__name__}(name=..., v="1")'
+            )
         self.name = name
         self.version = str(version if version is not None else v)
         self.title = title
@@ -200,11 +202,16 @@ class Run:
 
 def transform_from_api(data: dict[str, Any]) -> Transform:
     """A Pipeline or Notebook from its GraphQL fields."""
-    is_notebook = str(data.get("type", "")).upper() == "NOTEBOOK" or data.get(
-        "__typename") == "Notebook"
+    is_notebook = (
+        str(data.get("type", "")).upper() == "NOTEBOOK" or data.get("__typename") == "Notebook"
+    )
     cls: type[Transform] = Notebook if is_notebook else Pipeline
-    transform = cls(name=data["name"], version=data["version"], title=data.get("title"),
-                    reference=data.get("reference"))
+    transform = cls(
+        name=data["name"],
+        version=data["version"],
+        title=data.get("title"),
+        reference=data.get("reference"),
+    )
     return transform
 
 

@@ -32,7 +32,8 @@ class Query(Generic[R]):
         if len(rows) > 1:
             raise MultipleResultsFound(
                 f"{self!r}.one() found {max(total, len(rows))} rows; add filters, or use "
-                ".first() or .all()")
+                ".first() or .all()"
+            )
         return rows[0]  # type: ignore[no-any-return]
 
     def first(self) -> R | None:
@@ -90,8 +91,12 @@ class Session:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         return None
 
     def select(self, model: Any, **fields: Any) -> Query[Any]:

@@ -70,14 +70,16 @@ def _implicit_transform(notebook: str | Path | None) -> tuple[schema.Transform, 
     path = Path(notebook).resolve() if notebook is not None else find_notebook()
     if path is not None:
         facts = read_notebook(path)
-        return schema.Notebook(name=facts.name, version=facts.version, title=facts.title,
-                               reference=str(path)), None
+        return schema.Notebook(
+            name=facts.name, version=facts.version, title=facts.title, reference=str(path)
+        ), None
     if in_kernel():
         raise undetected_notebook_error()
     script = script_path()
     if script is None:
         raise LineageError(
             "ln.Run(): not in a notebook and not in a script file; name the pipeline: "
-            "ln.Run(pipeline_name=...) after ln.add(lns.Pipeline(name=..., v=\"1\"))")
+            'ln.Run(pipeline_name=...) after ln.add(lns.Pipeline(name=..., v="1"))'
+        )
     message = f"ln.Run(): tracking the script {script.name} as pipeline {script.name!r} v1"
     return schema.Pipeline(name=script.name, version="1", reference=str(script)), message

@@ -142,7 +142,9 @@ class InputRow:
     event_id: uuid.UUID
 
     def merge(self, other: InputRow) -> InputRow:
-        return self if (self.loaded_at, self.event_id) <= (other.loaded_at, other.event_id) else other
+        return (
+            self if (self.loaded_at, self.event_id) <= (other.loaded_at, other.event_id) else other
+        )
 
 
 def _earliest(a: _T | None, b: _T | None) -> _T | None:

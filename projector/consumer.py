@@ -144,7 +144,10 @@ class BatchHandler:
     """Applies delivered batches for the active projector."""
 
     def __init__(
-        self, js: JetStreamContext, connection: ConnectionSource, watermark: int,
+        self,
+        js: JetStreamContext,
+        connection: ConnectionSource,
+        watermark: int,
         lock: asyncio.Lock | None = None,
     ) -> None:
         self.js = js
@@ -182,7 +185,8 @@ class BatchHandler:
         if run:
             self.dispatched = sequence_of(run[-1])
             self._inflight = asyncio.create_task(
-                self._commit(accepted, folded, self.dispatched, run, started))
+                self._commit(accepted, folded, self.dispatched, run, started)
+            )
         if missing is not None:
             await self.drain()
             raise Reposition(f"stream sequence {missing} was not delivered in order")
@@ -202,8 +206,12 @@ class BatchHandler:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _commit(
-        self, accepted: list[Accepted], folded: ProjectionRows, max_sequence: int,
-        msgs: Sequence[Msg], started: float,
+        self,
+        accepted: list[Accepted],
+        folded: ProjectionRows,
+        max_sequence: int,
+        msgs: Sequence[Msg],
+        started: float,
     ) -> None:
         async with self.lock:
             outcome = await self._apply(accepted, max_sequence, folded)
@@ -219,8 +227,9 @@ class BatchHandler:
     async def _is_hole(self, sequence: int) -> bool:
         """Whether `sequence` is absent from the stream (deleted), remembering where it resumes."""
         try:
-            nxt = await self.js.get_msg(subjects.STREAM, seq=sequence, next=True,
-                                        subject=subjects.STREAM_SUBJECTS[0])
+            nxt = await self.js.get_msg(
+                subjects.STREAM, seq=sequence, next=True, subject=subjects.STREAM_SUBJECTS[0]
+            )
         except NotFoundError:
             return False  # nothing at or after it: the batch is ahead of the stream?
         if nxt.seq is None or nxt.seq <= sequence:
@@ -233,8 +242,9 @@ class BatchHandler:
             return
         await asyncio.gather(*(dead_letter(self.js, msg, reason) for msg, reason in bad))
         for msg, reason in bad:
-            log.warning("dead-lettered stream sequence %s (%s): %s",
-                        sequence_of(msg), msg.subject, reason)
+            log.warning(
+                "dead-lettered stream sequence %s (%s): %s", sequence_of(msg), msg.subject, reason
+            )
             metrics.EVENTS_DEAD_LETTERED.labels(metrics.reason_label(reason)).inc()
 
     async def _apply(
@@ -255,7 +265,10 @@ class BatchHandler:
                 delay = min(delay * 2, self.max_backoff)
 
     async def _apply_isolating(
-        self, conn: asyncpg.Connection, accepted: list[Accepted], max_sequence: int,
+        self,
+        conn: asyncpg.Connection,
+        accepted: list[Accepted],
+        max_sequence: int,
         folded: ProjectionRows | None = None,
     ) -> BatchOutcome:
         """Apply; if Postgres refuses some data outright, bisect to park only those events."""
@@ -271,8 +284,11 @@ class BatchHandler:
             left, right = accepted[:mid], accepted[mid:]
             first = await self._apply_isolating(conn, left, left[-1].sequence)
             second = await self._apply_isolating(conn, right, max_sequence)
-            return BatchOutcome(first.applied + second.applied,
-                                first.duplicates + second.duplicates, second.applied_sequence)
+            return BatchOutcome(
+                first.applied + second.applied,
+                first.duplicates + second.duplicates,
+                second.applied_sequence,
+            )
 
     async def _park_rejected(self, accepted: Accepted, exc: asyncpg.PostgresError) -> None:
         reason = f"rejected by the database: {exc.sqlstate} {exc}"

@@ -25,8 +25,14 @@ ORIGINAL_SEQUENCE: Final = "Lineage-Original-Sequence"
 ORIGINAL_MSG_ID: Final = "Lineage-Original-Msg-Id"
 DEAD_LETTERED_AT: Final = "Lineage-Dead-Lettered-At"
 REPLAYED_FROM: Final = "Lineage-Replayed-From"
-_OURS: Final = {subjects.ERROR_HEADER, ORIGINAL_SUBJECT, ORIGINAL_SEQUENCE, ORIGINAL_MSG_ID,
-                DEAD_LETTERED_AT, subjects.MSG_ID_HEADER}
+_OURS: Final = {
+    subjects.ERROR_HEADER,
+    ORIGINAL_SUBJECT,
+    ORIGINAL_SEQUENCE,
+    ORIGINAL_MSG_ID,
+    DEAD_LETTERED_AT,
+    subjects.MSG_ID_HEADER,
+}
 _HEADER_LIMIT: Final = 1024
 
 
@@ -44,18 +50,24 @@ def dead_letter_headers(
     original_id = original.get(subjects.MSG_ID_HEADER)
     if original_id:
         headers[ORIGINAL_MSG_ID] = original_id
-    headers.update({
-        subjects.ERROR_HEADER: header_text(reason),
-        ORIGINAL_SUBJECT: subject,
-        ORIGINAL_SEQUENCE: str(sequence),
-        DEAD_LETTERED_AT: datetime.now(UTC).isoformat(),
-        subjects.MSG_ID_HEADER: f"lineage-dlq:{sequence}",
-    })
+    headers.update(
+        {
+            subjects.ERROR_HEADER: header_text(reason),
+            ORIGINAL_SUBJECT: subject,
+            ORIGINAL_SEQUENCE: str(sequence),
+            DEAD_LETTERED_AT: datetime.now(UTC).isoformat(),
+            subjects.MSG_ID_HEADER: f"lineage-dlq:{sequence}",
+        }
+    )
     return headers
 
 
 async def park(
-    js: JetStreamContext, subject: str, sequence: int, data: bytes, reason: str,
+    js: JetStreamContext,
+    subject: str,
+    sequence: int,
+    data: bytes,
+    reason: str,
     original_headers: dict[str, str] | None = None,
 ) -> None:
     """Publish a bad message to LINEAGE_DLQ and wait for the stream's ack."""
@@ -100,8 +112,9 @@ async def parked_messages(
     seq = max(info.state.first_seq, 1)
     while seq <= last:
         try:
-            raw = await js.get_msg(subjects.DLQ_STREAM, seq=seq, next=True,
-                                   subject=subjects.DLQ_SUBJECTS[0])
+            raw = await js.get_msg(
+                subjects.DLQ_STREAM, seq=seq, next=True, subject=subjects.DLQ_SUBJECTS[0]
+            )
         except NotFoundError:
             return
         if raw.seq is None or raw.seq > last:
@@ -112,7 +125,9 @@ async def parked_messages(
             dlq_sequence=raw.seq,
             reason=headers.get(subjects.ERROR_HEADER, ""),
             original_subject=headers.get(ORIGINAL_SUBJECT, ""),
-            original_sequence=int(original_seq) if original_seq and original_seq.isdigit() else None,
+            original_sequence=int(original_seq)
+            if original_seq and original_seq.isdigit()
+            else None,
             dead_lettered_at=headers.get(DEAD_LETTERED_AT, ""),
             data=raw.data or b"",
             headers=headers,

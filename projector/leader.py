@@ -94,7 +94,8 @@ class Leadership:
                 log.warning(
                     "stream LINEAGE ends at %s but the projection applied %s: the stream was "
                     "re-created; re-reading it from the start (duplicates skipped by event_id)",
-                    stream_last_sequence, watermark,
+                    stream_last_sequence,
+                    watermark,
                 )
                 await conn.execute(
                     f"UPDATE {PROJECTION_SCHEMA}.projection_state SET applied_sequence = 0 "

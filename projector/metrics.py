@@ -24,7 +24,8 @@ BATCH_SECONDS: Final = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
 BATCH_RETRIES: Final = Counter(
-    "lineage_projector_batch_retries", "Batch attempts that failed on a database fault and were retried."
+    "lineage_projector_batch_retries",
+    "Batch attempts that failed on a database fault and were retried.",
 )
 APPLIED_SEQUENCE: Final = Gauge(
     "lineage_projector_applied_sequence", "Stream sequence of LINEAGE the projection has applied."

@@ -68,12 +68,8 @@ async def _create_shadow(conn: AsyncConnection) -> None:
     """Empty projection tables in the shadow schema, exactly as tables.py declares them."""
     await conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SHADOW_SCHEMA} CASCADE")
     await conn.exec_driver_sql(f"CREATE SCHEMA {SHADOW_SCHEMA}")
-    shadow = await conn.execution_options(
-        schema_translate_map={PROJECTION_SCHEMA: SHADOW_SCHEMA}
-    )
-    await shadow.run_sync(
-        lambda sync: metadata.create_all(sync, tables=list(PROJECTION_TABLES))
-    )
+    shadow = await conn.execution_options(schema_translate_map={PROJECTION_SCHEMA: SHADOW_SCHEMA})
+    await shadow.run_sync(lambda sync: metadata.create_all(sync, tables=list(PROJECTION_TABLES)))
     await conn.commit()
 
 

@@ -116,8 +116,9 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
 async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
-    broker = NatsBroker(list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1,
-                        log_level=logging.DEBUG)
+    broker = NatsBroker(
+        list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+    )
     stop = asyncio.Event()
     lost: list[BaseException] = []
     try:

@@ -77,14 +77,18 @@ def _sql(schema: str) -> dict[str, str]:
         "(excluded.finished_event_id IS NOT NULL AND (r.finished_event_id IS NULL OR "
         "(excluded.finished_at, excluded.finished_event_id) < (r.finished_at, r.finished_event_id)))"
     )
-    created_wins = "((excluded.created_at, excluded.created_event_id) < (d.created_at, d.created_event_id))"
+    created_wins = (
+        "((excluded.created_at, excluded.created_event_id) < (d.created_at, d.created_event_id))"
+    )
     source_wins = (
         "(excluded.source_event_id IS NOT NULL AND (d.source_event_id IS NULL OR "
         "(excluded.source_at, excluded.source_event_id) < (d.source_at, d.source_event_id)))"
     )
 
     def pick(cond: str, alias: str, *cols: str) -> str:
-        return ", ".join(f"{c} = CASE WHEN {cond} THEN excluded.{c} ELSE {alias}.{c} END" for c in cols)
+        return ", ".join(
+            f"{c} = CASE WHEN {cond} THEN excluded.{c} ELSE {alias}.{c} END" for c in cols
+        )
 
     return {
         # Two statements on purpose: the rebuild lock must be held before any projection
@@ -221,16 +225,22 @@ async def write_rows(
         ts = list(rows.transforms.values())
         await conn.execute(
             sql["transforms"],
-            [t.id for t in ts], [t.type for t in ts], [t.name for t in ts],
-            [t.version for t in ts], [t.title for t in ts], [t.reference for t in ts],
-            [t.registered_at for t in ts], [t.updated_at for t in ts],
+            [t.id for t in ts],
+            [t.type for t in ts],
+            [t.name for t in ts],
+            [t.version for t in ts],
+            [t.title for t in ts],
+            [t.reference for t in ts],
+            [t.registered_at for t in ts],
+            [t.updated_at for t in ts],
             [t.updated_event_id for t in ts],
         )
     if rows.runs:
         rs = list(rows.runs.values())
         await conn.execute(
             sql["runs"],
-            [r.id for r in rs], [r.first_seen_at for r in rs],
+            [r.id for r in rs],
+            [r.first_seen_at for r in rs],
             [r.start.name if r.start else None for r in rs],
             [r.start.transform_id if r.start else None for r in rs],
             [r.start.at if r.start else None for r in rs],
@@ -244,9 +254,14 @@ async def write_rows(
         ds = list(rows.dobjects.values())
         await conn.execute(
             sql["dobjects"],
-            [d.id for d in ds], [d.name for d in ds], [d.suffix for d in ds],
-            [d.size for d in ds], [d.hash for d in ds], [d.uri for d in ds],
-            [d.created_at for d in ds], [d.created_event_id for d in ds],
+            [d.id for d in ds],
+            [d.name for d in ds],
+            [d.suffix for d in ds],
+            [d.size for d in ds],
+            [d.hash for d in ds],
+            [d.uri for d in ds],
+            [d.created_at for d in ds],
+            [d.created_event_id for d in ds],
             [d.source.run_id if d.source else None for d in ds],
             [d.source.at if d.source else None for d in ds],
             [d.source.event_id if d.source else None for d in ds],
@@ -255,8 +270,10 @@ async def write_rows(
         ins = list(rows.run_inputs.values())
         await conn.execute(
             sql["run_inputs"],
-            [i.run_id for i in ins], [i.dobject_id for i in ins],
-            [i.loaded_at for i in ins], [i.event_id for i in ins],
+            [i.run_id for i in ins],
+            [i.dobject_id for i in ins],
+            [i.loaded_at for i in ins],
+            [i.event_id for i in ins],
         )
 
 

@@ -27,8 +27,9 @@ PRODUCER = "lineage-workload/1"
 
 
 def pipeline(name: str = "bench pipeline", version: str = "1") -> Transform:
-    return Transform(id=transform_id("pipeline", name, version), type="pipeline", name=name,
-                     version=version)
+    return Transform(
+        id=transform_id("pipeline", name, version), type="pipeline", name=name, version=version
+    )
 
 
 def run_events(index: int, *, seed: int = 0, base: datetime | None = None) -> list[Event]:
@@ -47,19 +48,55 @@ def run_events(index: int, *, seed: int = 0, base: datetime | None = None) -> li
         oid = uuid.uuid5(uuid.NAMESPACE_URL, f"dobject/{seed}/{run}/{k}")
         return DObjectRef(id=oid, name=f"out_{run}_{k}", suffix=".bam", size=1000 + k)
 
-    inputs = [output_of(index - 1, k) for k in (0, 1)] if index > 0 else [
-        DObjectRef(id=uuid.uuid5(uuid.NAMESPACE_URL, f"dobject/{seed}/raw/{k}"),
-                   name=f"raw_{k}", suffix=".fastq.gz") for k in (0, 1)]
+    inputs = (
+        [output_of(index - 1, k) for k in (0, 1)]
+        if index > 0
+        else [
+            DObjectRef(
+                id=uuid.uuid5(uuid.NAMESPACE_URL, f"dobject/{seed}/raw/{k}"),
+                name=f"raw_{k}",
+                suffix=".fastq.gz",
+            )
+            for k in (0, 1)
+        ]
+    )
     ms = timedelta(milliseconds=1)
     return [
-        RunStarted(event_id=uid(), occurred_at=t0, producer=PRODUCER, run_id=run_id,
-                   transform=transform, run_name=f"run {index}"),
-        *(InputLoaded(event_id=uid(), occurred_at=t0 + (k + 1) * ms, producer=PRODUCER,
-                      run_id=run_id, dobject=d) for k, d in enumerate(inputs)),
-        *(OutputRegistered(event_id=uid(), occurred_at=t0 + (k + 3) * ms, producer=PRODUCER,
-                           run_id=run_id, dobject=output_of(index, k)) for k in (0, 1)),
-        RunFinished(event_id=uid(), occurred_at=t0 + 5 * ms, producer=PRODUCER, run_id=run_id,
-                    status="completed"),
+        RunStarted(
+            event_id=uid(),
+            occurred_at=t0,
+            producer=PRODUCER,
+            run_id=run_id,
+            transform=transform,
+            run_name=f"run {index}",
+        ),
+        *(
+            InputLoaded(
+                event_id=uid(),
+                occurred_at=t0 + (k + 1) * ms,
+                producer=PRODUCER,
+                run_id=run_id,
+                dobject=d,
+            )
+            for k, d in enumerate(inputs)
+        ),
+        *(
+            OutputRegistered(
+                event_id=uid(),
+                occurred_at=t0 + (k + 3) * ms,
+                producer=PRODUCER,
+                run_id=run_id,
+                dobject=output_of(index, k),
+            )
+            for k in (0, 1)
+        ),
+        RunFinished(
+            event_id=uid(),
+            occurred_at=t0 + 5 * ms,
+            producer=PRODUCER,
+            run_id=run_id,
+            status="completed",
+        ),
     ]
 
 

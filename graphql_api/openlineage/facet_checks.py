@@ -64,7 +64,9 @@ class NominalTime(_Facet):
 
 
 RUN_FACETS: dict[str, type[_Facet]] = {
-    "parent": Parent, "errorMessage": ErrorMessage, "nominalTime": NominalTime,
+    "parent": Parent,
+    "errorMessage": ErrorMessage,
+    "nominalTime": NominalTime,
 }
 JOB_FACETS: dict[str, type[_Facet]] = {"ownership": Ownership}
 DATASET_FACETS: dict[str, type[_Facet]] = {"ownership": Ownership}

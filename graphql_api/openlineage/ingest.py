@@ -70,23 +70,28 @@ async def _keep_raw(resources: Resources, parsed: list[Any]) -> None:
     rows = []
     for document, event, _, found in parsed:
         job = getattr(event, "job", None)
-        rows.append({
-            "run_id": event.run.runId if isinstance(event, RunEvent) else None,
-            "event_type": getattr(event, "eventType", None) or type(event).__name__,
-            "event_time": event_time(event),
-            "job_namespace": job.namespace if job else None,
-            "job_name": job.name if job else None,
-            "payload": document,
-            "warnings": found,
-        })
+        rows.append(
+            {
+                "run_id": event.run.runId if isinstance(event, RunEvent) else None,
+                "event_type": getattr(event, "eventType", None) or type(event).__name__,
+                "event_time": event_time(event),
+                "job_namespace": job.namespace if job else None,
+                "job_name": job.name if job else None,
+                "payload": document,
+                "warnings": found,
+            }
+        )
     async with resources.engine.begin() as conn:
         await conn.execute(insert(openlineage_events), rows)
 
 
 async def _publish(resources: Resources, lineage: list[Event]) -> None:
     acks = [
-        resources.js.publish(subjects.subject_for(e.event_type), encode(e),
-                             headers={subjects.MSG_ID_HEADER: str(e.event_id)})
+        resources.js.publish(
+            subjects.subject_for(e.event_type),
+            encode(e),
+            headers={subjects.MSG_ID_HEADER: str(e.event_id)},
+        )
         for e in lineage
     ]
     await asyncio.gather(*acks)

@@ -32,28 +32,43 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
     producer = event.producer[:PRODUCER_LIMIT]
     transform = _transform(event.job.namespace, event.job.name, event.job.facets or {})
     if isinstance(event, JobEvent):
-        return [ev.TransformRegistered(event_id=_id(event, "job"), occurred_at=occurred_at,
-                                       producer=producer, transform=transform)]
+        return [
+            ev.TransformRegistered(
+                event_id=_id(event, "job"),
+                occurred_at=occurred_at,
+                producer=producer,
+                transform=transform,
+            )
+        ]
     run_id = event.run.runId
     common: dict[str, Any] = {"occurred_at": occurred_at, "producer": producer, "run_id": run_id}
     out: list[ev.Event] = [
         ev.RunStarted(event_id=_id(event, "started"), transform=transform, **common)
     ]
     for ds in event.inputs:
-        out.append(ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None),
-                                  **common))
+        out.append(
+            ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
+        )
     for ds in event.outputs:
         size = (ds.outputFacets or {}).get("outputStatistics", {})
-        out.append(ev.OutputRegistered(event_id=_id(event, "out", ds),
-                                       dobject=_dobject(ds, size.get("size")), **common))
+        out.append(
+            ev.OutputRegistered(
+                event_id=_id(event, "out", ds), dobject=_dobject(ds, size.get("size")), **common
+            )
+        )
     if event.eventType in ("COMPLETE", "FAIL", "ABORT"):
         status = "completed" if event.eventType == "COMPLETE" else "failed"
         error = ((event.run.facets or {}).get("errorMessage") or {}).get("message")
         if event.eventType == "ABORT" and not error:
             error = "aborted"
-        out.append(ev.RunFinished(event_id=_id(event, "finished"), status=status,
-                                  error=error[:4096] if isinstance(error, str) else None,
-                                  **common))
+        out.append(
+            ev.RunFinished(
+                event_id=_id(event, "finished"),
+                status=status,
+                error=error[:4096] if isinstance(error, str) else None,
+                **common,
+            )
+        )
     return out
 
 
@@ -77,8 +92,9 @@ def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transfor
     full = f"{namespace}/{name}"
     if len(full) > 512 or len(version) > 512:
         raise MappingError(f"job name {full[:80]!r}... is over 512 characters")
-    return ev.Transform(id=transform_id("pipeline", full, version), type="pipeline", name=full,
-                        version=version)
+    return ev.Transform(
+        id=transform_id("pipeline", full, version), type="pipeline", name=full, version=version
+    )
 
 
 def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
@@ -87,7 +103,9 @@ def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
         raise MappingError(f"dataset name {name[:80]!r}... is over 512 characters")
     uri = f"{ds.namespace.rstrip('/')}/{ds.name.lstrip('/')}"
     return ev.DObjectRef(
-        id=dataset_dobject_id(ds.namespace, ds.name), name=name, suffix=suffix,
+        id=dataset_dobject_id(ds.namespace, ds.name),
+        name=name,
+        suffix=suffix,
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
         uri=uri if len(uri) <= 4096 else None,
     )
@@ -96,8 +114,14 @@ def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
 def _id(event: RunEvent | JobEvent, kind: str, ds: Dataset | None = None) -> uuid.UUID:
     run = str(event.run.runId) if isinstance(event, RunEvent) else ""
     event_type = event.eventType if isinstance(event, RunEvent) else "JOB"
-    parts = ["lineage:openlineage", run, f"{event.job.namespace}/{event.job.name}",
-             str(event_type), event.eventTime, kind]
+    parts = [
+        "lineage:openlineage",
+        run,
+        f"{event.job.namespace}/{event.job.name}",
+        str(event_type),
+        event.eventTime,
+        kind,
+    ]
     if ds is not None:
         parts += [ds.namespace, ds.name]
     return uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(parts))

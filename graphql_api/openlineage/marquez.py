@@ -69,8 +69,9 @@ async def get_lineage(request: Request) -> Response:
         root = await (_find_dataset(db, rest) if kind == "dataset" else _find_job_run(db, rest))
         if root is None:
             return JSONResponse({"error": f"no {kind} {node_id}"}, status_code=404)
-        graph = await walk(db, root, "DOBJECT" if kind == "dataset" else "RUN", "BOTH",
-                           min(2 * depth, MAX_DEPTH))
+        graph = await walk(
+            db, root, "DOBJECT" if kind == "dataset" else "RUN", "BOTH", min(2 * depth, MAX_DEPTH)
+        )
         return JSONResponse({"graph": await _marquez_nodes(db, graph.nodes, graph.edges)})
     except LineageError as error:  # the statement timeout: ask for less
         return _bad(error.message)
@@ -80,8 +81,9 @@ async def get_lineage(request: Request) -> Response:
 
 async def _find_dataset(db: RequestDb, rest: str) -> uuid.UUID | None:
     """The dobject a `<namespace>:<name>` names; namespaces may contain ':' themselves."""
-    candidates = [dataset_dobject_id(rest[:i], rest[i + 1:])
-                  for i, char in enumerate(rest) if char == ":"]
+    candidates = [
+        dataset_dobject_id(rest[:i], rest[i + 1 :]) for i, char in enumerate(rest) if char == ":"
+    ]
     namespace, _, name = rest.partition(":")
     if namespace == LOCAL:
         try:
@@ -97,7 +99,7 @@ async def _find_job_run(db: RequestDb, rest: str) -> uuid.UUID | None:
     `lineage:<name>` the transform's); namespaces may contain ':' themselves."""
     for i, char in enumerate(rest):
         if char == ":":
-            found = await db.rows(_OL_JOB_RUN, rest[:i], rest[i + 1:])
+            found = await db.rows(_OL_JOB_RUN, rest[:i], rest[i + 1 :])
             if found:
                 return found[0]["run_id"]  # type: ignore[no-any-return]
     namespace, _, name = rest.partition(":")
@@ -108,37 +110,65 @@ async def _find_job_run(db: RequestDb, rest: str) -> uuid.UUID | None:
     return None
 
 
-async def _marquez_nodes(db: RequestDb, nodes: list[tuple[str, str, int]],
-                         edges: list[tuple[str, str]]) -> list[dict[str, Any]]:
+async def _marquez_nodes(
+    db: RequestDb, nodes: list[tuple[str, str, int]], edges: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
     run_ids = [uuid.UUID(str(n[0])) for n in nodes if n[1] == "RUN"]
     dobject_ids = [uuid.UUID(str(n[0])) for n in nodes if n[1] == "DOBJECT"]
     names: dict[str, str] = {}
     node_data: dict[str, dict[str, Any]] = {}
     for row in await db.rows(_RUN_JOBS, run_ids):
-        namespace, name = ((row["job_namespace"], row["job_name"]) if row["job_name"]
-                           else (LOCAL, row["transform"] or str(row["id"])))
+        namespace, name = (
+            (row["job_namespace"], row["job_name"])
+            if row["job_name"]
+            else (LOCAL, row["transform"] or str(row["id"]))
+        )
         names[str(row["id"])] = key = f"job:{namespace}:{name}"
-        node_data[key] = {"type": "JOB", "data": {
-            "id": {"namespace": namespace, "name": name}, "type": "BATCH", "name": name,
-            "namespace": namespace}}
-    ol_names = {dataset_dobject_id(r["namespace"], r["name"]): (r["namespace"], r["name"])
-                for r in await db.rows(_OL_DATASETS, run_ids)
-                if r["namespace"] and r["name"]}
+        node_data[key] = {
+            "type": "JOB",
+            "data": {
+                "id": {"namespace": namespace, "name": name},
+                "type": "BATCH",
+                "name": name,
+                "namespace": namespace,
+            },
+        }
+    ol_names = {
+        dataset_dobject_id(r["namespace"], r["name"]): (r["namespace"], r["name"])
+        for r in await db.rows(_OL_DATASETS, run_ids)
+        if r["namespace"] and r["name"]
+    }
     for row in await db.rows(_DOBJECTS, dobject_ids):
         namespace, name = ol_names.get(row["id"], (LOCAL, str(row["id"])))
         names[str(row["id"])] = key = f"dataset:{namespace}:{name}"
         created = row["created_at"].timestamp()
-        node_data[key] = {"type": "DATASET", "data": {
-            "id": {"namespace": namespace, "name": name}, "type": "DB_TABLE",
-            "name": name, "physicalName": row["name"] + row["suffix"], "namespace": namespace,
-            "sourceName": namespace, "createdAt": created, "updatedAt": created,
-            "fields": [], "tags": [], "lastModifiedAt": None, "description": None}}
-    flows = {(names[str(s)], names[str(t)]) for s, t in edges
-             if str(s) in names and str(t) in names}
+        node_data[key] = {
+            "type": "DATASET",
+            "data": {
+                "id": {"namespace": namespace, "name": name},
+                "type": "DB_TABLE",
+                "name": name,
+                "physicalName": row["name"] + row["suffix"],
+                "namespace": namespace,
+                "sourceName": namespace,
+                "createdAt": created,
+                "updatedAt": created,
+                "fields": [],
+                "tags": [],
+                "lastModifiedAt": None,
+                "description": None,
+            },
+        }
+    flows = {
+        (names[str(s)], names[str(t)]) for s, t in edges if str(s) in names and str(t) in names
+    }
     return [
-        {"id": key, **value,
-         "inEdges": [{"origin": o, "destination": d} for o, d in sorted(flows) if d == key],
-         "outEdges": [{"origin": o, "destination": d} for o, d in sorted(flows) if o == key]}
+        {
+            "id": key,
+            **value,
+            "inEdges": [{"origin": o, "destination": d} for o, d in sorted(flows) if d == key],
+            "outEdges": [{"origin": o, "destination": d} for o, d in sorted(flows) if o == key],
+        }
         for key, value in sorted(node_data.items())
     ]
 

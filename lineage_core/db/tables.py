@@ -100,7 +100,9 @@ runs = Table(
     Column("error", Text),
     Column("started_event_id", Uuid),
     Column("finished_event_id", Uuid),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at of the run
+    Column(
+        "first_seen_at", DateTime(timezone=True), nullable=False
+    ),  # earliest occurred_at of the run
     Index("runs_transform_id_idx", "transform_id"),
     Index("runs_status_idx", "status"),
     Index("runs_first_seen_idx", "first_seen_at", "id"),  # the API's page order

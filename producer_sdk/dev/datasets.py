@@ -45,8 +45,14 @@ def _bgzf_block(data: bytes) -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     body = compressor.compress(data) + compressor.flush()
     block_size = 12 + 6 + len(body) + 8  # header + extra + deflate + crc/isize
-    header = (b"\x1f\x8b\x08\x04" + struct.pack("<I", 0) + b"\x00\xff"
-              + struct.pack("<H", 6) + b"BC" + struct.pack("<HH", 2, block_size - 1))
+    header = (
+        b"\x1f\x8b\x08\x04"
+        + struct.pack("<I", 0)
+        + b"\x00\xff"
+        + struct.pack("<H", 6)
+        + b"BC"
+        + struct.pack("<HH", 2, block_size - 1)
+    )
     return header + body + struct.pack("<II", zlib.crc32(data), len(data))
 
 
@@ -66,11 +72,17 @@ def _unmapped_record(name: str, seq: str, qual: str) -> bytes:
     quals = bytes(ord(c) - 33 for c in qual)
     core = struct.pack(
         "<iiBBHHHIiii",
-        -1, -1,                # refID, pos: unmapped
-        len(read_name), 255,   # l_read_name, mapq (unavailable)
-        4680,                  # bin of an unmapped read (reg2bin(-1, 0))
-        0, 4,                  # n_cigar_op, flag: unmapped
-        len(seq), -1, -1, 0,   # l_seq, next_refID, next_pos, tlen
+        -1,
+        -1,  # refID, pos: unmapped
+        len(read_name),
+        255,  # l_read_name, mapq (unavailable)
+        4680,  # bin of an unmapped read (reg2bin(-1, 0))
+        0,
+        4,  # n_cigar_op, flag: unmapped
+        len(seq),
+        -1,
+        -1,
+        0,  # l_seq, next_refID, next_pos, tlen
     )
     body = core + read_name + bytes(packed) + quals
     return struct.pack("<i", len(body)) + body

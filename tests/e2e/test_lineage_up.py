@@ -45,8 +45,9 @@ def _env(home: Path, port: int) -> dict[str, str]:
 
 def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
     with (home / "up.log").open("ab") as log:  # the child keeps its own descriptor
-        process = subprocess.Popen([*lineage_command(), "up"], env=_env(home, port),
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*lineage_command(), "up"], env=_env(home, port), stdout=log, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert process.poll() is None, (home / "up.log").read_text()
@@ -86,8 +87,14 @@ def test_lineage_up_from_nothing_runs_the_demo_and_survives_a_restart(home: Path
 
         # `lineage demo` needs no configuration: it finds the service via LINEAGE_HOME.
         demo_env = {k: v for k, v in _env(home, port).items() if k != "LINEAGE_PORT"}
-        demo = subprocess.run([*lineage_command(), "demo"], check=False, env=demo_env, capture_output=True,
-                              text=True, timeout=120)
+        demo = subprocess.run(
+            [*lineage_command(), "demo"],
+            check=False,
+            env=demo_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "output.bam" in demo.stdout and "input.fastq.gz" in demo.stdout
 

@@ -18,9 +18,11 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_token_is_sent_and_its_absence_explained(
-        nats_url: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = start_service(nats_url, database_url, tmp_path / "home",
-                            extra_env={"LINEAGE_API_TOKEN": "s3cret"})
+    nats_url: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = start_service(
+        nats_url, database_url, tmp_path / "home", extra_env={"LINEAGE_API_TOKEN": "s3cret"}
+    )
     monkeypatch.chdir(tmp_path)
     base = {"home": tmp_path / "sdk", "nats_url": nats_url, "api_url": service.api_url}
     with_token, without = Client(Settings(**base, api_token="s3cret")), Client(Settings(**base))

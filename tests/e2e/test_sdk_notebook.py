@@ -28,15 +28,22 @@ def cell(kind: str, source: str) -> dict:  # type: ignore[type-arg]
 NOTEBOOK = {
     "cells": [
         cell("markdown", "# Iris analysis\n\nClean the iris table."),
-        cell("code", "# version: 2\nimport producer_sdk as ln\nrun = ln.Run()\n"
-                     "assert run.notebook is not None"),
-        cell("code", "from pathlib import Path\n"
-                     "Path('iris_new.csv').write_text('sepal,petal\\n5.1,1.4\\n')\n"
-                     "ln.add(ln.DObject('iris_new.csv'))\n"
-                     "print(ln.context.run.id)"),
+        cell(
+            "code",
+            "# version: 2\nimport producer_sdk as ln\nrun = ln.Run()\n"
+            "assert run.notebook is not None",
+        ),
+        cell(
+            "code",
+            "from pathlib import Path\n"
+            "Path('iris_new.csv').write_text('sepal,petal\\n5.1,1.4\\n')\n"
+            "ln.add(ln.DObject('iris_new.csv'))\n"
+            "print(ln.context.run.id)",
+        ),
     ],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}},
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
     "nbformat": 4,
     "nbformat_minor": 5,
 }
@@ -46,9 +53,25 @@ def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path
     path = tmp_path / "iris_analysis.ipynb"
     path.write_text(json.dumps(NOTEBOOK))
     done = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--output", "executed.ipynb", path.name],
-        cwd=tmp_path, env=service.env, capture_output=True, text=True, check=False, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output",
+            "executed.ipynb",
+            path.name,
+        ],
+        cwd=tmp_path,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     executed = json.loads((tmp_path / "executed.ipynb").read_text())
     printed = [o for o in executed["cells"][2]["outputs"] if o.get("name") == "stdout"]
@@ -60,7 +83,10 @@ def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path
         notebook = ln.select(lns.Notebook).join(lns.Run).join(ln.DObject, name="iris_new").first()
         assert notebook is not None
         assert (notebook.name, notebook.version, notebook.title) == (
-            "iris_analysis", "2", "Iris analysis")
+            "iris_analysis",
+            "2",
+            "Iris analysis",
+        )
         dobject = ln.select(ln.DObject, name="iris_new", suffix=".csv").one()
         source = dobject.source
         assert source is not None and str(source.id) == run_id

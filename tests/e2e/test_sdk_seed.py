@@ -23,7 +23,7 @@ from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
 
-SEED = '''
+SEED = """
 import producer_sdk as ln
 from producer_sdk import schema as lns
 
@@ -44,7 +44,7 @@ ln.add(bam)
 with ln.Session() as ss:
     run = ss.select(lns.Run).join(ln.DObject, name="output", suffix=".bam").one()
     assert run.inputs[0].name == "input"
-'''
+"""
 
 WHO_MADE_THE_BAM = """
 { runs(filter: {output: {name: "output", suffix: ".bam"}}) {
@@ -73,13 +73,21 @@ def sdk(service: Service, tmp_path: Path) -> Iterator[Client]:
 
 
 def test_seed_program_runs_as_written_any_number_of_times(
-        service: Service, sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service: Service, sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     script = tmp_path / "seed.py"
     script.write_text(SEED)
     outputs = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=service.env,
-                              capture_output=True, text=True, check=False, timeout=120)
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=service.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         outputs.append(done)
     assert "Cell Ranger" in outputs[0].stdout  # the printed targets
@@ -88,8 +96,11 @@ def test_seed_program_runs_as_written_any_number_of_times(
 
     made = graphql(service, WHO_MADE_THE_BAM)["runs"]
     assert made["totalCount"] == 1
-    assert made["nodes"][0]["transform"] == {"name": "Cell Ranger", "version": "7",
-                                             "type": "PIPELINE"}
+    assert made["nodes"][0]["transform"] == {
+        "name": "Cell Ranger",
+        "version": "7",
+        "type": "PIPELINE",
+    }
     assert made["nodes"][0]["inputs"] == [{"name": "input", "suffix": ".fastq.gz"}]
     runs = graphql(service, "{ runs { totalCount nodes { status transform { name } } } }")["runs"]
     assert runs["totalCount"] == 4  # two of each pipeline, all finished at exit
@@ -101,10 +112,19 @@ def test_seed_program_runs_as_written_any_number_of_times(
     demo_dir.mkdir()
     demo = subprocess.run(
         [sys.executable, "-c", "from producer_sdk.demo import run_demo; print(run_demo())"],
-        cwd=demo_dir, env=service.env, capture_output=True, text=True, check=False, timeout=120)
+        cwd=demo_dir,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert demo.returncode == 0, demo.stderr
-    assert re.fullmatch(r"run [0-9a-f-]{36} of pipeline Cell Ranger v7 produced output\.bam "
-                        r"from inputs: input\.fastq\.gz\n", demo.stdout), demo.stdout
+    assert re.fullmatch(
+        r"run [0-9a-f-]{36} of pipeline Cell Ranger v7 produced output\.bam "
+        r"from inputs: input\.fastq\.gz\n",
+        demo.stdout,
+    ), demo.stdout
     assert made["nodes"][0]["id"] in demo.stdout
 
     # The SDK in this process: queries, read-your-writes, errors.
@@ -143,8 +163,9 @@ def test_seed_program_runs_as_written_any_number_of_times(
         from producer_sdk import aio
 
         async with aio.AsyncClient() as lineage:
-            made_it = await lineage.select(lns.Run).join(
-                ln.DObject, name="output", suffix=".bam").one()
+            made_it = (
+                await lineage.select(lns.Run).join(ln.DObject, name="output", suffix=".bam").one()
+            )
             inputs = await lineage.related(made_it, "inputs")
             return str(made_it.id), [f"{d.name}{d.suffix}" for d in inputs]
 

@@ -42,43 +42,89 @@ class Seed:
     def transform(self, type_: str, name: str, version: str = "1", **extra: Any) -> uuid.UUID:
         tid = transform_id(type_, name, version)
         at = self._tick()
-        self.transforms.append({"id": tid, "type": type_, "name": name, "version": version,
-                                    "title": extra.get("title"), "reference": extra.get("reference"),
-                                    "registered_at": at, "updated_at": at,
-                                    "updated_event_id": uuid.uuid4()})
+        self.transforms.append(
+            {
+                "id": tid,
+                "type": type_,
+                "name": name,
+                "version": version,
+                "title": extra.get("title"),
+                "reference": extra.get("reference"),
+                "registered_at": at,
+                "updated_at": at,
+                "updated_event_id": uuid.uuid4(),
+            }
+        )
         return tid
 
-    def run(self, transform: uuid.UUID | None, *, name: str | None = None,
-            status: str = "STARTED") -> uuid.UUID:
+    def run(
+        self, transform: uuid.UUID | None, *, name: str | None = None, status: str = "STARTED"
+    ) -> uuid.UUID:
         rid = uuid.uuid4()
         at = self._tick()
-        self.runs.append({"id": rid, "name": name, "transform_id": transform, "status": status,
-                              "started_at": at if transform else None,
-                              "finished_at": at if status != "STARTED" else None, "error": None,
-                              "started_event_id": uuid.uuid4() if transform else None,
-                              "finished_event_id": None, "first_seen_at": at})
+        self.runs.append(
+            {
+                "id": rid,
+                "name": name,
+                "transform_id": transform,
+                "status": status,
+                "started_at": at if transform else None,
+                "finished_at": at if status != "STARTED" else None,
+                "error": None,
+                "started_event_id": uuid.uuid4() if transform else None,
+                "finished_event_id": None,
+                "first_seen_at": at,
+            }
+        )
         return rid
 
-    def dobject(self, name: str, suffix: str, source: uuid.UUID | None = None,
-                hash: str | None = None, size: int | None = None) -> uuid.UUID:
+    def dobject(
+        self,
+        name: str,
+        suffix: str,
+        source: uuid.UUID | None = None,
+        hash: str | None = None,
+        size: int | None = None,
+    ) -> uuid.UUID:
         did = uuid.uuid4()
         at = self._tick()
-        self.dobjects.append({"id": did, "name": name, "suffix": suffix, "size": size, "hash": hash,
-                                  "uri": None, "created_at": at, "created_event_id": uuid.uuid4(),
-                                  "source_run_id": source, "source_at": at if source else None,
-                                  "source_event_id": uuid.uuid4() if source else None})
+        self.dobjects.append(
+            {
+                "id": did,
+                "name": name,
+                "suffix": suffix,
+                "size": size,
+                "hash": hash,
+                "uri": None,
+                "created_at": at,
+                "created_event_id": uuid.uuid4(),
+                "source_run_id": source,
+                "source_at": at if source else None,
+                "source_event_id": uuid.uuid4() if source else None,
+            }
+        )
         return did
 
     def load(self, run: uuid.UUID, dobject: uuid.UUID) -> None:
-        self.inputs.append({"run_id": run, "dobject_id": dobject, "loaded_at": self._tick(),
-                                "event_id": uuid.uuid4()})
+        self.inputs.append(
+            {
+                "run_id": run,
+                "dobject_id": dobject,
+                "loaded_at": self._tick(),
+                "event_id": uuid.uuid4(),
+            }
+        )
 
     async def write(self, database_url: str, applied: int = 0) -> None:
         engine = create_engine(database_url)
         try:
             async with engine.begin() as conn:
-                for table, rows in ((transforms, self.transforms), (runs, self.runs),
-                                    (dobjects, self.dobjects), (run_inputs, self.inputs)):
+                for table, rows in (
+                    (transforms, self.transforms),
+                    (runs, self.runs),
+                    (dobjects, self.dobjects),
+                    (run_inputs, self.inputs),
+                ):
                     if rows:
                         await conn.execute(insert(table), rows)
                 await set_applied(conn, applied)
@@ -89,16 +135,21 @@ class Seed:
 
 async def set_applied(conn: Any, sequence: int, notify: bool = False) -> None:
     """The projector's tracking row (and its NOTIFY, when asked)."""
-    await conn.execute(text(
-        "INSERT INTO projection.projection_state (id, applied_sequence) VALUES (1, :s) "
-        "ON CONFLICT (id) DO UPDATE SET applied_sequence = :s"), {"s": sequence})
+    await conn.execute(
+        text(
+            "INSERT INTO projection.projection_state (id, applied_sequence) VALUES (1, :s) "
+            "ON CONFLICT (id) DO UPDATE SET applied_sequence = :s"
+        ),
+        {"s": sequence},
+    )
     if notify:
         await conn.execute(text("SELECT pg_notify('lineage_applied', :p)"), {"p": str(sequence)})
 
 
 @asynccontextmanager
-async def api_client(database_url: str, nats_url: str, **settings: Any
-                     ) -> AsyncIterator[tuple[httpx.AsyncClient, Starlette]]:
+async def api_client(
+    database_url: str, nats_url: str, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Starlette]]:
     """The app with its lifespan running, and an httpx client speaking to it in-process."""
     app = create_app(Settings(database_url=database_url, nats_url=nats_url, **settings))
     async with app.router.lifespan_context(app):
@@ -107,11 +158,16 @@ async def api_client(database_url: str, nats_url: str, **settings: Any
             yield client, app
 
 
-async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The JSON answer of one GraphQL request (HTTP 200 expected)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                 headers=headers or {})
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -31,8 +31,11 @@ async def publish(js: JetStreamContext, events: Iterable[Event], *, msg_id: bool
     futures = []
     for event in events:
         headers = {subjects.MSG_ID_HEADER: str(event.event_id)} if msg_id else None
-        futures.append(await js.publish_async(subjects.subject_for(event.event_type),
-                                              encode(event), headers=headers))
+        futures.append(
+            await js.publish_async(
+                subjects.subject_for(event.event_type), encode(event), headers=headers
+            )
+        )
     for fut in futures:
         ack = await fut
         last = max(last, int(ack.seq))
@@ -54,8 +57,11 @@ async def connect_js(url: str) -> tuple[nats.NATS, JetStreamContext]:
 async def applied_sequence(database_url: str) -> int:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        return int(await conn.fetchval(
-            "SELECT applied_sequence FROM projection.projection_state WHERE id = 1"))
+        return int(
+            await conn.fetchval(
+                "SELECT applied_sequence FROM projection.projection_state WHERE id = 1"
+            )
+        )
     finally:
         await conn.close()
 
@@ -97,8 +103,16 @@ async def dump_conn(conn: asyncpg.Connection, schema: str = "projection") -> dic
 
 def start_projector(nats_url: str, database_url: str, log: Path) -> subprocess.Popen[bytes]:
     """`lineage projector` as its own process (what `kill -9` tests kill)."""
-    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_DATABASE_URL": database_url,
-           "LINEAGE_HOME": str(log.parent)}
+    env = {
+        **os.environ,
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_DATABASE_URL": database_url,
+        "LINEAGE_HOME": str(log.parent),
+    }
     with log.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen([sys.executable, "-m", "lineage_cli.main", "projector"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "lineage_cli.main", "projector"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

@@ -76,18 +76,22 @@ async def test_cycles_end_and_errors(database_url: str, nats_url: str) -> None:
         zero = await gql(client, LINEAGE, {"d": str(x), "depth": 0})
         bad = await gql(client, LINEAGE, {"d": "nope"})
         missing = await gql(client, LINEAGE, {"d": str(uuid.uuid4())})
-        run_level = await gql(client, "query($r: ID!) { run(id: $r) { upstreamRuns { id } "
-                                      "downstreamRuns { id } } }", {"r": str(a)})
+        run_level = await gql(
+            client,
+            "query($r: ID!) { run(id: $r) { upstreamRuns { id } downstreamRuns { id } } }",
+            {"r": str(a)},
+        )
     g = cyc["data"]["lineage"]
     assert g["truncated"] is False
-    assert {n["id"]: n["depth"] for n in g["nodes"]} == {str(x): 0, str(a): 1, str(y): 2,
-                                                         str(b): 3}
+    assert {n["id"]: n["depth"] for n in g["nodes"]} == {str(x): 0, str(a): 1, str(y): 2, str(b): 3}
     assert len(g["edges"]) == 4
     for body in (both_ids, none, deep, zero, bad):
         assert codes(body) == ["BAD_USER_INPUT"], body
     assert codes(missing) == ["NOT_FOUND"]
-    assert run_level["data"]["run"] == {"upstreamRuns": [{"id": str(b)}],
-                                        "downstreamRuns": [{"id": str(b)}]}
+    assert run_level["data"]["run"] == {
+        "upstreamRuns": [{"id": str(b)}],
+        "downstreamRuns": [{"id": str(b)}],
+    }
 
 
 async def test_node_cap_truncates_shallowest_first(database_url: str) -> None:

@@ -53,8 +53,9 @@ async def test_the_seed_question(database_url: str, nats_url: str) -> None:
     assert run["transform"] == {"__typename": "Pipeline", "name": "Cell Ranger", "version": "7"}
     assert run["notebook"] is None and run["pipeline"] == {"reference": None}
     # its own output.bam, loaded by itself, is not an input
-    assert run["inputs"] == [{"id": str(ids["fastq"]), "name": "input", "suffix": ".fastq.gz",
-                              "size": 5}]
+    assert run["inputs"] == [
+        {"id": str(ids["fastq"]), "name": "input", "suffix": ".fastq.gz", "size": 5}
+    ]
     assert run["outputs"] == [{"name": "output"}]
 
 
@@ -62,7 +63,9 @@ async def test_nested_filters_and_relations(database_url: str, nats_url: str) ->
     s, ids = seed_graph()
     await s.write(database_url)
     async with api_client(database_url, nats_url) as (client, _):
-        body = await gql(client, """
+        body = await gql(
+            client,
+            """
           query { dobjects(filter: {source: {transformName: "Cell Ranger"}}) {
                     nodes { name source { id } targets { id } } }
                   notebooks(filter: {run: {input: {name: "output"}}}) {
@@ -73,34 +76,51 @@ async def test_nested_filters_and_relations(database_url: str, nats_url: str) ->
                   loaders: dobjects(filter: {target: {transformVersion: "7"}}) {
                     nodes { name } }
                   orphan: dobjects(filter: {name: "iris_new"}) {
-                    nodes { source { id status transform { name } } } } }""")
+                    nodes { source { id status transform { name } } } } }""",
+        )
     assert "errors" not in body, body
     d = body["data"]
-    assert d["dobjects"]["nodes"] == [{"name": "output", "source": {"id": str(ids["rcr"])},
-                                       "targets": [{"id": str(ids["rnb"])}]}]
-    assert d["notebooks"] == {"totalCount": 1, "nodes": [
-        {"name": "analysis.ipynb", "title": "Analysis",
-         "runs": [{"id": str(ids["rnb"]), "status": "FAILED"}]}]}
+    assert d["dobjects"]["nodes"] == [
+        {"name": "output", "source": {"id": str(ids["rcr"])}, "targets": [{"id": str(ids["rnb"])}]}
+    ]
+    assert d["notebooks"] == {
+        "totalCount": 1,
+        "nodes": [
+            {
+                "name": "analysis.ipynb",
+                "title": "Analysis",
+                "runs": [{"id": str(ids["rnb"]), "status": "FAILED"}],
+            }
+        ],
+    }
     assert d["pipelines"]["nodes"] == [{"id": str(ids["pcr"]), "type": "PIPELINE"}]
     assert d["failed"]["nodes"] == [{"id": str(ids["rnb"]), "notebook": {"name": "analysis.ipynb"}}]
     assert d["loaders"]["nodes"] == [{"name": "input"}]
-    assert d["orphan"]["nodes"] == [{"source": {"id": str(ids["orphan"]), "status": "STARTED",
-                                                "transform": None}}]
+    assert d["orphan"]["nodes"] == [
+        {"source": {"id": str(ids["orphan"]), "status": "STARTED", "transform": None}}
+    ]
 
 
 async def test_single_lookups_and_ids(database_url: str, nats_url: str) -> None:
     s, ids = seed_graph()
     await s.write(database_url)
     async with api_client(database_url, nats_url) as (client, _):
-        body = await gql(client, "query($r: ID!, $d: ID!, $x: ID!) { run(id: $r) { id "
-                         "upstreamRuns { id } downstreamRuns { id } facets } "
-                         "dobject(id: $d) { name createdAt } missing: run(id: $x) { id } }",
-                         {"r": str(ids["rcr"]), "d": str(ids["bam"]), "x": str(uuid.uuid4())})
+        body = await gql(
+            client,
+            "query($r: ID!, $d: ID!, $x: ID!) { run(id: $r) { id "
+            "upstreamRuns { id } downstreamRuns { id } facets } "
+            "dobject(id: $d) { name createdAt } missing: run(id: $x) { id } }",
+            {"r": str(ids["rcr"]), "d": str(ids["bam"]), "x": str(uuid.uuid4())},
+        )
         bad = await gql(client, '{ run(id: "not-a-uuid") { id } }')
         bad_filter = await gql(client, '{ runs(filter: {output: {id: "nope"}}) { totalCount } }')
     assert "errors" not in body, body
-    assert body["data"]["run"] == {"id": str(ids["rcr"]), "upstreamRuns": [{"id": str(ids["r10x"])}],
-                                   "downstreamRuns": [{"id": str(ids["rnb"])}], "facets": None}
+    assert body["data"]["run"] == {
+        "id": str(ids["rcr"]),
+        "upstreamRuns": [{"id": str(ids["r10x"])}],
+        "downstreamRuns": [{"id": str(ids["rnb"])}],
+        "facets": None,
+    }
     assert body["data"]["dobject"]["name"] == "output"
     assert body["data"]["dobject"]["createdAt"].startswith("2026-01-01T00:00")
     assert body["data"]["missing"] is None
@@ -112,8 +132,10 @@ async def test_pages_cursors_and_first(database_url: str, nats_url: str) -> None
     s = Seed()
     made = [s.run(None) for _ in range(7)]
     await s.write(database_url)
-    page_q = "query($f: Int, $a: String) { runs(first: $f, after: $a) { totalCount " \
-             "pageInfo { hasNextPage endCursor } nodes { id } } }"
+    page_q = (
+        "query($f: Int, $a: String) { runs(first: $f, after: $a) { totalCount "
+        "pageInfo { hasNextPage endCursor } nodes { id } } }"
+    )
     async with api_client(database_url, nats_url) as (client, _):
         seen: list[str] = []
         after = None
@@ -128,8 +150,9 @@ async def test_pages_cursors_and_first(database_url: str, nats_url: str) -> None
         zero = await gql(client, page_q, {"f": 0})
         negative = await gql(client, page_q, {"f": -1})
         malformed = await gql(client, page_q, {"f": 2, "a": "%%%not a cursor"})
-        wrong_kind = await gql(client, "query($a: String) { dobjects(after: $a) { totalCount } }",
-                               {"a": after})
+        wrong_kind = await gql(
+            client, "query($a: String) { dobjects(after: $a) { totalCount } }", {"a": after}
+        )
         capped = await gql(client, "{ runs(first: 100000) { nodes { id } } }")
     assert seen == [str(r) for r in made]  # stable order: first seen, oldest first
     assert zero["data"]["runs"]["nodes"] == []
@@ -147,10 +170,15 @@ async def test_projection_status(database_url: str, nats_url: str) -> None:
         js = app.state.resources.js
         for _ in range(3):
             await js.publish("lineage.run.finished", b"{}")
-        body = await gql(client, "{ projectionStatus { appliedSequence streamSequence lag "
-                                 "lastEventAt } }")
+        body = await gql(
+            client, "{ projectionStatus { appliedSequence streamSequence lag lastEventAt } }"
+        )
     assert body["data"]["projectionStatus"] == {
-        "appliedSequence": 0, "streamSequence": 3, "lag": 3, "lastEventAt": None}
+        "appliedSequence": 0,
+        "streamSequence": 3,
+        "lag": 3,
+        "lastEventAt": None,
+    }
 
 
 async def test_queries_survive_a_rebuild_swap(database_url: str, nats_url: str) -> None:

@@ -23,7 +23,9 @@ def nested(levels: int) -> str:
 
 async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     await Seed().write(database_url)
-    aliases = lambda n: "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"
+    aliases = lambda n: (
+        "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"
+    )
     async with api_client(database_url, nats_url) as (client, _):
         ok15 = await gql(client, nested(15))
         too_deep = await gql(client, nested(16))
@@ -33,6 +35,7 @@ async def test_complexity_limits(database_url: str, nats_url: str) -> None:
         syntax = await gql(client, "{ runs { ")
         huge = await gql(client, "{ runs { nodes { " + "id " * 20_000 + "} } }")
         from graphql import get_introspection_query
+
         introspection = await gql(client, get_introspection_query())
     assert "errors" not in ok15, ok15
     assert codes(too_deep) == ["QUERY_TOO_COMPLEX"]
@@ -43,20 +46,23 @@ async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     assert "errors" not in introspection
 
 
-async def test_body_limit_and_internal_errors(database_url: str, nats_url: str,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+async def test_body_limit_and_internal_errors(
+    database_url: str, nats_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     await Seed().write(database_url)
     big = json.dumps({"query": "{ runs { totalCount } }", "pad": "x" * (1024 * 1024)})
     async with api_client(database_url, nats_url) as (client, _):
-        declared = await client.post("/graphql", content=big,
-                                     headers={"content-type": "application/json"})
+        declared = await client.post(
+            "/graphql", content=big, headers={"content-type": "application/json"}
+        )
 
         async def chunks():  # no content-length: the limit counts what arrives
             for _ in range(5):
                 yield b" " * (300 * 1024)
 
-        streamed = await client.post("/graphql", content=chunks(),
-                                     headers={"content-type": "application/json"})
+        streamed = await client.post(
+            "/graphql", content=chunks(), headers={"content-type": "application/json"}
+        )
         small = await client.post("/graphql", json={"query": "{ runs { totalCount } }"})
         # break the projection under the API: an internal fault, never a stack trace
         engine = create_engine(database_url)
@@ -77,10 +83,16 @@ async def test_bearer_token(database_url: str, nats_url: str) -> None:
     await Seed().write(database_url)
     async with api_client(database_url, nats_url, api_token="s3cret") as (client, _):
         missing = await client.post("/graphql", json={"query": "{ runs { totalCount } }"})
-        wrong = await client.post("/graphql", json={"query": "{ runs { totalCount } }"},
-                                  headers={"Authorization": "Bearer nope"})
-        right = await client.post("/graphql", json={"query": "{ runs { totalCount } }"},
-                                  headers={"Authorization": "Bearer s3cret"})
+        wrong = await client.post(
+            "/graphql",
+            json={"query": "{ runs { totalCount } }"},
+            headers={"Authorization": "Bearer nope"},
+        )
+        right = await client.post(
+            "/graphql",
+            json={"query": "{ runs { totalCount } }"},
+            headers={"Authorization": "Bearer s3cret"},
+        )
         metrics = await client.get("/metrics")
         lineage = await client.post("/api/v1/lineage", json={})
         health = await client.get("/healthz")
@@ -104,7 +116,8 @@ async def test_read_your_writes(database_url: str, nats_url: str) -> None:
             done = await gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "5"})
             assert done["data"]["run"] == {"id": str(run)}
             waiting = asyncio.create_task(
-                gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "7"}))
+                gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "7"})
+            )
             await asyncio.sleep(0.3)
             assert not waiting.done()  # it waits for the projector, not for a timer
             async with engine.begin() as conn:
@@ -138,8 +151,11 @@ async def test_health_ready_metrics(database_url: str, nats_url: str, nats_serve
     assert 'lineage_api_requests_total{operation="SeedQuestion",outcome="ok"} 2.0' in metrics
     assert 'lineage_api_request_seconds_count{operation="SeedQuestion"} 2.0' in metrics
     assert "lineage_projector_lag 2.0" in metrics
-    assert ready.status_code == 200 and ready.json() == {"ready": True, "nats": "ok",
-                                                         "postgres": "ok"}
+    assert ready.status_code == 200 and ready.json() == {
+        "ready": True,
+        "nats": "ok",
+        "postgres": "ok",
+    }
     assert not_ready.status_code == 503 and not_ready.json()["nats"] != "ok"
     assert health.status_code == 200
 
@@ -187,8 +203,7 @@ async def test_the_seed_question_is_one_statement(database_url: str, nats_url: s
     assert aliased["data"]["runs"]["nodes"][0]["ins"] == run["inputs"]
 
 
-async def test_a_statement_past_the_timeout_is_refused(database_url: str, nats_url: str
-                                                       ) -> None:
+async def test_a_statement_past_the_timeout_is_refused(database_url: str, nats_url: str) -> None:
     s = Seed()
     final = s.run(None)
     for i in range(300):  # 300 inputs, each from a run of 10 inputs: a walk of 6,000 rows

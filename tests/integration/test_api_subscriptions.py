@@ -35,8 +35,9 @@ SUBSCRIBE = """subscription($types: [String!], $t: String) {
 async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIterator[str]:
     port = free_port()
     app = create_app(Settings(database_url=database_url, nats_url=nats_url, **settings))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -48,8 +49,12 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
 
 
 def run_event(kind: str, run_id: uuid.UUID, **fields: Any) -> ev.Event:
-    common = {"event_id": uuid.uuid4(), "occurred_at": datetime.now(UTC), "producer": "test",
-                  "run_id": run_id}
+    common = {
+        "event_id": uuid.uuid4(),
+        "occurred_at": datetime.now(UTC),
+        "producer": "test",
+        "run_id": run_id,
+    }
     model = getattr(ev, kind)
     return model(event_type=kind, **common, **fields)  # type: ignore[no-any-return]
 
@@ -58,14 +63,20 @@ def dobject() -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "name": "f", "suffix": ".txt"}
 
 
-async def subscribe(url: str, variables: dict[str, Any],
-                    init: dict[str, Any] | None = None) -> Any:
+async def subscribe(url: str, variables: dict[str, Any], init: dict[str, Any] | None = None) -> Any:
     ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
     await ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
     ack = json.loads(await ws.recv())
     assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                              "payload": {"query": SUBSCRIBE, "variables": variables}}))
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": variables},
+            }
+        )
+    )
     return ws
 
 
@@ -80,6 +91,7 @@ async def test_events_filtered_by_type_and_transform(database_url: str, nats_url
         by_type = await subscribe(url, {"types": ["RunFinished"]})
         await asyncio.sleep(0.3)  # both consumers exist before publishing (deliver NEW)
         import nats
+
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         await js.publish("lineage.run.finished", b"not an event")  # skipped, not fatal
@@ -96,8 +108,10 @@ async def test_events_filtered_by_type_and_transform(database_url: str, nats_url
         await by_transform.close()
         await by_type.close()
     events_t = [m["payload"]["data"]["lineageEvents"] for m in got_t]
-    assert [e["eventId"] for e in events_t] == [str(published[0].event_id),
-                                                str(published[3].event_id)]
+    assert [e["eventId"] for e in events_t] == [
+        str(published[0].event_id),
+        str(published[3].event_id),
+    ]
     assert [e["sequence"] for e in events_t] == [seqs[0], seqs[3]]
     assert events_t[1]["payload"] == json.loads(ev.encode(published[3]))
     assert events_t[0]["runId"] == str(known)
@@ -111,14 +125,18 @@ async def test_websocket_auth(database_url: str, nats_url: str) -> None:
     async with served(database_url, nats_url, api_token="tok") as url:
         ws = await subscribe(url, {}, init={"Authorization": "Bearer tok"})
         await ws.close()
-        header_ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"],
-                                             additional_headers={"Authorization": "Bearer tok"})
+        header_ws = await websockets.connect(
+            url,
+            subprotocols=["graphql-transport-ws"],
+            additional_headers={"Authorization": "Bearer tok"},
+        )
         await header_ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(await header_ws.recv())["type"] == "connection_ack"
         await header_ws.close()
         refused = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
-        await refused.send(json.dumps({"type": "connection_init",
-                                       "payload": {"Authorization": "Bearer wrong"}}))
+        await refused.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer wrong"}})
+        )
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(refused.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

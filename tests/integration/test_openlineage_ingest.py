@@ -28,21 +28,27 @@ def _graphql(service: Service, query: str) -> dict[str, Any]:
 
 def _event(event_type: str, run_id: str, **extra: Any) -> dict[str, Any]:
     return {
-        "eventType": event_type, "eventTime": f"2026-11-25T01:0{len(event_type) % 10}:00Z",
-        "producer": "https://example.org/tests", "run": {"runId": run_id},
-        "job": {"namespace": "tests", "name": "align"}, **extra,
+        "eventType": event_type,
+        "eventTime": f"2026-11-25T01:0{len(event_type) % 10}:00Z",
+        "producer": "https://example.org/tests",
+        "run": {"runId": run_id},
+        "job": {"namespace": "tests", "name": "align"},
+        **extra,
     }
 
 
 @needs_shared
 def test_the_openlineage_examples_and_marquez_edge_cases(service: Service) -> None:
-    for path in [*sorted((SHARED / "examples" / "valid").glob("*.json")),
-                 *sorted((SHARED / "marquez" / "events").glob("*.json"))]:
+    for path in [
+        *sorted((SHARED / "examples" / "valid").glob("*.json")),
+        *sorted((SHARED / "marquez" / "events").glob("*.json")),
+    ]:
         answer = _post(service, json.loads(path.read_text()))
         assert answer.status_code == 201, (path.name, answer.text)
 
-    refused = _post(service, json.loads((SHARED / "examples/invalid/event_no_run_id.json")
-                                        .read_text()))
+    refused = _post(
+        service, json.loads((SHARED / "examples/invalid/event_no_run_id.json").read_text())
+    )
     assert refused.status_code == 400 and "runId" in refused.json()["error"]
 
     for path in sorted((SHARED / "examples" / "invalid").glob("event_invalid_*.json")):
@@ -52,21 +58,33 @@ def test_the_openlineage_examples_and_marquez_edge_cases(service: Service) -> No
         assert warnings, f"{path.name}: its broken facet was not flagged"
         assert answer.json()["events"] >= 1  # its lineage was kept
     metrics = httpx.get(f"{service.api_url}/metrics", timeout=10).text
-    flagged = [line for line in metrics.splitlines()
-               if line.startswith("lineage_openlineage_facet_warnings_total")]
+    flagged = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("lineage_openlineage_facet_warnings_total")
+    ]
     assert flagged and float(flagged[0].split()[-1]) >= 5
 
 
 def test_lineage_and_facets_show_in_graphql_and_retries_add_nothing(service: Service) -> None:
     run_id = str(uuid.uuid4())
-    start = _event("START", run_id, inputs=[{"namespace": "file", "name": "/d/input.fastq.gz"}],
-                   run={"runId": run_id, "facets": {"nominalTime": {
-                       "nominalStartTime": "2026-11-25T00:00:00Z"}}})
+    start = _event(
+        "START",
+        run_id,
+        inputs=[{"namespace": "file", "name": "/d/input.fastq.gz"}],
+        run={
+            "runId": run_id,
+            "facets": {"nominalTime": {"nominalStartTime": "2026-11-25T00:00:00Z"}},
+        },
+    )
     complete = _event("COMPLETE", run_id, outputs=[{"namespace": "file", "name": "/d/out.bam"}])
     assert _post(service, [start, complete]).status_code == 201
     assert _post(service, complete).status_code == 201  # a client retry
-    data = _graphql(service, """{ runs(filter: {transformName: "tests/align"}) { totalCount
-        nodes { id status facets inputs { name suffix } outputs { name suffix } } } }""")
+    data = _graphql(
+        service,
+        """{ runs(filter: {transformName: "tests/align"}) { totalCount
+        nodes { id status facets inputs { name suffix } outputs { name suffix } } } }""",
+    )
     assert data["runs"]["totalCount"] == 1
     run = data["runs"]["nodes"][0]
     assert run["id"] == run_id and run["status"] == "COMPLETED"
@@ -104,15 +122,30 @@ def test_the_real_openlineage_python_client(service: Service) -> None:
     run = Run(runId=str(uuid.uuid4()))
     job = Job(namespace="spark", name="etl")
     for state in (RunState.START, RunState.COMPLETE):
-        client.emit(RunEvent(eventType=state, eventTime=f"2026-11-25T02:00:0{int(state == RunState.COMPLETE)}Z",
-                             run=run, job=job, producer="https://example.org/client",
-                             inputs=[InputDataset(namespace="s3://raw", name="events.parquet")],
-                             outputs=[OutputDataset(namespace="s3://clean", name="events.parquet")]))
-    data = _graphql(service, """{ runs(filter: {transformName: "spark/etl"}) {
-        nodes { id status inputs { name suffix } outputs { name } } } }""")
-    assert data["runs"]["nodes"] == [{"id": run.runId, "status": "COMPLETED",
-                                      "inputs": [{"name": "events", "suffix": ".parquet"}],
-                                      "outputs": [{"name": "events"}]}]
+        client.emit(
+            RunEvent(
+                eventType=state,
+                eventTime=f"2026-11-25T02:00:0{int(state == RunState.COMPLETE)}Z",
+                run=run,
+                job=job,
+                producer="https://example.org/client",
+                inputs=[InputDataset(namespace="s3://raw", name="events.parquet")],
+                outputs=[OutputDataset(namespace="s3://clean", name="events.parquet")],
+            )
+        )
+    data = _graphql(
+        service,
+        """{ runs(filter: {transformName: "spark/etl"}) {
+        nodes { id status inputs { name suffix } outputs { name } } } }""",
+    )
+    assert data["runs"]["nodes"] == [
+        {
+            "id": run.runId,
+            "status": "COMPLETED",
+            "inputs": [{"name": "events", "suffix": ".parquet"}],
+            "outputs": [{"name": "events"}],
+        }
+    ]
 
 
 def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
@@ -120,28 +153,38 @@ def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
     raw = {"namespace": "s3://lake", "name": "raw/reads.fastq.gz"}
     clean = {"namespace": "s3://lake", "name": "clean/reads.bam"}
     extract = _event("COMPLETE", upstream, inputs=[raw], outputs=[clean])
-    report = _event("COMPLETE", downstream, inputs=[clean],
-                    job={"namespace": "tests", "name": "report"})
+    report = _event(
+        "COMPLETE", downstream, inputs=[clean], job={"namespace": "tests", "name": "report"}
+    )
     assert _post(service, [extract, report]).status_code == 201
     _graphql(service, "{ projectionStatus { appliedSequence } }")  # wait until projected
 
     url = f"{service.api_url}/api/v1/lineage"
-    answer = httpx.get(url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 5},
-                       timeout=10)
+    answer = httpx.get(
+        url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 5}, timeout=10
+    )
     assert answer.status_code == 200, answer.text
     nodes = {n["id"]: n for n in answer.json()["graph"]}
-    assert set(nodes) == {"dataset:s3://lake:raw/reads.fastq.gz",
-                          "dataset:s3://lake:clean/reads.bam",
-                          "job:tests:align", "job:tests:report"}
+    assert set(nodes) == {
+        "dataset:s3://lake:raw/reads.fastq.gz",
+        "dataset:s3://lake:clean/reads.bam",
+        "job:tests:align",
+        "job:tests:report",
+    }
     bam = nodes["dataset:s3://lake:clean/reads.bam"]
-    assert bam["type"] == "DATASET" and bam["data"]["id"] == {"namespace": "s3://lake",
-                                                              "name": "clean/reads.bam"}
-    assert bam["inEdges"] == [{"origin": "job:tests:align",
-                               "destination": "dataset:s3://lake:clean/reads.bam"}]
-    assert bam["outEdges"] == [{"origin": "dataset:s3://lake:clean/reads.bam",
-                                "destination": "job:tests:report"}]
-    assert nodes["job:tests:align"]["inEdges"][0]["origin"] == \
-        "dataset:s3://lake:raw/reads.fastq.gz"
+    assert bam["type"] == "DATASET" and bam["data"]["id"] == {
+        "namespace": "s3://lake",
+        "name": "clean/reads.bam",
+    }
+    assert bam["inEdges"] == [
+        {"origin": "job:tests:align", "destination": "dataset:s3://lake:clean/reads.bam"}
+    ]
+    assert bam["outEdges"] == [
+        {"origin": "dataset:s3://lake:clean/reads.bam", "destination": "job:tests:report"}
+    ]
+    assert (
+        nodes["job:tests:align"]["inEdges"][0]["origin"] == "dataset:s3://lake:raw/reads.fastq.gz"
+    )
 
     by_job = httpx.get(url, params={"nodeId": "job:tests:report", "depth": 5}, timeout=10)
     assert by_job.status_code == 200, by_job.text
@@ -149,9 +192,14 @@ def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
     by_transform = httpx.get(url, params={"nodeId": "job:lineage:tests/report"}, timeout=10)
     assert {n["id"] for n in by_transform.json()["graph"]} == set(nodes)
 
-    assert httpx.get(url, params={"nodeId": "dataset:s3://lake:nope"}, timeout=10
-                     ).status_code == 404
+    assert (
+        httpx.get(url, params={"nodeId": "dataset:s3://lake:nope"}, timeout=10).status_code == 404
+    )
     assert httpx.get(url, params={"nodeId": "job:tests:nope"}, timeout=10).status_code == 404
     assert httpx.get(url, params={"nodeId": "table:x"}, timeout=10).status_code == 400
-    assert httpx.get(url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 99},
-                     timeout=10).status_code == 400
+    assert (
+        httpx.get(
+            url, params={"nodeId": "dataset:s3://lake:clean/reads.bam", "depth": 99}, timeout=10
+        ).status_code
+        == 400
+    )

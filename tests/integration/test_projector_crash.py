@@ -45,13 +45,17 @@ async def reference_url(
     await postgres_server.drop_database(name)
 
 
-async def _publish_all(js: object, events: list[Event], bad_every: int) -> list[tuple[int, Event | None]]:
+async def _publish_all(
+    js: object, events: list[Event], bad_every: int
+) -> list[tuple[int, Event | None]]:
     """Publish in order, a bad message after every `bad_every` events; (sequence, event)."""
     sent: list[tuple[int, Event | None]] = []
     for i, event in enumerate(events):
         ack = await js.publish(  # type: ignore[attr-defined]
-            subjects.subject_for(event.event_type), encode(event),
-            headers={subjects.MSG_ID_HEADER: str(event.event_id)})
+            subjects.subject_for(event.event_type),
+            encode(event),
+            headers={subjects.MSG_ID_HEADER: str(event.event_id)},
+        )
         sent.append((int(ack.seq), event))
         if i % bad_every == bad_every - 1:
             ack = await js.publish("lineage.run.finished", json.dumps({"bad": i}).encode())  # type: ignore[attr-defined]
@@ -64,8 +68,11 @@ async def _publish_all(js: object, events: list[Event], bad_every: int) -> list[
 async def _reference(database_url: str, sent: list[tuple[int, Event | None]]) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        accepted = [Accepted(seq, subjects.subject_for(e.event_type), encode(e).decode(), e)
-                    for seq, e in sent if e is not None]
+        accepted = [
+            Accepted(seq, subjects.subject_for(e.event_type), encode(e).decode(), e)
+            for seq, e in sent
+            if e is not None
+        ]
         await apply_batch(conn, accepted, max_sequence=sent[-1][0])
     finally:
         await conn.close()
@@ -83,7 +90,10 @@ async def _wait_for_kill_point(database_url: str, point: float | int) -> None:  
 
 @pytest.mark.parametrize("kill_points", [(0.3, 400, 1300, 2200), (700, 1.2, 1900, 2500)])
 async def test_kill_9_at_any_moment_gives_the_uninterrupted_tables(
-    kill_points: tuple[float | int, ...], nats_url: str, database_url: str, reference_url: str,
+    kill_points: tuple[float | int, ...],
+    nats_url: str,
+    database_url: str,
+    reference_url: str,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "projector.log"

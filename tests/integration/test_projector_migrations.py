@@ -17,8 +17,8 @@ pytestmark = pytest.mark.integration
 
 def _diff(conn: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        conn, opts={"include_schemas": True, "compare_type": True,
-                    "compare_server_default": True})
+        conn, opts={"include_schemas": True, "compare_type": True, "compare_server_default": True}
+    )
     return list(compare_metadata(context, metadata))
 
 

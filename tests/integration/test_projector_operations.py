@@ -31,10 +31,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cli_env(nats_url: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
-            tmp_path: object) -> dict[str, str]:
-    env = {"LINEAGE_NATS_URL": nats_url, "LINEAGE_DATABASE_URL": database_url,
-           "LINEAGE_HOME": str(tmp_path)}
+def cli_env(
+    nats_url: str, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> dict[str, str]:
+    env = {
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_DATABASE_URL": database_url,
+        "LINEAGE_HOME": str(tmp_path),
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
@@ -42,7 +46,9 @@ def cli_env(nats_url: str, database_url: str, monkeypatch: pytest.MonkeyPatch,
 
 @pytest.fixture
 async def projector(nats_url: str, database_url: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(run_projector(Settings(nats_url=nats_url, database_url=database_url)))
+    task = asyncio.create_task(
+        run_projector(Settings(nats_url=nats_url, database_url=database_url))
+    )
     yield task
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -70,8 +70,9 @@ async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
     own_postgres: Any, restartable_url: str, nats_url: str
 ) -> None:
     retries = REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0
-    task = asyncio.create_task(run_projector(Settings(nats_url=nats_url,
-                                                      database_url=restartable_url)))
+    task = asyncio.create_task(
+        run_projector(Settings(nats_url=nats_url, database_url=restartable_url))
+    )
     nc, js = await connect_js(nats_url)
     first = await publish(js, workload(10))
     await wait_applied(restartable_url, first)

@@ -34,8 +34,14 @@ async def _project(conn: asyncpg.Connection, batches: list[list[Event]]) -> dict
             accepted = []
             for event in batch:
                 sequence += 1
-                accepted.append(Accepted(sequence, subjects.subject_for(event.event_type),
-                                         encode(event).decode(), event))
+                accepted.append(
+                    Accepted(
+                        sequence,
+                        subjects.subject_for(event.event_type),
+                        encode(event).decode(),
+                        event,
+                    )
+                )
             await apply_batch(conn, accepted, max_sequence=sequence)
         return await dump_conn(conn)
     finally:
@@ -47,8 +53,11 @@ def _cut(events: list[Event], cuts: list[int]) -> list[list[Event]]:
     return [events[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data(), events=event_sets)
 async def test_every_permutation_with_duplicates_projects_like_the_ordered_set(
     database_url: str, data: st.DataObject, events: list[Event]

@@ -41,7 +41,8 @@ async def _active_pid(database_url: str) -> int:
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
                 "WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted AND l.database = "
                 "(SELECT oid FROM pg_database WHERE datname = current_database())",
-                LEADER_LOCK_KEY)
+                LEADER_LOCK_KEY,
+            )
             if name:
                 return int(name.rsplit("pid=", 1)[1])
             await asyncio.sleep(0.02)

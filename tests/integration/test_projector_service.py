@@ -47,12 +47,15 @@ async def test_projects_a_workload(projector: object, nats_url: str, database_ur
     await wait_applied(database_url, last)
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        counts = {t: await conn.fetchval(f"SELECT count(*) FROM projection.{t}")
-                  for t in ("transforms", "runs", "dobjects", "run_inputs")}
+        counts = {
+            t: await conn.fetchval(f"SELECT count(*) FROM projection.{t}")
+            for t in ("transforms", "runs", "dobjects", "run_inputs")
+        }
         statuses = await conn.fetch("SELECT DISTINCT status FROM projection.runs")
         raw = await conn.fetchval("SELECT count(*) FROM public.raw_events")
         unsourced = await conn.fetchval(
-            "SELECT count(*) FROM projection.dobjects WHERE source_run_id IS NULL")
+            "SELECT count(*) FROM projection.dobjects WHERE source_run_id IS NULL"
+        )
     finally:
         await conn.close()
     assert counts == {"transforms": 10, "runs": 20, "dobjects": 42, "run_inputs": 40}
@@ -71,7 +74,9 @@ async def test_bad_events_go_to_the_dlq_and_the_stream_goes_on(
     invalid = json.loads(encode(good[1]))
     del invalid["run_id"]
     await publish_raw(js, "lineage.run.started", b"{not json")
-    await publish_raw(js, "lineage.run.started", json.dumps({**future, "event_type": "Nope"}).encode())
+    await publish_raw(
+        js, "lineage.run.started", json.dumps({**future, "event_type": "Nope"}).encode()
+    )
     await publish_raw(js, "lineage.run.started", json.dumps(future).encode())
     await publish_raw(js, "lineage.input.loaded", json.dumps(invalid).encode())
     last = await publish(js, good)
@@ -99,8 +104,13 @@ async def test_the_same_event_twice_changes_nothing(
     await wait_applied(database_url, first)
     before = await dump(database_url)
     # Re-sent without the de-duplication header: JetStream stores them again.
-    late = RunFinished(event_id=uuid.uuid4(), occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
-                       producer="p", run_id=events[0].run_id, status="failed")  # type: ignore[union-attr]
+    late = RunFinished(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
+        producer="p",
+        run_id=events[0].run_id,
+        status="failed",
+    )  # type: ignore[union-attr]
     last = await publish(js, [*events, *events], msg_id=False)
     last = max(last, await publish(js, [late]))
     await nc.close()
@@ -124,7 +134,9 @@ async def test_a_database_fault_is_retried_not_dead_lettered(
         for seed in (1, 2):
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()", db)
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                db,
+            )
             last = await publish(js, workload(5, seed=seed))
     finally:
         await admin.close()

@@ -80,14 +80,26 @@ async def test_v1_golden_events_after_v2_both_project(
     task = asyncio.create_task(run_projector(settings))
     nc, js = await connect_js(nats_url)
     v2_run = uuid.uuid4()
-    v2 = {"event_id": str(uuid.uuid4()), "event_type": "RunStarted", "schema_version": 2,
-          "occurred_at": "2026-11-25T01:00:00Z", "producer": "producer_sdk/0.2",
-          "run_id": str(v2_run), "run_name": "v2 run",
-          "transform": {"id": str(transform_id("pipeline", "p", "2")), "type": "pipeline",
-                        "name": "p", "version": "2"}}
+    v2 = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "RunStarted",
+        "schema_version": 2,
+        "occurred_at": "2026-11-25T01:00:00Z",
+        "producer": "producer_sdk/0.2",
+        "run_id": str(v2_run),
+        "run_name": "v2 run",
+        "transform": {
+            "id": str(transform_id("pipeline", "p", "2")),
+            "type": "pipeline",
+            "name": "p",
+            "version": "2",
+        },
+    }
     await publish_raw(js, "lineage.run.started", json.dumps(v2).encode())
     for name in ORDER:
-        last = await publish_raw(js, subject_for(name), (GOLDEN / f"{name}.json").read_bytes().strip())
+        last = await publish_raw(
+            js, subject_for(name), (GOLDEN / f"{name}.json").read_bytes().strip()
+        )
     unnamed = json.loads((GOLDEN / "RunStarted.json").read_text())
     unnamed.pop("run_name")
     unnamed.update(event_id=str(uuid.uuid4()), run_id=str(uuid.uuid4()))

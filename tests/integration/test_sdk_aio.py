@@ -30,7 +30,12 @@ async def test_async_producer_publishes_the_same_events(nats_url: str, tmp_path:
             await lineage.select(lns.Run).join(lns.DObject, name="out").one()
     got = [e for _, _, e in await read_stream(nats_url)]
     assert [e.event_type for e in got] == [
-        "TransformRegistered", "RunStarted", "InputLoaded", "OutputRegistered", "RunFinished"]
+        "TransformRegistered",
+        "RunStarted",
+        "InputLoaded",
+        "OutputRegistered",
+        "RunFinished",
+    ]
     assert got[-1].status == "completed"  # type: ignore[union-attr]
 
 

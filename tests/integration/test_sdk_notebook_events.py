@@ -19,20 +19,48 @@ pytestmark = pytest.mark.integration
 
 def test_nbconvert_kernel_run_is_a_notebook_run(nats_url: str, tmp_path: Path) -> None:
     (tmp_path / "iris_analysis.ipynb").write_text(json.dumps(NOTEBOOK))
-    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
-           "LINEAGE_HOME": str(tmp_path / "home")}
+    env = {
+        **os.environ,
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_API_URL": CLOSED_API,
+        "LINEAGE_HOME": str(tmp_path / "home"),
+    }
     env.pop("JPY_SESSION_NAME", None)
     done = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--output", "executed.ipynb", "iris_analysis.ipynb"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output",
+            "executed.ipynb",
+            "iris_analysis.ipynb",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     got = [e for _, _, e in stream_events(nats_url)]
     assert [e.event_type for e in got] == [
-        "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
+        "TransformRegistered",
+        "RunStarted",
+        "OutputRegistered",
+        "RunFinished",
+    ]
     transform = got[0].transform  # type: ignore[union-attr]
     assert (transform.type, transform.name, transform.version, transform.title) == (
-        "notebook", "iris_analysis", "2", "Iris analysis")
+        "notebook",
+        "iris_analysis",
+        "2",
+        "Iris analysis",
+    )
     assert transform.reference == str((tmp_path / "iris_analysis.ipynb").resolve())
     assert got[2].dobject.name == "iris_new"  # type: ignore[union-attr]
     assert got[3].status == "completed"  # type: ignore[union-attr]  # at kernel exit

@@ -78,8 +78,9 @@ def data_file(directory: Path, name: str, content: str) -> Path:
     return path
 
 
-def test_events_are_acked_in_order_with_their_msg_id(sdk: Client, nats_url: str,
-                                                     tmp_path: Path) -> None:
+def test_events_are_acked_in_order_with_their_msg_id(
+    sdk: Client, nats_url: str, tmp_path: Path
+) -> None:
     pipeline = ln.add(lns.Pipeline(v="1", name="10x scRNA-seq nextseq"))
     first = ln.Run(pipeline=pipeline, global_context=True)
     assert ln.context.run is first
@@ -91,8 +92,13 @@ def test_events_are_acked_in_order_with_their_msg_id(sdk: Client, nats_url: str,
 
     got = stream_events(nats_url)
     assert [e.event_type for _, _, e in got] == [
-        "TransformRegistered", "RunStarted", "OutputRegistered",
-        "RunFinished", "RunStarted", "InputLoaded"]
+        "TransformRegistered",
+        "RunStarted",
+        "OutputRegistered",
+        "RunFinished",
+        "RunStarted",
+        "InputLoaded",
+    ]
     for _, headers, event in got:
         assert headers["Nats-Msg-Id"] == str(event.event_id)
         assert event.producer.startswith(f"producer_sdk/{ln.__version__} ")
@@ -112,22 +118,29 @@ def test_a_with_block_is_finished_failed_by_its_exception(sdk: Client, nats_url:
         pass
     finished = [e for _, _, e in stream_events(nats_url) if e.event_type == "RunFinished"]
     assert [(e.run_id, e.status, e.error) for e in finished] == [  # type: ignore[union-attr]
-        (run.id, "failed", "ValueError: boom"), (ok.id, "completed", None)]
+        (run.id, "failed", "ValueError: boom"),
+        (ok.id, "completed", None),
+    ]
 
 
 def test_lazy_run_starts_at_first_add_of_a_record_it_is_the_source_of(
-        sdk: Client, nats_url: str, tmp_path: Path) -> None:
+    sdk: Client, nats_url: str, tmp_path: Path
+) -> None:
     pipeline = lns.Pipeline(name="p")
     run = lns.Run(pipeline=pipeline, name="lazy")
     assert stream_events(nats_url) == []
     ln.add(ln.DObject(data_file(tmp_path, "a.csv", "a"), source=run))
     assert [e.event_type for _, _, e in stream_events(nats_url)] == [
-        "TransformRegistered", "RunStarted", "OutputRegistered"]
+        "TransformRegistered",
+        "RunStarted",
+        "OutputRegistered",
+    ]
     assert run.id in sdk.ledger.active_runs  # finished at exit like a global run
 
 
-def test_same_content_returns_this_process_dobject(sdk: Client, tmp_path: Path,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_same_content_returns_this_process_dobject(
+    sdk: Client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ln.Run(pipeline=lns.Pipeline(name="p"), global_context=True)
     first = ln.add(ln.DObject(data_file(tmp_path, "one.txt", "same")))
     with caplog.at_level(logging.WARNING, logger="producer_sdk"):
@@ -141,8 +154,9 @@ def test_a_missing_path_is_a_clear_error(sdk: Client) -> None:
         ln.DObject("missing.bam")
 
 
-def test_100_runs_arrive_once_across_a_nats_outage(sdk: Client, nats_server: NatsServer,
-                                                   nats_url: str, tmp_path: Path) -> None:
+def test_100_runs_arrive_once_across_a_nats_outage(
+    sdk: Client, nats_server: NatsServer, nats_url: str, tmp_path: Path
+) -> None:
     pipeline = ln.add(lns.Pipeline(name="outage", v="1"))
     runs = []
     try:
@@ -172,12 +186,14 @@ def test_100_runs_arrive_once_across_a_nats_outage(sdk: Client, nats_server: Nat
     assert not sdk._publisher.outbox.path.exists()
 
 
-def test_a_dead_process_outbox_is_sent_by_the_next_producer(sdk: Client, nats_url: str,
-                                                           tmp_path: Path) -> None:
+def test_a_dead_process_outbox_is_sent_by_the_next_producer(
+    sdk: Client, nats_url: str, tmp_path: Path
+) -> None:
     orphan = Outbox(sdk.outbox_dir, name=f"{os.uname().nodename}-999999999-1.jsonl")
     pipeline = lns.Pipeline(name="orphaned")
-    lost = events.encode(__import__("producer_sdk.event_factory").event_factory
-                         .transform_registered(pipeline))
+    lost = events.encode(
+        __import__("producer_sdk.event_factory").event_factory.transform_registered(pipeline)
+    )
     event_id = json.loads(lost)["event_id"]
     orphan.append(OutboxEntry("lineage.transform.registered", event_id, lost))
     ln.add(lns.Pipeline(name="next"))
@@ -195,31 +211,50 @@ ln.add(ln.DObject(ln.dev.datasets.file_bam()))
 
 
 def test_operators_see_and_flush_what_an_exited_producer_left(
-        nats_server: NatsServer, nats_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
-           "LINEAGE_HOME": str(tmp_path / "home")}
+    nats_server: NatsServer, nats_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_API_URL": CLOSED_API,
+        "LINEAGE_HOME": str(tmp_path / "home"),
+    }
     cli = [sys.executable, "-m", "lineage_cli.main", "outbox"]
     nats_server.stop()
     try:
-        done = subprocess.run([sys.executable, "-c", PRODUCER], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, check=False, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", PRODUCER],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "4 events wait in the outbox" in done.stderr
-        status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, check=False,
-                                timeout=60)
+        status = subprocess.run(
+            [*cli, "status"], env=env, capture_output=True, text=True, check=False, timeout=60
+        )
         assert "4 events waiting in 1 files" in status.stdout
         assert "(exited)" in status.stdout
-        failed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True, check=False,
-                                timeout=60)
+        failed = subprocess.run(
+            [*cli, "flush"], env=env, capture_output=True, text=True, check=False, timeout=60
+        )
         assert failed.returncode == 1 and "4 still waiting" in failed.stdout
     finally:
         nats_server.start()
-    flushed = subprocess.run([*cli, "flush"], env=env, capture_output=True, text=True, check=False,
-                             timeout=60)
+    flushed = subprocess.run(
+        [*cli, "flush"], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
     assert flushed.returncode == 0, flushed.stderr
     assert "sent 4 events; 0 still waiting" in flushed.stdout
     assert [e.event_type for _, _, e in stream_events(nats_url)] == [
-        "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
+        "TransformRegistered",
+        "RunStarted",
+        "OutputRegistered",
+        "RunFinished",
+    ]
 
 
 def test_no_service_reachable_names_the_url_and_how_to_start_one(sdk: Client) -> None:
@@ -245,8 +280,14 @@ if sys.argv[1:] == ["killed"]:
 
 def run_script(script: Path, outcome: str, env: dict[str, str]) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     """The script to its end; `killed` gets SIGTERM once it is at work."""
-    with subprocess.Popen([sys.executable, str(script), outcome], cwd=script.parent, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, str(script), outcome],
+        cwd=script.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         if outcome == "killed":
             assert proc.stdout is not None and proc.stdout.readline() == "working\n"
             proc.send_signal(signal.SIGTERM)
@@ -256,16 +297,25 @@ def run_script(script: Path, outcome: str, env: dict[str, str]) -> subprocess.Co
 
 @pytest.mark.parametrize("outcome", ["ok", "fail", "killed"])
 def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
-        nats_url: str, tmp_path: Path, outcome: str) -> None:
+    nats_url: str, tmp_path: Path, outcome: str
+) -> None:
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    env = {**os.environ, "LINEAGE_NATS_URL": nats_url, "LINEAGE_API_URL": CLOSED_API,
-           "LINEAGE_HOME": str(tmp_path / "home")}
+    env = {
+        **os.environ,
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_API_URL": CLOSED_API,
+        "LINEAGE_HOME": str(tmp_path / "home"),
+    }
     done = run_script(script, outcome, env)
     assert "tracking the script train.py as pipeline 'train.py' v1" in done.stderr
     got = [e for _, _, e in stream_events(nats_url)]
     assert [e.event_type for e in got] == [
-        "TransformRegistered", "RunStarted", "OutputRegistered", "RunFinished"]
+        "TransformRegistered",
+        "RunStarted",
+        "OutputRegistered",
+        "RunFinished",
+    ]
     assert got[0].transform.name == "train.py"  # type: ignore[union-attr]
     assert got[0].transform.reference == str(script.resolve())  # type: ignore[union-attr]
     if outcome == "ok":
@@ -274,8 +324,12 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
     elif outcome == "killed":
         assert done.returncode == 143, done.stderr
         assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
-            "failed", "Terminated: the process got SIGTERM")
+            "failed",
+            "Terminated: the process got SIGTERM",
+        )
     else:
         assert done.returncode == 1 and "alignment diverged" in done.stderr
         assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
-            "failed", "RuntimeError: alignment diverged")
+            "failed",
+            "RuntimeError: alignment diverged",
+        )

@@ -13,7 +13,8 @@ def graphql_at_tip(api_url: str, query: str) -> dict[str, Any]:
     url = f"{api_url}/graphql"
     tip = httpx.post(url, json={"query": "{ projectionStatus { streamSequence } }"}, timeout=10)
     sequence = tip.json()["data"]["projectionStatus"]["streamSequence"]
-    answer = httpx.post(url, json={"query": query}, timeout=10,
-                        headers={"X-Lineage-Min-Sequence": str(sequence)}).json()
+    answer = httpx.post(
+        url, json={"query": query}, timeout=10, headers={"X-Lineage-Min-Sequence": str(sequence)}
+    ).json()
     assert "errors" not in answer, answer
     return answer["data"]  # type: ignore[no-any-return]

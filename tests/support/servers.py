@@ -60,8 +60,16 @@ class NatsServer:
         if self.process is not None and self.process.poll() is None:
             return
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-js", "-sd", str(self.store), "-a", "127.0.0.1",
-             "-p", str(self.port)],
+            [
+                nats_server_binary(),
+                "-js",
+                "-sd",
+                str(self.store),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -32,13 +32,16 @@ instants = st.integers(0, 5).map(lambda s: BASE + timedelta(seconds=s))
 event_ids = st.integers(1, 2**64).map(lambda n: uuid.UUID(int=n))
 transforms = st.builds(
     lambda kind, name, title: Transform(
-        id=transform_id(kind, name, "1"), type=kind, name=name, version="1", title=title),
-    st.sampled_from(["notebook", "pipeline"]), st.sampled_from(["a", "b"]),
+        id=transform_id(kind, name, "1"), type=kind, name=name, version="1", title=title
+    ),
+    st.sampled_from(["notebook", "pipeline"]),
+    st.sampled_from(["a", "b"]),
     st.sampled_from([None, "Title 1", "Title 2"]),
 )
 dobjects = st.builds(
     lambda i, name, size: DObjectRef(id=DOBJECTS[i], name=name, suffix=".csv", size=size),
-    st.integers(0, len(DOBJECTS) - 1), st.sampled_from(["x", "y"]),
+    st.integers(0, len(DOBJECTS) - 1),
+    st.sampled_from(["x", "y"]),
     st.one_of(st.none(), st.integers(0, 10)),
 )
 runs = st.sampled_from(RUNS)
@@ -46,12 +49,22 @@ common = {"event_id": event_ids, "occurred_at": instants, "producer": st.just("t
 
 event: st.SearchStrategy[Event] = st.one_of(
     st.builds(TransformRegistered, transform=transforms, **common),
-    st.builds(RunStarted, run_id=runs, transform=transforms,
-              run_name=st.sampled_from([None, "r1", "r2"]), **common),
+    st.builds(
+        RunStarted,
+        run_id=runs,
+        transform=transforms,
+        run_name=st.sampled_from([None, "r1", "r2"]),
+        **common,
+    ),
     st.builds(InputLoaded, run_id=runs, dobject=dobjects, **common),
     st.builds(OutputRegistered, run_id=runs, dobject=dobjects, **common),
-    st.builds(RunFinished, run_id=runs, status=st.sampled_from(["completed", "failed"]),
-              error=st.sampled_from([None, "boom"]), **common),
+    st.builds(
+        RunFinished,
+        run_id=runs,
+        status=st.sampled_from(["completed", "failed"]),
+        error=st.sampled_from([None, "boom"]),
+        **common,
+    ),
 )
 
 

@@ -22,9 +22,15 @@ def test_seed_question_is_one_exists_with_bound_values() -> None:
 
 def test_deep_nesting_correlates_each_level() -> None:
     sql = Sql()
-    f = DObjectFilter(source=RunFilter(
-        transform_name="Cell Ranger", status=RunStatus.COMPLETED,
-        input=DObjectFilter(name="input", target=RunFilter(transform_type=TransformType.NOTEBOOK))))
+    f = DObjectFilter(
+        source=RunFilter(
+            transform_name="Cell Ranger",
+            status=RunStatus.COMPLETED,
+            input=DObjectFilter(
+                name="input", target=RunFilter(transform_type=TransformType.NOTEBOOK)
+            ),
+        )
+    )
     where = dobject_condition(sql, f, "d")
     # source, its transform, input, target, its transform
     assert where.count("EXISTS") == 5

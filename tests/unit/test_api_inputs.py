@@ -24,26 +24,52 @@ text = st.one_of(st.none(), st.text(max_size=5))
 
 
 def run_filters(dobjects: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({}, optional={
-        "id": text, "name": text, "status": st.sampled_from([None, *RunStatus]),
-        "transformType": st.sampled_from([None, *TransformType]),
-        "transformName": text, "transformVersion": text,
-        "output": st.one_of(st.none(), dobjects), "input": st.one_of(st.none(), dobjects)})
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "id": text,
+            "name": text,
+            "status": st.sampled_from([None, *RunStatus]),
+            "transformType": st.sampled_from([None, *TransformType]),
+            "transformName": text,
+            "transformVersion": text,
+            "output": st.one_of(st.none(), dobjects),
+            "input": st.one_of(st.none(), dobjects),
+        },
+    )
 
 
 def dobject_filters(runs: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({}, optional={
-        "id": text, "name": text, "suffix": text, "hash": text,
-        "source": st.one_of(st.none(), runs), "target": st.one_of(st.none(), runs)})
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "id": text,
+            "name": text,
+            "suffix": text,
+            "hash": text,
+            "source": st.one_of(st.none(), runs),
+            "target": st.one_of(st.none(), runs),
+        },
+    )
 
 
 leaf_run = run_filters(st.just({}))
 values = st.one_of(
     st.tuples(st.just(RunFilter), run_filters(dobject_filters(leaf_run))),
     st.tuples(st.just(DObjectFilter), dobject_filters(run_filters(dobject_filters(leaf_run)))),
-    st.tuples(st.just(TransformFilter), st.fixed_dictionaries({}, optional={
-        "id": text, "name": text, "version": text,
-        "run": st.one_of(st.none(), run_filters(dobject_filters(leaf_run)))})))
+    st.tuples(
+        st.just(TransformFilter),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "id": text,
+                "name": text,
+                "version": text,
+                "run": st.one_of(st.none(), run_filters(dobject_filters(leaf_run))),
+            },
+        ),
+    ),
+)
 
 
 def convert(schema: LineageSchema, cls: type, value: dict[str, Any]) -> Any:

@@ -44,8 +44,11 @@ def test_complexity_rule_counts_through_fragments() -> None:
     body = " { ".join(path) + " { id " + "} " * len(path)
     deep_via_fragment = f"fragment R on Run {{ {body} }} {{ runs {{ nodes {{ ...R }} }} }}"
     assert _errors(deep_via_fragment) == ["QUERY_TOO_COMPLEX"]
-    aliased = "fragment F on Query { " + " ".join(
-        f"x{i}: projectionStatus {{ lag }}" for i in range(51)) + " } { ...F }"
+    aliased = (
+        "fragment F on Query { "
+        + " ".join(f"x{i}: projectionStatus {{ lag }}" for i in range(51))
+        + " } { ...F }"
+    )
     assert _errors(aliased) == ["QUERY_TOO_COMPLEX"]
     assert _errors(get_introspection_query()) == []
     assert _errors("{ a: runs { totalCount } b: runs { totalCount } }") == []

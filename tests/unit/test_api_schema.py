@@ -10,7 +10,8 @@ from tests.support.contract import CONTRACT_SDL
 
 def test_exported_sdl_matches_the_code() -> None:
     assert SDL_FILE.read_text() == schema_sdl(), (
-        "graphql_api/schema.graphql is stale: run `python -m graphql_api.export_schema`")
+        "graphql_api/schema.graphql is stale: run `python -m graphql_api.export_schema`"
+    )
 
 
 def test_served_schema_keeps_the_contract() -> None:
@@ -36,9 +37,13 @@ def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     total = graphql.type_map["RunConnection"].fields["totalCount"].resolve  # type: ignore[union-attr]
     assert inputs.__qualname__ == "Run.inputs" and getattr(inputs, CONTEXT_ONLY)
     assert total.__qualname__ != "RunConnection.total_count"  # async: strawberry's wrapper stays
-    relations = [(t.name, name) for t in graphql.type_map.values() if hasattr(t, "fields")
-                 and not t.name.startswith("__") and hasattr(t, "is_type_of")
-                 for name, f in t.fields.items() if getattr(f.resolve, CONTEXT_ONLY, False)]
+    relations = [
+        (t.name, name)
+        for t in graphql.type_map.values()
+        if hasattr(t, "fields") and not t.name.startswith("__") and hasattr(t, "is_type_of")
+        for name, f in t.fields.items()
+        if getattr(f.resolve, CONTEXT_ONLY, False)
+    ]
     assert ("DObject", "source") in relations and ("Pipeline", "runs") in relations
     created = graphql.type_map["DObject"].fields["createdAt"].resolve  # type: ignore[union-attr]
     assert isinstance(created, partial) and created.args == ("created_at",)

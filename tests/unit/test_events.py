@@ -84,12 +84,12 @@ def test_transform_id_must_be_derived_from_type_name_version() -> None:
     data = _golden("TransformRegistered")
     data["transform"]["id"] = str(uuid.uuid4())
     assert "uuid5" in _bad(data)
-    assert transform_id("notebook", "iris", "1") == uuid.UUID(_golden("TransformRegistered")["transform"]["id"])
+    assert transform_id("notebook", "iris", "1") == uuid.UUID(
+        _golden("TransformRegistered")["transform"]["id"]
+    )
 
 
-@pytest.mark.parametrize(
-    ("field", "limit"), [("name", 512), ("suffix", 64), ("uri", 4096)]
-)
+@pytest.mark.parametrize(("field", "limit"), [("name", 512), ("suffix", 64), ("uri", 4096)])
 def test_dobject_limits(field: str, limit: int) -> None:
     data = _golden("InputLoaded")
     data["dobject"][field] = "x" * limit

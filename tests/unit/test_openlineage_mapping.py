@@ -20,11 +20,19 @@ EVENT = {
     "eventTime": "2026-11-25T01:02:03.123456789",
     "producer": "https://example.org/producer",
     "run": {"runId": "41fb5137-f0fd-4ee5-ba5c-56f8571d1bd7"},
-    "job": {"namespace": "airflow", "name": "align",
-            "facets": {"sourceCodeLocation": {"version": "abc123"}}},
+    "job": {
+        "namespace": "airflow",
+        "name": "align",
+        "facets": {"sourceCodeLocation": {"version": "abc123"}},
+    },
     "inputs": [{"namespace": "s3://bucket", "name": "raw/input.fastq.gz"}],
-    "outputs": [{"namespace": "postgres://db", "name": "lab.public.reads",
-                 "outputFacets": {"outputStatistics": {"size": 42}}}],
+    "outputs": [
+        {
+            "namespace": "postgres://db",
+            "name": "lab.public.reads",
+            "outputFacets": {"outputStatistics": {"size": 42}},
+        }
+    ],
 }
 
 
@@ -45,27 +53,36 @@ def test_a_complete_run_event_maps_to_started_input_output_finished() -> None:
 def test_mapping_is_deterministic_so_retries_deduplicate() -> None:
     first = [e.event_id for e in map_event(RunEvent.model_validate(EVENT))]
     again = [e.event_id for e in map_event(RunEvent.model_validate(EVENT))]
-    later = [e.event_id for e in map_event(RunEvent.model_validate(
-        EVENT | {"eventTime": "2026-11-25T01:02:04Z"}))]
+    later = [
+        e.event_id
+        for e in map_event(RunEvent.model_validate(EVENT | {"eventTime": "2026-11-25T01:02:04Z"}))
+    ]
     assert first == again and len(set(first)) == 4
     assert not set(first) & set(later)
 
 
 def test_fail_carries_the_error_message() -> None:
-    failed = EVENT | {"eventType": "FAIL", "run": {
-        "runId": EVENT["run"]["runId"],  # type: ignore[index]
-        "facets": {"errorMessage": {"message": "boom", "programmingLanguage": "python"}}}}
+    failed = EVENT | {
+        "eventType": "FAIL",
+        "run": {
+            "runId": EVENT["run"]["runId"],  # type: ignore[index]
+            "facets": {"errorMessage": {"message": "boom", "programmingLanguage": "python"}},
+        },
+    }
     finished = map_event(RunEvent.model_validate(failed))[-1]
     assert finished.status == "failed" and finished.error == "boom"
 
 
-@pytest.mark.parametrize(("namespace", "name", "expected"), [
-    ("file", "/data/input.fastq.gz", ("input", ".fastq.gz")),
-    ("s3://b", "k/output.bam", ("output", ".bam")),
-    ("postgres://h", "db.schema.table", ("db.schema.table", "")),
-    ("file", "/data/.hidden", (".hidden", "")),
-    ("file", "/data/README", ("README", "")),
-])
+@pytest.mark.parametrize(
+    ("namespace", "name", "expected"),
+    [
+        ("file", "/data/input.fastq.gz", ("input", ".fastq.gz")),
+        ("s3://b", "k/output.bam", ("output", ".bam")),
+        ("postgres://h", "db.schema.table", ("db.schema.table", "")),
+        ("file", "/data/.hidden", (".hidden", "")),
+        ("file", "/data/README", ("README", "")),
+    ],
+)
 def test_dataset_names_split_like_files_only_for_files(
     namespace: str, name: str, expected: tuple[str, str]
 ) -> None:
@@ -78,8 +95,16 @@ def test_times_without_offset_are_utc_and_nanoseconds_are_cut() -> None:
 
 
 def test_a_broken_standard_facet_is_a_warning_not_a_rejection() -> None:
-    event = parse_event(EVENT | {"job": {"namespace": "a", "name": "b", "facets": {
-        "ownership": {"owners": [{"no-name": "x"}]}}}})
+    event = parse_event(
+        EVENT
+        | {
+            "job": {
+                "namespace": "a",
+                "name": "b",
+                "facets": {"ownership": {"owners": [{"no-name": "x"}]}},
+            }
+        }
+    )
     assert any("job.facets.ownership" in w for w in facet_warnings(event))
     assert facet_warnings(parse_event(EVENT)) == []
 
@@ -92,8 +117,10 @@ def test_our_models_agree_with_the_official_json_schema() -> None:
     spec = json.loads((SHARED / "spec" / "OpenLineage.json").read_text())
     registry = Registry().with_resource(spec["$id"], Resource.from_contents(spec))
     validator = jsonschema.Draft202012Validator(spec, registry=registry)
-    examples = [*sorted((SHARED / "examples" / "valid").glob("*.json")),
-                SHARED / "examples" / "invalid" / "event_no_run_id.json"]
+    examples = [
+        *sorted((SHARED / "examples" / "valid").glob("*.json")),
+        SHARED / "examples" / "invalid" / "event_no_run_id.json",
+    ]
     verdicts = []
     for path in examples:
         document = json.loads(path.read_text())

@@ -44,10 +44,21 @@ def test_a_run_known_only_from_an_output_is_a_started_stub() -> None:
 
 
 def test_the_earliest_run_finished_is_final() -> None:
-    first = RunFinished(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
-                        status="failed", error="boom")
-    later = RunFinished(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=1),
-                        producer="p", run_id=RUN, status="completed")
+    first = RunFinished(
+        event_id=uuid.uuid4(),
+        occurred_at=T0,
+        producer="p",
+        run_id=RUN,
+        status="failed",
+        error="boom",
+    )
+    later = RunFinished(
+        event_id=uuid.uuid4(),
+        occurred_at=T0 + timedelta(seconds=1),
+        producer="p",
+        run_id=RUN,
+        status="completed",
+    )
     for order in ([first, later], [later, first]):
         (run,) = fold(order).runs.values()
         assert (run.status, run.finish.error) == ("FAILED", "boom")  # type: ignore[union-attr]
@@ -57,12 +68,19 @@ def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> No
     d = run_events(0)[3].dobject  # type: ignore[union-attr]
     a, b, c = (uuid.UUID(int=n) for n in (10, 11, 12))
     events: list[Event] = [
-        OutputRegistered(event_id=uuid.UUID(int=9), occurred_at=T0 + timedelta(seconds=1),
-                         producer="p", run_id=a, dobject=d),
-        OutputRegistered(event_id=uuid.UUID(int=8), occurred_at=T0, producer="p", run_id=b,
-                         dobject=d),
-        OutputRegistered(event_id=uuid.UUID(int=7), occurred_at=T0, producer="p", run_id=c,
-                         dobject=d),
+        OutputRegistered(
+            event_id=uuid.UUID(int=9),
+            occurred_at=T0 + timedelta(seconds=1),
+            producer="p",
+            run_id=a,
+            dobject=d,
+        ),
+        OutputRegistered(
+            event_id=uuid.UUID(int=8), occurred_at=T0, producer="p", run_id=b, dobject=d
+        ),
+        OutputRegistered(
+            event_id=uuid.UUID(int=7), occurred_at=T0, producer="p", run_id=c, dobject=d
+        ),
     ]
     for order in (events, events[::-1]):
         (row,) = fold(order).dobjects.values()
@@ -71,19 +89,29 @@ def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> No
 
 def test_the_earliest_input_load_is_the_edge() -> None:
     d = run_events(0)[1].dobject  # type: ignore[union-attr]
-    late = InputLoaded(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=5),
-                       producer="p", run_id=RUN, dobject=d)
-    early = InputLoaded(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
-                        dobject=d)
+    late = InputLoaded(
+        event_id=uuid.uuid4(),
+        occurred_at=T0 + timedelta(seconds=5),
+        producer="p",
+        run_id=RUN,
+        dobject=d,
+    )
+    early = InputLoaded(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN, dobject=d)
     (edge,) = fold([late, early]).run_inputs.values()
     assert edge.event_id == early.event_id
 
 
 def test_the_earliest_run_started_sets_the_transform() -> None:
-    one = RunStarted(event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN,
-                     transform=pipeline("one"))
-    two = RunStarted(event_id=uuid.uuid4(), occurred_at=T0 + timedelta(seconds=1),
-                     producer="p", run_id=RUN, transform=pipeline("two"))
+    one = RunStarted(
+        event_id=uuid.uuid4(), occurred_at=T0, producer="p", run_id=RUN, transform=pipeline("one")
+    )
+    two = RunStarted(
+        event_id=uuid.uuid4(),
+        occurred_at=T0 + timedelta(seconds=1),
+        producer="p",
+        run_id=RUN,
+        transform=pipeline("two"),
+    )
     (run,) = fold([two, one]).runs.values()
     assert run.start is not None and run.start.transform_id == pipeline("one").id
     assert len(fold([two, one]).transforms) == 2

@@ -69,8 +69,13 @@ def test_the_stream_sequence_is_read_from_the_ack_subject() -> None:
 
 def test_decode_batch_splits_good_from_bad() -> None:
     good = run_events(0)[0]
-    out = decode_batch([FakeMsg(1, encode(good)), FakeMsg(2, b"\xff\xfe"),  # type: ignore[list-item]
-                        FakeMsg(3, b'{"event_type": "Nope"}')])
+    out = decode_batch(
+        [
+            FakeMsg(1, encode(good)),
+            FakeMsg(2, b"\xff\xfe"),  # type: ignore[list-item]
+            FakeMsg(3, b'{"event_type": "Nope"}'),
+        ]
+    )
     assert [a.event for a in out.accepted] == [good]
     assert [reason_label(r) for _, r in out.bad] == ["undecodable", "unknown_event_type"]
 

@@ -27,12 +27,16 @@ def test_parked_headers_name_the_reason_and_the_origin() -> None:
 
 
 def test_a_replay_gets_a_fresh_message_id_and_the_original_headers() -> None:
-    headers = dead_letter_headers("lineage.run.started", 42, "boom", {"Trace": "t",
-                                  subjects.MSG_ID_HEADER: "evt-1"})
+    headers = dead_letter_headers(
+        "lineage.run.started", 42, "boom", {"Trace": "t", subjects.MSG_ID_HEADER: "evt-1"}
+    )
     parked = Parked(7, "boom", "lineage.run.started", 42, "", b"{}", headers)
     replay = parked.replay_headers()
-    assert replay == {"Trace": "t", REPLAYED_FROM: "7",
-                      subjects.MSG_ID_HEADER: "lineage-replay:42:7"}
+    assert replay == {
+        "Trace": "t",
+        REPLAYED_FROM: "7",
+        subjects.MSG_ID_HEADER: "lineage-replay:42:7",
+    }
 
 
 def test_header_text_is_one_bounded_line() -> None:

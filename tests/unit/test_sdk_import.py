@@ -15,16 +15,19 @@ print(' '.join(sorted(loaded & {'sqlalchemy', 'strawberry', 'uvicorn', 'asyncpg'
 
 
 def test_import_loads_no_server_side_and_no_heavy_dependency() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
 def test_aio_imports_nothing_of_the_server_side() -> None:
-    probe = PROBE.replace("import producer_sdk, producer_sdk.schema",
-                          "import producer_sdk.aio").replace("'pydantic', 'nats', 'httpx', ", "")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True)
+    probe = PROBE.replace(
+        "import producer_sdk, producer_sdk.schema", "import producer_sdk.aio"
+    ).replace("'pydantic', 'nats', 'httpx', ", "")
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 

@@ -13,8 +13,9 @@ from producer_sdk import notebook
 
 
 def write_notebook(path: Path, cells: list[dict]) -> Path:  # type: ignore[type-arg]
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5}))
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
     return path
 
 
@@ -23,16 +24,24 @@ def md(source: str) -> dict:  # type: ignore[type-arg]
 
 
 def code(source: str, tags: list[str] | None = None) -> dict:  # type: ignore[type-arg]
-    return {"cell_type": "code", "metadata": {"tags": tags or []}, "source": source,
-            "outputs": [], "execution_count": None}
+    return {
+        "cell_type": "code",
+        "metadata": {"tags": tags or []},
+        "source": source,
+        "outputs": [],
+        "execution_count": None,
+    }
 
 
 def test_name_version_and_title(tmp_path: Path) -> None:
-    path = write_notebook(tmp_path / "iris_analysis.ipynb", [
-        md("Some text\n\n## not the first heading\n"),
-        md(["# Iris ", "analysis\n", "more"]),
-        code("# version: 3\nimport producer_sdk as ln"),
-    ])
+    path = write_notebook(
+        tmp_path / "iris_analysis.ipynb",
+        [
+            md("Some text\n\n## not the first heading\n"),
+            md(["# Iris ", "analysis\n", "more"]),
+            code("# version: 3\nimport producer_sdk as ln"),
+        ],
+    )
     facts = notebook.read_notebook(path)
     assert (facts.name, facts.version) == ("iris_analysis", "3")
     assert facts.title == "Iris analysis"
@@ -72,8 +81,18 @@ def test_nbconvert_parent_names_the_notebook(tmp_path: Path) -> None:
     # A process whose command line looks like
     # `jupyter nbconvert --execute --output executed.ipynb analysis.ipynb`.
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)", "nbconvert", "--execute",
-         "--output", "executed.ipynb", "analysis.ipynb"], cwd=tmp_path)
+        [
+            sys.executable,
+            "-c",
+            "import time; time.sleep(30)",
+            "nbconvert",
+            "--execute",
+            "--output",
+            "executed.ipynb",
+            "analysis.ipynb",
+        ],
+        cwd=tmp_path,
+    )
     try:
         cmdline = Path(f"/proc/{parent.pid}/cmdline")
         while b"nbconvert" not in cmdline.read_bytes():  # until the child has exec'd

@@ -15,8 +15,9 @@ from producer_sdk.errors import LineageError, NoRunError
 from producer_sdk.files import file_facts
 
 
-def new_dobject(tmp_path: Path, name: str = "output.bam", data: bytes = b"bam",
-                source: lns.Run | None = None) -> DObject:
+def new_dobject(
+    tmp_path: Path, name: str = "output.bam", data: bytes = b"bam", source: lns.Run | None = None
+) -> DObject:
     path = tmp_path / name
     path.write_bytes(data)
     return DObject._from_facts(file_facts(path), source)
@@ -65,9 +66,16 @@ def test_output_without_any_run_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_dobject_from_the_service_adds_nothing() -> None:
-    known = DObject._from_api({"id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1", "name": "input",
-                               "suffix": ".fastq.gz", "size": "12", "hash": "h",
-                               "createdAt": "2026-01-01T00:00:00+00:00"})
+    known = DObject._from_api(
+        {
+            "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
+            "name": "input",
+            "suffix": ".fastq.gz",
+            "size": "12",
+            "hash": "h",
+            "createdAt": "2026-01-01T00:00:00+00:00",
+        }
+    )
     assert known.size == 12 and known.created_at is not None
     assert ops.plan_add(known, lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger()) == []
 
@@ -94,9 +102,19 @@ def test_a_run_needs_a_transform() -> None:
 
 
 def test_a_run_from_the_service_is_not_started_again() -> None:
-    remote = lns.Run._from_api({"id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1", "status": "STARTED",
-                                "transform": {"__typename": "Notebook", "type": "NOTEBOOK",
-                                              "name": "nb", "version": "2", "title": "T"}})
+    remote = lns.Run._from_api(
+        {
+            "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
+            "status": "STARTED",
+            "transform": {
+                "__typename": "Notebook",
+                "type": "NOTEBOOK",
+                "name": "nb",
+                "version": "2",
+                "title": "T",
+            },
+        }
+    )
     assert remote.notebook is not None and remote.notebook.title == "T"
     assert ops.plan_add(remote, None, ops.Ledger()) == []
 

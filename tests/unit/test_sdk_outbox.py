@@ -21,8 +21,11 @@ def entry(n: int) -> OutboxEntry:
 def test_a_line_keeps_the_event_bytes_exactly() -> None:
     line = outbox.encode_entry(entry(1))
     assert line.endswith(b"\n") and line.count(b"\n") == 1
-    assert json.loads(line) == {"subject": "lineage.run.finished", "event_id": "id-1",
-                                "event": EVENT.replace(b"e1", b"e1").decode()}
+    assert json.loads(line) == {
+        "subject": "lineage.run.finished",
+        "event_id": "id-1",
+        "event": EVENT.replace(b"e1", b"e1").decode(),
+    }
     assert outbox.decode_lines(line) == [entry(1)]
 
 

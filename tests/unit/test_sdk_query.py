@@ -22,8 +22,10 @@ def test_seed_chain_is_the_run_that_produced_the_bam() -> None:
     assert q.chain_filter(chain(query)) == {"output": {"name": "output", "suffix": ".bam"}}
     select = q.build_select(chain(query), first=2)
     assert select.root == "runs"
-    assert select.variables == {"filter": {"output": {"name": "output", "suffix": ".bam"}},
-                                "first": 2}
+    assert select.variables == {
+        "filter": {"output": {"name": "output", "suffix": ".bam"}},
+        "first": 2,
+    }
     assert select.document.startswith("query Select($filter: RunFilter, $first: Int")
     assert "runs(filter: $filter, first: $first, after: $after)" in select.document
     assert "transform { __typename id type name version" in select.document
@@ -39,16 +41,22 @@ def test_dobject_to_run_is_its_source() -> None:
     run_id = uuid.uuid4()
     query = ln.select(ln.DObject, suffix=".bam").join(lns.Run, id=run_id, status="completed")
     assert q.chain_filter(chain(query)) == {
-        "suffix": ".bam", "source": {"id": str(run_id), "status": "COMPLETED"}}
+        "suffix": ".bam",
+        "source": {"id": str(run_id), "status": "COMPLETED"},
+    }
 
 
 def test_run_to_pipeline_uses_the_flat_transform_fields() -> None:
     query = ln.select(lns.Run).join(lns.Pipeline, name="Cell Ranger", v="7")
     assert q.chain_filter(chain(query)) == {
-        "transformType": "PIPELINE", "transformName": "Cell Ranger", "transformVersion": "7"}
+        "transformType": "PIPELINE",
+        "transformName": "Cell Ranger",
+        "transformVersion": "7",
+    }
     query = ln.select(ln.DObject).join(lns.Notebook, name="nb")
     assert q.chain_filter(chain(query)) == {
-        "source": {"transformType": "NOTEBOOK", "transformName": "nb"}}
+        "source": {"transformType": "NOTEBOOK", "transformName": "nb"}
+    }
 
 
 def test_pipeline_to_dobject_goes_through_its_runs() -> None:
@@ -81,8 +89,13 @@ def test_all_pages_by_at_most_1000() -> None:
 
 def test_page_rows_reads_the_connection() -> None:
     select = q.build_select([("dobject", {})], first=1)
-    data = {"dobjects": {"totalCount": 3, "pageInfo": {"hasNextPage": True, "endCursor": "c1"},
-                         "nodes": [{"id": str(uuid.uuid4())}]}}
+    data = {
+        "dobjects": {
+            "totalCount": 3,
+            "pageInfo": {"hasNextPage": True, "endCursor": "c1"},
+            "nodes": [{"id": str(uuid.uuid4())}],
+        }
+    }
     rows, total, cursor = q.page_rows(data, select)
     assert (len(rows), total, cursor) == (1, 3, "c1")
     data["dobjects"]["pageInfo"] = {"hasNextPage": False, "endCursor": "c2"}
@@ -106,5 +119,7 @@ def test_latest_version_wins() -> None:
 
 
 def test_describe_reads_like_the_call() -> None:
-    assert describe([("run", {}), ("dobject", {"name": "output"})]) == \
-        "select(Run).join(DObject, name='output')"
+    assert (
+        describe([("run", {}), ("dobject", {"name": "output"})])
+        == "select(Run).join(DObject, name='output')"
+    )
