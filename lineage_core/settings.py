@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     port: int = 8000
     # longest a statement of a GraphQL request may run in Postgres (then QUERY_TOO_COMPLEX)
     api_statement_timeout_ms: int = Field(default=10_000, ge=1)
+    # CONTRACT section 8: most database sessions one part (API or projector) opens,
+    # pools, listeners and locks together; `lineage up` runs both parts
+    db_pool_size: int = Field(default=10, ge=2)
+    # replicas of the LINEAGE and LINEAGE_DLQ streams when created or updated
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    # a streaming read replica for the API (read-your-writes waits on its applied_sequence)
+    database_read_url: str | None = None
+    # `lineage projector` serves /metrics and /healthz on this port when set
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # a NATS credentials file (CONTRACT section 7); user:password in nats_url also works
+    nats_creds: Path | None = None
 
     def recorded_endpoints(self) -> dict[str, Any]:
         """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""
