@@ -15,6 +15,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any, Final
 
 from faststream import AckPolicy, Context
@@ -26,7 +27,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from lineage_core import subjects
+from lineage_core import nats_auth, subjects
 from lineage_core.settings import Settings
 from lineage_core.streams import ensure_streams
 from projector import metrics
@@ -57,7 +58,9 @@ async def run_projector(settings: Settings) -> None:
             metrics.IS_ACTIVE.set(1)
             log.info("this projector is active")
             try:
-                await _serve_term(settings.nats_servers(), leadership)
+                await _serve_term(
+                    settings.nats_servers(), leadership, settings.resolved_nats_creds()
+                )
             except LostLeadership:
                 log.warning("another projector took over; back to standby")
             finally:
@@ -113,11 +116,19 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     )
 
 
-async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
+async def _serve_term(
+    servers: Sequence[str], leadership: Leadership, creds: Path | None = None
+) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
+    auth = nats_auth.service_connect_options(creds)
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
     broker = NatsBroker(
-        list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+        nats_auth.servers_with_password(list(servers), creds),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        log_level=logging.DEBUG,
+        user_credentials=auth.get("user_credentials"),
+        inbox_prefix=auth["inbox_prefix"],
     )
     stop = asyncio.Event()
     lost: list[BaseException] = []
