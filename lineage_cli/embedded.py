@@ -138,12 +138,12 @@ class EmbeddedNats:
             fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(nats_config(users))
-            os.chmod(config, 0o600)
+            config.chmod(0o600)
             args += ["-c", str(config)]
         else:
             config.unlink(missing_ok=True)
-        with open(home / "nats-server.log", "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        with (home / "nats-server.log").open("ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         _wait_for_port(port, process, timeout=15)
         return cls(process=process, url=f"nats://127.0.0.1:{port}")
 

@@ -57,7 +57,7 @@ def write_user_password(path: Path, creds: UserPassword) -> None:
             "# NATS credentials written by `lineage up`; keep this file private\n"
             f"user: {creds.user}\npassword: {creds.password}\n"
         )
-    os.chmod(tmp, 0o600)
+    tmp.chmod(0o600)
     tmp.replace(path)
 
 

@@ -24,7 +24,7 @@ READ: Final = "read"
 WRITE: Final = "write"
 ADMIN: Final = "admin"
 SCOPES: Final = (READ, WRITE, ADMIN)
-TOKEN_PREFIX: Final = "lin_"
+TOKEN_PREFIX: Final = "lin_"  # noqa: S105 - a prefix that makes leaked tokens greppable
 MAX_NAME: Final = 128
 
 

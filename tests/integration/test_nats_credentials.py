@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 
 import nats
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
 from lineage_cli.embedded import EmbeddedNats, NatsUsers
@@ -78,7 +79,7 @@ async def test_credentials_files_are_private_and_kept_across_restarts(tmp_path: 
     assert first.producer.password != first.service.password
 
 
-async def _handshake(url: str, connect: dict[str, object]) -> bytes:
+async def _handshake(url: str, connect: Mapping[str, object]) -> bytes:
     """What nats-server answers a CONNECT + PING (raw protocol: nats-py leaves the
     socket of a refused connection open)."""
     host, port = url.removeprefix("nats://").split(":")
@@ -116,7 +117,8 @@ async def test_a_producer_publishes_and_gets_acks(
         js = producer.jetstream(timeout=5)
         await ensure_streams(js)  # the SDK checks the streams exist on connect
         ack = await js.publish("lineage.run.started", b"{}", headers={"Nats-Msg-Id": "a"})
-        assert ack.stream == STREAM and ack.seq == 1
+        assert ack.stream == STREAM
+        assert ack.seq == 1
         assert await _stream_messages(service, STREAM) == 1
         assert errors.seen == []
     finally:
@@ -133,7 +135,7 @@ async def test_a_producer_cannot_read_the_stream(
     try:
         got: list[bytes] = []
 
-        async def keep(msg: nats.aio.msg.Msg) -> None:
+        async def keep(msg: Msg) -> None:
             got.append(msg.data)
 
         await producer.subscribe("lineage.>", cb=keep)
