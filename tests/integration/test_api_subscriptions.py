@@ -41,6 +41,7 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
+    await asyncio.wait_for(app.state.startup.ready.wait(), 30)
     try:
         yield f"ws://127.0.0.1:{port}/graphql"
     finally:
