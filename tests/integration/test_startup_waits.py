@@ -85,14 +85,16 @@ def test_parts_started_before_nats_and_postgres_become_ready(
             api,
         )
         status, body = api.readyz()
-        assert status == 503 and body["postgres"].startswith("waiting"), body
+        assert status == 503, body
+        assert body["postgres"].startswith("waiting"), body
         graphql = httpx.post(f"{api.url}/graphql", json={"query": "{ __typename }"}, timeout=5)
         assert graphql.status_code == 503
 
         postgres.start()
         wait_until(lambda: api.readyz()[1]["postgres"] == "ok", 30, "seeing Postgres", api)
         status, body = api.readyz()
-        assert status == 503 and body["nats"].startswith("waiting"), body
+        assert status == 503, body
+        assert body["nats"].startswith("waiting"), body
 
         for part in (api, projector):  # both reached NATS and wait for it, not exited
             wait_until(
