@@ -18,7 +18,7 @@ from lineage_core import events as ev
 from lineage_core import subjects
 from lineage_core.ids import transform_id
 from lineage_core.streams import ensure_streams
-from tests.support.parts import start_part, wait_until
+from tests.support.parts import start_part, wait_for_part
 from tests.support.proxy import TcpProxy
 from tests.support.servers import NatsServer
 
@@ -78,7 +78,7 @@ def test_parts_started_before_nats_and_postgres_become_ready(
     projector = start_part("projector", nats_server.url, late_db, tmp_path / "projector")
     try:
         # up (healthz) but not ready, and it says what it waits for
-        wait_until(
+        wait_for_part(
             lambda: httpx.get(f"{api.url}/healthz", timeout=2).status_code == 200,
             30,
             "serving /healthz",
@@ -91,21 +91,23 @@ def test_parts_started_before_nats_and_postgres_become_ready(
         assert graphql.status_code == 503
 
         postgres.start()
-        wait_until(lambda: api.readyz()[1]["postgres"] == "ok", 30, "seeing Postgres", api)
+        wait_for_part(lambda: api.readyz()[1]["postgres"] == "ok", 30, "seeing Postgres", api)
         status, body = api.readyz()
         assert status == 503, body
         assert body["nats"].startswith("waiting"), body
 
         for part in (api, projector):  # both reached NATS and wait for it, not exited
-            wait_until(
+            wait_for_part(
                 lambda p=part: "waiting for NATS JetStream" in p.output(), 60, "waiting", part
             )
         nats_server.start()
-        wait_until(lambda: api.readyz()[0] == 200, 30, "ready", api)
+        wait_for_part(lambda: api.readyz()[0] == 200, 30, "ready", api)
 
         # the projector found both by itself too: an event published now is projected
         asyncio.run(_publish(nats_server.url, _event()))
-        wait_until(lambda: asyncio.run(_raw_events(database_url)) == 1, 30, "projected", projector)
+        wait_for_part(
+            lambda: asyncio.run(_raw_events(database_url)) == 1, 30, "projected", projector
+        )
         assert "waiting for Postgres" in projector.output()
     finally:
         api.stop()

@@ -66,8 +66,8 @@ def start_part(kind: str, nats_url: str, database_url: str, home: Path, **extra_
     return Part(kind, process, log, port)
 
 
-def wait_until(condition: Any, timeout: float, what: str, part: Part | None = None) -> Any:
-    """Poll `condition()` until it returns something truthy (exceptions count as not yet)."""
+def wait_for_part(condition: Any, timeout: float, what: str, part: Part | None = None) -> Any:
+    """Like waiting.wait_for, and fails at once with its output if `part` exited."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
