@@ -19,6 +19,7 @@ from graphql_api.context import QueryStats, RequestDb
 from lineage_core.db.engine import create_engine
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
+from lineage_core.startup import wait_until
 from lineage_core.streams import ensure_streams
 
 POOL_SIZE: Final = 10  # asyncpg connections of the GraphQL hot path
@@ -63,7 +64,10 @@ class Resources:
             **service_connect_options(settings.resolved_nats_creds()),
         )
         js = nc.jetstream()
-        await ensure_streams(js)
+        # a JetStream cluster still electing the streams' leaders answers errors a while
+        await wait_until(
+            "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
+        )
         return cls(
             settings=settings,
             engine=engine,
