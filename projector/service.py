@@ -123,6 +123,7 @@ async def _serve_term(settings: Settings, leadership: Leadership) -> None:
             "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
         )
         watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
+        metrics.APPLIED_SEQUENCE.set(watermark)  # where this term starts, before any batch
         await position_consumer(js, watermark + 1)
         handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)
 

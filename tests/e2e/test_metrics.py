@@ -25,8 +25,8 @@ CONTRACT_FAMILIES = (
     "# TYPE lineage_projector_applied_sequence gauge",
     "# TYPE lineage_projector_lag gauge",
     "# TYPE lineage_projector_active gauge",
-    "# TYPE lineage_projector_events_applied counter",
-    "# TYPE lineage_projector_events_dead_lettered counter",
+    "# TYPE lineage_projector_events_applied_total counter",
+    "# TYPE lineage_projector_events_dead_lettered_total counter",
 )
 
 
