@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lineage_core import subjects
+from lineage_core import nats_auth, subjects
 from lineage_core.settings import Settings
 from projector import metrics
 
@@ -34,14 +34,18 @@ NATS_TIMEOUT: Final = 2.0
 class StreamReader:
     """One NATS connection, opened on the first scrape and again after a loss."""
 
-    def __init__(self, servers: list[str]) -> None:
-        self.servers = servers
+    def __init__(self, settings: Settings) -> None:
+        self.servers = settings.nats_servers()
+        self.options = nats_auth.service_connect_options(settings.resolved_nats_creds())
         self.nc: NatsClient | None = None
 
     async def last_sequence(self) -> int:
         if self.nc is None or self.nc.is_closed:
             self.nc = await nats.connect(
-                self.servers, connect_timeout=NATS_TIMEOUT, max_reconnect_attempts=0
+                self.servers,
+                connect_timeout=NATS_TIMEOUT,
+                max_reconnect_attempts=0,
+                **self.options,
             )
         info = await self.nc.jetstream(timeout=NATS_TIMEOUT).stream_info(subjects.STREAM)
         return int(info.state.last_seq)
@@ -74,7 +78,7 @@ async def _refresh_lag(stream: StreamReader) -> None:
 
 def create_metrics_app(settings: Settings) -> Starlette:
     """The projector's /metrics and /healthz as an ASGI app."""
-    stream = StreamReader(settings.nats_servers())
+    stream = StreamReader(settings)
 
     async def metrics_endpoint(_request: Request) -> Response:
         await _refresh_lag(stream)

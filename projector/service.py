@@ -25,7 +25,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from lineage_core import subjects
+from lineage_core import nats_auth, subjects
 from lineage_core.settings import Settings
 from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_jetstream, wait_until
 from lineage_core.streams import ensure_streams
@@ -107,11 +107,18 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
 async def _serve_term(settings: Settings, leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
     servers = settings.nats_servers()
+    creds = settings.resolved_nats_creds()
+    auth = nats_auth.service_connect_options(creds)
     # Until NATS answers, the broker's own connect would retry silently and forever.
-    await wait_for_jetstream(servers)
+    await wait_for_jetstream(servers, auth)
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
     broker = NatsBroker(
-        list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+        nats_auth.servers_with_password(list(servers), creds),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        log_level=logging.DEBUG,
+        user_credentials=auth.get("user_credentials"),
+        inbox_prefix=auth["inbox_prefix"],
     )
     stop = asyncio.Event()
     lost: list[BaseException] = []
