@@ -8,7 +8,7 @@ import pytest
 
 from graphql_api.dao.lineage import walk
 from graphql_api.database import Database
-from tests.integration.api_support import Seed, api_client, codes, gql
+from tests.support.api import Seed, api_client, codes, gql
 
 pytestmark = pytest.mark.integration
 
