@@ -30,8 +30,10 @@ def bearer_matches(value: str | None, token: str) -> bool:
 
 
 async def _send_json(
-    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
-) -> None:  # noqa: B006 - never mutated
+    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    if extra is None:
+        extra = []
     data = json.dumps(body).encode()
     await send(
         {

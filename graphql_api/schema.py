@@ -12,11 +12,11 @@ import strawberry
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
-    FieldNode,
 )
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension

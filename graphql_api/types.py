@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType

@@ -12,6 +12,7 @@ watermark within a poll interval. See docs/projector.md for the reasoning.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Sequence
@@ -96,10 +97,8 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     contiguous watermark everything is committed, and since every term re-creates the
     consumer at the watermark, an ack is flow control, never what prevents a loss.
     """
-    try:
+    with contextlib.suppress(NotFoundError):
         await js.delete_consumer(subjects.STREAM, subjects.PROJECTOR_DURABLE)
-    except NotFoundError:
-        pass
     await js.add_consumer(
         subjects.STREAM,
         ConsumerConfig(
