@@ -30,10 +30,8 @@ def bearer_matches(value: str | None, token: str) -> bool:
 
 
 async def _send_json(
-    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] | None = None
+    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
 ) -> None:
-    if extra is None:
-        extra = []
     data = json.dumps(body).encode()
     await send(
         {

@@ -41,6 +41,7 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
     )
     task = asyncio.create_task(server.serve())
     await wait_until(lambda: server.started, what="uvicorn serving")
+    await asyncio.wait_for(app.state.startup.ready.wait(), 30)
     try:
         yield f"ws://127.0.0.1:{port}/graphql"
     finally:
