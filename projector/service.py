@@ -31,8 +31,8 @@ from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_jetstre
 from lineage_core.streams import ensure_streams
 from projector import metrics
 from projector._faststream_compat import WINDOW_OVER, Fetch, wrap_fetch
-from projector.consumer import BatchHandler, LostLeadership, Reposition
-from projector.leader import Leadership
+from projector.consumer import BatchHandler, Reposition
+from projector.leader import Leadership, LostLeadership
 from projector.store import asyncpg_dsn
 
 log = logging.getLogger("lineage.projector")
