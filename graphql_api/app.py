@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from graphql_api.auth import TokenRegistry
-from graphql_api.context import QueryStats
+from graphql_api.dao.tokens import TokenTable
+from graphql_api.database import QueryStats
 from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import MAX_BODY, TOKENS_STATE, Guard
@@ -68,8 +69,8 @@ def create_app(settings: Settings) -> Starlette:
     async def become_ready(app: Starlette) -> None:
         resources = await open_when_ready(settings, startup)
         app.state.resources = resources
-        app.state.watcher = ProjectionWatcher(resources.query_engine)
-        registry = TokenRegistry(resources.engine, settings.api_token)
+        app.state.watcher = ProjectionWatcher(resources.db)
+        registry = TokenRegistry(TokenTable(resources.db), settings.api_token)
         await registry.start()
         setattr(app.state, TOKENS_STATE, registry)
         # the schema, pools and modules live as long as the process: keep them out of

@@ -17,12 +17,10 @@ import contextlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import Final, Protocol
 
 from lineage_core import tokens
 
@@ -50,6 +48,14 @@ OPEN: Final = Principal("(open service)", ALL_SCOPES)
 OnRevoke = Callable[[], Awaitable[None]]
 
 
+class TokenStore(Protocol):
+    """Where the live tokens are kept (graphql_api.dao.tokens.TokenTable)."""
+
+    async def live(self) -> list[tokens.LiveToken]: ...
+
+    async def record_use(self, used: Sequence[tuple[bytes, datetime]]) -> None: ...
+
+
 def bearer_of(value: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` value, else None."""
     if not value:
@@ -64,12 +70,12 @@ class TokenRegistry:
 
     def __init__(
         self,
-        engine: AsyncEngine | None,
+        store: TokenStore | None,
         env_token: str | None,
         refresh_seconds: float = 1.0,
         flush_seconds: float = 5.0,
     ) -> None:
-        self._engine = engine
+        self._store = store
         self._env_digest = tokens.token_digest(env_token) if env_token else None
         self._refresh = refresh_seconds
         self._flush = flush_seconds
@@ -134,9 +140,9 @@ class TokenRegistry:
         return unwatch
 
     async def reload(self) -> None:
-        if self._engine is None:
+        if self._store is None:
             return
-        live = await tokens.live_tokens(self._engine)
+        live = await self._store.live()
         before = self._by_digest
         self._by_digest = {t.digest: t for t in live}
         self._loaded_at = time.monotonic()
@@ -144,10 +150,10 @@ class TokenRegistry:
             await self._revoked(digest)
 
     async def flush_last_used(self) -> None:
-        if self._engine is None or not self._used:
+        if self._store is None or not self._used:
             return
         used, self._used = self._used, {}
-        await tokens.record_use(self._engine, sorted(used.items()))
+        await self._store.record_use(sorted(used.items()))
 
     async def _revoked(self, digest: bytes) -> None:
         self._used.pop(digest, None)
