@@ -22,6 +22,7 @@ from graphql_api.openlineage import routes as openlineage_routes
 from graphql_api.resources import Resources
 from graphql_api.schema import build_schema
 from graphql_api.status import projection_status, readiness
+from graphql_api.ui import routes as ui_routes
 from graphql_api.view import GraphQLEndpoint, LineageGraphQL
 from lineage_core.settings import Settings
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         *openlineage_routes(),
+        *ui_routes(),
     ]
     return Starlette(
         routes=routes,
