@@ -63,11 +63,7 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if (
-            self.token is not None
-            and scope["path"] not in OPEN_PATHS
-            and not is_open_page(scope)
-        ):
+        if self.token is not None and scope["path"] not in OPEN_PATHS and not is_open_page(scope):
             headers = dict(scope["headers"])
             raw = headers.get(b"authorization")
             ok = bearer_matches(raw.decode("latin-1") if raw else None, self.token)

@@ -69,7 +69,7 @@ class LineageGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
         return self.context_for(request.scope, request, response)
 
-    async def render_graphql_ide(self, request: Request) -> Response:
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002
         # GraphiQL from the package's files, not strawberry's page that loads it from a CDN
         return HTMLResponse(graphiql_html())
 
