@@ -49,9 +49,7 @@ def up() -> None:
         api_url = f"http://{settings.host}:{settings.port}"
         settings.api_url = api_url
 
-        from lineage_core.db.engine import upgrade_sync
-
-        upgrade_sync(settings.resolved_database_url())
+        _migrate_when_reachable(settings)
         endpoints = settings.home / ENDPOINTS_FILE
         _record_endpoints(endpoints, settings, api_url)
         stack.callback(endpoints.unlink, missing_ok=True)
@@ -70,10 +68,8 @@ def projector() -> None:
     """Run only the projector (NATS -> Postgres)."""
     _sigterm_like_ctrl_c()
     settings = Settings()
-    from lineage_core.db.engine import upgrade_sync
-
-    upgrade_sync(settings.resolved_database_url())
     try:
+        _migrate_when_reachable(settings)
         asyncio.run(_serve(settings, projector=True, api=False))
     except KeyboardInterrupt:
         pass
@@ -97,6 +93,17 @@ def demo() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
     typer.echo(run_demo())
+
+
+def _migrate_when_reachable(settings: Settings) -> None:
+    """Apply the migrations once Postgres answers (it may start after us: wait, log, retry)."""
+    from lineage_core.db.engine import upgrade_sync
+    from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_postgres
+
+    log_to_stderr_if_unconfigured()
+    url = settings.resolved_database_url()
+    asyncio.run(wait_for_postgres(url))
+    upgrade_sync(url)
 
 
 def _sigterm_like_ctrl_c() -> None:
