@@ -58,7 +58,10 @@ async function* overWebSocket(params: Params, headers: Headers): AsyncGenerator<
 }
 
 async function fetcher(params: Params, opts?: { headers?: Headers }): Promise<unknown> {
-  const headers = opts?.headers ?? {};
+  // the explorer's token also for GraphiQL's own requests (schema introspection),
+  // unless the Headers tab says otherwise
+  const given = opts?.headers ?? {};
+  const headers: Headers = Object.keys(given).some((k) => k.toLowerCase() === 'authorization') || !token ? given : { ...given, Authorization: `Bearer ${token}` };
   if (isSubscription(params.query, params.operationName)) return overWebSocket(params, headers);
   const response = await fetch('/graphql', {
     method: 'POST',

@@ -224,7 +224,9 @@ async function draw(fit: boolean): Promise<void> {
   const view = fold([...state.nodes.values()].map(toView), [...state.edges.values()], state.place.id ?? '', state.unfolded);
   const result = view.nodes.length ? await layoutOffThread(view.nodes, view.edges) : { positions: {}, engine: 'none', ms: 0 };
   const fresh = new Set(state.fresh.keys());
-  graph.draw({ nodes: view.nodes, edges: view.edges, positions: result.positions, root: state.place.id ?? '', selected: state.selected, fresh, expandable: expandable() }, fit);
+  // new nodes (expanded, unfolded, live) may lie outside the view: fit again then
+  const refit = fit || view.nodes.length !== probe.nodes;
+  graph.draw({ nodes: view.nodes, edges: view.edges, positions: result.positions, root: state.place.id ?? '', selected: state.selected, fresh, expandable: expandable() }, refit);
   renderList(view.nodes, fresh);
   Object.assign(probe, { drawnAt: performance.now(), layoutMs: result.ms, engine: result.engine, renderer: graph.renderer, nodes: view.nodes.length, draws: probe.draws + 1 });
   $('stats').textContent = `${view.nodes.length} nodes · layout ${result.engine} ${result.ms.toFixed(0)} ms · ${graph.renderer}`;
