@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from producer_sdk import _runtime, dev, schema
 from producer_sdk._runtime import context
-from producer_sdk.dobject import DObject
+from producer_sdk.records import DObject
 from producer_sdk.errors import (
     LineageError,
     MultipleResultsFound,

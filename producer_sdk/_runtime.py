@@ -1,4 +1,9 @@
-"""The sync SDK's process state: the default client, `ln.context`, and run lifecycle.
+"""The module-level runtime behind `import producer_sdk as ln`: the process's client,
+`ln.context`, the run lifecycle, and the default host of records.
+
+The top layer of the SDK: it imports the sync face (`client.Client`, on first use) and the
+records, never the other way round. Records that no async client bound ask this module
+(through `records.set_default_host`, installed at import), which asks the current client.
 
 Runs this process started are finished exactly once: `completed` when the next global
 run starts or the process exits, `failed` (with the error) when an exception ends the
@@ -13,14 +18,14 @@ import signal
 import sys
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from producer_sdk import records
 from producer_sdk.errors import error_text
+from producer_sdk.records import DObject, FinalStatus, Relation, Run, Transform
 
 if TYPE_CHECKING:
     from producer_sdk.client import Client
-    from producer_sdk.dobject import DObject
-    from producer_sdk.schema import Run
 
 log = logging.getLogger("producer_sdk")
 
@@ -76,8 +81,37 @@ def add(record: object) -> None:
     client().add(record, context.run)
 
 
-def load_input(dobject: DObject, run: Run | None) -> None:
-    client().load_input(dobject, run or context.run)
+class _DefaultHost:
+    """What unbound records ask (`records.RecordHost`): the current client, `ln.context`."""
+
+    @property
+    def api_url(self) -> str:
+        return client().api_url
+
+    def related(self, record: Run | DObject, relation: Relation) -> list[Any]:
+        return client().related(record, relation)
+
+    def transform_runs(self, transform: Transform) -> list[Run]:
+        return client().transform_runs(transform)
+
+    def existing_dobject(self, content_hash: str) -> DObject | None:
+        return client().existing_dobject(content_hash)
+
+    def load_input(self, dobject: DObject, run: Run | None) -> None:
+        client().load_input(dobject, run or context.run)
+
+    def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> None:
+        client().finish_run(run, status, error)
+
+    def enter_run(self, run: Run) -> None:
+        enter_run(run)
+
+    def exit_run(self, run: Run, exc: BaseException | None) -> None:
+        exit_run(run, exc)
+
+
+_default_host = _DefaultHost()
+records.set_default_host(lambda: _default_host)
 
 
 def set_global_run(run: Run) -> None:
@@ -151,11 +185,7 @@ def _at_exit() -> None:
     if current is None:
         return
     try:
-        for run in reversed(list(current.ledger.active_runs.values())):
-            if _fatal is not None:
-                current.finish_run(run, "failed", error_text(_fatal))
-            else:
-                current.finish_run(run, "completed")
+        current.finish_active(_fatal)
         left = current.close()
     except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a traceback
         print(f"lineage: could not finish runs at exit: {exc!r}", file=sys.stderr)

@@ -17,8 +17,7 @@ from lineage_core import events
 from producer_sdk.version import __version__
 
 if TYPE_CHECKING:
-    from producer_sdk.dobject import DObject
-    from producer_sdk.schema import Run, Transform
+    from producer_sdk.records import DObject, Run, Transform
 
 
 @lru_cache(maxsize=1)

@@ -228,3 +228,12 @@ def _label(kind: Kind) -> str:
     return {"dobject": "DObject", "run": "Run", "notebook": "Notebook", "pipeline": "Pipeline"}[
         kind
     ]
+
+
+def describe(chain: list[tuple[Kind, dict[str, Any]]]) -> str:
+    """`select(DObject, name='input').join(Run)`, as typed: for error messages."""
+    parts = []
+    for i, (kind, fields) in enumerate(chain):
+        args = ", ".join([_label(kind), *(f"{k}={v!r}" for k, v in fields.items())])
+        parts.append(f"{'select' if i == 0 else 'join'}({args})")
+    return ".".join(parts)
