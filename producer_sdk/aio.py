@@ -191,16 +191,25 @@ class _RecordHost:
         )
 
     def load_input(self, dobject: DObject, run: Run | None) -> NoReturn:
-        _refuse("dobject.load(is_run_input=True)", "await lineage.load(dobject, run)")
+        which = "run" if run is not None else "the run it is an input of"
+        _refuse(
+            f"{dobject.name}{dobject.suffix}.load(is_run_input=True)",
+            f"await lineage.load(dobject, {which})",
+        )
 
     def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> NoReturn:
-        _refuse("run.finish()", "await lineage.finish(run, status, error)")
+        detail = ", error=..." if error is not None else ""
+        _refuse(f"run {run.id}.finish()", f"await lineage.finish(run, {status!r}{detail})")
 
     def enter_run(self, run: Run) -> NoReturn:
-        _refuse("with run:", "await lineage.run(...) (the client finishes it when it closes)")
+        _refuse(
+            f"with run {run.id}:",
+            "await lineage.run(...) (the client finishes it when it closes)",
+        )
 
     def exit_run(self, run: Run, exc: BaseException | None) -> NoReturn:
-        _refuse("with run:", "await lineage.finish(run)")
+        status = "failed" if exc is not None else "completed"
+        _refuse(f"with run {run.id}:", f"await lineage.finish(run, {status!r})")
 
 
 def _refuse(what: str, instead: str) -> NoReturn:

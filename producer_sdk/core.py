@@ -196,7 +196,7 @@ class ClientCore:
     async def dobject(self, path: str | Path, source: Run | None = None) -> DObject:
         """`DObject(path, source=...)`: the file is hashed in a worker thread."""
         facts = await asyncio.to_thread(file_facts, path)
-        dobject = DObject._for_file(facts, source, await self.existing_dobject(facts.hash))
+        dobject = DObject.for_file(facts, source, await self.existing_dobject(facts.hash))
         self._bind(dobject, source)
         return dobject
 

@@ -39,7 +39,10 @@ Relation = Literal["inputs", "outputs", "source", "targets"]
 class RecordHost(Protocol):
     """What records ask of the client behind them (blocking calls)."""
 
-    api_url: str
+    @property
+    def api_url(self) -> str:
+        """The API base URL (for deep links)."""
+        ...
 
     def related(self, record: Run | DObject, relation: Relation) -> list[Any]:
         """`inputs`/`outputs` of a run, `source`/`targets` of a DObject, read now."""
@@ -62,13 +65,13 @@ class RecordHost(Protocol):
     def exit_run(self, run: Run, exc: BaseException | None) -> None: ...
 
 
-_default_host: Callable[[], RecordHost] | None = None
+class _Default:
+    host: Callable[[], RecordHost] | None = None
 
 
 def set_default_host(provider: Callable[[], RecordHost] | None) -> None:
     """Install what unbound records ask (the module-level runtime does, at import)."""
-    global _default_host
-    _default_host = provider
+    _Default.host = provider
 
 
 def host_of(*records: Run | DObject | Transform | None) -> RecordHost:
@@ -77,9 +80,9 @@ def host_of(*records: Run | DObject | Transform | None) -> RecordHost:
         bound = record._host if record is not None else None
         if bound is not None:
             return bound
-    if _default_host is None:
+    if _Default.host is None:
         raise LineageError("no lineage client: `import producer_sdk` installs the default one")
-    return _default_host()
+    return _Default.host()
 
 
 class Transform:
@@ -161,7 +164,7 @@ class Run:
         name: str | None = None,
         *,
         notebook: Notebook | None = None,
-        id: uuid.UUID | None = None,
+        id: uuid.UUID | None = None,  # noqa: A002 - the record's field is called id
     ) -> None:
         if pipeline is not None and notebook is not None:
             raise TypeError("lns.Run takes pipeline= or notebook=, not both")
@@ -230,7 +233,7 @@ class Run:
         return f"Run({', '.join(parts)})"
 
     @classmethod
-    def _from_api(cls, data: dict[str, Any]) -> Run:
+    def from_api(cls, data: dict[str, Any]) -> Run:
         run = cls(id=uuid.UUID(data["id"]), name=data.get("name"))
         run.status = data.get("status")
         run.started_at = _parse_time(data.get("startedAt"))
@@ -271,36 +274,37 @@ class DObject:
     created_at: datetime | None
     path: Path | None
 
-    def __new__(cls, path: str | Path, source: Run | None = None) -> DObject:  # noqa: PYI034
+    def __new__(cls, path: str | Path, source: Run | None = None) -> DObject:
         facts = file_facts(path)
         existing = host_of(source).existing_dobject(facts.hash)
-        return cls._for_file(facts, source, existing)
+        return cls.for_file(facts, source, existing)
 
     def __init__(self, path: str | Path, source: Run | None = None) -> None:
         """Everything happens in `__new__`, which may return an existing DObject."""
 
     def _fill(
         self,
-        id: uuid.UUID,
+        dobject_id: uuid.UUID,
+        *,
         name: str,
         suffix: str,
         size: int | None,
-        hash: str | None,
+        content_hash: str | None,
         uri: str | None,
         created_at: datetime | None,
     ) -> None:
-        self.id, self.name, self.suffix = id, name, suffix
-        self.size, self.hash, self.uri, self.created_at = size, hash, uri, created_at
+        self.id, self.name, self.suffix = dobject_id, name, suffix
+        self.size, self.hash, self.uri, self.created_at = size, content_hash, uri, created_at
         self.path = _local_path(uri)
         self._source: Run | None = None
         self._registered = False  # True once the service has it (or our OutputRegistered)
         self._host: RecordHost | None = None
 
     @classmethod
-    def _for_file(cls, facts: FileFacts, source: Run | None, existing: DObject | None) -> DObject:
+    def for_file(cls, facts: FileFacts, source: Run | None, existing: DObject | None) -> DObject:
         """`existing` (with a warning naming it) when known, else a new DObject."""
         if existing is None:
-            return cls._from_facts(facts, source)
+            return cls.from_facts(facts, source)
         log.warning(
             "returning existing DObject %s%s (id %s) with the same content hash as %s",
             existing.name,
@@ -313,35 +317,35 @@ class DObject:
         return existing
 
     @classmethod
-    def _from_facts(cls, facts: FileFacts, source: Run | None) -> DObject:
+    def from_facts(cls, facts: FileFacts, source: Run | None) -> DObject:
         """A new DObject for a file (no look-up of existing ones)."""
         self = object.__new__(cls)
         self._fill(
             dobject_id(facts.hash),
-            facts.name,
-            facts.suffix,
-            facts.size,
-            facts.hash,
-            facts.uri,
-            None,
+            name=facts.name,
+            suffix=facts.suffix,
+            size=facts.size,
+            content_hash=facts.hash,
+            uri=facts.uri,
+            created_at=None,
         )
         self.path = facts.path
         self._source = source
         return self
 
     @classmethod
-    def _from_api(cls, data: dict[str, Any]) -> DObject:
+    def from_api(cls, data: dict[str, Any]) -> DObject:
         self = object.__new__(cls)
         created = data.get("createdAt")
         size = data.get("size")
         self._fill(
             uuid.UUID(data["id"]),
-            data["name"],
-            data.get("suffix") or "",
-            int(size) if size is not None else None,
-            data.get("hash"),
-            data.get("uri"),
-            datetime.fromisoformat(created) if created else None,
+            name=data["name"],
+            suffix=data.get("suffix") or "",
+            size=int(size) if size is not None else None,
+            content_hash=data.get("hash"),
+            uri=data.get("uri"),
+            created_at=datetime.fromisoformat(created) if created else None,
         )
         self._registered = True
         return self
@@ -398,9 +402,9 @@ def transform_from_api(data: dict[str, Any]) -> Transform:
 def record_from_api(kind: str, row: dict[str, Any]) -> Any:
     """A record of `kind` (`dobject`, `run`, `notebook`, `pipeline`) from its GraphQL fields."""
     if kind == "dobject":
-        return DObject._from_api(row)
+        return DObject.from_api(row)
     if kind == "run":
-        return Run._from_api(row)
+        return Run.from_api(row)
     return transform_from_api(row)
 
 

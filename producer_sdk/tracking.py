@@ -17,7 +17,7 @@ from producer_sdk.notebook import (
 )
 
 
-def Run(
+def Run(  # noqa: N802 - the seed API spells it `ln.Run(...)`, as lamindb does
     pipeline_name: str | None = None,
     *,
     pipeline: schema.Pipeline | None = None,
@@ -59,7 +59,7 @@ def Run(
         _runtime.set_global_run(run)
     client.start_run(run)
     if announce:
-        print(f"{announce} (run {run.id})", file=sys.stderr)
+        print(f"{announce} (run {run.id})", file=sys.stderr)  # noqa: T201 - told to the user
     return run
 
 
