@@ -31,7 +31,7 @@ def bearer_matches(value: str | None, token: str) -> bool:
 
 async def _send_json(
     send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
-) -> None:  # noqa: B006 - never mutated
+) -> None:
     data = json.dumps(body).encode()
     await send(
         {

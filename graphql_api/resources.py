@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from graphql_api.context import QueryStats, RequestDb
 from lineage_core.db.engine import create_engine
+from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
+from lineage_core.startup import wait_until
 from lineage_core.streams import ensure_streams
 
 POOL_SIZE: Final = 10  # asyncpg connections of the GraphQL hot path
@@ -56,10 +58,16 @@ class Resources:
             server_settings={"statement_timeout": str(settings.api_statement_timeout_ms)},
         )
         nc = await nats.connect(
-            servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            servers=settings.nats_servers(),
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            **service_connect_options(settings.resolved_nats_creds()),
         )
         js = nc.jetstream()
-        await ensure_streams(js)
+        # a JetStream cluster still electing the streams' leaders answers errors a while
+        await wait_until(
+            "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
+        )
         return cls(
             settings=settings,
             engine=engine,

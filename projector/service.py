@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from faststream import AckPolicy, Context
@@ -26,8 +25,9 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from lineage_core import subjects
+from lineage_core import nats_auth, subjects
 from lineage_core.settings import Settings
+from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_jetstream, wait_until
 from lineage_core.streams import ensure_streams
 from projector import metrics
 from projector.consumer import BatchHandler, LostLeadership, Reposition
@@ -48,7 +48,7 @@ IDLE_POLL_SECONDS: Final = 1.0
 
 async def run_projector(settings: Settings) -> None:
     """Project LINEAGE into Postgres until cancelled. Safe to run in several processes."""
-    _log_to_stderr_if_unconfigured()
+    log_to_stderr_if_unconfigured()
     _tune_gc()
     leadership = Leadership(asyncpg_dsn(settings.resolved_database_url()))
     try:
@@ -57,7 +57,7 @@ async def run_projector(settings: Settings) -> None:
             metrics.IS_ACTIVE.set(1)
             log.info("this projector is active")
             try:
-                await _serve_term(settings.nats_servers(), leadership)
+                await _serve_term(settings, leadership)
             except LostLeadership:
                 log.warning("another projector took over; back to standby")
             finally:
@@ -76,15 +76,6 @@ def _tune_gc() -> None:
         return  # done once per process
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
     gc.freeze()
-
-
-def _log_to_stderr_if_unconfigured() -> None:
-    # `lineage projector` configures no logging; an operator still wants to see take-overs.
-    if not logging.getLogger().handlers and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
 
 
 async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
@@ -113,18 +104,31 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     )
 
 
-async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
+async def _serve_term(settings: Settings, leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
+    servers = settings.nats_servers()
+    creds = settings.resolved_nats_creds()
+    auth = nats_auth.service_connect_options(creds)
+    # Until NATS answers, the broker's own connect would retry silently and forever.
+    await wait_for_jetstream(servers, auth)
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
     broker = NatsBroker(
-        list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+        nats_auth.servers_with_password(list(servers), creds),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        log_level=logging.DEBUG,
+        user_credentials=auth.get("user_credentials"),
+        inbox_prefix=auth["inbox_prefix"],
     )
     stop = asyncio.Event()
     lost: list[BaseException] = []
     try:
         client = await broker.connect()
         js = client.jetstream()
-        await ensure_streams(js)
+        # a cluster still electing the stream's leader answers errors for a while
+        await wait_until(
+            "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
+        )
         watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
         await position_consumer(js, watermark + 1)
         handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)

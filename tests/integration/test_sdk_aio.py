@@ -10,7 +10,7 @@ import producer_sdk as ln
 from lineage_core.settings import Settings
 from producer_sdk import _runtime, aio
 from producer_sdk import schema as lns
-from tests.integration.test_sdk_publish import CLOSED_API, read_stream
+from tests.support.sdk import CLOSED_API, read_stream
 
 pytestmark = pytest.mark.integration
 
