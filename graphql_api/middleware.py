@@ -13,7 +13,6 @@ import asyncio
 import json
 from collections.abc import Iterable
 from typing import Final
-from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,13 +20,13 @@ from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
 from graphql_api.errors import BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
 from graphql_api.ratelimit import ConnectionCounter, RateLimiter, retry_after_header
 from graphql_api.socket_guard import SocketGuard
+from graphql_api.ui import is_open_page
 from lineage_core.tokens import READ, WRITE
 
 OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
 MAX_BODY: Final = 1024 * 1024
 PRINCIPAL_KEY: Final = "lineage.principal"  # scope key: the Principal of the request
 TOKENS_STATE: Final = "tokens"  # app.state attribute holding the TokenRegistry
-UI_PREFIX: Final = "/ui/"
 
 
 class BodyTooLarge(Exception):
@@ -36,19 +35,6 @@ class BodyTooLarge(Exception):
 
 class BodyTooSlow(Exception):
     pass
-
-
-def is_open_page(scope: Scope) -> bool:
-    """Data-free pages, open without a token: `/`, the explorer's pages and files, and
-    GraphiQL's page (`GET /graphql` asking for HTML without a query)."""
-    path: str = scope["path"]
-    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-        return False
-    if path in ("/", "/ui") or path.startswith(UI_PREFIX):
-        return True
-    if path == "/graphql" and "query" not in parse_qs(scope.get("query_string", b"").decode()):
-        return b"text/html" in dict(scope["headers"]).get(b"accept", b"")
-    return False
 
 
 def needed_scope(scope: Scope) -> str:
