@@ -11,7 +11,10 @@ import typer
 from lineage_cli import outbox_commands, projector_commands, serve_commands, token_commands
 
 app = typer.Typer(
-    help="Event-sourced data lineage: producer SDK -> NATS JetStream -> projector -> Postgres -> GraphQL.",
+    help=(
+        "Event-sourced data lineage: "
+        "producer SDK -> NATS JetStream -> projector -> Postgres -> GraphQL."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
