@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphql_api.resources import Resources
 from lineage_core.settings import Settings
+from lineage_core.nats_auth import service_connect_options
 from lineage_core.startup import describe, probe_jetstream, probe_postgres, wait_until, where
 
 # Routes that answer while the API is still waiting for its dependencies.
@@ -50,7 +51,7 @@ async def open_when_ready(settings: Settings, startup: Startup) -> Resources:
     servers = settings.nats_servers()
     await wait_until(
         "NATS JetStream at " + ", ".join(where(s) for s in servers),
-        lambda: probe_jetstream(servers),
+        lambda: probe_jetstream(servers, service_connect_options(settings.resolved_nats_creds())),
         on_failure=startup.failed("nats"),
     )
     startup.checks["nats"] = "ok"

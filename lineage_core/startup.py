@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 import nats
 from sqlalchemy import text
@@ -88,7 +88,7 @@ async def probe_postgres(url: str) -> None:
         await engine.dispose()
 
 
-async def probe_jetstream(servers: Sequence[str]) -> None:
+async def probe_jetstream(servers: Sequence[str], auth: Mapping[str, Any] | None = None) -> None:
     """Raises unless one of `servers` accepts a connection and JetStream answers on it."""
     # nats-py keeps retrying a refused server inside connect() even without reconnects:
     # bound the whole attempt, so each failure is seen (and logged) here.
@@ -100,6 +100,7 @@ async def probe_jetstream(servers: Sequence[str]) -> None:
             reconnect_time_wait=0.05,
             connect_timeout=PROBE_TIMEOUT,
             error_cb=_quiet,
+            **(auth or {}),
         ),
         timeout=PROBE_TIMEOUT,
     )
@@ -113,9 +114,10 @@ async def wait_for_postgres(url: str) -> None:
     await wait_until(f"Postgres at {where(url)}", lambda: probe_postgres(url))
 
 
-async def wait_for_jetstream(servers: Sequence[str]) -> None:
+async def wait_for_jetstream(servers: Sequence[str], auth: Mapping[str, Any] | None = None) -> None:
+    """Wait until JetStream answers; `auth` are nats.connect's credential arguments."""
     names = ", ".join(where(s) for s in servers)
-    await wait_until(f"NATS JetStream at {names}", lambda: probe_jetstream(servers))
+    await wait_until(f"NATS JetStream at {names}", lambda: probe_jetstream(servers, auth))
 
 
 async def _quiet(_exc: Exception) -> None:
