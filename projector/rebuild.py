@@ -1,11 +1,12 @@
 """`lineage rebuild`: a fresh projection from public.raw_events, swapped in atomically.
 
 The new projection is built in a shadow schema (`projection_next`, from the same table
-metadata through `schema_translate_map`), with the same fold and set-based upserts as the
-live projector, chunk by chunk. Then one short transaction renames the schemas, so a
-query sees the old projection or the new one, never a half-built one. The rebuild holds
-the advisory lock every projector batch takes (shared), so no batch is applied to the old
-projection meanwhile; batches wait and go on against the new one.
+metadata through `schema_translate_map`) by one set-based statement per table inside
+Postgres (rebuild_sql.py), each reported on stderr with its rows and time. Then one
+short transaction renames the schemas, so a query sees the old projection or the new
+one, never a half-built one. The rebuild holds the advisory lock every projector batch
+takes (shared), so no batch is applied to the old projection meanwhile; batches wait and
+go on against the new one.
 """
 
 from __future__ import annotations
@@ -15,27 +16,19 @@ import sys
 from typing import Final
 
 import asyncpg
-import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lineage_core.db.engine import create_engine
 from lineage_core.db.tables import PROJECTION_SCHEMA, PROJECTION_TABLES, metadata
-from lineage_core.events import InvalidEvent, decode
 from lineage_core.settings import Settings
-from projector.apply import fold
-from projector.store import REBUILD_LOCK_KEY, write_rows
+from projector.rebuild_fold import fold_projection
+from projector.rebuild_sql import StepReport, fill_projection, sql_can_upcast
+from projector.store import REBUILD_LOCK_KEY
 
 log = logging.getLogger("lineage.projector")
 
 SHADOW_SCHEMA: Final = "projection_next"
 RETIRED_SCHEMA: Final = "projection_old"
-CHUNK: Final = 50_000
-
-_READ_CHUNK: Final = """
-SELECT sequence, event_id, payload::text AS payload FROM public.raw_events
-WHERE (sequence, event_id) > ($1, $2::uuid)
-ORDER BY sequence, event_id LIMIT $3
-"""
 
 
 async def rebuild(settings: Settings, *, progress: bool = True) -> int:
@@ -47,7 +40,12 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
             await raw.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)
             try:
                 await _create_shadow(conn)
-                applied = await _fill_shadow(raw, progress=progress)
+                report = _print_step if progress else _log_step
+                if sql_can_upcast():
+                    applied = await fill_projection(raw, SHADOW_SCHEMA, report)
+                else:
+                    log.warning("an upcaster has no SQL twin: rebuilding by folding in Python")
+                    applied = await fold_projection(raw, SHADOW_SCHEMA, report)
                 await _analyze_shadow(raw)
                 await _swap(raw)
             finally:
@@ -60,7 +58,8 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
 async def _asyncpg(conn: AsyncConnection) -> asyncpg.Connection:
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError(f"the rebuild needs an asyncpg connection, not {type(driver)}")
     return driver
 
 
@@ -73,35 +72,12 @@ async def _create_shadow(conn: AsyncConnection) -> None:
     await conn.commit()
 
 
-async def _fill_shadow(raw: asyncpg.Connection, *, progress: bool) -> int:
-    total = int(await raw.fetchval("SELECT count(*) FROM public.raw_events"))
-    bar = typer.progressbar(length=total, label="rebuilding", file=sys.stderr) if progress else None
-    applied = skipped = 0
-    last: tuple[int, str] = (-1, "00000000-0000-0000-0000-000000000000")
-    try:
-        while True:
-            rows = await raw.fetch(_READ_CHUNK, last[0], last[1], CHUNK)
-            if not rows:
-                break
-            last = (rows[-1]["sequence"], str(rows[-1]["event_id"]))
-            events = []
-            for row in rows:
-                try:
-                    events.append(decode(row["payload"].encode()))
-                except InvalidEvent as exc:  # accepted once; an older projector knew it
-                    skipped += 1
-                    log.warning("raw event %s not decodable now: %s", row["event_id"], exc.reason)
-            async with raw.transaction():
-                await write_rows(raw, fold(events), SHADOW_SCHEMA)
-            applied += len(events)
-            if bar is not None:
-                bar.update(len(rows))
-    finally:
-        if bar is not None:
-            bar.render_finish()
-    if skipped:
-        log.warning("%s raw events could not be decoded and were left out", skipped)
-    return applied
+def _print_step(step: StepReport) -> None:
+    sys.stderr.write(f"rebuilt {step.table}: {step.rows:,} rows in {step.seconds:.1f} s\n")
+
+
+def _log_step(step: StepReport) -> None:
+    log.info("rebuilt %s: %s rows in %.1f s", step.table, step.rows, step.seconds)
 
 
 async def _analyze_shadow(raw: asyncpg.Connection) -> None:
