@@ -28,20 +28,39 @@ def _fail(what: str, exc: BaseException) -> typer.Exit:
     return typer.Exit(1)
 
 
-def rebuild() -> None:
+def rebuild(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Report the events and an estimated time; change nothing."),
+    ] = False,
+) -> None:
     """Drop and rebuild the projection from the raw event log (public.raw_events).
 
-    Works whether or not the service runs: the new projection is built aside and swapped
-    in at once, so queries see the old one or the new one, never a half-built one; the
-    projector pauses meanwhile and goes on afterwards.
+    Works whether or not the service runs: the new projection is built aside by one
+    set-based statement per table (progress on stderr) and swapped in at once, so queries
+    see the old one or the new one, never a half-built one; the projector pauses meanwhile
+    and goes on afterwards.
     """
     from lineage_core.db.engine import upgrade_sync
     from lineage_core.settings import Settings
+    from projector.rebuild import dry_run as plan_rebuild
     from projector.rebuild import rebuild as run_rebuild
 
     settings = Settings()
     try:
         upgrade_sync(settings.resolved_database_url())
+        if dry_run:
+            plan = asyncio.run(plan_rebuild(settings))
+            kinds = ", ".join(f"{n:,} {t}" for t, n in sorted(plan.by_type.items()))
+            versions = ", ".join(f"v{v}: {n:,}" for v, n in sorted(plan.by_version.items()))
+            typer.echo(f"{plan.events:,} raw events ({kinds or 'none'})")
+            typer.echo(f"schema versions: {versions or 'none'}")
+            typer.echo(f"raw log: {plan.raw_bytes / 2**20:,.1f} MiB")
+            typer.echo(
+                f"estimated rebuild time: {plan.estimate_seconds:,.1f} s "
+                f"(timed on a sample of {plan.sampled:,} events)"
+            )
+            return
         applied = asyncio.run(run_rebuild(settings, progress=True))
     except Exception as exc:  # noqa: BLE001 - an operator wants one line, not a traceback
         raise _fail("rebuild", exc) from None

@@ -22,7 +22,13 @@ from lineage_core.db.engine import create_engine
 from lineage_core.db.tables import PROJECTION_SCHEMA, PROJECTION_TABLES, metadata
 from lineage_core.settings import Settings
 from projector.rebuild_fold import fold_projection
-from projector.rebuild_sql import StepReport, fill_projection, sql_can_upcast
+from projector.rebuild_sql import (
+    RebuildPlan,
+    StepReport,
+    fill_projection,
+    plan_projection,
+    sql_can_upcast,
+)
 from projector.store import REBUILD_LOCK_KEY
 
 log = logging.getLogger("lineage.projector")
@@ -51,6 +57,16 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
             return applied
+    finally:
+        await engine.dispose()
+
+
+async def dry_run(settings: Settings) -> RebuildPlan:
+    """What `lineage rebuild` would read and about how long it would take; changes nothing."""
+    engine = create_engine(settings.resolved_database_url(), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return await plan_projection(await _asyncpg(conn))
     finally:
         await engine.dispose()
 

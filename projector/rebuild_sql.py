@@ -1,4 +1,4 @@
-"""The projection rebuilt from public.raw_events by set-based statements inside Postgres.
+"""The projection rebuilt from {raw} by set-based statements inside Postgres.
 
 Every projection rule is "the earliest (or latest) event by (occurred_at, event_id) for a
 key" (see apply.py), which is `DISTINCT ON (key) ... ORDER BY key, occurred_at, event_id`
@@ -28,8 +28,8 @@ import asyncpg
 
 from lineage_core import events
 
-# One statement per projection table, in this order; `{s}` is the target schema (a fixed
-# name from rebuild.py, never user input).
+# One statement per projection table, in this order; `{s}` is the target schema and `{raw}`
+# the raw log (fixed names from this package, never user input).
 _TRANSFORMS: Final = """
 INSERT INTO {s}.transforms (id, type, name, version, title, reference,
                             registered_at, updated_at, updated_event_id)
@@ -43,7 +43,7 @@ FROM (
            payload->'transform'->>'title' AS title,
            payload->'transform'->>'reference' AS reference,
            occurred_at, event_id
-    FROM public.raw_events
+    FROM {raw}
     WHERE event_type IN ('TransformRegistered', 'RunStarted')
 ) t
 -- title/reference from the latest event carrying either (apply.TransformRow.attrs_key)
@@ -55,18 +55,18 @@ INSERT INTO {s}.runs (id, first_seen_at, name, transform_id, started_at, started
                       status, finished_at, error, finished_event_id)
 WITH seen AS (
     SELECT run_id, min(occurred_at) AS first_seen_at
-    FROM public.raw_events WHERE run_id IS NOT NULL GROUP BY run_id
+    FROM {raw} WHERE run_id IS NOT NULL GROUP BY run_id
 ), started AS (
     SELECT DISTINCT ON (run_id) run_id, payload->>'run_name' AS name,
            (payload->'transform'->>'id')::uuid AS transform_id,
            occurred_at AS started_at, event_id AS started_event_id
-    FROM public.raw_events WHERE event_type = 'RunStarted'
+    FROM {raw} WHERE event_type = 'RunStarted'
     ORDER BY run_id, occurred_at, event_id
 ), finished AS (
     SELECT DISTINCT ON (run_id) run_id, upper(payload->>'status') AS status,
            occurred_at AS finished_at, payload->>'error' AS error,
            event_id AS finished_event_id
-    FROM public.raw_events WHERE event_type = 'RunFinished'
+    FROM {raw} WHERE event_type = 'RunFinished'
     ORDER BY run_id, occurred_at, event_id
 )
 SELECT seen.run_id, seen.first_seen_at, s.name, s.transform_id, s.started_at,
@@ -83,7 +83,7 @@ INSERT INTO {s}.dobjects (id, name, suffix, size, hash, uri, created_at, created
 WITH named AS (
     SELECT (payload->'dobject'->>'id')::uuid AS id, payload->'dobject' AS d,
            event_type, run_id, occurred_at, event_id
-    FROM public.raw_events WHERE event_type IN ('InputLoaded', 'OutputRegistered')
+    FROM {raw} WHERE event_type IN ('InputLoaded', 'OutputRegistered')
 ), created AS (
     SELECT DISTINCT ON (id) id, d->>'name' AS name, d->>'suffix' AS suffix,
            (d->>'size')::bigint AS size, d->>'hash' AS hash, d->>'uri' AS uri,
@@ -104,10 +104,12 @@ INSERT INTO {s}.run_inputs (run_id, dobject_id, loaded_at, event_id)
 SELECT DISTINCT ON (run_id, dobject_id) run_id, dobject_id, occurred_at, event_id
 FROM (
     SELECT run_id, (payload->'dobject'->>'id')::uuid AS dobject_id, occurred_at, event_id
-    FROM public.raw_events WHERE event_type = 'InputLoaded'
+    FROM {raw} WHERE event_type = 'InputLoaded'
 ) i
 ORDER BY run_id, dobject_id, occurred_at, event_id
 """
+
+RAW: Final = "public.raw_events"
 
 STATEMENTS: Final = (
     ("transforms", _TRANSFORMS),
@@ -149,11 +151,63 @@ async def fill_projection(conn: asyncpg.Connection, schema: str, progress: Progr
         await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         for table, statement in STATEMENTS:
             started = time.perf_counter()
-            status = await conn.execute(statement.format(s=schema))
+            status = await conn.execute(statement.format(s=schema, raw=RAW))
             progress(StepReport(table, _rows(status), time.perf_counter() - started))
-    return int(await conn.fetchval("SELECT count(*) FROM public.raw_events"))
+    return int(await conn.fetchval(f"SELECT count(*) FROM {RAW}"))
 
 
 def _rows(status: str) -> int:
     """The row count of an `INSERT 0 n` command tag."""
     return int(status.rsplit(" ", 1)[-1])
+
+
+# The dry run times the statements on a sample of about this many raw events.
+SAMPLE_EVENTS: Final = 20_000
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    events: int
+    by_type: dict[str, int]
+    by_version: dict[int, int]
+    raw_bytes: int
+    sampled: int
+    estimate_seconds: float
+
+
+async def plan_projection(conn: asyncpg.Connection) -> RebuildPlan:
+    """What a rebuild would read, and its time estimated from the statements run on a
+    sample of the raw log into temporary tables (rolled back: nothing is changed)."""
+    by_type = {
+        r["event_type"]: int(r["n"])
+        for r in await conn.fetch(f"SELECT event_type, count(*) AS n FROM {RAW} GROUP BY 1")
+    }
+    by_version = {
+        int(r["v"]): int(r["n"])
+        for r in await conn.fetch(
+            f"SELECT (payload->>'schema_version')::int AS v, count(*) AS n FROM {RAW} GROUP BY 1"
+        )
+    }
+    events = sum(by_type.values())
+    raw_bytes = int(await conn.fetchval(f"SELECT pg_total_relation_size('{RAW}')"))
+    percent = min(100.0, 100.0 * SAMPLE_EVENTS / max(events, 1))
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        await conn.execute(
+            f"CREATE TEMP TABLE raw_sample ON COMMIT DROP AS "
+            f"SELECT * FROM {RAW} TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (1)"
+        )
+        sampled = int(await conn.fetchval("SELECT count(*) FROM raw_sample"))
+        for table, _ in STATEMENTS:
+            await conn.execute(
+                f"CREATE TEMP TABLE {table} (LIKE projection.{table} INCLUDING ALL) ON COMMIT DROP"
+            )
+        started = time.perf_counter()
+        for _, statement in STATEMENTS:
+            await conn.execute(statement.format(s="pg_temp", raw="raw_sample"))
+        spent = time.perf_counter() - started
+    finally:
+        await tx.rollback()
+    estimate = spent * events / sampled if sampled else 0.0
+    return RebuildPlan(events, by_type, by_version, raw_bytes, sampled, estimate)
