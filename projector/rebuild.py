@@ -89,11 +89,11 @@ async def _create_shadow(conn: AsyncConnection) -> None:
 
 
 def _print_step(step: StepReport) -> None:
-    sys.stderr.write(f"rebuilt {step.table}: {step.rows:,} rows in {step.seconds:.1f} s\n")
+    sys.stderr.write(f"rebuilt {step.table}: {step.rows:,} {step.unit} in {step.seconds:.1f} s\n")
 
 
 def _log_step(step: StepReport) -> None:
-    log.info("rebuilt %s: %s rows in %.1f s", step.table, step.rows, step.seconds)
+    log.info("rebuilt %s: %s %s in %.1f s", step.table, step.rows, step.unit, step.seconds)
 
 
 async def _analyze_shadow(raw: asyncpg.Connection) -> None:

@@ -8,6 +8,8 @@ batched, must equal the tables the rebuild makes from the raw log those batches 
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -54,9 +56,25 @@ async def _live_then_rebuilt(
         steps: list[StepReport] = []
         await fill_projection(conn, CHECK_SCHEMA, steps.append)
         rebuilt = await dump_conn(conn, CHECK_SCHEMA)
+        # the keys and indexes dropped for the fill are all back, as declared
+        live["indexes"] = await _indexes(conn, "projection")
+        rebuilt["indexes"] = await _indexes(conn, CHECK_SCHEMA)
         return live, rebuilt, steps
     finally:
         await tx.rollback()
+
+
+async def _indexes(conn: asyncpg.Connection, schema: str) -> list[object]:
+    rows = await conn.fetch(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes "
+        "WHERE schemaname = $1 AND tablename = ANY($2::text[])",
+        schema,
+        list(PROJECTION_TABLES),
+    )
+    # names differ (CREATE TABLE ... LIKE names them anew); what they index must not
+    return sorted(
+        (r["tablename"], re.sub(r"INDEX \S+ ON \S+", "INDEX ON", r["indexdef"])) for r in rows
+    )
 
 
 @settings(
@@ -77,5 +95,6 @@ async def test_rebuild_sql_equals_the_live_projection(
     finally:
         await conn.close()
     assert rebuilt == live
-    assert [s.table for s in steps] == list(PROJECTION_TABLES)
-    assert sum(s.rows for s in steps) == sum(len(live[t]) for t in PROJECTION_TABLES)
+    assert [s.table for s in steps] == [*PROJECTION_TABLES, "keys and indexes"]
+    assert sum(s.rows for s in steps[:-1]) == sum(len(live[t]) for t in PROJECTION_TABLES)
+    assert len(live["indexes"]) > len(PROJECTION_TABLES)
