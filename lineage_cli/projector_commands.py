@@ -9,6 +9,7 @@ import typer
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from projector.rebuild_sql import StepReport
 
 dlq_app = typer.Typer(
     help="Bad events parked in the LINEAGE_DLQ stream: inspect them, re-submit them after a fix.",
@@ -61,10 +62,14 @@ def rebuild(
                 f"(timed on a sample of {plan.sampled:,} events)"
             )
             return
-        applied = asyncio.run(run_rebuild(settings, progress=True))
+        applied = asyncio.run(run_rebuild(settings, progress=_print_step))
     except Exception as exc:  # noqa: BLE001 - an operator wants one line, not a traceback
         raise _fail("rebuild", exc) from None
     typer.echo(f"rebuilt the projection from {applied} raw events")
+
+
+def _print_step(step: StepReport) -> None:
+    typer.echo(f"rebuilt {step.table}: {step.rows:,} {step.unit} in {step.seconds:.1f} s", err=True)
 
 
 def status() -> None:
@@ -156,9 +161,15 @@ def _settings() -> Settings:
 async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[type-arg]
     import nats
 
+    from lineage_core.nats_auth import service_connect_options
     from projector.dlq import parked_messages
 
-    nc = await nats.connect(settings.nats_servers(), connect_timeout=5, max_reconnect_attempts=0)
+    nc = await nats.connect(
+        settings.nats_servers(),
+        connect_timeout=5,
+        max_reconnect_attempts=0,
+        **service_connect_options(settings.resolved_nats_creds()),
+    )
     try:
         out = []
         async for parked in parked_messages(nc.jetstream()):
@@ -173,10 +184,16 @@ async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[
 async def _replay(settings: Settings, sequences: list[int]) -> int:
     import nats
 
+    from lineage_core.nats_auth import service_connect_options
     from projector.dlq import parked_messages, replay
 
     wanted = set(sequences)
-    nc = await nats.connect(settings.nats_servers(), connect_timeout=5, max_reconnect_attempts=0)
+    nc = await nats.connect(
+        settings.nats_servers(),
+        connect_timeout=5,
+        max_reconnect_attempts=0,
+        **service_connect_options(settings.resolved_nats_creds()),
+    )
     done = 0
     try:
         js = nc.jetstream()

@@ -12,7 +12,6 @@ go on against the new one.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Final
 
 import asyncpg
@@ -23,6 +22,7 @@ from lineage_core.db.tables import PROJECTION_SCHEMA, PROJECTION_TABLES, metadat
 from lineage_core.settings import Settings
 from projector.rebuild_fold import fold_projection
 from projector.rebuild_sql import (
+    Progress,
     RebuildPlan,
     StepReport,
     fill_projection,
@@ -37,8 +37,10 @@ SHADOW_SCHEMA: Final = "projection_next"
 RETIRED_SCHEMA: Final = "projection_old"
 
 
-async def rebuild(settings: Settings, *, progress: bool = True) -> int:
-    """Drop and rebuild the projection from the raw event log; the number of events applied."""
+async def rebuild(settings: Settings, *, progress: Progress | None = None) -> int:
+    """Drop and rebuild the projection from the raw event log; the number of events applied.
+
+    `progress` is told each statement's table, rows and time (logged when not given)."""
     engine = create_engine(settings.resolved_database_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
@@ -46,7 +48,7 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
             await raw.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)
             try:
                 await _create_shadow(conn)
-                report = _print_step if progress else _log_step
+                report = progress or _log_step
                 if sql_can_upcast():
                     applied = await fill_projection(raw, SHADOW_SCHEMA, report)
                 else:
@@ -86,10 +88,6 @@ async def _create_shadow(conn: AsyncConnection) -> None:
     shadow = await conn.execution_options(schema_translate_map={PROJECTION_SCHEMA: SHADOW_SCHEMA})
     await shadow.run_sync(lambda sync: metadata.create_all(sync, tables=list(PROJECTION_TABLES)))
     await conn.commit()
-
-
-def _print_step(step: StepReport) -> None:
-    sys.stderr.write(f"rebuilt {step.table}: {step.rows:,} {step.unit} in {step.seconds:.1f} s\n")
 
 
 def _log_step(step: StepReport) -> None:

@@ -19,8 +19,8 @@ from lineage_core import subjects
 from lineage_core.events import Event, encode
 from projector.rebuild_sql import StepReport, fill_projection
 from projector.store import Accepted, apply_batch, asyncpg_dsn
-from tests.integration.projector_support import PROJECTION_TABLES, dump_conn
-from tests.unit.projector_strategies import event_sets, shuffled_with_duplicates
+from tests.support.projector import PROJECTION_TABLES, dump_conn
+from tests.support.strategies import event_sets, shuffled_with_duplicates
 
 pytestmark = pytest.mark.integration
 
