@@ -15,9 +15,9 @@ Starts its own nats-server and a fresh Postgres database, then measures:
    still digesting the burst of step 3 for a while, and that sets the tail);
 5. the references for that tail (unless --no-references), each after the same burst again
    through the projector: a bare asyncpg loop committing the rows of each 5 ms (the
-   projector's batching window) at 1,000 rows/s, and a bare JetStream publish -> pull fetch at 1,000 messages/s. Where
-   they show the same tail as ours, the tail is the machine's (Postgres or nats-server
-   digesting the burst), not the projector's;
+   projector's batching window) at 1,000 rows/s, and a bare JetStream publish -> pull
+   fetch at 1,000 messages/s. Where they show the same tail as ours, the tail is the
+   machine's (Postgres or nats-server digesting the burst), not the projector's;
 6. the projector process's RSS: idle, peak during the burst, and after all the bursts
    (it must not grow with the number of events).
 Prints a table. Timings on a shared machine are noisy: read the ratios.
@@ -49,24 +49,18 @@ from lineage_core.db.engine import upgrade
 from lineage_core.events import encode
 from lineage_core.streams import ensure_streams
 from projector.store import asyncpg_dsn
-from tests.support.workload import EVENTS_PER_RUN, run_events
 from tests.support.servers import NatsServer, PostgresServer
+from tests.support.workload import EVENTS_PER_RUN, run_events
 
 WINDOW = 5_000  # publish_async acks in flight
 
 
 def messages(runs: int, seed: int) -> list[tuple[str, bytes, dict[str, str]]]:
-    out = []
-    for i in range(runs):
-        for e in run_events(i, seed=seed):
-            out.append(
-                (
-                    subjects.subject_for(e.event_type),
-                    encode(e),
-                    {subjects.MSG_ID_HEADER: str(e.event_id)},
-                )
-            )
-    return out
+    return [
+        (subjects.subject_for(e.event_type), encode(e), {subjects.MSG_ID_HEADER: str(e.event_id)})
+        for i in range(runs)
+        for e in run_events(i, seed=seed)
+    ]
 
 
 async def publish_all(
@@ -78,9 +72,8 @@ async def publish_all(
     start = time.perf_counter()
     pending: list[asyncio.Future[object]] = []
     for subject, data, headers in msgs:
-        if subject_prefix:
-            subject = subject_prefix + subject.partition(".")[2]
-        pending.append(await js.publish_async(subject, data, headers=headers))
+        to = subject_prefix + subject.partition(".")[2] if subject_prefix else subject
+        pending.append(await js.publish_async(to, data, headers=headers))
         if len(pending) >= WINDOW:
             await asyncio.gather(*pending)
             pending.clear()
@@ -143,7 +136,7 @@ class Commits:
         self.seen: list[tuple[float, int]] = []
         self.latest = 0
 
-    def __call__(self, conn: object, pid: int, channel: str, payload: str) -> None:
+    def __call__(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         seq = int(payload)
         self.seen.append((time.perf_counter(), seq))
         self.latest = max(self.latest, seq)
@@ -161,10 +154,10 @@ async def end_to_end(
     url: str,
     db_url: str,
     msgs: list[tuple[str, bytes, dict[str, str]]],
+    *,
     steady_seconds: float,
     settle_seconds: float,
     log: Path,
-    *,
     references: bool,
 ) -> EndToEnd:
     nc = await nats.connect(url)
@@ -429,9 +422,9 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
             server.url,
             db_url,
             msgs,
-            args.steady_seconds,
-            args.settle_seconds,
-            log,
+            steady_seconds=args.steady_seconds,
+            settle_seconds=args.settle_seconds,
+            log=log,
             references=not args.no_references,
         )
     finally:
