@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
     view = LineageGraphQL(build_schema(), metrics, settings.api_token)
     endpoint = GraphQLEndpoint(view)
 
-    async def metrics_endpoint(request: Request) -> Response:
+    async def metrics_endpoint(_request: Request) -> Response:
         try:
             resources = startup.resources
             status = None if resources is None else await projection_status(resources)
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> Starlette:
     async def become_ready(app: Starlette) -> None:
         resources = await open_when_ready(settings, startup)
         app.state.resources = resources
-        app.state.watcher = ProjectionWatcher(resources.db)
+        app.state.watcher = ProjectionWatcher(resources.primary, reader=resources.db)
         # the schema, pools and modules live as long as the process: keep them out of
         # the collector's full passes (the per-request garbage is what it should scan)
         gc.freeze()
