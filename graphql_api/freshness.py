@@ -37,7 +37,7 @@ class ProjectionWatcher:
         self._reader = reader if reader is not None else database
         self.applied = 0
         self._changed = asyncio.Condition()
-        self._listener: asyncpg.Connection | None = None  # type: ignore[type-arg]
+        self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self._target = 0  # highest sequence the primary announced
         self._following: asyncio.Task[None] | None = None
