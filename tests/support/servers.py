@@ -37,6 +37,7 @@ class NatsServer:
     port: int = field(default_factory=free_port)
     store: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lineage-nats-")))
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()  # e.g. ("--user", "u", "--pass", "p")
 
     @property
     def url(self) -> str:
@@ -55,6 +56,7 @@ class NatsServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
