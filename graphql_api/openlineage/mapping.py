@@ -20,6 +20,7 @@ from lineage_core.ids import dataset_dobject_id, transform_id
 
 FILE_SCHEMES = ("file", "s3", "s3a", "gs", "gcs", "hdfs", "abfs", "abfss", "wasbs", "az")
 PRODUCER_LIMIT = 256
+MAX_SIZE = 2**63 - 1  # a dobject's size is a BigInt
 
 
 class MappingError(ValueError):
@@ -50,15 +51,18 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
             ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
         )
     for ds in event.outputs:
-        size = (ds.outputFacets or {}).get("outputStatistics", {})
+        # a broken standard facet is a warning (facet_checks.py), never a failure here
+        stats = (ds.outputFacets or {}).get("outputStatistics")
+        size = stats.get("size") if isinstance(stats, dict) else None
         out.append(
             ev.OutputRegistered(
-                event_id=_id(event, "out", ds), dobject=_dobject(ds, size.get("size")), **common
+                event_id=_id(event, "out", ds), dobject=_dobject(ds, size), **common
             )
         )
     if event.eventType in ("COMPLETE", "FAIL", "ABORT"):
         status = "completed" if event.eventType == "COMPLETE" else "failed"
-        error = ((event.run.facets or {}).get("errorMessage") or {}).get("message")
+        facet = (event.run.facets or {}).get("errorMessage")
+        error = facet.get("message") if isinstance(facet, dict) else None
         if event.eventType == "ABORT" and not error:
             error = "aborted"
         out.append(
@@ -87,7 +91,8 @@ def split_dataset_name(namespace: str, name: str) -> tuple[str, str]:
 
 
 def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transform:
-    version = (facets.get("sourceCodeLocation") or {}).get("version")
+    location = facets.get("sourceCodeLocation")
+    version = location.get("version") if isinstance(location, dict) else None
     version = version if isinstance(version, str) and version else "1"
     full = f"{namespace}/{name}"
     if len(full) > 512 or len(version) > 512:
@@ -106,7 +111,9 @@ def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
         id=dataset_dobject_id(ds.namespace, ds.name),
         name=name,
         suffix=suffix,
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        size=size
+        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_SIZE
+        else None,
         uri=uri if len(uri) <= 4096 else None,
     )
 
