@@ -27,14 +27,15 @@ def view_lineage(api_url: str, kind: NodeKind, node_id: uuid.UUID) -> str:
     """Show the node's lineage: inline in Jupyter, else print the deep link; the link."""
     link = deep_link(api_url, kind, node_id)
     if in_kernel():
-        _show_inline(link)
+        show_inline(api_url, kind, node_id, link)
     else:
         print(link, file=sys.stdout)  # noqa: T201 - printing the link is the point
     return link
 
 
-def _show_inline(link: str) -> None:
-    """In Jupyter: the explorer's view in the output cell."""
+def show_inline(api_url: str, kind: NodeKind, node_id: uuid.UUID, link: str) -> None:
+    """In Jupyter: the explorer's view of the node in the output cell (for now its link)."""
+    del api_url, kind, node_id  # the inline graph needs them; the link alone does not
     from IPython.display import HTML, display
 
     display(HTML(f'<a href="{link}" target="_blank">{link}</a>'))  # type: ignore[no-untyped-call]
