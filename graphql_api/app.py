@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
     view = LineageGraphQL(build_schema(), metrics, settings.api_token)
     endpoint = GraphQLEndpoint(view)
 
-    async def metrics_endpoint(request: Request) -> Response:
+    async def metrics_endpoint(_request: Request) -> Response:
         try:
             resources = startup.resources
             status = None if resources is None else await projection_status(resources)

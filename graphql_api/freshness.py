@@ -1,7 +1,8 @@
 """Read-your-writes: wait until the projection has applied a stream sequence.
 
-One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY on APPLIED_CHANNEL
-(payload = the applied sequence) and wakes every waiting request; no request polls.
+One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY
+on APPLIED_CHANNEL (payload = the applied sequence) and wakes every waiting request;
+no request polls.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class ProjectionWatcher:
         self._database = database
         self.applied = 0
         self._changed = asyncio.Condition()
-        self._listener: asyncpg.Connection | None = None  # type: ignore[type-arg]
+        self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
 
     async def _read_applied(self) -> int:
@@ -72,11 +73,11 @@ class ProjectionWatcher:
             async with asyncio.timeout(timeout):
                 async with self._changed:
                     await self._changed.wait_for(lambda: self.applied >= sequence)
-            return True
         except TimeoutError:
             # the listener may have been lost meanwhile: the row is the truth
             self._advance(await self._read_applied())
             return self.applied >= sequence
+        return True
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -30,7 +30,7 @@ def bearer_matches(value: str | None, token: str) -> bool:
 
 
 async def _send_json(
-    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
+    send: Send, status: int, body: object, extra: tuple[tuple[bytes, bytes], ...] = ()
 ) -> None:
     data = json.dumps(body).encode()
     await send(
@@ -75,7 +75,7 @@ class Guard:
                     error_body(
                         UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer ...)"
                     ),
-                    [(b"www-authenticate", b"Bearer")],
+                    ((b"www-authenticate", b"Bearer"),),
                 )
                 return
         else:

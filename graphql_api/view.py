@@ -34,6 +34,7 @@ MIN_SEQUENCE_HEADER: Final = "x-lineage-min-sequence"
 REQUEST_ID_HEADER: Final = "x-request-id"
 LAG_TIMEOUT: Final = 5.0
 _DB_KEY: Final = "lineage.db"
+ACK: Final[UnsetType] = UNSET  # connection_ack without a payload
 _RID_KEY: Final = "lineage.request_id"
 
 
@@ -47,6 +48,7 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
             keep_alive=True,
             keep_alive_interval=15,
         )
+        self.lineage_schema = schema
         self.metrics = metrics
         self.token = token
 
@@ -77,7 +79,7 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         request = context.request
         if self.token is None or (request is not None and request.scope.get(AUTHENTICATED_KEY)):
-            return UNSET
+            return ACK
         params = context.connection_params
         given = params.get("Authorization") if isinstance(params, dict) else None
         if not bearer_matches(given if isinstance(given, str) else None, self.token):
@@ -87,7 +89,7 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
                     "extensions": {"code": UNAUTHENTICATED},
                 }
             )
-        return UNSET
+        return ACK
 
 
 class GraphQLEndpoint:
@@ -114,8 +116,8 @@ class GraphQLEndpoint:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):
                 body = await _read_body(receive)
                 answer = await execute_plain(
-                    self.view.schema,
-                    body,  # type: ignore[arg-type]
+                    self.view.lineage_schema,
+                    body,
                     self.view.context_for(scope, None, None),
                 )
                 receive = _replay(body, receive)
@@ -148,9 +150,9 @@ class GraphQLEndpoint:
             return None
         try:
             sequence = int(raw)
-            if sequence < 0:
-                raise ValueError(sequence)
         except ValueError:
+            sequence = -1
+        if sequence < 0:
             return JSONResponse(
                 error_body(
                     BAD_USER_INPUT, f"{MIN_SEQUENCE_HEADER}: {raw!r} is not a stream sequence"
