@@ -155,7 +155,7 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
         await conn.close()
     print(f"\n  raw events written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     started = time.perf_counter()
-    applied = await rebuild(Settings(database_url=database_url), progress=True)
+    applied = await rebuild(Settings(database_url=database_url))
     print(
         f"  rebuilt the projection from {applied:,} events in "
         f"{time.perf_counter() - started:.0f} s",

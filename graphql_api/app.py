@@ -24,6 +24,7 @@ from graphql_api.openlineage import routes as openlineage_routes
 from graphql_api.schema import build_schema
 from graphql_api.startup import StartingGate, Startup, open_when_ready
 from graphql_api.status import projection_status, readiness
+from graphql_api.ui import routes as ui_routes
 from graphql_api.view import GraphQLEndpoint, LineageGraphQL
 from lineage_core.settings import Settings
 from lineage_core.startup import log_to_stderr_if_unconfigured
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         *openlineage_routes(),
+        *ui_routes(),
     ]
     return Starlette(
         routes=routes,

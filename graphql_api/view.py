@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -29,6 +29,7 @@ from graphql_api.loaders import Loaders
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import AUTHENTICATED_KEY, bearer_matches
 from graphql_api.schema import LineageSchema
+from graphql_api.ui import graphiql_html
 
 MIN_SEQUENCE_HEADER: Final = "x-lineage-min-sequence"
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -70,6 +71,10 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return self.context_for(request.scope, request, response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002
+        # GraphiQL from the package's files, not strawberry's page that loads it from a CDN
+        return HTMLResponse(graphiql_html())
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -16,6 +16,9 @@ import typer
 from lineage_core.settings import ENDPOINTS_FILE, Settings
 
 if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
+
     from lineage_cli.embedded import NatsUsers
 
 
@@ -189,18 +192,23 @@ def api_settings(settings: Settings, *, with_projector: bool) -> Settings:
 
 
 async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
-    """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails."""
+    """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails.
+
+    At most one HTTP server: the API's (whose /metrics also shows the projector's in
+    `lineage up`), or else the projector's /metrics and /healthz on LINEAGE_METRICS_PORT.
+    uvicorn handles the signals while it serves; with no server a task waits for them.
+    """
+
     tasks: list[asyncio.Task[None]] = []
-    server = None
+    server: uvicorn.Server | None = None
     if projector:
         from projector.service import run_projector
 
         tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
     if api:
-        import uvicorn
-
         from graphql_api.app import create_app
 
+<<<<<<< HEAD
         config = uvicorn.Config(
             create_app(api_settings(settings, with_projector=projector)),
             host=settings.host,
@@ -210,6 +218,15 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         )
         server = uvicorn.Server(config)
         tasks.append(asyncio.create_task(server.serve(), name="api"))
+=======
+        server = _http_server(create_app(settings), settings.host, settings.port)
+    elif settings.metrics_port is not None:
+        from projector.metrics_server import create_metrics_app
+
+        server = _http_server(create_metrics_app(settings), settings.host, settings.metrics_port)
+    if server is not None:
+        tasks.append(asyncio.create_task(server.serve(), name="http"))
+>>>>>>> main
     else:
         tasks.append(asyncio.create_task(_wait_for_signal(), name="signals"))
     try:
@@ -221,9 +238,16 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         if server is not None:
             server.should_exit = True
         for task in tasks:
-            if task.get_name() != "api":
+            if task.get_name() != "http":
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _http_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    return uvicorn.Server(config)
 
 
 async def _wait_for_signal() -> None:

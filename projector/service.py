@@ -31,8 +31,8 @@ from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_jetstre
 from lineage_core.streams import ensure_streams
 from projector import metrics
 from projector._faststream_compat import WINDOW_OVER, Fetch, wrap_fetch
-from projector.consumer import BatchHandler, LostLeadership, Reposition
-from projector.leader import Leadership
+from projector.consumer import BatchHandler, Reposition
+from projector.leader import Leadership, LostLeadership
 from projector.store import asyncpg_dsn
 
 log = logging.getLogger("lineage.projector")
@@ -129,6 +129,7 @@ async def _serve_term(settings: Settings, leadership: Leadership) -> None:
             "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
         )
         watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
+        metrics.APPLIED_SEQUENCE.set(watermark)  # where this term starts, before any batch
         await position_consumer(js, watermark + 1)
         handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)
 

@@ -171,7 +171,7 @@ async def test_queries_survive_a_rebuild_swap(database_url: str, nats_url: str) 
     await s.write(database_url)
     async with api_client(database_url, nats_url) as (client, _):
         before = [await gql(client, SEED_QUESTION) for _ in range(6)]  # plans cached
-        await rebuild(Settings(database_url=database_url, nats_url=nats_url), progress=False)
+        await rebuild(Settings(database_url=database_url, nats_url=nats_url))
         after = await gql(client, SEED_QUESTION)
     assert before[-1]["data"]["runs"]["totalCount"] == 1
     # the raw log is empty here, so the rebuilt projection is too

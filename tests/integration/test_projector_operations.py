@@ -63,7 +63,7 @@ async def test_rebuild_gives_identical_tables(
     await wait_applied(database_url, last)
     before = await dump(database_url)
     settings = Settings(nats_url=nats_url, database_url=database_url)
-    assert await rebuild(settings, progress=False) == 300
+    assert await rebuild(settings) == 300
     assert await dump(database_url) == before
     assert await applied_sequence(database_url) == last
     # The projector goes on against the new projection.
@@ -81,7 +81,7 @@ async def test_rebuild_while_events_flow_loses_nothing(
     await publish(js, workload(300))
     settings = Settings(nats_url=nats_url, database_url=database_url)
     publishing = asyncio.create_task(publish(js, workload(300, seed=1)))
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     last = await publishing
     await wait_applied(database_url, last)
     await nc.close()
@@ -89,7 +89,7 @@ async def test_rebuild_while_events_flow_loses_nothing(
     assert len(after["raw_events"]) == 3600 and len(after["runs"]) == 600
     # Batches waited for the rebuild; none failed on it (no deadlock with the swap).
     assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) == retries
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     assert await dump(database_url) == after
 
 

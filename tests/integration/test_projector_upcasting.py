@@ -122,5 +122,5 @@ async def test_v1_golden_events_after_v2_both_project(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     assert await dump(database_url) == snapshot

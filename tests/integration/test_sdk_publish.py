@@ -145,7 +145,7 @@ def test_100_runs_arrive_once_across_a_nats_outage(
             run.finish()
             runs.append(run)
             if i == 69:
-                assert sdk._publisher is not None and sdk._publisher.outbox.has_pending()
+                assert sdk.publisher is not None and sdk.publisher.outbox.has_pending()
     finally:
         nats_server.start()
     assert ln.flush() == 0
@@ -157,8 +157,8 @@ def test_100_runs_arrive_once_across_a_nats_outage(
     for run in runs:
         per_run = [e.event_type for _, _, e in got if getattr(e, "run_id", None) == run.id]
         assert per_run == ["RunStarted", "OutputRegistered", "RunFinished"]
-    assert sdk._publisher is not None and sdk._publisher.outboxed > 0
-    assert not sdk._publisher.outbox.path.exists()
+    assert sdk.publisher is not None and sdk.publisher.outboxed > 0
+    assert not sdk.publisher.outbox.path.exists()
 
 
 def test_a_dead_process_outbox_is_sent_by_the_next_producer(
