@@ -208,25 +208,17 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
     if api:
         from graphql_api.app import create_app
 
-<<<<<<< HEAD
-        config = uvicorn.Config(
+        server = _http_server(
             create_app(api_settings(settings, with_projector=projector)),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            lifespan="on",
+            settings.host,
+            settings.port,
         )
-        server = uvicorn.Server(config)
-        tasks.append(asyncio.create_task(server.serve(), name="api"))
-=======
-        server = _http_server(create_app(settings), settings.host, settings.port)
     elif settings.metrics_port is not None:
         from projector.metrics_server import create_metrics_app
 
         server = _http_server(create_metrics_app(settings), settings.host, settings.metrics_port)
     if server is not None:
         tasks.append(asyncio.create_task(server.serve(), name="http"))
->>>>>>> main
     else:
         tasks.append(asyncio.create_task(_wait_for_signal(), name="signals"))
     try:
