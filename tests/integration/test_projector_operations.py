@@ -86,7 +86,8 @@ async def test_rebuild_while_events_flow_loses_nothing(
     await wait_applied(database_url, last)
     await nc.close()
     after = await dump(database_url)
-    assert len(after["raw_events"]) == 3600 and len(after["runs"]) == 600
+    assert len(after["raw_events"]) == 3600
+    assert len(after["runs"]) == 600
     # Batches waited for the rebuild; none failed on it (no deadlock with the swap).
     assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) == retries
     await rebuild(settings)
@@ -104,12 +105,16 @@ def test_status_and_dlq_commands(cli_env: dict[str, str], nats_url: str) -> None
     runner = CliRunner()
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
-    assert "stream sequence   7" in result.output and "applied sequence  0" in result.output
-    assert "lag               7" in result.output and "DLQ size          0" in result.output
+    assert "stream sequence   7" in result.output
+    assert "applied sequence  0" in result.output
+    assert "lag               7" in result.output
+    assert "DLQ size          0" in result.output
     result = runner.invoke(app, ["dlq", "list"])
-    assert result.exit_code == 0 and "the DLQ is empty" in result.output
+    assert result.exit_code == 0
+    assert "the DLQ is empty" in result.output
     result = runner.invoke(app, ["rebuild"])
-    assert result.exit_code == 0 and "from 0 raw events" in result.output, result.output
+    assert result.exit_code == 0, result.output
+    assert "from 0 raw events" in result.output
 
 
 async def test_dlq_replay_after_an_upgrade(
@@ -136,9 +141,11 @@ async def test_dlq_replay_after_an_upgrade(
     monkeypatch.setattr(consumer, "decode_event", decode)  # the upgrade
 
     result = await asyncio.to_thread(CliRunner().invoke, app, ["dlq", "list", "--body"])
-    assert "unknown event_type 'RunFinished'" in result.output and "RunFinished" in result.output
+    assert "unknown event_type 'RunFinished'" in result.output
+    assert "RunFinished" in result.output
     result = await asyncio.to_thread(CliRunner().invoke, app, ["dlq", "replay", "--yes"])
-    assert result.exit_code == 0 and "replayed 1 events" in result.output, result.output
+    assert result.exit_code == 0, result.output
+    assert "replayed 1 events" in result.output
     # Not de-duplicated away by JetStream (same event_id within its window): it is applied.
     await wait_applied(database_url, last + 1)
     runs = (await dump(database_url))["runs"]
@@ -154,3 +161,24 @@ async def test_dlq_replay_after_an_upgrade(
         await task
     assert uuid.UUID(str(events[-1].event_id))  # the replayed one is the original event
     assert encode(events[-1]) == parked[0].data
+
+
+async def test_rebuild_dry_run_reports_and_changes_nothing_then_rebuild_shows_progress(
+    projector: object, nats_url: str, database_url: str, cli_env: dict[str, str]
+) -> None:
+    nc, js = await connect_js(nats_url)
+    last = await publish(js, workload(20))
+    await nc.close()
+    await wait_applied(database_url, last)
+    before = await dump(database_url)
+    runner = CliRunner()
+    result = await asyncio.to_thread(runner.invoke, app, ["rebuild", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "120 raw events (40 InputLoaded, 40 OutputRegistered, 20 RunFinished" in result.output
+    assert "estimated rebuild time:" in result.output
+    assert await dump(database_url) == before
+    result = await asyncio.to_thread(runner.invoke, app, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    for line in ("rebuilt transforms: 10 rows", "rebuilt runs: 20 rows", "rebuilt dobjects: 42"):
+        assert line in result.stderr, result.stderr
+    assert await dump(database_url) == before
