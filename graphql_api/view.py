@@ -31,7 +31,6 @@ MIN_SEQUENCE_HEADER: Final = "x-lineage-min-sequence"
 REQUEST_ID_HEADER: Final = "x-request-id"
 LAG_TIMEOUT: Final = 5.0
 _DB_KEY: Final = "lineage.db"
-ACK: Final[UnsetType] = UNSET  # connection_ack without a payload
 _RID_KEY: Final = "lineage.request_id"
 
 
