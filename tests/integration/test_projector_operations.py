@@ -124,7 +124,7 @@ async def test_dlq_replay_after_an_upgrade(
             raise InvalidEvent("unknown event_type 'RunFinished'")
         return event
 
-    monkeypatch.setattr(consumer, "decode_event", old_decode)
+    monkeypatch.setattr(consumer, "decode", old_decode)
     events = run_events(0)
     settings = Settings(nats_url=nats_url, database_url=database_url)
     task = asyncio.create_task(run_projector(settings))
@@ -133,7 +133,7 @@ async def test_dlq_replay_after_an_upgrade(
     await wait_applied(database_url, last)
     parked = [p async for p in parked_messages(js)]
     assert [json.loads(p.data)["event_type"] for p in parked] == ["RunFinished"]
-    monkeypatch.setattr(consumer, "decode_event", decode)  # the upgrade
+    monkeypatch.setattr(consumer, "decode", decode)  # the upgrade
 
     result = await asyncio.to_thread(CliRunner().invoke, app, ["dlq", "list", "--body"])
     assert "unknown event_type 'RunFinished'" in result.output and "RunFinished" in result.output
