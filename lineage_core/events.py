@@ -65,8 +65,8 @@ class Transform(_Frozen):
         expected = transform_id(self.type, self.name, self.version)
         if self.id != expected:
             raise ValueError(
-                f"transform id {self.id} is not uuid5 of ({self.type}, {self.name}, {self.version}); "
-                f"expected {expected}"
+                f"transform id {self.id} is not uuid5 of "
+                f"({self.type}, {self.name}, {self.version}); expected {expected}"
             )
         return self
 

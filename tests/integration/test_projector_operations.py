@@ -26,6 +26,7 @@ from tests.integration.projector_support import (
     publish,
     wait_applied,
 )
+from tests.support.lineage_v2 import family
 
 pytestmark = pytest.mark.integration
 
@@ -59,18 +60,40 @@ async def test_rebuild_gives_identical_tables(
     projector: object, nats_url: str, database_url: str
 ) -> None:
     nc, js = await connect_js(nats_url)
+    v2 = family()
     last = await publish(js, workload(50))
+    for event in v2.events:  # one at a time, so each is its own batch: arrival order counts
+        await wait_applied(database_url, last)
+        last = await publish(js, [event])
     await wait_applied(database_url, last)
     before = await dump(database_url)
+    # Parents, fields and column edges as the earliest events say, whatever the arrival.
+    runs = {dict(r)["id"]: dict(r) for r in before["runs"]}
+    assert runs[str(v2.child)]["parent_run_id"] == str(v2.parent)
+    assert runs[str(v2.parent)]["name"] == "parent"
+    dobjects = {dict(r)["id"]: dict(r) for r in before["dobjects"]}
+    fields = json.loads(dobjects[str(v2.output)]["fields"])
+    assert [f["name"] for f in fields] == ["customer_id", "address.city"]
+    edges = sorted(
+        (dict(e)["target_field"], dict(e)["source_dobject_id"], dict(e)["source_field"])
+        for e in before["column_edges"]
+    )
+    assert edges == sorted(
+        [
+            ("address.city", str(v2.source), "address.city"),
+            ("address.city", str(v2.missing), "city"),
+            ("customer_id", str(v2.source), "id"),
+        ]
+    )
     settings = Settings(nats_url=nats_url, database_url=database_url)
-    assert await rebuild(settings, progress=False) == 300
+    assert await rebuild(settings, progress=False) == 300 + len(v2.events)
     assert await dump(database_url) == before
     assert await applied_sequence(database_url) == last
     # The projector goes on against the new projection.
     last = await publish(js, workload(5, seed=9))
     await nc.close()
     await wait_applied(database_url, last)
-    assert len((await dump(database_url))["runs"]) == 55
+    assert len((await dump(database_url))["runs"]) == 57  # 50 + 5 + the v2 parent and child
 
 
 async def test_rebuild_while_events_flow_loses_nothing(

@@ -43,7 +43,8 @@ def test_v2_golden_values_decode_to_the_fields_they_say() -> None:
     output = events.decode((GOLDEN / "v2" / "OutputRegistered.json").read_bytes())
     assert isinstance(output, events.OutputRegistered)
     assert [f.name for f in output.fields or ()] == ["read_id", "address.city", "quality"]
-    assert output.fields is not None and output.fields[2].type is None
+    assert output.fields is not None
+    assert output.fields[2].type is None
     lineage = {c.field: c.inputs for c in output.column_lineage or ()}
     assert [i.field for i in lineage["quality"]] == ["phred", "calibration"]
     assert lineage["read_id"][0].transformation == "DIRECT/IDENTITY"
@@ -52,9 +53,11 @@ def test_v2_golden_values_decode_to_the_fields_they_say() -> None:
 def test_v1_events_decode_without_the_v2_fields() -> None:
     started = events.decode((GOLDEN / "v1" / "RunStarted.json").read_bytes())
     output = events.decode((GOLDEN / "v1" / "OutputRegistered.json").read_bytes())
-    assert isinstance(started, events.RunStarted) and started.parent_run_id is None
+    assert isinstance(started, events.RunStarted)
+    assert started.parent_run_id is None
     assert isinstance(output, events.OutputRegistered)
-    assert output.fields is None and output.column_lineage is None
+    assert output.fields is None
+    assert output.column_lineage is None
 
 
 @pytest.mark.parametrize(
@@ -68,7 +71,8 @@ def test_v1_events_decode_without_the_v2_fields() -> None:
 def test_a_v1_event_carrying_a_v2_field_is_invalid(name: str, field: str) -> None:
     v2 = json.loads((GOLDEN / "v2" / f"{name}.json").read_bytes())
     data = _golden(name) | {field: v2[field]}
-    assert field in _bad(data) and "schema_version 1" in _bad(data)
+    assert field in _bad(data)
+    assert "schema_version 1" in _bad(data)
     assert field in _bad(data | {field: None})  # present at all, even null
 
 
@@ -141,7 +145,8 @@ def test_encode_checked_refuses_an_event_over_the_message_limit() -> None:
 def test_golden_values_decode_to_the_fields_they_say() -> None:
     started = events.decode((GOLDEN / "v1" / "RunStarted.json").read_bytes())
     assert isinstance(started, events.RunStarted)
-    assert started.transform.name == "Cell Ranger" and started.transform.version == "7"
+    assert started.transform.name == "Cell Ranger"
+    assert started.transform.version == "7"
     assert started.run_name == "sample A"
     assert started.occurred_at.utcoffset() is not None
     assert started.occurred_at.utcoffset().total_seconds() == 7200  # type: ignore[union-attr]
