@@ -9,6 +9,7 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.errors import UNAUTHENTICATED, error_body
+from graphql_api.ui import is_open_page
 
 OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
 MAX_BODY: Final = 1024 * 1024
@@ -31,7 +32,7 @@ def bearer_matches(value: str | None, token: str) -> bool:
 
 async def _send_json(
     send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
-) -> None:  # noqa: B006 - never mutated
+) -> None:
     data = json.dumps(body).encode()
     await send(
         {
@@ -62,7 +63,7 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self.token is not None and scope["path"] not in OPEN_PATHS:
+        if self.token is not None and scope["path"] not in OPEN_PATHS and not is_open_page(scope):
             headers = dict(scope["headers"])
             raw = headers.get(b"authorization")
             ok = bearer_matches(raw.decode("latin-1") if raw else None, self.token)

@@ -68,5 +68,23 @@ class Settings(BaseSettings):
             )
         return str(url)
 
+    def resolved_nats_creds(self) -> Path | None:
+        """The service's NATS credentials: LINEAGE_NATS_CREDS, else those a running
+        `lineage up` recorded for its embedded nats-server (only when its URL is used)."""
+        return self._creds("nats_service_creds")
+
+    def producer_nats_creds(self) -> Path | None:
+        """A producer's NATS credentials: LINEAGE_NATS_CREDS, else the producer
+        credentials a running `lineage up` recorded (publish on lineage.> only)."""
+        return self._creds("nats_creds")
+
+    def _creds(self, key: str) -> Path | None:
+        if self.nats_creds is not None:
+            return self.nats_creds
+        if self.nats_url:
+            return None  # another server than the recorded one: its creds do not apply
+        recorded = self.recorded_endpoints().get(key)
+        return Path(recorded) if isinstance(recorded, str) and recorded else None
+
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.resolved_nats_url().split(",") if u.strip()]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import pytest
 
-from graphql_api.context import RequestDb
-from graphql_api.lineage_sql import walk
-from graphql_api.resources import connect_kwargs
-from lineage_core.db.engine import create_engine
-from tests.integration.api_support import Seed, api_client, codes, gql
+from graphql_api.dao.lineage import walk
+from graphql_api.database import Database
+from tests.support.api import Seed, api_client, codes, gql
 
 pytestmark = pytest.mark.integration
 
@@ -42,20 +39,26 @@ async def test_upstream_depth_and_truncated(database_url: str, nats_url: str) ->
         down = await gql(client, LINEAGE, {"r": str(nodes[1]), "dir": "DOWNSTREAM", "depth": 2})
         both = await gql(client, LINEAGE, {"r": str(nodes[5]), "dir": "BOTH", "depth": 1})
     g = full["data"]["lineage"]
-    assert g["root"] == last and g["truncated"] is False
+    assert g["root"] == last
+    assert g["truncated"] is False
     assert [n["id"] for n in g["nodes"]] == [str(n) for n in reversed(nodes)]
     assert [n["depth"] for n in g["nodes"]] == list(range(11))
-    assert g["nodes"][1]["kind"] == "RUN" and g["nodes"][1]["run"] == {"id": str(nodes[-2])}
-    assert g["nodes"][0]["dobject"] == {"name": "d5"} and g["nodes"][0]["run"] is None
+    assert g["nodes"][1]["kind"] == "RUN"
+    assert g["nodes"][1]["run"] == {"id": str(nodes[-2])}
+    assert g["nodes"][0]["dobject"] == {"name": "d5"}
+    assert g["nodes"][0]["run"] is None
     assert len(g["edges"]) == 10
     assert {"source": str(nodes[0]), "target": str(nodes[1])} in g["edges"]  # input edge
     assert {"source": str(nodes[1]), "target": str(nodes[2])} in g["edges"]  # output edge
     g3 = short["data"]["lineage"]
-    assert g3["truncated"] is True and max(n["depth"] for n in g3["nodes"]) == 3
-    assert len(g3["nodes"]) == 4 and len(g3["edges"]) == 3
+    assert g3["truncated"] is True
+    assert max(n["depth"] for n in g3["nodes"]) == 3
+    assert len(g3["nodes"]) == 4
+    assert len(g3["edges"]) == 3
     assert exact["data"]["lineage"]["truncated"] is False
     gd = down["data"]["lineage"]
-    assert [n["id"] for n in gd["nodes"]] == [str(n) for n in nodes[1:4]] and gd["truncated"]
+    assert [n["id"] for n in gd["nodes"]] == [str(n) for n in nodes[1:4]]
+    assert gd["truncated"]
     gb = both["data"]["lineage"]
     assert sorted(n["id"] for n in gb["nodes"]) == sorted(str(n) for n in nodes[4:7])
 
@@ -102,17 +105,17 @@ async def test_node_cap_truncates_shallowest_first(database_url: str) -> None:
         s.load(run, d)
     out = s.dobject("out", ".txt", source=run)
     await s.write(database_url)
-    engine = create_engine(database_url)
-    pool = await asyncpg.create_pool(min_size=1, max_size=1, **connect_kwargs(engine))
-    db = RequestDb(pool, engine)
+    database = await Database.open(database_url, sessions=2, statement_timeout_ms=10_000)
+    db = database.request()
     try:
         capped = await walk(db, out, "DOBJECT", "UPSTREAM", 5, node_cap=10)
         whole = await walk(db, out, "DOBJECT", "UPSTREAM", 5)
     finally:
         await db.close()
-        await pool.close()
-        await engine.dispose()
-    assert capped.truncated and len(capped.nodes) == 10
+        await database.close()
+    assert capped.truncated
+    assert len(capped.nodes) == 10
     assert capped.nodes[:2] == [(str(out), "DOBJECT", 0), (str(run), "RUN", 1)]
-    assert not whole.truncated and len(whole.nodes) == 32
+    assert not whole.truncated
+    assert len(whole.nodes) == 32
     assert db.stats.statements == 2  # each walk is one statement

@@ -18,15 +18,15 @@ from lineage_core.settings import Settings
 from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
-from projector.workload import run_events, workload
-from tests.integration.projector_support import (
+from tests.support.lineage_v2 import family
+from tests.support.projector import (
     applied_sequence,
     connect_js,
     dump,
     publish,
     wait_applied,
 )
-from tests.support.lineage_v2 import family
+from tests.support.workload import run_events, workload
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,7 @@ async def test_rebuild_gives_identical_tables(
         ]
     )
     settings = Settings(nats_url=nats_url, database_url=database_url)
-    assert await rebuild(settings, progress=False) == 300 + len(v2.events)
+    assert await rebuild(settings) == 300 + len(v2.events)
     assert await dump(database_url) == before
     assert await applied_sequence(database_url) == last
     # The projector goes on against the new projection.
@@ -104,7 +104,7 @@ async def test_rebuild_while_events_flow_loses_nothing(
     await publish(js, workload(300))
     settings = Settings(nats_url=nats_url, database_url=database_url)
     publishing = asyncio.create_task(publish(js, workload(300, seed=1)))
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     last = await publishing
     await wait_applied(database_url, last)
     await nc.close()
@@ -112,7 +112,7 @@ async def test_rebuild_while_events_flow_loses_nothing(
     assert len(after["raw_events"]) == 3600 and len(after["runs"]) == 600
     # Batches waited for the rebuild; none failed on it (no deadlock with the swap).
     assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) == retries
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     assert await dump(database_url) == after
 
 

@@ -24,7 +24,7 @@ from lineage_core.subjects import subject_for
 from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
-from tests.integration.projector_support import connect_js, dump, publish_raw, wait_applied
+from tests.support.projector import connect_js, dump, publish_raw, wait_applied
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ async def test_v1_and_v2_golden_events_both_project(
     # The raw log keeps the v1 payloads as sent; a rebuild upcasts them again.
     versions = sorted(json.loads(p)["schema_version"] for _, _, p in snapshot["raw_events"])
     assert versions == [1] * 5 + [2] * 5
-    await rebuild(projector, progress=False)
+    await rebuild(projector)
     assert await dump(database_url) == snapshot
 
 

@@ -10,7 +10,7 @@ from lineage_core import events
 from lineage_core.ids import transform_id
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
-from producer_sdk.dobject import DObject, dobject_id
+from producer_sdk.records import DObject, dobject_id
 from producer_sdk.errors import LineageError, NoRunError
 from producer_sdk.files import file_facts
 
@@ -20,7 +20,7 @@ def new_dobject(
 ) -> DObject:
     path = tmp_path / name
     path.write_bytes(data)
-    return DObject._from_facts(file_facts(path), source)
+    return DObject.from_facts(file_facts(path), source)
 
 
 def types(evs: list[events.Event]) -> list[str]:
@@ -66,7 +66,7 @@ def test_output_without_any_run_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_dobject_from_the_service_adds_nothing() -> None:
-    known = DObject._from_api(
+    known = DObject.from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "name": "input",
@@ -102,7 +102,7 @@ def test_a_run_needs_a_transform() -> None:
 
 
 def test_a_run_from_the_service_is_not_started_again() -> None:
-    remote = lns.Run._from_api(
+    remote = lns.Run.from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "status": "STARTED",

@@ -9,8 +9,8 @@ import pytest
 import producer_sdk as ln
 from producer_sdk import query as q
 from producer_sdk import schema as lns
-from producer_sdk.client import pick_pipeline
-from producer_sdk.session import describe
+from producer_sdk.core import pick_pipeline
+from producer_sdk.query import describe
 
 
 def chain(query: ln.Query) -> list:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graphql_api.context import RequestDb
+from graphql_api.database import RequestDb
 
 MAX_DEPTH: Final = 50
 MAX_NODES: Final = 10_000
@@ -69,13 +69,13 @@ edges AS (
        AND o.source_run_id IN (SELECT id FROM kept_runs)
 )
 SELECT
-    EXISTS (SELECT 1 FROM projection.{table} WHERE id = $1::uuid),
+    EXISTS (SELECT 1 FROM projection.{table} WHERE id = $1::uuid) AS root_exists,
     (SELECT coalesce(json_agg(json_build_array(id, kind, depth) ORDER BY depth, id), '[]')
-       FROM kept),
+       FROM kept) AS nodes,
     (SELECT coalesce(json_agg(json_build_array(source, target) ORDER BY source, target), '[]')
-       FROM edges),
+       FROM edges) AS edges,
     (SELECT count(*) FROM nearest) > (SELECT count(*) FROM kept)
-      OR (SELECT count(*) FROM visited) >= $7::int
+      OR (SELECT count(*) FROM visited) >= $7::int AS truncated
 """
 # The table name comes from this fixed map, never from the request.
 _STATEMENTS: Final = {
@@ -100,13 +100,13 @@ async def walk(
     rows = await db.rows(
         _STATEMENTS[kind], root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP
     )
-    exists, nodes, edges, truncated = rows[0]
+    row = rows[0]
     return Walk(
-        bool(exists),
-        [tuple(n) for n in _json(nodes)],  # type: ignore[misc]
-        [tuple(e) for e in _json(edges)],
-        bool(truncated),
-    )  # type: ignore[misc]
+        bool(row["root_exists"]),
+        [(str(i), str(k), int(d)) for i, k, d in _json(row["nodes"])],
+        [(str(s), str(t)) for s, t in _json(row["edges"])],
+        bool(row["truncated"]),
+    )
 
 
 def _json(value: Any) -> Any:
