@@ -61,8 +61,8 @@ from lineage_core.events import (
 from lineage_core.settings import Settings
 from projector.rebuild import rebuild
 from projector.store import asyncpg_dsn
-from tests.support.workload import pipeline, run_events
 from tests.support.servers import NatsServer, PostgresServer, free_port, wait_for_port
+from tests.support.workload import pipeline, run_events
 
 SEED_QUESTION = """query SeedQuestion {
   runs(filter: {output: {name: "output", suffix: ".bam"}}) {
@@ -282,7 +282,7 @@ def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int
             text=True,
         ).stdout
     finally:
-        os.unlink(script.name)
+        Path(script.name).unlink()
     if "Non-2xx" in printed or "Socket errors" in printed:
         raise RuntimeError(f"wrk saw failed requests:\n{printed}")
     requests = int(re.search(r"(\d+) requests in", printed).group(1))  # type: ignore[union-attr]
@@ -410,7 +410,8 @@ def main() -> None:
                 (
                     "import uvicorn, sys; from graphql_api.app import create_app; "
                     "from lineage_core.settings import Settings; "
-                    "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+                    "uvicorn.run(create_app(Settings("
+                    "database_url=sys.argv[1], nats_url=sys.argv[2])),"
                     " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"
                 ),
                 database_url,

@@ -16,11 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from graphql_api.auth import TokenRegistry
+from graphql_api.dao.tokens import TokenTable
 from graphql_api.database import QueryStats
 from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
-from graphql_api.middleware import MAX_BODY, Guard
+from graphql_api.middleware import MAX_BODY, TOKENS_STATE, Guard
 from graphql_api.openlineage import routes as openlineage_routes
+from graphql_api.ratelimit import ConnectionCounter, RateLimiter
 from graphql_api.schema import build_schema
 from graphql_api.startup import StartingGate, Startup, open_when_ready
 from graphql_api.status import projection_status, readiness
@@ -48,7 +51,7 @@ async def readyz(request: Request) -> Response:
 def create_app(settings: Settings) -> Starlette:
     """The API as an ASGI app; the lifespan opens `Resources` at `app.state.resources`."""
     metrics = ApiMetrics()
-    view = LineageGraphQL(build_schema(), metrics, settings.api_token)
+    view = LineageGraphQL(build_schema(), metrics)
     endpoint = GraphQLEndpoint(view)
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -68,6 +71,9 @@ def create_app(settings: Settings) -> Starlette:
         resources = await open_when_ready(settings, startup)
         app.state.resources = resources
         app.state.watcher = ProjectionWatcher(resources.db)
+        registry = TokenRegistry(TokenTable(resources.db), settings.api_token)
+        await registry.start()
+        setattr(app.state, TOKENS_STATE, registry)
         # the schema, pools and modules live as long as the process: keep them out of
         # the collector's full passes (the per-request garbage is what it should scan)
         gc.freeze()
@@ -90,6 +96,9 @@ def create_app(settings: Settings) -> Starlette:
             opening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await opening
+            registry = getattr(app.state, TOKENS_STATE, None)
+            if registry is not None:
+                await registry.close()
             if startup.resources is not None:
                 await app.state.watcher.close()
                 await startup.resources.close()
@@ -108,6 +117,13 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(StartingGate, startup=startup),
-            Middleware(Guard, token=settings.api_token or None, max_body=MAX_BODY),
+            Middleware(
+                Guard,
+                limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
+                sockets=ConnectionCounter(settings.api_max_websockets),
+                max_body=MAX_BODY,
+                body_timeout=settings.api_body_timeout_seconds,
+                ws_init_timeout=settings.api_ws_init_timeout_seconds,
+            ),
         ],
     )

@@ -12,8 +12,8 @@ from typing import Final
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphql_api.resources import Resources
-from lineage_core.settings import Settings
 from lineage_core.nats_auth import service_connect_options
+from lineage_core.settings import Settings
 from lineage_core.startup import describe, probe_jetstream, probe_postgres, wait_until, where
 
 # Routes that answer while the API is still waiting for its dependencies.

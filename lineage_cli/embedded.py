@@ -35,9 +35,10 @@ def free_port(preferred: int | None = None) -> int:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", preferred))
-                return preferred
             except OSError:
                 pass
+            else:
+                return preferred
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -12,7 +12,10 @@ from lineage_cli import outbox_commands, projector_commands, serve_commands, tok
 from lineage_cli.server_extra import require_server
 
 app = typer.Typer(
-    help="Event-sourced data lineage: producer SDK -> NATS JetStream -> projector -> Postgres -> GraphQL.",
+    help=(
+        "Event-sourced data lineage: "
+        "producer SDK -> NATS JetStream -> projector -> Postgres -> GraphQL."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     callback=require_server,

@@ -6,8 +6,7 @@ import asyncio
 import json
 import os
 import signal
-import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,10 +69,8 @@ def up() -> None:
         typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  NATS:     {settings.nats_url}")
         typer.echo(f"  Postgres: {settings.database_url}\n  home:     {settings.home}")
         typer.echo("Ctrl-C (or SIGTERM) stops it.", err=True)
-        try:
+        with suppress(KeyboardInterrupt):
             asyncio.run(_serve(settings, projector=True, api=True))
-        except KeyboardInterrupt:
-            pass
         typer.echo("stopping ...", err=True)
 
 
@@ -92,10 +89,8 @@ def api() -> None:
     """Run only the GraphQL API."""
     _sigterm_like_ctrl_c()
     settings = Settings()
-    try:
+    with suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, projector=False, api=True))
-    except KeyboardInterrupt:
-        pass
 
 
 def demo() -> None:
@@ -219,4 +214,4 @@ async def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    print("stopping ...", file=sys.stderr)
+    typer.echo("stopping ...", err=True)

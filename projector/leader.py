@@ -81,7 +81,8 @@ class Leadership:
         if not await self._try_take():
             raise LostLeadership("another projector holds the lock")
         log.info("reconnected to Postgres and still the active projector")
-        assert self.conn is not None
+        if self.conn is None:  # _try_take keeps the connection whenever it takes the lock
+            raise LostLeadership("the lock was taken without a connection")
         return self.conn
 
     async def watermark_for_stream(self, stream_last_sequence: int) -> int:

@@ -63,7 +63,8 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
 async def _asyncpg(conn: AsyncConnection) -> asyncpg.Connection:
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError(f"the rebuild needs an asyncpg connection, not {type(driver)}")
     return driver
 
 

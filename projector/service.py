@@ -143,7 +143,7 @@ async def _serve_term(settings: Settings, leadership: Leadership) -> None:
         )
 
         @subscriber
-        async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:
+        async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:  # noqa: ARG001 - faststream passes the decoded body first; the raw batch is what we use
             if stop.is_set():
                 return  # left unacked: the next term re-delivers from the watermark
             try:

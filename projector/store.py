@@ -52,9 +52,20 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+# the dobject columns the earliest registration decides (the projection rules)
+DOBJECT_CREATED_COLUMNS: Final = (
+    "name",
+    "suffix",
+    "size",
+    "hash",
+    "uri",
+    "created_at",
+    "created_event_id",
+)
+
 INSERT_RAW: Final = """
-INSERT INTO public.raw_events (event_id, sequence, event_type, run_id, occurred_at, subject,
-                               payload)
+INSERT INTO public.raw_events
+    (event_id, sequence, event_type, run_id, occurred_at, subject, payload)
 SELECT e, s, t, r, o, j, p::jsonb
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[],
             $7::text[]) AS u(e, s, t, r, o, j, p)
@@ -63,22 +74,13 @@ RETURNING event_id
 """
 
 
-# Columns decided by the earliest RunStarted, and by the earliest event naming a dobject.
+# the run columns the earliest RunStarted decides (the parent included)
 RUN_START_COLUMNS: Final = (
     "name",
     "transform_id",
     "started_at",
     "started_event_id",
     "parent_run_id",
-)
-DOBJECT_ATTRIBUTE_COLUMNS: Final = (
-    "name",
-    "suffix",
-    "size",
-    "hash",
-    "uri",
-    "created_at",
-    "created_event_id",
 )
 
 
@@ -155,7 +157,7 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::te
             $12::text[], $13::timestamptz[], $14::uuid[])
      AS x(i, n, s, z, h, u, c, ce, sr, sa, se, f, fa, fe)
 ON CONFLICT (id) DO UPDATE SET
-  {pick(created_wins, "d", *DOBJECT_ATTRIBUTE_COLUMNS)},
+  {pick(created_wins, "d", *DOBJECT_CREATED_COLUMNS)},
   {pick(source_wins, "d", "source_run_id", "source_at", "source_event_id")},
   {pick(fields_wins, "d", "fields", "fields_at", "fields_event_id")}
 WHERE {created_wins} OR {source_wins} OR {fields_wins}

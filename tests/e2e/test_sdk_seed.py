@@ -117,7 +117,8 @@ def test_seed_program_runs_as_written_any_number_of_times(
             ss.select(ln.DObject, name="nothing").one()
         assert ss.select(ln.DObject, name="nothing").first() is None
         bam = ss.select(ln.DObject, name="output", suffix=".bam").one()
-    assert bam.source is not None and bam.source.pipeline is not None
+    assert bam.source is not None
+    assert bam.source.pipeline is not None
     assert bam.source.pipeline.name == "Cell Ranger"
     assert ln.select(lns.Pipeline, name="Cell Ranger").one().version == "7"
 
@@ -127,13 +128,15 @@ def test_seed_program_runs_as_written_any_number_of_times(
 
     ln.add(lns.Pipeline(name="Cell Ranger", v="8"))
     latest = ln.Run(pipeline_name="Cell Ranger", global_context=True)
-    assert latest.pipeline is not None and latest.pipeline.version == "8"
+    assert latest.pipeline is not None
+    assert latest.pipeline.version == "8"
     fresh = tmp_path / "fresh.csv"
     fresh.write_text("a,b\n1,2\n")
     dobject = ln.add(ln.DObject(fresh))
     # Read-your-writes: the very next query sees this process's OutputRegistered.
     found = ln.select(ln.DObject, hash=dobject.hash).one()
-    assert found.id == dobject.id and found.source == latest
+    assert found.id == dobject.id
+    assert found.source == latest
     assert [d.id for d in latest.outputs] == [dobject.id]
     assert ln.select(lns.Run).join(lns.Pipeline, name="Cell Ranger", v="8").one() == latest
 

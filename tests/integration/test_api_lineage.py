@@ -14,7 +14,8 @@ pytestmark = pytest.mark.integration
 
 LINEAGE = """query($d: ID, $r: ID, $dir: LineageDirection, $depth: Int) {
   lineage(dobjectId: $d, runId: $r, direction: $dir, depth: $depth) {
-    root truncated nodes { id kind depth run { id } dobject { name } } edges { source target } } }"""
+    root truncated nodes { id kind depth run { id } dobject { name } }
+    edges { source target } } }"""
 
 
 def chain(length: int) -> tuple[Seed, list[uuid.UUID]]:

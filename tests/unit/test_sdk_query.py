@@ -65,7 +65,8 @@ def test_pipeline_to_dobject_goes_through_its_runs() -> None:
 
 
 def test_select_with_ln_run_means_runs() -> None:
-    assert q.kind_of(ln.Run) == "run" and q.kind_of(lns.Run) == "run"
+    assert q.kind_of(ln.Run) == "run"
+    assert q.kind_of(lns.Run) == "run"
 
 
 def test_unknown_field_is_refused_where_it_is_typed() -> None:
