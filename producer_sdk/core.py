@@ -31,9 +31,7 @@ from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
 from producer_sdk.records import (
     DObject,
-    FieldSpec,
     FinalStatus,
-    InputSpec,
     Pipeline,
     RecordHost,
     Relation,
@@ -47,6 +45,7 @@ from producer_sdk.records import (
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from producer_sdk.records import FieldSpec, InputSpec
 
 log = logging.getLogger("producer_sdk")
 

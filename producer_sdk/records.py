@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, Self, TypeAlias
 from urllib.parse import unquote, urlparse
 
 from lineage_core.ids import transform_id
@@ -277,10 +277,10 @@ class ColumnInput:
     transformation: str | None = None  # `TYPE/SUBTYPE`, e.g. "DIRECT/IDENTITY"
 
 
-FieldSpec = Mapping[str, str | None] | tuple[str, str | None] | tuple[str] | str
-InputSpec = (
-    tuple["DObject | uuid.UUID | str", str] | tuple["DObject | uuid.UUID | str", str, str | None]
-)
+if TYPE_CHECKING:  # spelled for the type checker only: building them costs import time
+    FieldSpec = Mapping[str, str | None] | tuple[str, str | None] | tuple[str] | str
+    Source: TypeAlias = "DObject | uuid.UUID | str"
+    InputSpec = tuple[Source, str] | tuple[Source, str, str | None]
 
 
 def parse_fields(fields: Iterable[FieldSpec]) -> tuple[DatasetField, ...]:
