@@ -35,7 +35,7 @@ const state = {
 };
 
 // what the benchmark and the tests read: when the graph was last drawn and how
-const probe = { drawnAt: 0, layoutMs: 0, engine: '', renderer: '', nodes: 0, draws: 0 };
+const probe = { drawnAt: 0, layoutMs: 0, engine: '', renderer: '', nodes: 0, draws: 0, foldMs: 0, drawMs: 0, listMs: 0 };
 (window as unknown as { __explorer: typeof probe }).__explorer = probe;
 
 function readPlace(): Place {
@@ -223,14 +223,19 @@ async function expand(id: string, side: 'UPSTREAM' | 'DOWNSTREAM'): Promise<void
 async function draw(fit: boolean): Promise<void> {
   const now = Date.now();
   for (const [id, until] of state.fresh) if (until <= now) state.fresh.delete(id);
+  const t0 = performance.now();
   const view = fold([...state.nodes.values()].map(toView), [...state.edges.values()], state.place.id ?? '', state.unfolded);
+  const foldMs = performance.now() - t0;
   const result = view.nodes.length ? await layoutOffThread(view.nodes, view.edges) : { positions: {}, engine: 'none', ms: 0 };
   const fresh = new Set(state.fresh.keys());
   // new nodes (expanded, unfolded, live) may lie outside the view: fit again then
   const refit = fit || view.nodes.length !== probe.nodes;
+  const t1 = performance.now();
   graph.draw({ nodes: view.nodes, edges: view.edges, positions: result.positions, root: state.place.id ?? '', selected: state.selected, fresh, expandable: expandable() }, refit);
+  const t2 = performance.now();
   renderList(view.nodes, fresh);
-  Object.assign(probe, { drawnAt: performance.now(), layoutMs: result.ms, engine: result.engine, renderer: graph.renderer, nodes: view.nodes.length, draws: probe.draws + 1 });
+  const t3 = performance.now();
+  Object.assign(probe, { drawnAt: t3, layoutMs: result.ms, engine: result.engine, renderer: graph.renderer, nodes: view.nodes.length, draws: probe.draws + 1, foldMs, drawMs: t2 - t1, listMs: t3 - t2 });
   $('stats').textContent = `${view.nodes.length} nodes · layout ${result.engine} ${result.ms.toFixed(0)} ms · ${graph.renderer}`;
   document.body.dataset.state = 'ready';
 }
