@@ -224,7 +224,8 @@ def main() -> None:
         main_ms = statistics.median(r["main_ms"] for r in runs)
         print(
             f"{size:>6} {drawn:>13.0f} ms {drawn / blank:>7.1f}x {lay:>5.0f} ms "
-            f"{runs[0]['engine']:>8} {runs[0]['renderer']:>8} {main_ms:>9.0f} ms {longest:>10.0f} ms"
+            f"{runs[0]['engine']:>8} {runs[0]['renderer']:>8} "
+            f"{main_ms:>9.0f} ms {longest:>10.0f} ms"
         )
     libs = layout_libraries(sizes)
     if libs:
