@@ -240,46 +240,39 @@ async function draw(fit: boolean): Promise<void> {
   document.body.dataset.state = 'ready';
 }
 
+// One HTML string and one delegated listener: thousands of items in a few milliseconds.
 function renderList(nodes: ViewNode[], fresh: Set<string>): void {
-  const sorted = [...nodes].sort((a, b) => a.depth - b.depth || a.label.localeCompare(b.label));
-  const items = sorted.map((n) => {
-    const li = document.createElement('li');
-    const button = document.createElement('button');
-    button.type = 'button';
-    if (n.kind === 'MORE') {
-      li.dataset.moreId = n.id;
-      button.textContent = `${n.label} (show them)`;
-      button.onclick = () => {
-        state.unfolded.add(n.id);
-        void draw(false);
-      };
-    } else {
-      li.dataset.nodeId = n.id;
-      li.className = [n.id === state.selected ? 'selected' : '', fresh.has(n.id) ? 'new' : '', n.id === state.place.id ? 'root' : ''].join(' ');
-      const name = document.createElement('span');
-      name.className = 'node-name';
-      name.textContent = n.label;
-      const kind = document.createElement('span');
-      kind.className = 'node-kind';
-      kind.textContent = n.kind === 'RUN' ? `run · ${statusText(n.status ?? '')}` : 'dobject';
-      button.append(name, ' ', kind);
-      if (fresh.has(n.id)) {
-        const badge = document.createElement('span');
-        badge.className = 'badge';
-        badge.textContent = 'new';
-        button.append(' ', badge);
-      }
-      button.onclick = () => select(n.id);
-      button.onkeydown = (e) => {
-        if (e.key === 'o') go(`/ui/${n.kind === 'RUN' ? 'run' : 'dobject'}/${n.id}`);
-      };
-    }
-    li.append(button);
-    return li;
+  const sorted = [...nodes].sort((a, b) => a.depth - b.depth || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const html = sorted.map((n) => {
+    if (n.kind === 'MORE') return `<li data-more-id="${esc(n.id)}"><button type="button">${esc(n.label)} (show them)</button></li>`;
+    const cls = [n.id === state.selected ? 'selected' : '', fresh.has(n.id) ? 'new' : '', n.id === state.place.id ? 'root' : ''].join(' ').trim();
+    const kind = n.kind === 'RUN' ? `run · ${statusText(n.status ?? '')}` : 'dobject';
+    const badge = fresh.has(n.id) ? ' <span class="badge">new</span>' : '';
+    return `<li data-node-id="${esc(n.id)}" class="${cls}"><button type="button"><span class="node-name">${esc(n.label)}</span> <span class="node-kind">${esc(kind)}</span>${badge}</button></li>`;
   });
   const list = $('node-list');
-  list.classList.toggle('long', items.length > 200);
-  list.replaceChildren(...items);
+  list.classList.toggle('long', html.length > LIST_CHUNK);
+  // the browser's style and layout of thousands of items is one long task: the first
+  // chunk now, the rest in later tasks, so the page answers input in between
+  const generation = ++listGeneration;
+  list.innerHTML = html.slice(0, LIST_CHUNK).join('');
+  const more = (from: number): void => {
+    if (generation !== listGeneration || from >= html.length) return;
+    list.insertAdjacentHTML('beforeend', html.slice(from, from + LIST_CHUNK).join(''));
+    window.setTimeout(() => more(from + LIST_CHUNK), 0);
+  };
+  window.setTimeout(() => more(LIST_CHUNK), 0);
+}
+
+const LIST_CHUNK = 250;
+let listGeneration = 0;
+
+function listTarget(e: Event): HTMLElement | null {
+  return (e.target as HTMLElement).closest('#node-list li');
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function select(id: string): void {
@@ -350,6 +343,18 @@ function start(): void {
     if (Number.isInteger(d) && d >= 1 && d <= 50) setView({ depth: d });
   };
   setUpSearch($('search'), $('search-results'), go);
+  $('node-list').addEventListener('click', (e) => {
+    const li = listTarget(e);
+    if (li?.dataset.moreId) {
+      state.unfolded.add(li.dataset.moreId);
+      void draw(false);
+    } else if (li?.dataset.nodeId) select(li.dataset.nodeId);
+  });
+  $('node-list').addEventListener('keydown', (e) => {
+    const id = listTarget(e)?.dataset.nodeId;
+    const node = id ? state.nodes.get(id) : undefined;
+    if (e.key === 'o' && node) go(`/ui/${node.kind === 'RUN' ? 'run' : 'dobject'}/${node.id}`);
+  });
   window.addEventListener('popstate', () => {
     state.place = readPlace();
     void load(true);
