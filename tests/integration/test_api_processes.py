@@ -87,3 +87,28 @@ async def test_two_api_processes_serve_the_same_deployment(
         await nc.close()
         for part in (*apis, projector):
             part.stop()
+
+
+def _worker_pids(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_api_workers_share_one_port(nats_url: str, database_url: str, tmp_path: Path) -> None:
+    api = start_part("api", nats_url, database_url, tmp_path / "api", "--workers", "2")
+    try:
+        wait_for_part(lambda: api.readyz()[0] == 200, 60, "ready", api)
+        wait_for_part(lambda: len(_worker_pids(api.process.pid)) >= 2, 60, "two workers", api)
+        for _ in range(6):  # whichever worker answers, it is ready
+            assert api.readyz()[0] == 200
+    finally:
+        api.stop()
+    assert api.process.returncode == 0, api.output()
