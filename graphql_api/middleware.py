@@ -181,6 +181,11 @@ class Guard:
             close_code = {401: 4401, 403: 4403, 429: 4429}.get(status, 1013)
             await send({"type": "websocket.close", "code": close_code, "reason": code})
             return
+        extra = list(extra)
+        if _has_body(scope):
+            # refused unread: close the connection rather than take in the body of a
+            # flood (up to 1 MiB a request) only to throw it away
+            extra.append((b"connection", b"close"))
         await send_json(send, status, refusal(scope, code, message), extra)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,7 +194,7 @@ class Guard:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _too_large(scope, send, self.max_body)
+            await _too_large(scope, send, self.max_body, close=True)
             return
         seen = 0
         started = False
@@ -226,5 +231,13 @@ class Guard:
                 await send_json(send, 408, refusal(scope, "REQUEST_TIMEOUT", message))
 
 
-async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    await send_json(send, 413, refusal(scope, BAD_USER_INPUT, f"request body over {limit} bytes"))
+async def _too_large(scope: Scope, send: Send, limit: int, *, close: bool = False) -> None:
+    message = f"request body over {limit} bytes"
+    extra = [(b"connection", b"close")] if close else []
+    await send_json(send, 413, refusal(scope, BAD_USER_INPUT, message), extra)
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length")
+    return b"transfer-encoding" in headers or (length is not None and length not in (b"", b"0"))
