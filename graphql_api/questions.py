@@ -1,0 +1,152 @@
+"""The root fields of the lineage questions: impact, runDiff and columnLineage."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Final
+
+import strawberry
+from graphql import FieldNode
+
+from graphql_api.dao import as_of
+from graphql_api.context import ApiInfo
+from graphql_api.dao.column_lineage import MAX_DEPTH, column_walk
+from graphql_api.dao.impact import impact as impact_walk
+from graphql_api.dao.impact import impact_counts
+from graphql_api.dao.run_diff import SetDiff, run_diff
+from graphql_api.errors import NOT_FOUND, LineageError, bad_input
+from graphql_api.inputs import LineageDirection, parse_id
+from graphql_api.question_types import (
+    ColumnEdge,
+    ColumnLineage,
+    ColumnRef,
+    DObjectChange,
+    DObjectSetDiff,
+    Impact,
+    ImpactedDObject,
+    ImpactedRun,
+    RunDiff,
+)
+
+# Fields of Impact that the count-only statement answers.
+_COUNT_FIELDS: Final = frozenset({"root", "totalRuns", "totalDObjects", "truncated", "__typename"})
+
+
+def _root(dobject_id: strawberry.ID | None, run_id: strawberry.ID | None) -> tuple[uuid.UUID, str]:
+    if (dobject_id is None) == (run_id is None):
+        raise bad_input("give exactly one of dobjectId and runId")
+    if dobject_id is not None:
+        return parse_id(dobject_id, "dobjectId"), "DOBJECT"
+    return parse_id(run_id, "runId"), "RUN"  # type: ignore[arg-type]
+
+
+def _not_found(kind: str, root: uuid.UUID, at: datetime | None) -> LineageError:
+    when = f" as of {at.isoformat()}" if at is not None else ""
+    return LineageError(NOT_FOUND, f"no {kind.lower()} with id {root}{when}")
+
+
+def counts_only(info: ApiInfo) -> bool:
+    """Whether the selection asks for nothing but counts (plain fields, no fragments)."""
+    for node in info._raw_info.field_nodes:
+        if node.selection_set is None:
+            continue
+        for selection in node.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.name.value not in _COUNT_FIELDS:
+                return False
+    return True
+
+
+async def impact(
+    info: ApiInfo,
+    dobject_id: strawberry.ID | None,
+    run_id: strawberry.ID | None,
+    at: datetime | None,
+) -> Impact:
+    root, kind = _root(dobject_id, run_id)
+    at = as_of.checked(at)
+    db = info.context.db
+    if counts_only(info):
+        counts = await impact_counts(db, root, kind, at)
+        if not counts.root_exists:
+            raise _not_found(kind, root, at)
+        return Impact(
+            root=strawberry.ID(str(root)),
+            runs=[],
+            dobjects=[],
+            total_runs=counts.runs,
+            total_d_objects=counts.dobjects,
+            truncated=counts.truncated,
+            rerun_ids=[],
+            transform_ids=[],
+            as_of=at,
+        )
+    found = await impact_walk(db, root, kind, at)
+    if not found.root_exists:
+        raise _not_found(kind, root, at)
+    return Impact(
+        root=strawberry.ID(str(root)),
+        runs=[ImpactedRun(run_id=i, as_of=at, distance=d) for i, d in found.runs],
+        dobjects=[ImpactedDObject(dobject_id=i, as_of=at, distance=d) for i, d in found.dobjects],
+        total_runs=len(found.runs),
+        total_d_objects=len(found.dobjects),
+        truncated=found.truncated,
+        rerun_ids=found.rerun_order,
+        transform_ids=found.transforms,
+        as_of=at,
+    )
+
+
+def _set_diff(diff: SetDiff) -> DObjectSetDiff:
+    return DObjectSetDiff(
+        added_ids=diff.added,
+        removed_ids=diff.removed,
+        unchanged_ids=diff.unchanged,
+        changed=[
+            DObjectChange(name=name, suffix=suffix, before_id=b, after_id=a)
+            for b, a, name, suffix in diff.changed
+        ],
+    )
+
+
+async def diff_runs(info: ApiInfo, before: strawberry.ID, after: strawberry.ID) -> RunDiff:
+    before_id, after_id = parse_id(before, "before"), parse_id(after, "after")
+    found = await run_diff(info.context.db, before_id, after_id)
+    for exists, rid in ((found.before_exists, before_id), (found.after_exists, after_id)):
+        if not exists:
+            raise LineageError(NOT_FOUND, f"no run with id {rid}")
+    return RunDiff(
+        before_id=before_id,
+        after_id=after_id,
+        transform_changed=found.transform_changed,
+        inputs=_set_diff(found.inputs),
+        outputs=_set_diff(found.outputs),
+    )
+
+
+async def column_lineage(
+    info: ApiInfo,
+    dobject_id: strawberry.ID,
+    field: str | None,
+    direction: LineageDirection | None,
+    depth: int | None,
+) -> ColumnLineage:
+    direction = direction or LineageDirection.UPSTREAM
+    depth = 10 if depth is None else depth
+    root = parse_id(dobject_id, "dobjectId")
+    if not 1 <= depth <= MAX_DEPTH:
+        raise bad_input(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
+    found = await column_walk(info.context.db, root, field, direction.value, depth)
+    if not found.root_exists:
+        raise LineageError(NOT_FOUND, f"no dobject with id {root}")
+    return ColumnLineage(
+        edges=[
+            ColumnEdge(
+                source=ColumnRef(dobject_id=e.source_dobject_id, field=e.source_field),
+                target=ColumnRef(dobject_id=e.target_dobject_id, field=e.target_field),
+                transformation=e.transformation,
+            )
+            for e in found.edges
+        ],
+        truncated=found.truncated,
+    )
