@@ -60,7 +60,7 @@ from lineage_core.events import (
 from lineage_core.settings import Settings
 from projector.rebuild import rebuild
 from projector.store import asyncpg_dsn
-from projector.workload import pipeline, run_events
+from tests.support.workload import pipeline, run_events
 from tests.support.servers import NatsServer, PostgresServer, free_port, wait_for_port
 
 SEED_QUESTION = """query SeedQuestion {

@@ -40,7 +40,7 @@ from lineage_core.db.engine import upgrade
 from lineage_core.events import encode
 from lineage_core.streams import ensure_streams
 from projector.store import asyncpg_dsn
-from projector.workload import EVENTS_PER_RUN, run_events
+from tests.support.workload import EVENTS_PER_RUN, run_events
 from tests.support.servers import NatsServer, PostgresServer
 
 WINDOW = 5_000  # publish_async acks in flight

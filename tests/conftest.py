@@ -9,15 +9,62 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import nats
 import pytest
+from hypothesis import settings
 
 from lineage_core.db.engine import upgrade_sync
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
+
+# Hypothesis prints the blob that replays a failing example, beside the example itself.
+settings.register_profile("lineage", print_blob=True)
+settings.load_profile("lineage")
+
+_MARKED_FOLDERS = {"integration": "integration", "e2e": "e2e"}
+_SEED_PROPERTY = "random seed"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/e2e carries its folder's marker, so
+    `-m "not integration and not e2e"` really is the quick unit run."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if (marker := _MARKED_FOLDERS.get(item.path.parent.name))
+        and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests without their folder's marker (add `pytestmark = pytest.mark.<folder>`): "
+            + ", ".join(unmarked)
+        )
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """A seeded random.Random; the seed is shown when the test fails, and
+    LINEAGE_TEST_SEED=<seed> replays it."""
+    seed = int(os.environ.get("LINEAGE_TEST_SEED") or random.SystemRandom().randrange(2**32))
+    request.node.user_properties.append((_SEED_PROPERTY, seed))
+    return random.Random(seed)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if report.failed:
+        for name, value in item.user_properties:
+            if name == _SEED_PROPERTY:
+                report.sections.append(
+                    (_SEED_PROPERTY, f"{value} (replay: LINEAGE_TEST_SEED={value})")
+                )
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +107,16 @@ async def database_url(
     postgres_server: PostgresServer, template_database: str
 ) -> AsyncIterator[str]:
     """A fresh, migrated database for one test (SQLAlchemy asyncpg URL)."""
+    name = await postgres_server.create_database(template=template_database)
+    yield postgres_server.url_for(name)
+    await postgres_server.drop_database(name)
+
+
+@pytest.fixture
+async def reference_url(
+    postgres_server: PostgresServer, template_database: str
+) -> AsyncIterator[str]:
+    """A second fresh, migrated database: what an uninterrupted apply gives."""
     name = await postgres_server.create_database(template=template_database)
     yield postgres_server.url_for(name)
     await postgres_server.drop_database(name)

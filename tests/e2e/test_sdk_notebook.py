@@ -15,38 +15,10 @@ from lineage_core.settings import Settings
 from producer_sdk import _runtime
 from producer_sdk import schema as lns
 from producer_sdk.client import Client
+from tests.support.notebook import NOTEBOOK
 from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
-
-
-def cell(kind: str, source: str) -> dict:  # type: ignore[type-arg]
-    base = {"cell_type": kind, "metadata": {}, "source": source}
-    return base | ({"outputs": [], "execution_count": None} if kind == "code" else {})
-
-
-NOTEBOOK = {
-    "cells": [
-        cell("markdown", "# Iris analysis\n\nClean the iris table."),
-        cell(
-            "code",
-            "# version: 2\nimport producer_sdk as ln\nrun = ln.Run()\n"
-            "assert run.notebook is not None",
-        ),
-        cell(
-            "code",
-            "from pathlib import Path\n"
-            "Path('iris_new.csv').write_text('sepal,petal\\n5.1,1.4\\n')\n"
-            "ln.add(ln.DObject('iris_new.csv'))\n"
-            "print(ln.context.run.id)",
-        ),
-    ],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
 
 
 def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path: Path) -> None:

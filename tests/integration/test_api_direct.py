@@ -11,8 +11,7 @@ import pytest
 
 from graphql_api import view
 from graphql_api.direct import execute_plain
-from tests.integration.api_support import api_client
-from tests.integration.test_api_queries import seed_graph
+from tests.support.api import api_client, seed_graph
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from graphql_api.context import RequestDb
 from graphql_api.lineage_sql import walk
 from graphql_api.resources import connect_kwargs
 from lineage_core.db.engine import create_engine
-from tests.integration.api_support import Seed, api_client, codes, gql
+from tests.support.api import Seed, api_client, codes, gql
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from graphql_api.freshness import ProjectionWatcher
 from lineage_core.db.engine import create_engine
-from tests.integration.api_support import Seed, api_client, codes, gql, set_applied
-from tests.integration.test_api_queries import seed_graph
+from tests.support.api import Seed, api_client, codes, gql, seed_graph, set_applied
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +106,15 @@ async def test_bearer_token(database_url: str, nats_url: str) -> None:
     assert health.status_code == 200 and ready.status_code == 200
 
 
+def _listening(watcher: ProjectionWatcher) -> bool:
+    return watcher._listener is not None
+
+
+async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> httpx.Response | None:
+    response = await client.get(path)
+    return response if response.status_code == status else None
+
+
 async def test_read_your_writes(database_url: str, nats_url: str) -> None:
     s = Seed()
     run = s.run(None)
@@ -118,7 +129,10 @@ async def test_read_your_writes(database_url: str, nats_url: str) -> None:
             waiting = asyncio.create_task(
                 gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "7"})
             )
-            await asyncio.sleep(0.3)
+            # the request has reached the watcher once the watcher listens for NOTIFY
+            await wait_until(
+                lambda: _listening(app.state.watcher), what="the request waiting on the watcher"
+            )
             assert not waiting.done()  # it waits for the projector, not for a timer
             async with engine.begin() as conn:
                 await set_applied(conn, 7, notify=True)
@@ -143,8 +157,9 @@ async def test_health_ready_metrics(database_url: str, nats_url: str, nats_serve
         ready = await client.get("/readyz")
         nats_server.stop()
         try:
-            await asyncio.sleep(0.3)
-            not_ready = await client.get("/readyz")
+            not_ready = await wait_until(
+                lambda: _status_is(client, "/readyz", 503), what="/readyz answering 503"
+            )
             health = await client.get("/healthz")
         finally:
             nats_server.start()

@@ -21,8 +21,9 @@ from graphql_api.subscriptions import lineage_events
 from lineage_core import events as ev
 from lineage_core.settings import Settings
 from lineage_core.subjects import subject_for
-from tests.integration.api_support import Seed
+from tests.support.api import Seed
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +40,7 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: server.started, what="uvicorn serving")
     try:
         yield f"ws://127.0.0.1:{port}/graphql"
     finally:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 import nats
+import pytest
 
 from lineage_core import subjects
 from lineage_core.streams import ensure_streams
 from tests.support.servers import NatsServer
+
+pytestmark = pytest.mark.integration
 
 
 async def test_database_is_migrated_and_fresh(database_url: str) -> None:

@@ -15,6 +15,7 @@ from tests.support.graphql import graphql_at_tip
 from tests.support.service import Service
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "openlineage"
+pytestmark = pytest.mark.integration
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
 
 

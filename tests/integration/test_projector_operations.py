@@ -18,14 +18,14 @@ from lineage_core.settings import Settings
 from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
-from projector.workload import run_events, workload
-from tests.integration.projector_support import (
+from tests.support.projector import (
     applied_sequence,
     connect_js,
     dump,
     publish,
     wait_applied,
 )
+from tests.support.workload import run_events, workload
 
 pytestmark = pytest.mark.integration
 

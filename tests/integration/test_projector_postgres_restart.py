@@ -20,10 +20,15 @@ from lineage_core import subjects
 from lineage_core.db.engine import upgrade
 from lineage_core.settings import Settings
 from projector.service import run_projector
-from projector.workload import workload
-from tests.integration.projector_support import connect_js, dump, publish, wait_applied
+from tests.support.projector import connect_js, dump, publish, wait_applied
+from tests.support.waiting import wait_until
+from tests.support.workload import workload
 
 pytestmark = pytest.mark.integration
+
+
+def _retries() -> float:
+    return REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ async def restartable_url(own_postgres: Any) -> AsyncIterator[str]:
 async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
     own_postgres: Any, restartable_url: str, nats_url: str
 ) -> None:
-    retries = REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0
+    retries = _retries()
     task = asyncio.create_task(
         run_projector(Settings(nats_url=nats_url, database_url=restartable_url))
     )
@@ -82,8 +87,9 @@ async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
     await wait_applied(restartable_url, second)
 
     await asyncio.to_thread(_pg_ctl, own_postgres, "-m", "fast", "stop")
+    down = _retries()
     last = await publish(js, workload(10, seed=2))  # arrives while Postgres is down
-    await asyncio.sleep(1.5)
+    await wait_until(lambda: _retries() > down, what="a batch failing on the stopped Postgres")
     await asyncio.to_thread(_start, own_postgres)
     await wait_applied(restartable_url, last, timeout=60)
 
@@ -95,4 +101,4 @@ async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
     assert dlq.state.messages == 0
     snapshot = await dump(restartable_url)
     assert len(snapshot["raw_events"]) == 180 and len(snapshot["runs"]) == 30
-    assert (REGISTRY.get_sample_value("lineage_projector_batch_retries_total") or 0) > retries
+    assert _retries() > retries

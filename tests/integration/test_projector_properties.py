@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from lineage_core import subjects
 from lineage_core.events import Event, encode
 from projector.store import Accepted, apply_batch, asyncpg_dsn
-from tests.integration.projector_support import dump_conn
-from tests.unit.projector_strategies import event_sets, shuffled_with_duplicates
+from tests.support.projector import dump_conn
+from tests.support.strategies import event_sets, shuffled_with_duplicates
 
 pytestmark = pytest.mark.integration
 

@@ -18,18 +18,18 @@ import pytest
 from lineage_core import subjects
 from projector.leader import LEADER_LOCK_KEY
 from projector.store import asyncpg_dsn
-from projector.workload import workload
-from tests.integration.projector_support import (
+from tests.support.projector import (
     applied_sequence,
+    apply_in_order,
     connect_js,
     dump,
+    publish_paced,
     start_projector,
     wait_applied,
 )
-from tests.integration.test_projector_crash import _publish_all, _reference, reference_url
+from tests.support.workload import workload
 
 pytestmark = pytest.mark.integration
-__all__ = ["reference_url"]  # the fixture, shared with the crash test
 
 
 async def _active_pid(database_url: str) -> int:
@@ -62,7 +62,7 @@ async def test_two_processes_one_active_standby_takes_over(
     spawn("a")
     spawn("b")
     nc, js = await connect_js(nats_url)
-    publishing = asyncio.create_task(_publish_all(js, list(workload(500, seed=7)), bad_every=400))
+    publishing = asyncio.create_task(publish_paced(js, list(workload(500, seed=7)), bad_every=400))
     killed = []
     try:
         for threshold, replacement in ((800, "c"), (1800, "d")):
@@ -83,7 +83,7 @@ async def test_two_processes_one_active_standby_takes_over(
             p.wait()
     dlq = await js.stream_info(subjects.DLQ_STREAM)
     await nc.close()
-    await _reference(reference_url, sent)
+    await apply_in_order(reference_url, sent)
     assert await dump(database_url) == await dump(reference_url)
     assert dlq.state.messages == sum(1 for _, e in sent if e is None)
     assert len({*killed, last_active}) == 3  # three different processes were active in turn

@@ -17,8 +17,7 @@ from lineage_core.settings import Settings
 from projector.dlq import parked_messages
 from projector.service import run_projector
 from projector.store import asyncpg_dsn
-from projector.workload import run_events, workload
-from tests.integration.projector_support import (
+from tests.support.projector import (
     connect_js,
     dump,
     publish,
@@ -26,6 +25,7 @@ from tests.integration.projector_support import (
     wait_applied,
 )
 from tests.support.servers import NatsServer
+from tests.support.workload import run_events, workload
 
 pytestmark = pytest.mark.integration
 
@@ -155,8 +155,7 @@ async def test_a_nats_restart_is_survived(
     first = await publish(js, workload(10))
     await wait_applied(database_url, first)
     await nc.close()
-    nats_server.stop()
-    await asyncio.sleep(0.5)
+    nats_server.stop()  # returns once the server has exited: the projector's connection is cut
     nats_server.start()
     nc, js = await connect_js(nats_url)
     last = await publish(js, workload(10, seed=5))

@@ -23,7 +23,7 @@ from lineage_core.subjects import subject_for
 from projector import consumer
 from projector.rebuild import rebuild
 from projector.service import run_projector
-from tests.integration.projector_support import connect_js, dump, publish_raw, wait_applied
+from tests.support.projector import connect_js, dump, publish_raw, wait_applied
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 from lineage_core.settings import Settings
 from producer_sdk import aio
 from producer_sdk import schema as lns
-from tests.integration.test_sdk_publish import CLOSED_API, read_stream
+from tests.support.sdk import CLOSED_API, read_stream
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_sdk_notebook import NOTEBOOK
-from tests.integration.test_sdk_publish import CLOSED_API, stream_events
+from tests.support.notebook import NOTEBOOK
+from tests.support.sdk import CLOSED_API, stream_events
 
 pytestmark = pytest.mark.integration
 

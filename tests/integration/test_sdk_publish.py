@@ -5,7 +5,6 @@ No GraphQL API here (its URL points at a closed port): publishing must not need 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -15,9 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import nats
 import pytest
-from nats.js.errors import NotFoundError
 
 import producer_sdk as ln
 from lineage_core import events
@@ -26,10 +23,10 @@ from producer_sdk import _runtime
 from producer_sdk import schema as lns
 from producer_sdk.client import Client
 from producer_sdk.outbox import Outbox, OutboxEntry
+from tests.support.sdk import CLOSED_API, stream_events
 from tests.support.servers import NatsServer
 
 pytestmark = pytest.mark.integration
-CLOSED_API = "http://127.0.0.1:9"
 
 
 @pytest.fixture
@@ -48,28 +45,6 @@ def sdk(nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         client.close()
         _runtime.use_client(previous)
         context._global_run, context._stack = None, []
-
-
-async def read_stream(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
-    """(sequence, headers, decoded event) of every message in LINEAGE, in order."""
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        try:
-            info = await js.stream_info("LINEAGE")
-        except NotFoundError:
-            return []
-        out = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await js.get_msg("LINEAGE", seq)
-            out.append((seq, dict(msg.headers or {}), events.decode(msg.data or b"")))
-        return out
-    finally:
-        await nc.close()
-
-
-def stream_events(url: str) -> list[tuple[int, dict[str, str], events.Event]]:
-    return asyncio.run(read_stream(url))
 
 
 def data_file(directory: Path, name: str, content: str) -> Path:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from lineage_core.events import Event, InputLoaded, OutputRegistered, RunFinished, RunStarted
 from projector.apply import fold
-from projector.workload import pipeline, run_events
-from tests.unit.projector_strategies import event_sets, shuffled_with_duplicates
+from tests.support.strategies import event_sets, shuffled_with_duplicates
+from tests.support.workload import pipeline, run_events
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RUN = uuid.UUID(int=1)

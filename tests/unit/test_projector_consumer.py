@@ -8,7 +8,7 @@ from typing import Any
 from lineage_core.events import encode
 from projector.consumer import contiguous, decode_batch, sequence_of
 from projector.metrics import reason_label
-from projector.workload import run_events
+from tests.support.workload import run_events
 
 
 @dataclass

@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from producer_sdk import notebook
+from tests.support.waiting import wait_for
 
 
 def write_notebook(path: Path, cells: list[dict]) -> Path:  # type: ignore[type-arg]
@@ -95,8 +95,7 @@ def test_nbconvert_parent_names_the_notebook(tmp_path: Path) -> None:
     )
     try:
         cmdline = Path(f"/proc/{parent.pid}/cmdline")
-        while b"nbconvert" not in cmdline.read_bytes():  # until the child has exec'd
-            time.sleep(0.01)
+        wait_for(lambda: b"nbconvert" in cmdline.read_bytes(), what="the child's exec")
         found = notebook._from_parent_process(pid=parent.pid, levels=1)
     finally:
         parent.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from nats.js import JetStreamContext
 from lineage_core import subjects
 from lineage_core.events import Event, encode
 from lineage_core.streams import ensure_streams
-from projector.store import asyncpg_dsn
+from projector.store import Accepted, apply_batch, asyncpg_dsn
 
 # Columns that are the time of projection, not of the events: excluded from comparisons.
 _VOLATILE = {"received_at", "updated_at"}
@@ -116,3 +117,37 @@ def start_projector(nats_url: str, database_url: str, log: Path) -> subprocess.P
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+async def publish_paced(
+    js: JetStreamContext, events: list[Event], bad_every: int
+) -> list[tuple[int, Event | None]]:
+    """Publish in order, a bad message after every `bad_every` events; (sequence, event)."""
+    sent: list[tuple[int, Event | None]] = []
+    for i, event in enumerate(events):
+        ack = await js.publish(
+            subjects.subject_for(event.event_type),
+            encode(event),
+            headers={subjects.MSG_ID_HEADER: str(event.event_id)},
+        )
+        sent.append((int(ack.seq), event))
+        if i % bad_every == bad_every - 1:
+            ack = await js.publish("lineage.run.finished", json.dumps({"bad": i}).encode())
+            sent.append((int(ack.seq), None))
+        if i % 100 == 99:
+            await asyncio.sleep(0.1)  # a steady stream (about 1,000 events/s), not one burst
+    return sent
+
+
+async def apply_in_order(database_url: str, sent: list[tuple[int, Event | None]]) -> None:
+    """Apply what `publish_paced` sent as one uninterrupted, in-order batch (the reference)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        accepted = [
+            Accepted(seq, subjects.subject_for(e.event_type), encode(e).decode(), e)
+            for seq, e in sent
+            if e is not None
+        ]
+        await apply_batch(conn, accepted, max_sequence=sent[-1][0])
+    finally:
+        await conn.close()

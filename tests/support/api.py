@@ -178,3 +178,23 @@ def codes(body: dict[str, Any]) -> list[str]:
 
 
 __all__ = ["Seed", "api_client", "codes", "gql", "set_applied"]
+
+
+def seed_graph() -> tuple[Seed, dict[str, uuid.UUID]]:
+    """The seed program's graph: 10x run -> input.fastq.gz -> Cell Ranger run -> output.bam."""
+    s = Seed()
+    ids: dict[str, uuid.UUID] = {}
+    ids["p10x"] = s.transform("pipeline", "10x scRNA-seq nextseq", "1", reference="ref")
+    ids["pcr"] = s.transform("pipeline", "Cell Ranger", "7")
+    ids["nb"] = s.transform("notebook", "analysis.ipynb", "1", title="Analysis")
+    ids["r10x"] = s.run(ids["p10x"], status="COMPLETED")
+    ids["fastq"] = s.dobject("input", ".fastq.gz", source=ids["r10x"], hash="h-fastq", size=5)
+    ids["rcr"] = s.run(ids["pcr"], name="cr-run", status="COMPLETED")
+    s.load(ids["rcr"], ids["fastq"])
+    ids["bam"] = s.dobject("output", ".bam", source=ids["rcr"], hash="h-bam")
+    s.load(ids["rcr"], ids["bam"])  # loading its own output: stored, never shown
+    ids["rnb"] = s.run(ids["nb"], status="FAILED")
+    s.load(ids["rnb"], ids["bam"])
+    ids["orphan"] = s.run(None)  # known only from an output: no transform yet
+    ids["iris"] = s.dobject("iris_new", ".csv", source=ids["orphan"])
+    return s, ids
