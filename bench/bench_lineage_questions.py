@@ -62,7 +62,7 @@ from lineage_core.events import (
     encode,
 )
 from projector.store import Accepted, apply_batch, asyncpg_dsn
-from projector.workload import pipeline, run_events
+from tests.support.workload import pipeline, run_events
 from tests.support.servers import NatsServer, PostgresServer
 
 EXTRA_BASE = datetime(2026, 6, 1, tzinfo=UTC)  # after the chain

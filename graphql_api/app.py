@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from graphql_api.context import QueryStats
+from graphql_api.database import QueryStats
 from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import MAX_BODY, Guard
@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> Starlette:
         resources = await Resources.open(settings)
         app.state.resources = resources
         app.state.metrics = metrics
-        app.state.watcher = ProjectionWatcher(resources.query_engine)
+        app.state.watcher = ProjectionWatcher(resources.db)
         app.state.query_stats = QueryStats()
         # the schema, pools and modules live as long as the process: keep them out of
         # the collector's full passes (the per-request garbage is what it should scan)

@@ -26,10 +26,11 @@ from graphql import (
     specified_rules,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
-from strawberry.execution import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from graphql_api import _strawberry_compat
+from graphql_api.context import RequestContext
 from graphql_api.errors import BAD_USER_INPUT, error_body, format_error
 from graphql_api.rules import ComplexityRule
 from graphql_api.schema import LineageSchema, RequestPipeline, documents
@@ -96,7 +97,7 @@ def _encode(answer: dict[str, Any]) -> bytes:
 
 
 async def execute_plain(
-    schema: LineageSchema, body: bytes, context: dict[str, Any]
+    schema: LineageSchema, body: bytes, context: RequestContext
 ) -> bytes | None:
     """The answer's JSON for a plain query request, or None to hand it to the view.
 
@@ -112,7 +113,7 @@ async def execute_plain(
         return None
     operation = _selected(document, name)
     if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
-        return _subscription_refusal(context["request_id"])
+        return _subscription_refusal(context.request_id)
     if operation is None or operation.operation != OperationType.QUERY:
         return None
     if list(schema.extensions) != [RequestPipeline]:  # someone added one: let it run
@@ -125,7 +126,7 @@ async def execute_plain(
         )
     else:
         result = await run_query(schema, query, document, variables, operation, context)
-    return _encode(answer_of(result, context["request_id"]))
+    return _encode(answer_of(result, context.request_id))
 
 
 async def run_query(
@@ -134,30 +135,31 @@ async def run_query(
     document: DocumentNode,
     variables: dict[str, Any] | None,
     operation: OperationDefinitionNode,
-    context: dict[str, Any],
+    context: RequestContext,
 ) -> Any:
     """What `schema.execute` does for a query under RequestPipeline, without strawberry's
     per-request extension machinery: validation (cached), graphql-core's execution with
     strawberry's executor class, the metrics."""
     started = time.perf_counter()
-    errors = documents.validate(schema._schema, query, document, VALIDATION_RULES)
+    graphql_schema = _strawberry_compat.graphql_schema(schema)
+    errors = documents.validate(graphql_schema, query, document, VALIDATION_RULES)
     if errors:
         result = GraphQLExecutionResult(data=None, errors=errors)
     else:
         name = operation.name.value if operation.name is not None else None
         result = execute(
-            schema._schema,
+            graphql_schema,
             document,
             variable_values=variables,
             operation_name=name,
             context_value=context,
-            is_awaitable=optimized_is_awaitable,
-            executor_class=schema.execution_context_class,
+            is_awaitable=_strawberry_compat.is_awaitable,
+            executor_class=_strawberry_compat.executor_class(schema),
             operation_extensions=None,
         )
         if inspect.isawaitable(result):
             result = await result
-    context["metrics"].observe(
+    context.metrics.observe(
         operation.name.value if operation.name else "anonymous",
         time.perf_counter() - started,
         ok=not result.errors,

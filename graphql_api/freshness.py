@@ -1,6 +1,6 @@
 """Read-your-writes: wait until the projection has applied a stream sequence.
 
-One LISTEN connection per process follows the projector's NOTIFY on APPLIED_CHANNEL
+One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY on APPLIED_CHANNEL
 (payload = the applied sequence) and wakes every waiting request; no request polls.
 """
 
@@ -12,11 +12,10 @@ import logging
 from typing import Any
 
 import asyncpg
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphql_api.resources import connect_kwargs
-from lineage_core.db.tables import APPLIED_CHANNEL, projection_state
+from graphql_api.dao import status
+from graphql_api.database import Database
+from lineage_core.db.tables import APPLIED_CHANNEL
 
 log = logging.getLogger("graphql_api")
 
@@ -24,31 +23,24 @@ log = logging.getLogger("graphql_api")
 class ProjectionWatcher:
     """The highest applied sequence seen, and waiting for a higher one."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self.applied = 0
         self._changed = asyncio.Condition()
         self._listener: asyncpg.Connection | None = None  # type: ignore[type-arg]
         self._lock = asyncio.Lock()
 
     async def _read_applied(self) -> int:
-        async with self._engine.connect() as conn:
-            value = (
-                await conn.execute(
-                    select(projection_state.c.applied_sequence).where(projection_state.c.id == 1)
-                )
-            ).scalar()
-        return int(value or 0)
+        return (await status.applied(self._database)).sequence
 
     async def _listen(self) -> None:
         """Open the LISTEN connection if it is not open (first use, or after a loss)."""
         async with self._lock:
             if self._listener is not None and not self._listener.is_closed():
                 return
-            conn = await asyncpg.connect(**connect_kwargs(self._engine))
-            await conn.add_listener(APPLIED_CHANNEL, self._on_notify)
-            conn.add_termination_listener(self._on_lost)
-            self._listener = conn
+            self._listener = await self._database.listener(
+                APPLIED_CHANNEL, self._on_notify, self._on_lost
+            )
         # a notification sent before LISTEN took effect is covered by reading the row
         self._advance(await self._read_applied())
 

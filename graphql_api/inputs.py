@@ -1,14 +1,16 @@
-"""Scalars, enums and filter inputs of the schema."""
+"""Scalars, enums and filter inputs of the schema, and ids given as arguments."""
 
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NewType
 
 import strawberry
-from strawberry.types.base import StrawberryOptional
-from strawberry.types.enum import StrawberryEnumDefinition
+
+from graphql_api import _strawberry_compat as compat
+from graphql_api.errors import bad_input
 
 BigInt = NewType("BigInt", int)
 # Mapped in the schema config (StrawberryConfig.scalar_map).
@@ -18,6 +20,14 @@ BIG_INT_SCALAR = strawberry.scalar(
     serialize=int,
     parse_value=int,
 )
+
+
+def parse_id(value: str, what: str = "id") -> uuid.UUID:
+    """A UUID from an `ID` argument; a malformed one is the client's error."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise bad_input(f"{what} {value!r} is not a valid id (a UUID)") from None
 
 
 @strawberry.enum
@@ -84,7 +94,7 @@ class TransformFilter:
     run: RunFilter | None = strawberry.field(default=None, description="some run of it")
 
 
-def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[..., Any]:
+def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[[Mapping[str, Any]], Any]:
     """`from_input` for a filter input: graphql-core has already coerced and validated the
     value; this only maps names and builds the nested inputs, from a plan made once
     (strawberry's generic conversion re-resolves every annotation on every request)."""
@@ -92,12 +102,10 @@ def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[..., Any]:
 
     def make_plan() -> list[tuple[str, str, Callable[[Any], Any] | None]]:
         steps = []
-        for field in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-            inner = field.type.of_type if isinstance(field.type, StrawberryOptional) else field.type
-            convert: Callable[[Any], Any] | None = None
-            if isinstance(inner, StrawberryEnumDefinition):
-                convert = inner.wrapped_cls
-            elif isinstance(inner, type) and inner in FILTER_INPUTS:
+        for field in compat.input_definition(cls).fields:
+            inner = compat.optional_inner(field.type)
+            convert: Callable[[Any], Any] | None = compat.enum_class(inner)
+            if convert is None and isinstance(inner, type) and inner in FILTER_INPUTS:
                 convert = _converters[inner]
             steps.append((name_of(field), field.python_name, convert))
         return steps
@@ -124,6 +132,4 @@ def install_fast_inputs(name_of: Callable[[Any], str]) -> None:
     """Give the filter inputs a `from_input` built from a plan (schema build time)."""
     for cls in FILTER_INPUTS:
         _converters[cls] = _builder(cls, name_of)
-        cls.__strawberry_definition__.from_input = (  # type: ignore[attr-defined]
-            lambda _type, value, _context, build=_converters[cls]: build(value)
-        )
+        compat.set_from_input(cls, _converters[cls])

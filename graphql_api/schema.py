@@ -16,16 +16,18 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
+    FieldNode,
 )
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import validate_document
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext
 
+from graphql_api import _graphql_compat, _strawberry_compat
+from graphql_api.context import ApiInfo, RequestContext
+from graphql_api.dao import pages
+from graphql_api.dao.lineage import MAX_DEPTH, walk
 from graphql_api.errors import NOT_FOUND, QUERY_TOO_COMPLEX, LineageError, bad_input
-from graphql_api.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.inputs import (
     BIG_INT_SCALAR,
     BigInt,
@@ -36,20 +38,7 @@ from graphql_api.inputs import (
     TransformFilter,
     TransformType,
     install_fast_inputs,
-)
-from graphql_api.lineage_sql import MAX_DEPTH, walk
-from graphql_api.loaders import RUN_INPUTS_COLUMN
-from graphql_api.pages import keyset_page, selects
-from graphql_api.pagination import parse_id
-from graphql_api.queries import (
-    DOBJECT_COLUMNS,
-    DOBJECT_WIDTH,
-    RUN_COLUMNS,
-    RUN_WIDTH,
-    TRANSFORM_COLUMNS,
-    dobject_of,
-    run_of,
-    transform_of,
+    parse_id,
 )
 from graphql_api.rules import ComplexityRule
 from graphql_api.status import projection_status
@@ -70,137 +59,93 @@ from graphql_api.types import (
 )
 
 
-def _ctx(info: Info) -> Any:
-    return info.context
-
-
-async def _transform_page(
-    info: Info,
-    type_: TransformType,
-    filter: TransformFilter | None,
-    first: int | None,
-    after: str | None,
-) -> Any:
-    sql = Sql()
-    where = f"t.type = {sql.param(type_.value)} AND {transform_condition(sql, filter, 't')}"
-    return await keyset_page(
-        _ctx(info)["db"],
-        sql,
-        kind=type_.value,
-        columns=TRANSFORM_COLUMNS,
-        source="projection.transforms t",
-        where=where,
-        order=("t.registered_at", "t.id"),
-        first=first,
-        after=after,
-        build=transform_of,
-        count_source="projection.transforms t",
-    )
+def selects(info: ApiInfo, *path: str) -> bool:
+    """Whether the field's selection asks for `path` (e.g. "nodes", "inputs") in plain
+    fields; one behind a fragment or directive counts as not asked (its loader runs)."""
+    nodes = _strawberry_compat.field_nodes(info)
+    for name in path:
+        nodes = [
+            sel
+            for node in nodes
+            if node.selection_set is not None
+            for sel in node.selection_set.selections
+            if isinstance(sel, FieldNode) and sel.name.value == name and not sel.directives
+        ]
+        if not nodes:
+            return False
+    return True
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="The run with this id; null if there is none.")
-    async def run(self, info: Info, id: strawberry.ID) -> Run | None:
-        return await _ctx(info)["loaders"].run.load(parse_id(id, "run id"))  # type: ignore[no-any-return]
+    async def run(self, info: ApiInfo, id: strawberry.ID) -> Run | None:
+        return await info.context.loaders.run.load(parse_id(id, "run id"))
 
     @strawberry.field(description="Runs matching the filter, oldest first.")
     async def runs(
         self,
-        info: Info,
+        info: ApiInfo,
         filter: RunFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> RunConnection:
-        ctx = _ctx(info)
-        sql = Sql()
-        where = run_condition(sql, filter, "r")
-        # the transform comes with the run, and the inputs when asked for: the usual
-        # question ("which run made this, from what") is then one statement
-        with_inputs = selects(info, "nodes", "inputs")
-        columns = f"{RUN_COLUMNS}, {TRANSFORM_COLUMNS}"
-        page = await keyset_page(
-            ctx["db"],
-            sql,
-            kind="run",
-            columns=f"{columns}, {RUN_INPUTS_COLUMN}" if with_inputs else columns,
-            source="projection.runs r LEFT JOIN projection.transforms t ON t.id = r.transform_id",
-            where=where,
-            order=("r.first_seen_at", "r.id"),
-            first=first,
-            after=after,
-            build=run_of,
-            count_source="projection.runs r",
+        ctx = info.context
+        found = await pages.runs_page(
+            ctx.db, filter, first, after, with_inputs=selects(info, "nodes", "inputs")
         )
-        loaders = ctx["loaders"]
-        loaders.prime_runs(page.nodes)
-        loaders.prime_transforms(
-            [transform_of(row, RUN_WIDTH) for row in page.rows if row[RUN_WIDTH] is not None]
-        )
-        if with_inputs:
-            for row in page.rows:
-                loaders.prime_run_inputs(row[0], row[-1])
+        ctx.loaders.prime_runs(found.page.nodes)
+        ctx.loaders.prime_transforms(found.transforms)
+        ctx.loaders.prime_run_inputs(found.inputs)
+        page = found.page
         return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The dobject with this id; null if there is none.")
-    async def dobject(self, info: Info, id: strawberry.ID) -> DObject | None:
-        return await _ctx(info)["loaders"].dobject.load(parse_id(id, "dobject id"))  # type: ignore[no-any-return]
+    async def dobject(self, info: ApiInfo, id: strawberry.ID) -> DObject | None:
+        return await info.context.loaders.dobject.load(parse_id(id, "dobject id"))
 
     @strawberry.field(description="DObjects matching the filter, oldest first.")
     async def dobjects(
         self,
-        info: Info,
+        info: ApiInfo,
         filter: DObjectFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> DObjectConnection:
-        ctx = _ctx(info)
-        sql = Sql()
-        # the source runs come with the page (a page of dobjects usually shows them)
-        page = await keyset_page(
-            ctx["db"],
-            sql,
-            kind="dobject",
-            columns=f"{DOBJECT_COLUMNS}, {RUN_COLUMNS}",
-            source="projection.dobjects d LEFT JOIN projection.runs r ON r.id = d.source_run_id",
-            where=dobject_condition(sql, filter, "d"),
-            order=("d.created_at", "d.id"),
-            first=first,
-            after=after,
-            build=dobject_of,
-            count_source="projection.dobjects d",
-        )
-        ctx["loaders"].prime_runs(
-            [run_of(row, DOBJECT_WIDTH) for row in page.rows if row[DOBJECT_WIDTH] is not None]
-        )
+        page, sources = await pages.dobjects_page(info.context.db, filter, first, after)
+        info.context.loaders.prime_runs(sources)
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Notebooks matching the filter, oldest first.")
     async def notebooks(
         self,
-        info: Info,
+        info: ApiInfo,
         filter: TransformFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> NotebookConnection:
-        page = await _transform_page(info, TransformType.NOTEBOOK, filter, first, after)
+        page = await pages.transforms_page(
+            info.context.db, TransformType.NOTEBOOK, filter, first, after
+        )
         return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Pipelines matching the filter, oldest first.")
     async def pipelines(
         self,
-        info: Info,
+        info: ApiInfo,
         filter: TransformFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> PipelineConnection:
-        page = await _transform_page(info, TransformType.PIPELINE, filter, first, after)
+        page = await pages.transforms_page(
+            info.context.db, TransformType.PIPELINE, filter, first, after
+        )
         return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The lineage graph around one dobject or one run.")
     async def lineage(
         self,
-        info: Info,
+        info: ApiInfo,
         dobject_id: strawberry.ID | None = None,
         run_id: strawberry.ID | None = None,
         direction: LineageDirection | None = LineageDirection.UPSTREAM,
@@ -217,7 +162,7 @@ class Query:
             dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]
             "dobjectId" if dobject_id is not None else "runId",
         )
-        found = await walk(_ctx(info)["db"], root, kind.value, direction.value, depth)
+        found = await walk(info.context.db, root, kind.value, direction.value, depth)
         if not found.root_exists:
             raise LineageError(NOT_FOUND, f"no {kind.value.lower()} with id {root}")
         return LineageGraph(
@@ -234,17 +179,17 @@ class Query:
         )
 
     @strawberry.field(description="How far the projection has applied the event stream.")
-    async def projection_status(self, info: Info) -> ProjectionStatus:
-        return await projection_status(_ctx(info)["resources"])
+    async def projection_status(self, info: ApiInfo) -> ProjectionStatus:
+        return await projection_status(info.context.resources)
 
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Events as they are published, filtered here.")
     async def lineage_events(
-        self, info: Info, event_types: list[str] | None = None, transform_name: str | None = None
+        self, info: ApiInfo, event_types: list[str] | None = None, transform_name: str | None = None
     ) -> AsyncIterator[LineageEvent]:
-        async for event in lineage_events(_ctx(info)["resources"], event_types, transform_name):
+        async for event in lineage_events(info.context.resources, event_types, transform_name):
             yield event
 
 
@@ -257,7 +202,7 @@ def parse_bounded(query: str) -> DocumentNode:
     try:
         return parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError as error:
-        if "Document contains more than" not in error.message:
+        if not _graphql_compat.is_token_limit(error):
             raise
         raise GraphQLError(
             f"the document has more than {MAX_TOKENS} tokens",
@@ -294,9 +239,12 @@ class DocumentCache:
     ) -> list[GraphQLError]:
         entry = self._entries.get(query)
         if entry is None or entry[0] is not document:  # evicted meanwhile
-            return validate_document(schema, document, rules)  # type: ignore[no-any-return]
+            return _strawberry_compat.validate_document(schema, document, rules)
         if entry[1] != rules:
-            entry[1], entry[2] = rules, validate_document(schema, document, rules)
+            entry[1], entry[2] = (
+                rules,
+                _strawberry_compat.validate_document(schema, document, rules),
+            )
         return entry[2]  # type: ignore[no-any-return]
 
 
@@ -314,10 +262,9 @@ class RequestPipeline(SchemaExtension):
         started = time.perf_counter()
         yield
         context = ec.context
-        metrics = context.get("metrics") if isinstance(context, dict) else None
-        if metrics is not None:
+        if isinstance(context, RequestContext):
             errors = ec.result.errors if ec.result is not None else None
-            metrics.observe(
+            context.metrics.observe(
                 ec.operation_name or "anonymous", time.perf_counter() - started, ok=not errors
             )
 
@@ -333,7 +280,10 @@ class RequestPipeline(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         ec.pre_execution_errors = documents.validate(
-            ec.schema._schema, ec.query, ec.graphql_document, tuple(ec.validation_rules)
+            _strawberry_compat.graphql_schema(ec.schema),
+            ec.query,
+            ec.graphql_document,
+            tuple(ec.validation_rules),
         )
         yield
 
@@ -364,11 +314,11 @@ def direct_resolvers(schema: LineageSchema) -> int:
     arguments and runs (no) field extensions on every call, which on a page of 100
     objects is most of what a relation costs. Returns how many fields it changed."""
     changed = 0
-    for type_ in schema._schema.type_map.values():
+    for type_ in _strawberry_compat.graphql_schema(schema).type_map.values():
         if not isinstance(type_, GraphQLObjectType):
             continue
         for field in type_.fields.values():
-            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            definition = _strawberry_compat.strawberry_field(field)
             if (
                 definition is None
                 or definition.arguments
@@ -376,12 +326,12 @@ def direct_resolvers(schema: LineageSchema) -> int:
                 or definition.is_subscription
             ):
                 continue
-            resolver = definition.base_resolver
-            if resolver is None:  # a plain attribute: strawberry's default is getattr
+            function = _strawberry_compat.resolver_function(definition)
+            if function is None:  # a plain attribute: strawberry's default is getattr
                 field.resolve = partial(_attribute, definition.python_name)
                 changed += 1
-            elif getattr(resolver._unbound_wrapped_func, CONTEXT_ONLY, False):
-                field.resolve = resolver._unbound_wrapped_func  # called (source, info)
+            elif getattr(function, CONTEXT_ONLY, False):
+                field.resolve = function  # called (source, info)
                 changed += 1
     return changed
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from sqlalchemy import select, text
-
+from graphql_api.dao import status
 from graphql_api.resources import Resources
 from graphql_api.types import ProjectionStatus
-from lineage_core.db.tables import projection_state
 from lineage_core.subjects import STREAM
 
 READY_TIMEOUT: Final = 2.0
@@ -17,22 +15,14 @@ READY_TIMEOUT: Final = 2.0
 
 async def projection_status(resources: Resources) -> ProjectionStatus:
     """Applied sequence (projection_state) against the stream's last sequence."""
-    async with resources.query_engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(projection_state.c.applied_sequence, projection_state.c.last_event_at).where(
-                    projection_state.c.id == 1
-                )
-            )
-        ).first()
-    applied, last_event_at = (int(row[0]), row[1]) if row is not None else (0, None)
+    applied = await status.applied(resources.db)
     info = await resources.js.stream_info(STREAM)
     stream = int(info.state.last_seq)
     return ProjectionStatus(
-        applied_sequence=applied,
+        applied_sequence=applied.sequence,
         stream_sequence=stream,
-        lag=max(0, stream - applied),
-        last_event_at=last_event_at,
+        lag=max(0, stream - applied.sequence),
+        last_event_at=applied.last_event_at,
     )
 
 
@@ -48,8 +38,7 @@ async def readiness(resources: Resources) -> dict[str, str]:
         checks["nats"] = f"{type(exc).__name__}: {exc}"
     try:
         async with asyncio.timeout(READY_TIMEOUT):
-            async with resources.query_engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await status.ping(resources.db)
         checks["postgres"] = "ok"
     except Exception as exc:  # noqa: BLE001 - as above
         checks["postgres"] = f"{type(exc).__name__}: {exc}"

@@ -15,13 +15,11 @@ from typing import Any, Final
 from graphql import GraphQLError
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from graphql_api.dao.relations import transform_name_of_run
+from graphql_api.database import Database
 from graphql_api.errors import BAD_USER_INPUT
 from graphql_api.resources import Resources
 from graphql_api.types import LineageEvent
-from lineage_core.db.tables import runs, transforms
 from lineage_core.subjects import STREAM, SUBJECT_BY_EVENT_TYPE
 
 QUEUE_SIZE: Final = 1000
@@ -32,8 +30,8 @@ _DROPPED: Final = object()
 class TransformNames:
     """Transform name of each run, as far as the projection knows it (cached when known)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self._known: dict[str, str] = {}
 
     def learn(self, run_id: str, name: str) -> None:
@@ -46,14 +44,7 @@ class TransformNames:
             key = uuid.UUID(run_id)
         except ValueError:
             return None
-        async with self._engine.connect() as conn:
-            name = (
-                await conn.execute(
-                    select(transforms.c.name)
-                    .join_from(runs, transforms, transforms.c.id == runs.c.transform_id)
-                    .where(runs.c.id == key)
-                )
-            ).scalar()
+        name = await transform_name_of_run(self._database, key)
         if name is not None:
             self._known[run_id] = name  # a run's transform never changes once known
         return name
@@ -117,7 +108,7 @@ async def lineage_events(
         ordered_consumer=True,
         deliver_policy=DeliverPolicy.NEW,
     )
-    names = TransformNames(resources.query_engine)
+    names = TransformNames(resources.db)
     try:
         while True:
             msg = await queue.get()

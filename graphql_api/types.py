@@ -1,6 +1,10 @@
 """The object types of the schema. Every relation resolves through a per-request
-DataLoader (`info.context["loaders"]`), so a list of N runs costs one statement per
-relation, not N."""
+DataLoader (`info.context.loaders`), so a list of N runs costs one statement per
+relation, not N.
+
+Relation resolvers return a loader's future where graphql-core awaits it, so their
+return annotations (which make the schema) name the loaded type: those lines carry
+`type: ignore[return-value]`."""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from typing import Any, Final, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
+from strawberry.dataloader import DataLoader
 
+from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +39,7 @@ def context_only(func: F) -> F:
     return func
 
 
-def _now_or_later(loader: Any, key: uuid.UUID) -> Any:
+def _now_or_later(loader: DataLoader[uuid.UUID, Any], key: uuid.UUID) -> Any:
     """The value the request already loaded for `key`, else the loader's future."""
     future = loader.cache_map.get(key)
     if (
@@ -67,8 +72,8 @@ class Transform:
 
     @strawberry.field(description="The runs of this transform, oldest first.")
     @context_only
-    def runs(self, info: Info) -> list[Run]:
-        return info.context["loaders"].transform_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def runs(self, info: ApiInfo) -> list[Run]:
+        return info.context.loaders.transform_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -94,45 +99,45 @@ class Run:
 
     @strawberry.field(description="Null only while RunStarted has not arrived.")
     @context_only
-    def transform(self, info: Info) -> Transform | None:
+    def transform(self, info: ApiInfo) -> Transform | None:
         if self.transform_id is None:
             return None
-        return _now_or_later(info.context["loaders"].transform, self.transform_id)  # type: ignore[no-any-return]
+        return _now_or_later(info.context.loaders.transform, self.transform_id)  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
-    def notebook(self, info: Info) -> Notebook | None:
-        return _of_type(self.transform(info), Notebook)  # type: ignore[no-any-return]
+    def notebook(self, info: ApiInfo) -> Notebook | None:
+        return _of_type(self.transform(info), Notebook)  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
-    def pipeline(self, info: Info) -> Pipeline | None:
-        return _of_type(self.transform(info), Pipeline)  # type: ignore[no-any-return]
+    def pipeline(self, info: ApiInfo) -> Pipeline | None:
+        return _of_type(self.transform(info), Pipeline)  # type: ignore[return-value]
 
     @strawberry.field(description="The dobjects it loaded (not those it produced itself).")
     @context_only
-    def inputs(self, info: Info) -> list[DObject]:
-        return info.context["loaders"].run_inputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def inputs(self, info: ApiInfo) -> list[DObject]:
+        return info.context.loaders.run_inputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="The dobjects it produced (it is their source).")
     @context_only
-    def outputs(self, info: Info) -> list[DObject]:
-        return info.context["loaders"].run_outputs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def outputs(self, info: ApiInfo) -> list[DObject]:
+        return info.context.loaders.run_outputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="Runs that produced an input of this run.")
     @context_only
-    def upstream_runs(self, info: Info) -> list[Run]:
-        return info.context["loaders"].upstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def upstream_runs(self, info: ApiInfo) -> list[Run]:
+        return info.context.loaders.upstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="Runs that loaded an output of this run.")
     @context_only
-    def downstream_runs(self, info: Info) -> list[Run]:
-        return info.context["loaders"].downstream_runs.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def downstream_runs(self, info: ApiInfo) -> list[Run]:
+        return info.context.loaders.downstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="OpenLineage run facets merged over its events; null when none.")
     @context_only
-    def facets(self, info: Info) -> JSON | None:
-        return info.context["loaders"].run_facets.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def facets(self, info: ApiInfo) -> JSON | None:
+        return info.context.loaders.run_facets.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type(description="A data object: a file or dataset that runs produce and load.")
@@ -148,15 +153,15 @@ class DObject:
 
     @strawberry.field(description="The run that produced it.")
     @context_only
-    def source(self, info: Info) -> Run | None:
+    def source(self, info: ApiInfo) -> Run | None:
         if self.source_run_id is None:
             return None
-        return _now_or_later(info.context["loaders"].run, self.source_run_id)  # type: ignore[no-any-return]
+        return _now_or_later(info.context.loaders.run, self.source_run_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The runs that loaded it as an input.")
     @context_only
-    def targets(self, info: Info) -> list[Run]:
-        return info.context["loaders"].dobject_targets.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+    def targets(self, info: ApiInfo) -> list[Run]:
+        return info.context.loaders.dobject_targets.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -169,44 +174,44 @@ class PageInfo:
 class RunConnection:
     nodes: list[Run]
     page_info: PageInfo
-    count: strawberry.Private[object]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many runs match the filter, over all pages.")
     async def total_count(self) -> int:
-        return await self.count()  # type: ignore[operator,no-any-return]
+        return await self.count()
 
 
 @strawberry.type
 class DObjectConnection:
     nodes: list[DObject]
     page_info: PageInfo
-    count: strawberry.Private[object]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many dobjects match the filter, over all pages.")
     async def total_count(self) -> int:
-        return await self.count()  # type: ignore[operator,no-any-return]
+        return await self.count()
 
 
 @strawberry.type
 class NotebookConnection:
     nodes: list[Notebook]
     page_info: PageInfo
-    count: strawberry.Private[object]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many notebooks match the filter, over all pages.")
     async def total_count(self) -> int:
-        return await self.count()  # type: ignore[operator,no-any-return]
+        return await self.count()
 
 
 @strawberry.type
 class PipelineConnection:
     nodes: list[Pipeline]
     page_info: PageInfo
-    count: strawberry.Private[object]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many pipelines match the filter, over all pages.")
     async def total_count(self) -> int:
-        return await self.count()  # type: ignore[operator,no-any-return]
+        return await self.count()
 
 
 @strawberry.type
@@ -217,17 +222,17 @@ class LineageNode:
 
     @strawberry.field
     @context_only
-    def run(self, info: Info) -> Run | None:
+    def run(self, info: ApiInfo) -> Run | None:
         if self.kind is not LineageNodeKind.RUN:
             return None
-        return info.context["loaders"].run.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+        return info.context.loaders.run.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
-    def dobject(self, info: Info) -> DObject | None:
+    def dobject(self, info: ApiInfo) -> DObject | None:
         if self.kind is not LineageNodeKind.DOBJECT:
             return None
-        return info.context["loaders"].dobject.load(uuid.UUID(self.id))  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type(description="Data flow: dobject -> run (input), run -> dobject (output).")

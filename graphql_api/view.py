@@ -17,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api.context import RequestContext
 from graphql_api.direct import answer_of, execute_plain, get_refusal, is_json
 from graphql_api.errors import (
     BAD_USER_INPUT,
@@ -36,7 +37,7 @@ _DB_KEY: Final = "lineage.db"
 _RID_KEY: Final = "lineage.request_id"
 
 
-class LineageGraphQL(GraphQL):
+class LineageGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with per-request loaders and coded errors."""
 
     def __init__(self, schema: LineageSchema, metrics: ApiMetrics, token: str | None) -> None:
@@ -51,21 +52,21 @@ class LineageGraphQL(GraphQL):
 
     def context_for(
         self, scope: Scope, request: Request | WebSocket | None, response: Any
-    ) -> dict[str, Any]:
+    ) -> RequestContext:
         state = scope["app"].state
         resources = state.resources
-        db = scope.get(_DB_KEY) or resources.request_db(state.query_stats)
-        return {
-            "request": request,
-            "response": response,
-            "resources": resources,
-            "db": db,
-            "loaders": Loaders(db),
-            "metrics": self.metrics,
-            "request_id": scope.get(_RID_KEY) or uuid.uuid4().hex,
-        }
+        db = scope.get(_DB_KEY) or resources.db.request(state.query_stats)
+        return RequestContext(
+            request=request,
+            response=response,
+            resources=resources,
+            db=db,
+            loaders=Loaders(db),
+            metrics=self.metrics,
+            request_id=scope.get(_RID_KEY) or uuid.uuid4().hex,
+        )
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
+    async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return self.context_for(request.scope, request, response)
 
     async def process_result(
@@ -73,10 +74,11 @@ class LineageGraphQL(GraphQL):
     ) -> GraphQLHTTPResponse:
         return answer_of(result, request.scope.get(_RID_KEY) or "-")  # type: ignore[return-value]
 
-    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
-        if self.token is None or context["request"].scope.get(AUTHENTICATED_KEY):
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        request = context.request
+        if self.token is None or (request is not None and request.scope.get(AUTHENTICATED_KEY)):
             return UNSET
-        params = context.get("connection_params")
+        params = context.connection_params
         given = params.get("Authorization") if isinstance(params, dict) else None
         if not bearer_matches(given if isinstance(given, str) else None, self.token):
             raise ConnectionRejectionError(
@@ -106,7 +108,7 @@ class GraphQLEndpoint:
             await refusal(scope, receive, send)
             return
         state = scope["app"].state
-        db = state.resources.request_db(state.query_stats)
+        db = state.resources.db.request(state.query_stats)
         scope[_DB_KEY] = db
         try:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):

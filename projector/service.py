@@ -20,7 +20,6 @@ from typing import Annotated, Any, Final
 from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -30,6 +29,7 @@ from lineage_core import subjects
 from lineage_core.settings import Settings
 from lineage_core.streams import ensure_streams
 from projector import metrics
+from projector._faststream_compat import WINDOW_OVER, Fetch, wrap_fetch
 from projector.consumer import BatchHandler, LostLeadership, Reposition
 from projector.leader import Leadership
 from projector.store import asyncpg_dsn
@@ -186,29 +186,29 @@ def _end_windows_cleanly(subscriber: Any) -> None:
       returns as soon as one is published: one request a second while idle, no added
       latency (that first message is applied as a batch of one).
     """
-    pull = getattr(subscriber, "subscription", None)
-    if pull is None or not hasattr(pull, "fetch"):
-        return
-    fetch = pull.fetch
-    idle = False
 
-    async def adapted_fetch(batch: int = 1, timeout: float | None = 5, **kw: Any) -> Any:
-        nonlocal idle
-        window_start = batch >= BATCH_SIZE  # nothing collected yet in this window
-        if window_start and idle:
-            batch, timeout = 1, IDLE_POLL_SECONDS
-        elif timeout is not None and timeout < MIN_FETCH_SECONDS:
-            raise NatsTimeoutError
-        try:
-            msgs = await fetch(batch=batch, timeout=timeout, **kw)
-        except TimeoutError:  # nats' TimeoutError is one too
-            if window_start:
-                idle = True
-            raise NatsTimeoutError from None
+    def adapt(fetch: Fetch) -> Fetch:
         idle = False
-        return msgs
 
-    pull.fetch = adapted_fetch
+        async def adapted_fetch(batch: int = 1, timeout: float | None = 5, **kw: Any) -> Any:
+            nonlocal idle
+            window_start = batch >= BATCH_SIZE  # nothing collected yet in this window
+            if window_start and idle:
+                batch, timeout = 1, IDLE_POLL_SECONDS
+            elif timeout is not None and timeout < MIN_FETCH_SECONDS:
+                raise WINDOW_OVER
+            try:
+                msgs = await fetch(batch=batch, timeout=timeout, **kw)
+            except TimeoutError:  # nats' TimeoutError is one too
+                if window_start:
+                    idle = True
+                raise WINDOW_OVER from None
+            idle = False
+            return msgs
+
+        return adapted_fetch
+
+    wrap_fetch(subscriber, adapt)
 
 
 async def _stream_last_sequence(js: JetStreamContext) -> int:

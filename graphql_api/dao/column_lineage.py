@@ -1,6 +1,6 @@
 """Column lineage: a walk over field-to-field edges, one WITH RECURSIVE statement.
 
-Walked like `lineage` (lineage_sql.py): breadth first, `UNION` on (dobject, field,
+Walked like `lineage` (dao/lineage.py): breadth first, `UNION` on (dobject, field,
 direction, depth), one hop further than asked so that `truncated` knows whether the
 depth left a field out, and the same node and work caps. Edges point the way data
 flows: from an input's field to the output's field.
@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graphql_api.context import RequestDb
-from graphql_api.lineage_sql import DIRECTIONS, MAX_DEPTH, MAX_NODES, WORK_CAP
+from graphql_api.database import RequestDb
+from graphql_api.dao.lineage import DIRECTIONS, MAX_DEPTH, MAX_NODES, WORK_CAP
 
 __all__ = ["MAX_DEPTH", "ColumnWalk", "column_walk"]
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from graphql_api.dao import as_of
-from graphql_api.context import RequestDb
+from graphql_api.database import RequestDb
 
 MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is

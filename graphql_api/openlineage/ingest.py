@@ -12,16 +12,15 @@ import json
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from graphql_api.dao.openlineage import RawEvent, keep_raw
 from graphql_api.openlineage.facet_checks import facet_warnings
 from graphql_api.openlineage.mapping import MappingError, event_time, map_event
 from graphql_api.openlineage.models import AnyEvent, DatasetEvent, RunEvent, parse_event
 from graphql_api.resources import Resources
 from lineage_core import subjects
-from lineage_core.db.tables import openlineage_events
 from lineage_core.events import Event, encode
 
 MAX_BATCH = 1000
@@ -71,18 +70,17 @@ async def _keep_raw(resources: Resources, parsed: list[Any]) -> None:
     for document, event, _, found in parsed:
         job = getattr(event, "job", None)
         rows.append(
-            {
-                "run_id": event.run.runId if isinstance(event, RunEvent) else None,
-                "event_type": getattr(event, "eventType", None) or type(event).__name__,
-                "event_time": event_time(event),
-                "job_namespace": job.namespace if job else None,
-                "job_name": job.name if job else None,
-                "payload": document,
-                "warnings": found,
-            }
+            RawEvent(
+                run_id=event.run.runId if isinstance(event, RunEvent) else None,
+                event_type=getattr(event, "eventType", None) or type(event).__name__,
+                event_time=event_time(event),
+                job_namespace=job.namespace if job else None,
+                job_name=job.name if job else None,
+                payload=document,
+                warnings=found,
+            )
         )
-    async with resources.engine.begin() as conn:
-        await conn.execute(insert(openlineage_events), rows)
+    await keep_raw(resources.db, rows)
 
 
 async def _publish(resources: Resources, lineage: list[Event]) -> None:

@@ -4,7 +4,7 @@ Marquez's graph has datasets and jobs; ours has dobjects and runs. Runs collapse
 their job: `job:<namespace>:<name>` as OpenLineage named it, else `job:lineage:<transform
 name>`. Dobjects that came from OpenLineage keep their `dataset:<namespace>:<name>`;
 the others are `dataset:lineage:<dobject id>`. The walk is the API's one recursive query
-(graphql_api.lineage_sql), both directions; Marquez's depth counts job hops, so it walks
+(graphql_api.dao.lineage), both directions; Marquez's depth counts job hops, so it walks
 2 x depth of our hops (capped at 50). A job's graph is walked from its latest run.
 """
 
@@ -16,40 +16,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graphql_api.context import RequestDb
+from graphql_api.dao import openlineage as dao
+from graphql_api.dao.lineage import MAX_DEPTH, walk
+from graphql_api.database import RequestDb
 from graphql_api.errors import LineageError
-from graphql_api.lineage_sql import MAX_DEPTH, walk
 from lineage_core.ids import dataset_dobject_id
 
 LOCAL = "lineage"
-
-_RUN_JOBS = """
-SELECT r.id, t.name AS transform, ol.job_namespace, ol.job_name
-  FROM projection.runs r
-  LEFT JOIN projection.transforms t ON t.id = r.transform_id
-  LEFT JOIN LATERAL (SELECT job_namespace, job_name FROM public.openlineage_events e
-                      WHERE e.run_id = r.id AND e.job_name IS NOT NULL LIMIT 1) ol ON true
- WHERE r.id = ANY($1::uuid[])
-"""
-_OL_DATASETS = """
-SELECT DISTINCT ds->>'namespace' AS namespace, ds->>'name' AS name
-  FROM public.openlineage_events e,
-       jsonb_array_elements(coalesce(e.payload->'inputs', '[]'::jsonb)
-                            || coalesce(e.payload->'outputs', '[]'::jsonb)) ds
- WHERE e.run_id = ANY($1::uuid[])
-"""
-_OL_JOB_RUN = """
-SELECT run_id FROM public.openlineage_events
- WHERE job_namespace = $1 AND job_name = $2 AND run_id IS NOT NULL
- ORDER BY event_time DESC, id DESC LIMIT 1
-"""
-_TRANSFORM_RUN = """
-SELECT r.id FROM projection.runs r JOIN projection.transforms t ON t.id = r.transform_id
- WHERE t.name = $1 ORDER BY r.first_seen_at DESC, r.id DESC LIMIT 1
-"""
-_DOBJECTS = """
-SELECT id, name, suffix, created_at FROM projection.dobjects WHERE id = ANY($1::uuid[])
-"""
 
 
 async def get_lineage(request: Request) -> Response:
@@ -64,7 +37,7 @@ async def get_lineage(request: Request) -> Response:
     if not 1 <= depth <= MAX_DEPTH:
         return _bad(f"depth must be between 1 and {MAX_DEPTH}")
     resources = request.app.state.resources
-    db = resources.request_db()
+    db = resources.db.request()
     try:
         root = await (_find_dataset(db, rest) if kind == "dataset" else _find_job_run(db, rest))
         if root is None:
@@ -90,7 +63,7 @@ async def _find_dataset(db: RequestDb, rest: str) -> uuid.UUID | None:
             candidates.append(uuid.UUID(name))
         except ValueError:
             pass
-    found = {row["id"] for row in await db.rows(_DOBJECTS, candidates)}
+    found = {row["id"] for row in await dao.dobjects(db, candidates)}
     return next((c for c in candidates if c in found), None)
 
 
@@ -99,14 +72,12 @@ async def _find_job_run(db: RequestDb, rest: str) -> uuid.UUID | None:
     `lineage:<name>` the transform's); namespaces may contain ':' themselves."""
     for i, char in enumerate(rest):
         if char == ":":
-            found = await db.rows(_OL_JOB_RUN, rest[:i], rest[i + 1 :])
-            if found:
-                return found[0]["run_id"]  # type: ignore[no-any-return]
+            run = await dao.latest_job_run(db, rest[:i], rest[i + 1 :])
+            if run is not None:
+                return run
     namespace, _, name = rest.partition(":")
     if namespace == LOCAL:
-        found = await db.rows(_TRANSFORM_RUN, name)
-        if found:
-            return found[0]["id"]  # type: ignore[no-any-return]
+        return await dao.latest_transform_run(db, name)
     return None
 
 
@@ -117,7 +88,7 @@ async def _marquez_nodes(
     dobject_ids = [uuid.UUID(str(n[0])) for n in nodes if n[1] == "DOBJECT"]
     names: dict[str, str] = {}
     node_data: dict[str, dict[str, Any]] = {}
-    for row in await db.rows(_RUN_JOBS, run_ids):
+    for row in await dao.run_jobs(db, run_ids):
         namespace, name = (
             (row["job_namespace"], row["job_name"])
             if row["job_name"]
@@ -135,10 +106,10 @@ async def _marquez_nodes(
         }
     ol_names = {
         dataset_dobject_id(r["namespace"], r["name"]): (r["namespace"], r["name"])
-        for r in await db.rows(_OL_DATASETS, run_ids)
+        for r in await dao.datasets_of_runs(db, run_ids)
         if r["namespace"] and r["name"]
     }
-    for row in await db.rows(_DOBJECTS, dobject_ids):
+    for row in await dao.dobjects(db, dobject_ids):
         namespace, name = ol_names.get(row["id"], (LOCAL, str(row["id"])))
         names[str(row["id"])] = key = f"dataset:{namespace}:{name}"
         created = row["created_at"].timestamp()

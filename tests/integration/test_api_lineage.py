@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import pytest
 
-from graphql_api.context import RequestDb
-from graphql_api.lineage_sql import walk
-from graphql_api.resources import connect_kwargs
-from lineage_core.db.engine import create_engine
+from graphql_api.dao.lineage import walk
+from graphql_api.database import Database
 from tests.support.api import Seed, api_client, codes, gql
 
 pytestmark = pytest.mark.integration
@@ -102,16 +99,14 @@ async def test_node_cap_truncates_shallowest_first(database_url: str) -> None:
         s.load(run, d)
     out = s.dobject("out", ".txt", source=run)
     await s.write(database_url)
-    engine = create_engine(database_url)
-    pool = await asyncpg.create_pool(min_size=1, max_size=1, **connect_kwargs(engine))
-    db = RequestDb(pool, engine)
+    database = await Database.open(database_url, sessions=2, statement_timeout_ms=10_000)
+    db = database.request()
     try:
         capped = await walk(db, out, "DOBJECT", "UPSTREAM", 5, node_cap=10)
         whole = await walk(db, out, "DOBJECT", "UPSTREAM", 5)
     finally:
         await db.close()
-        await pool.close()
-        await engine.dispose()
+        await database.close()
     assert capped.truncated and len(capped.nodes) == 10
     assert capped.nodes[:2] == [(str(out), "DOBJECT", 0), (str(run), "RUN", 1)]
     assert not whole.truncated and len(whole.nodes) == 32

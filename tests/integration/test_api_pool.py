@@ -9,9 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from graphql_api.context import RequestDb
-from graphql_api.resources import connect_kwargs
-from lineage_core.db.engine import create_engine
+from graphql_api.database import Database, asyncpg_dsn
 
 pytestmark = pytest.mark.integration
 
@@ -34,16 +32,16 @@ class RecordingPool:
         await self.pool.release(conn)
 
 
-async def order_served(database_url: str, gated: bool, requests: int = 200) -> list[int]:
+async def order_served(database_url: str, requests: int = 200) -> list[int]:
     """Requests arrive one per loop turn, as a server's would, at a pool of 2."""
-    engine = create_engine(database_url)
-    pool = await asyncpg.create_pool(min_size=2, max_size=2, **connect_kwargs(engine))
+    dsn = asyncpg_dsn(database_url)
+    pool = await asyncpg.create_pool(dsn, min_size=2, max_size=2)
     recording = RecordingPool(pool)
-    gate = asyncio.Semaphore(2) if gated else None
+    database = Database(recording, dsn, sessions=3)  # type: ignore[arg-type]
 
     async def request(number: int) -> None:
         _number.set(number)
-        db = RequestDb(recording, engine, gate=gate)  # type: ignore[arg-type]
+        db = database.request()
         try:
             await db.rows("SELECT 1")
             for _ in range(3):  # the rest of the request, holding its connection
@@ -59,10 +57,9 @@ async def order_served(database_url: str, gated: bool, requests: int = 200) -> l
         await asyncio.gather(*tasks)
     finally:
         await pool.close()
-        await engine.dispose()
     return recording.given
 
 
 async def test_requests_get_connections_in_turn(database_url: str) -> None:
-    given = await order_served(database_url, gated=True)
+    given = await order_served(database_url)
     assert given == sorted(given)  # without the gate, some waited while 100 others went first

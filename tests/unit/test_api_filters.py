@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from graphql_api.errors import LineageError
-from graphql_api.filters import Sql, dobject_condition, run_condition, transform_condition
+from graphql_api.dao.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.inputs import DObjectFilter, RunFilter, RunStatus, TransformFilter, TransformType
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from graphql_api.dao import as_of
-from graphql_api.context import RequestDb
+from graphql_api.database import RequestDb
 
 MAX_DEPTH: Final = 50
 MAX_NODES: Final = 10_000
@@ -73,13 +73,14 @@ edges AS (
        AND {output_dated}
 )
 SELECT
-    EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists}),
+    EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
+      AS root_exists,
     (SELECT coalesce(json_agg(json_build_array(id, kind, depth) ORDER BY depth, id), '[]')
-       FROM kept),
+       FROM kept) AS nodes,
     (SELECT coalesce(json_agg(json_build_array(source, target) ORDER BY source, target), '[]')
-       FROM edges),
+       FROM edges) AS edges,
     (SELECT count(*) FROM nearest) > (SELECT count(*) FROM kept)
-      OR (SELECT count(*) FROM visited) >= $7::int
+      OR (SELECT count(*) FROM visited) >= $7::int AS truncated
 """
 
 
@@ -125,14 +126,13 @@ async def walk(
     params: list[Any] = [root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP]
     if at is not None:
         params.append(at)
-    rows = await db.rows(_STATEMENTS[kind, at is not None], *params)
-    exists, nodes, edges, truncated = rows[0]
+    row = (await db.rows(_STATEMENTS[kind, at is not None], *params))[0]
     return Walk(
-        bool(exists),
-        [tuple(n) for n in _json(nodes)],  # type: ignore[misc]
-        [tuple(e) for e in _json(edges)],
-        bool(truncated),
-    )  # type: ignore[misc]
+        bool(row["root_exists"]),
+        [(str(i), str(k), int(d)) for i, k, d in _json(row["nodes"])],
+        [(str(s), str(t)) for s, t in _json(row["edges"])],
+        bool(row["truncated"]),
+    )
 
 
 def _json(value: Any) -> Any:

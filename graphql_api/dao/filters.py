@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter
-from graphql_api.pagination import parse_id
+from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, parse_id
 
 
 class Sql:

@@ -1,0 +1,177 @@
+"""Every private strawberry and graphql-core name the API relies on
+(graphql_api/_strawberry_compat.py, graphql_api/_graphql_compat.py), checked against
+the installed versions. A failure names the symbol an upgrade removed or changed."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import graphql
+import pytest
+import strawberry
+from graphql import FieldNode, GraphQLSchema, GraphQLSyntaxError, parse, specified_rules
+
+from graphql_api import _graphql_compat, _strawberry_compat
+from graphql_api._strawberry_compat import (
+    enum_class,
+    executor_class,
+    field_nodes,
+    graphql_schema,
+    input_definition,
+    is_awaitable,
+    optional_inner,
+    resolver_function,
+    set_from_input,
+    strawberry_field,
+    validate_document,
+)
+
+
+@contextmanager
+def relied_on(framework: str, symbol: str) -> Iterator[None]:
+    """Turn any failure inside into one that says which private name broke."""
+    try:
+        yield
+    except Exception as error:
+        pytest.fail(
+            f"{framework} no longer provides {symbol} as the API relies on it "
+            f"(graphql_api/_{framework.replace('-', '')}_compat.py): "
+            f"{type(error).__name__}: {error}",
+            pytrace=False,
+        )
+
+
+@strawberry.enum
+class Color(enum.Enum):
+    RED = "red"
+
+
+@strawberry.input
+class Paint:
+    color: Color | None = None
+
+
+seen: dict[str, Any] = {}
+
+
+def plain_resolver() -> str:
+    return "plain"
+
+
+@strawberry.type
+class Query:
+    name: str = "attribute"
+    plain: str = strawberry.field(resolver=plain_resolver)
+
+    @strawberry.field
+    def paint(self, info: strawberry.Info, paint: Paint) -> str:
+        try:
+            seen["field_nodes"] = field_nodes(info)
+        except Exception as error:  # reported by the test, under the symbol's name
+            seen["field_nodes"] = error
+        seen["paint"] = paint
+        return "ok"
+
+
+def test_strawberry_schema_internals() -> None:
+    schema = strawberry.Schema(query=Query)
+    with relied_on("strawberry", "Schema._schema"):
+        core = graphql_schema(schema)
+        assert isinstance(core, GraphQLSchema)
+    with relied_on("strawberry", "Schema.execution_context_class"):
+        executor = executor_class(schema)
+        assert inspect.isclass(executor) and issubclass(executor, graphql.Executor)
+    with relied_on("strawberry", "strawberry.schema.schema.validate_document"):
+        document = parse("{ name }")
+        assert validate_document(core, document, tuple(specified_rules)) == []
+        bad = validate_document(core, parse("{ nope }"), tuple(specified_rules))
+        assert len(bad) == 1
+    with relied_on("strawberry", "strawberry.execution.optimized_is_awaitable"):
+        coroutine = asyncio.sleep(0)
+        assert is_awaitable(coroutine) and not is_awaitable(1) and not is_awaitable("x")
+        coroutine.close()
+
+
+def test_strawberry_field_internals() -> None:
+    core = graphql_schema(strawberry.Schema(query=Query))
+    fields = core.type_map["Query"].fields  # type: ignore[union-attr]
+    with relied_on("strawberry", "GraphQLCoreConverter.DEFINITION_BACKREF"):
+        definitions = {name: strawberry_field(field) for name, field in fields.items()}
+        assert all(d is not None for d in definitions.values()), definitions
+    with relied_on("strawberry", "StrawberryField.base_resolver / python_name"):
+        assert resolver_function(definitions["name"]) is None  # type: ignore[arg-type]
+        assert definitions["name"].python_name == "name"  # type: ignore[union-attr]
+    with relied_on("strawberry", "StrawberryResolver._unbound_wrapped_func"):
+        assert resolver_function(definitions["plain"]) is plain_resolver  # type: ignore[arg-type]
+    with relied_on("strawberry", "StrawberryField.arguments / extensions / is_subscription"):
+        paint = definitions["paint"]
+        assert paint is not None and [a.python_name for a in paint.arguments] == ["paint"]
+        assert paint.extensions == [] and paint.is_subscription is False
+
+
+def test_strawberry_input_and_info_internals() -> None:
+    with relied_on("strawberry", "__strawberry_definition__.fields"):
+        [field] = input_definition(Paint).fields
+    with relied_on("strawberry", "strawberry.types.base.StrawberryOptional"):
+        inner = optional_inner(field.type)
+    with relied_on("strawberry", "strawberry.types.enum.StrawberryEnumDefinition"):
+        assert enum_class(inner) is Color
+    built: list[Any] = []
+    set_from_input(Paint, lambda value: built.append(value) or Paint(color=Color.RED))
+    schema = strawberry.Schema(query=Query)
+    result = schema.execute_sync("{ paint(paint: {color: RED}) }")
+    with relied_on("strawberry", "StrawberryObjectDefinition.from_input"):
+        assert result.errors is None and len(built) == 1, (result.errors, built)
+        assert Color(built[0]["color"]) is Color.RED  # the builder converts either form
+        assert seen["paint"] == Paint(color=Color.RED)
+    with relied_on("strawberry", "Info._raw_info.field_nodes"):
+        if isinstance(seen["field_nodes"], Exception):
+            raise seen["field_nodes"]
+        [node] = seen["field_nodes"]
+        assert isinstance(node, FieldNode) and node.name.value == "paint"
+
+
+def test_graphql_core_internals() -> None:
+    with relied_on("graphql-core", "the max_tokens message of graphql.language.parser"):
+        with pytest.raises(GraphQLSyntaxError) as refused:
+            parse("{ a b c d e }", max_tokens=3)
+        assert _graphql_compat.is_token_limit(refused.value)
+        with pytest.raises(GraphQLSyntaxError) as wrong:
+            parse("{ a ")
+        assert not _graphql_compat.is_token_limit(wrong.value)
+    with relied_on("graphql-core", "execute(executor_class=, is_awaitable=)"):
+        parameters = inspect.signature(graphql.execute).parameters
+        assert {"executor_class", "is_awaitable"} <= parameters.keys()
+
+
+def test_the_fences_are_the_only_private_uses() -> None:
+    """No module of graphql_api but the compat modules reaches into strawberry's
+    internals (the names the compat modules wrap)."""
+    import pathlib
+
+    root = pathlib.Path(_strawberry_compat.__file__).parent
+    private = (
+        "._schema",
+        "_raw_info",
+        "_unbound_wrapped_func",
+        "DEFINITION_BACKREF",
+        "__strawberry_definition__",
+        "optimized_is_awaitable",
+        "strawberry.types.base",
+        "strawberry.types.enum",
+        "strawberry.schema.schema ",
+        "Document contains more than",
+    )
+    offenders = [
+        f"{path.relative_to(root)}: {name}"
+        for path in root.rglob("*.py")
+        if not path.name.startswith("_") or path.name == "__init__.py"
+        for name in private
+        if name in path.read_text()
+    ]
+    assert offenders == []
