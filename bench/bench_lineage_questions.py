@@ -106,7 +106,6 @@ def diff_events() -> list[Event]:
     """Two runs of one pipeline loading 100 dobjects each, for runDiff."""
     events: list[Event] = []
     at = iter(EXTRA_BASE + timedelta(milliseconds=i) for i in range(100_000))
-    common = {"producer": "bench"}
 
     def ref(key: str, name: str) -> DObjectRef:
         return DObjectRef(id=_id(f"diff/{key}"), name=name, suffix=".parquet", size=1)
@@ -132,11 +131,17 @@ def diff_events() -> list[Event]:
                 occurred_at=next(at),
                 run_id=run_id,
                 transform=pipeline("nightly report", "1" if side == "before" else "2"),
-                **common,
+                producer="bench",
             )
         )
         events += [
-            InputLoaded(event_id=uuid.uuid4(), occurred_at=next(at), run_id=run_id, dobject=d, **common)
+            InputLoaded(
+                event_id=uuid.uuid4(),
+                occurred_at=next(at),
+                run_id=run_id,
+                dobject=d,
+                producer="bench",
+            )
             for d in inputs
         ]
         events += [
@@ -144,8 +149,10 @@ def diff_events() -> list[Event]:
                 event_id=uuid.uuid4(),
                 occurred_at=next(at),
                 run_id=run_id,
-                dobject=DObjectRef(id=_id(f"diff/out/{side}/{k}"), name=f"report_{k}", suffix=".csv"),
-                **common,
+                dobject=DObjectRef(
+                    id=_id(f"diff/out/{side}/{k}"), name=f"report_{k}", suffix=".csv"
+                ),
+                producer="bench",
             )
             for k in range(3)
         ]
@@ -155,7 +162,7 @@ def diff_events() -> list[Event]:
                 occurred_at=next(at),
                 run_id=run_id,
                 status="completed",
-                **common,
+                producer="bench",
             )
         )
     return events
@@ -177,7 +184,9 @@ def column_events() -> list[Event]:
                     ColumnLineage(
                         field=f"f{j}",
                         inputs=(
-                            ColumnInput(dobject_id=source, field=f"f{j}", transformation="DIRECT/IDENTITY"),
+                            ColumnInput(
+                                dobject_id=source, field=f"f{j}", transformation="DIRECT/IDENTITY"
+                            ),
                             ColumnInput(
                                 dobject_id=source,
                                 field=f"f{(j + 1) % FIELDS}",
@@ -302,7 +311,9 @@ def main() -> None:
         asyncio.run(analyze(database_url))
         events = asyncio.run(_count_events(database_url))
         rows = run_scenarios(database_url, nats.url, args)
-        calibration = argparse.Namespace(**{**vars(args), "connections": args.calibration_connections})
+        calibration = argparse.Namespace(
+            **{**vars(args), "connections": args.calibration_connections}
+        )
         references = calibrate(calibration)
     finally:
         nats.close()
@@ -311,11 +322,18 @@ def main() -> None:
     report(events, rows, references, args)
 
 
+def _output(events: list[Event]) -> DObjectRef:
+    """The first output of a chain run (its events end output, output, finished)."""
+    output = events[-3]
+    assert isinstance(output, OutputRegistered)
+    return output.dobject
+
+
 def scenarios(runs: int) -> list[tuple[str, dict[str, object]]]:
     last = run_events(runs - 1, seed=1)
-    last_output = str(last[-2].dobject.id)  # type: ignore[attr-defined]
+    last_output = str(_output(last).id)
     after_all = (last[-1].occurred_at + timedelta(seconds=1)).isoformat()
-    impact_root = str(run_events(runs - IMPACT_RUNS - 1, seed=1)[-2].dobject.id)  # type: ignore[attr-defined]
+    impact_root = str(_output(run_events(runs - IMPACT_RUNS - 1, seed=1)).id)
     column_root = str(_id(f"column/0/{CHAIN_LENGTH - 1}"))
     return [
         ("lineage depth 10", {"query": LINEAGE, "variables": {"d": last_output}}),
@@ -405,7 +423,10 @@ def report(
         f"| {'query':34} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | {'CPU ms/req':>10} "
         f"| {'p50 scaled':>10} | {'ratio':>6} | {'target':28} | answer |"
     )
-    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 12}|{'-' * 8}|{'-' * 30}|--------|")
+    print(
+        f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 12}|{'-' * 8}"
+        f"|{'-' * 30}|--------|"
+    )
     for label, load, cpu_ms, answer in rows:
         ratio = f"{ratios[label]:6.2f}" if label in ratios else " " * 6
         print(

@@ -27,9 +27,8 @@ def parse_rfc_3339(value: object) -> datetime:
     text = value.upper().replace(" ", "T")
     head, dot, rest = text.partition(".")
     if dot:  # Python keeps microseconds: cut longer fractions rather than refuse them
-        digits = re.match(r"\d+", rest)
-        assert digits is not None
-        text = f"{head}.{digits.group()[:6]}{rest[digits.end():]}"
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
     try:
         return datetime.fromisoformat(text)
     except ValueError as error:  # e.g. month 13

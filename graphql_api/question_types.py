@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from graphql_api.context import ApiInfo
-from graphql_api.types import DObject, Run, Transform
-
-
-def _at(info: ApiInfo, at: datetime | None) -> Any:
-    return info.context.loaders.at(at)
+from graphql_api.types import DObject, Run, Transform, loaders_at
 
 
 @strawberry.type
@@ -28,7 +23,7 @@ class ImpactedRun:
 
     @strawberry.field
     def run(self, info: ApiInfo) -> Run:
-        return _at(info, self.as_of).run.load(self.run_id)  # type: ignore[no-any-return]
+        return loaders_at(info, self.as_of).run.load(self.run_id)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -39,7 +34,7 @@ class ImpactedDObject:
 
     @strawberry.field
     def dobject(self, info: ApiInfo) -> DObject:
-        return _at(info, self.as_of).dobject.load(self.dobject_id)  # type: ignore[no-any-return]
+        return loaders_at(info, self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Everything downstream of a dobject or a run.")
@@ -65,11 +60,11 @@ class Impact:
         "its inputs (runs in a cycle come in any order)."
     )
     def rerun_order(self, info: ApiInfo) -> list[Run]:
-        return _at(info, self.as_of).run.load_many(self.rerun_ids)  # type: ignore[no-any-return]
+        return loaders_at(info, self.as_of).run.load_many(self.rerun_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="The distinct transforms of the impacted runs.")
     def transforms(self, info: ApiInfo) -> list[Transform]:
-        return _at(info, self.as_of).transform.load_many(self.transform_ids)  # type: ignore[no-any-return]
+        return loaders_at(info, self.as_of).transform.load_many(self.transform_ids)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -81,11 +76,11 @@ class DObjectChange:
 
     @strawberry.field
     def before(self, info: ApiInfo) -> DObject:
-        return info.context.loaders.dobject.load(self.before_id)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load(self.before_id)  # type: ignore[return-value]
 
     @strawberry.field
     def after(self, info: ApiInfo) -> DObject:
-        return info.context.loaders.dobject.load(self.after_id)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load(self.after_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Two sets of dobjects matched by (name, suffix).")
@@ -99,15 +94,15 @@ class DObjectSetDiff:
 
     @strawberry.field(description="Only in the later run.")
     def added(self, info: ApiInfo) -> list[DObject]:
-        return info.context.loaders.dobject.load_many(self.added_ids)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load_many(self.added_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="Only in the earlier run.")
     def removed(self, info: ApiInfo) -> list[DObject]:
-        return info.context.loaders.dobject.load_many(self.removed_ids)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load_many(self.removed_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="The same dobject in both.")
     def unchanged(self, info: ApiInfo) -> list[DObject]:
-        return info.context.loaders.dobject.load_many(self.unchanged_ids)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load_many(self.unchanged_ids)  # type: ignore[return-value]
 
 
 @strawberry.type(description="How one run differs from another.")
@@ -120,18 +115,11 @@ class RunDiff:
 
     @strawberry.field
     def before(self, info: ApiInfo) -> Run:
-        return info.context.loaders.run.load(self.before_id)  # type: ignore[no-any-return]
+        return info.context.loaders.run.load(self.before_id)  # type: ignore[return-value]
 
     @strawberry.field
     def after(self, info: ApiInfo) -> Run:
-        return info.context.loaders.run.load(self.after_id)  # type: ignore[no-any-return]
-
-
-@strawberry.type(name="Field", description="One field of a dobject's schema.")
-class DObjectField:
-    name: str
-    type: str | None
-    description: str | None
+        return info.context.loaders.run.load(self.after_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="One field of one dobject.")
@@ -141,7 +129,7 @@ class ColumnRef:
 
     @strawberry.field
     def dobject(self, info: ApiInfo) -> DObject:
-        return info.context.loaders.dobject.load(self.dobject_id)  # type: ignore[no-any-return]
+        return info.context.loaders.dobject.load(self.dobject_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Data flows from the source field into the target field.")

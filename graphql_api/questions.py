@@ -9,7 +9,7 @@ from typing import Final
 import strawberry
 from graphql import FieldNode
 
-from graphql_api.dao import as_of
+from graphql_api import _strawberry_compat
 from graphql_api.context import ApiInfo
 from graphql_api.dao.column_lineage import MAX_DEPTH, column_walk
 from graphql_api.dao.impact import impact as impact_walk
@@ -41,14 +41,22 @@ def _root(dobject_id: strawberry.ID | None, run_id: strawberry.ID | None) -> tup
     return parse_id(run_id, "runId"), "RUN"  # type: ignore[arg-type]
 
 
-def _not_found(kind: str, root: uuid.UUID, at: datetime | None) -> LineageError:
+def instant(as_of: datetime | None) -> datetime | None:
+    """The instant of an `asOf` argument (the DateTime scalar already refused anything
+    but RFC 3339; this guards the offset whatever parsed it)."""
+    if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
+        raise bad_input("asOf must be an RFC 3339 date-time with an offset")
+    return as_of
+
+
+def not_found(kind: str, root: uuid.UUID, at: datetime | None) -> LineageError:
     when = f" as of {at.isoformat()}" if at is not None else ""
     return LineageError(NOT_FOUND, f"no {kind.lower()} with id {root}{when}")
 
 
 def counts_only(info: ApiInfo) -> bool:
     """Whether the selection asks for nothing but counts (plain fields, no fragments)."""
-    for node in info._raw_info.field_nodes:
+    for node in _strawberry_compat.field_nodes(info):
         if node.selection_set is None:
             continue
         for selection in node.selection_set.selections:
@@ -64,12 +72,12 @@ async def impact(
     at: datetime | None,
 ) -> Impact:
     root, kind = _root(dobject_id, run_id)
-    at = as_of.checked(at)
+    at = instant(at)
     db = info.context.db
     if counts_only(info):
         counts = await impact_counts(db, root, kind, at)
         if not counts.root_exists:
-            raise _not_found(kind, root, at)
+            raise not_found(kind, root, at)
         return Impact(
             root=strawberry.ID(str(root)),
             runs=[],
@@ -83,7 +91,7 @@ async def impact(
         )
     found = await impact_walk(db, root, kind, at)
     if not found.root_exists:
-        raise _not_found(kind, root, at)
+        raise not_found(kind, root, at)
     return Impact(
         root=strawberry.ID(str(root)),
         runs=[ImpactedRun(run_id=i, as_of=at, distance=d) for i, d in found.runs],

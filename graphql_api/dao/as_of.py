@@ -24,17 +24,7 @@ so the statements without asOf stay what they were.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Final
-
-from graphql_api.errors import bad_input
-
-
-def checked(as_of: datetime | None) -> datetime | None:
-    """The instant of an `asOf` argument; an instant without an offset is refused."""
-    if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
-        raise bad_input("asOf must be an RFC 3339 date-time with an offset")
-    return as_of
 
 
 def run_exists(r: str, at: str | None) -> str:
@@ -52,6 +42,13 @@ def transform_exists(t: str, at: str | None) -> str:
 def started(r: str, at: str | None) -> str:
     """The run's RunStarted (transform, name, parent) had occurred."""
     return f"{r}.started_at IS NOT NULL" if at is None else f"{r}.started_at <= {at}"
+
+
+def status(r: str, at: str | None) -> str:
+    """The run's status: STARTED until its RunFinished occurred."""
+    if at is None:
+        return f"{r}.status"
+    return f"(CASE WHEN {r}.finished_at <= {at} THEN {r}.status ELSE 'STARTED' END)"
 
 
 def output_edge(d: str, at: str | None) -> str:
@@ -82,7 +79,7 @@ _AT: Final = "$2::timestamptz"
 def run_columns(at: str) -> str:
     return (
         f"r.id, CASE WHEN r.started_at <= {at} THEN r.name END AS name, "
-        f"CASE WHEN r.finished_at <= {at} THEN r.status ELSE 'STARTED' END AS status, "
+        f"{status('r', at)} AS status, "
         f"CASE WHEN r.started_at <= {at} THEN r.started_at END AS started_at, "
         f"CASE WHEN r.finished_at <= {at} THEN r.finished_at END AS finished_at, "
         f"CASE WHEN r.finished_at <= {at} THEN r.error END AS error, "
@@ -109,6 +106,10 @@ RUNS: Final = (
 DOBJECTS: Final = (
     f"SELECT {DOBJECT_COLUMNS_AT} FROM projection.dobjects d "
     f"WHERE d.id = ANY($1::uuid[]) AND {dobject_exists('d', _AT)}"
+)
+TRANSFORMS: Final = (
+    "SELECT t.id, t.type, t.name, t.version, t.title, t.reference FROM projection.transforms t "
+    f"WHERE t.id = ANY($1::uuid[]) AND {transform_exists('t', _AT)}"
 )
 RUN_INPUTS: Final = (
     f"SELECT {DOBJECT_COLUMNS_AT}, i.run_id AS parent_id FROM projection.run_inputs i "

@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graphql_api.database import RequestDb
 from graphql_api.dao.lineage import DIRECTIONS, MAX_DEPTH, MAX_NODES, WORK_CAP
+from graphql_api.database import RequestDb
 
 __all__ = ["MAX_DEPTH", "ColumnWalk", "column_walk"]
 
@@ -105,6 +105,7 @@ async def column_walk(
     field: str | None,
     direction: str,
     depth: int,
+    *,
     node_cap: int = MAX_NODES,
 ) -> ColumnWalk:
     """Field-to-field edges within `depth` hops of the dobject's field (or of each field)."""

@@ -137,6 +137,7 @@ async def impact(
     root: uuid.UUID,
     kind: str,
     at: datetime | None = None,
+    *,
     node_cap: int = MAX_NODES,
     max_hops: int = MAX_HOPS,
 ) -> ImpactRows:

@@ -119,6 +119,7 @@ async def walk(
     direction: str,
     depth: int,
     node_cap: int = MAX_NODES,
+    *,
     at: datetime | None = None,
 ) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`, as of

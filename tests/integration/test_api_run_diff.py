@@ -45,12 +45,17 @@ def test_run_diff_matches_by_name_and_suffix(service: Service) -> None:
     ask = tell(service.api_url, service.nats_url, s)
 
     diff = ask.data(DIFF, {"b": str(before), "a": str(after)})["runDiff"]
-    assert diff["before"] == {"id": str(before)} and diff["after"] == {"id": str(after)}
+    assert (diff["before"], diff["after"]) == ({"id": str(before)}, {"id": str(after)})
     assert diff["transformChanged"] is True
     inputs = diff["inputs"]
     # code-point order: "Beta" < "Zeta" < "alpha" < "twin" < "zeta"
     assert inputs["changed"] == [
-        {"name": "Beta", "suffix": ".csv", "before": {"id": str(old_b.id)}, "after": {"id": str(new_b.id)}}
+        {
+            "name": "Beta",
+            "suffix": ".csv",
+            "before": {"id": str(old_b.id)},
+            "after": {"id": str(new_b.id)},
+        }
     ]
     # twin.txt is shared by two dobjects on each side: matched by id only
     assert _ids(inputs["unchanged"]) == [str(same.id), str(twin1.id)]
@@ -64,7 +69,8 @@ def test_run_diff_matches_by_name_and_suffix(service: Service) -> None:
 
     same_run = ask.data(DIFF, {"b": str(before), "a": str(before)})["runDiff"]
     assert same_run["transformChanged"] is False
-    assert len(same_run["inputs"]["unchanged"]) == 5 and same_run["inputs"]["changed"] == []
+    assert len(same_run["inputs"]["unchanged"]) == 5
+    assert same_run["inputs"]["changed"] == []
 
     bare = ask.data(DIFF, {"b": str(bare1), "a": str(bare2)})["runDiff"]
     assert bare["transformChanged"] is False

@@ -37,7 +37,8 @@ def test_parent_children_and_the_parent_filter(service: Service) -> None:
     }
     assert ask.data(RUN, {"id": str(step)})["run"]["parent"] == {"id": str(extract)}
     stub = ask.data(RUN, {"id": str(unseen)})["run"]
-    assert stub["transform"] is None and stub["children"] == [{"id": str(orphan), "children": []}]
+    assert stub["transform"] is None
+    assert stub["children"] == [{"id": str(orphan), "children": []}]
 
     by_parent = ask.data(RUNS, {"f": {"parent": {"id": str(dag)}}})["runs"]
     assert [n["id"] for n in by_parent["nodes"]] == [str(extract), str(load)]

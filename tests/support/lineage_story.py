@@ -25,6 +25,7 @@ from lineage_core.events import (
     OutputRegistered,
     RunFinished,
     RunStarted,
+    Transform,
     encode,
 )
 from lineage_core.ids import transform_id
@@ -58,8 +59,8 @@ class Story:
             "producer": "tests",
         }
 
-    def dobject(self, name: str, suffix: str, id: uuid.UUID | None = None) -> DObjectRef:
-        return DObjectRef(id=id or self.uid(), name=name, suffix=suffix)
+    def dobject(self, name: str, suffix: str) -> DObjectRef:
+        return DObjectRef(id=self.uid(), name=name, suffix=suffix)
 
     def start(
         self,
@@ -75,12 +76,12 @@ class Story:
             RunStarted(
                 **self._next(),
                 run_id=run,
-                transform={
-                    "id": transform_id("pipeline", transform, version),
-                    "type": "pipeline",
-                    "name": transform,
-                    "version": version,
-                },
+                transform=Transform(
+                    id=transform_id("pipeline", transform, version),
+                    type="pipeline",
+                    name=transform,
+                    version=version,
+                ),
                 run_name=name,
                 parent_run_id=parent,
             )
