@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from graphql_api import questions
+from tests.support.api import Seed, api_client, codes, gql
 from tests.support.lineage_story import Story, tell
 from tests.support.service import Service
 
@@ -81,3 +83,28 @@ def test_impact_distances_rerun_order_and_counts(service: Service) -> None:
     assert ask.codes(IMPACT, {"d": "not-an-id"}) == ["BAD_USER_INPUT"]
     assert ask.codes(IMPACT, {"d": str(uuid.UUID(int=1))}) == ["NOT_FOUND"]
     assert ask.codes(COUNTS, {"r": str(uuid.UUID(int=2))}) == ["NOT_FOUND"]
+
+
+async def test_counts_alone_never_build_the_node_list(
+    database_url: str, nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = Seed()
+    root = s.dobject("root", ".csv")
+    for i in range(3):
+        run = s.run(None)
+        s.load(run, root)
+        s.dobject(f"out{i}", ".csv", source=run)
+    await s.write(database_url)
+
+    async def no_list(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the node list was built")
+
+    monkeypatch.setattr(questions, "impact_walk", no_list)
+    async with api_client(database_url, nats_url) as (client, app):
+        stats = app.state.query_stats
+        before = stats.statements
+        counted = await gql(client, COUNTS, {"d": str(root)})
+        assert stats.statements - before == 1  # one count statement, nothing loaded
+        listed = await gql(client, IMPACT, {"d": str(root)})
+    assert counted["data"]["impact"] == {"totalRuns": 3, "totalDObjects": 3, "truncated": False}
+    assert codes(listed) == ["INTERNAL"]  # asking for the list does take the other path
