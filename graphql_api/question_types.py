@@ -12,7 +12,7 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.context import ApiInfo
-from graphql_api.types import DObject, Run, Transform, loaders_at
+from graphql_api.types import DObject, Run, Transform, context_only, loaders_at
 
 
 @strawberry.type
@@ -22,6 +22,7 @@ class ImpactedRun:
     distance: int = strawberry.field(description="Hops from the root (root dobject -> run is 1).")
 
     @strawberry.field
+    @context_only
     def run(self, info: ApiInfo) -> Run:
         return loaders_at(info, self.as_of).run.load(self.run_id)  # type: ignore[return-value]
 
@@ -33,6 +34,7 @@ class ImpactedDObject:
     distance: int = strawberry.field(description="Hops from the root (root run -> output is 1).")
 
     @strawberry.field
+    @context_only
     def dobject(self, info: ApiInfo) -> DObject:
         return loaders_at(info, self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
 
@@ -59,10 +61,12 @@ class Impact:
         description="The impacted runs, each after every impacted run that produced one of "
         "its inputs (runs in a cycle come in any order)."
     )
+    @context_only
     def rerun_order(self, info: ApiInfo) -> list[Run]:
         return loaders_at(info, self.as_of).run.load_many(self.rerun_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="The distinct transforms of the impacted runs.")
+    @context_only
     def transforms(self, info: ApiInfo) -> list[Transform]:
         return loaders_at(info, self.as_of).transform.load_many(self.transform_ids)  # type: ignore[return-value]
 
@@ -75,10 +79,12 @@ class DObjectChange:
     after_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
+    @context_only
     def before(self, info: ApiInfo) -> DObject:
         return info.context.loaders.dobject.load(self.before_id)  # type: ignore[return-value]
 
     @strawberry.field
+    @context_only
     def after(self, info: ApiInfo) -> DObject:
         return info.context.loaders.dobject.load(self.after_id)  # type: ignore[return-value]
 
@@ -93,14 +99,17 @@ class DObjectSetDiff:
     )
 
     @strawberry.field(description="Only in the later run.")
+    @context_only
     def added(self, info: ApiInfo) -> list[DObject]:
         return info.context.loaders.dobject.load_many(self.added_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="Only in the earlier run.")
+    @context_only
     def removed(self, info: ApiInfo) -> list[DObject]:
         return info.context.loaders.dobject.load_many(self.removed_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="The same dobject in both.")
+    @context_only
     def unchanged(self, info: ApiInfo) -> list[DObject]:
         return info.context.loaders.dobject.load_many(self.unchanged_ids)  # type: ignore[return-value]
 
@@ -114,10 +123,12 @@ class RunDiff:
     outputs: DObjectSetDiff
 
     @strawberry.field
+    @context_only
     def before(self, info: ApiInfo) -> Run:
         return info.context.loaders.run.load(self.before_id)  # type: ignore[return-value]
 
     @strawberry.field
+    @context_only
     def after(self, info: ApiInfo) -> Run:
         return info.context.loaders.run.load(self.after_id)  # type: ignore[return-value]
 
@@ -128,6 +139,7 @@ class ColumnRef:
     field: str
 
     @strawberry.field
+    @context_only
     def dobject(self, info: ApiInfo) -> DObject:
         return info.context.loaders.dobject.load(self.dobject_id)  # type: ignore[return-value]
 

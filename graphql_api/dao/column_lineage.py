@@ -63,13 +63,16 @@ kept AS (
     SELECT dobject_id, field, depth FROM nearest WHERE depth <= $5::int
      ORDER BY depth, dobject_id, field LIMIT $6::int
 ),
-edges AS (
+edges AS (  -- each kept field's incoming edges by the index, then their sources kept
     SELECT e.source_dobject_id, e.source_field, e.target_dobject_id, e.target_field,
            e.transformation
-      FROM kept s
-      JOIN projection.column_edges e
-        ON e.source_dobject_id = s.dobject_id AND e.source_field = s.field
-      JOIN kept t ON t.dobject_id = e.target_dobject_id AND t.field = e.target_field
+      FROM kept t
+      CROSS JOIN LATERAL (
+        SELECT * FROM projection.column_edges c
+         WHERE c.target_dobject_id = t.dobject_id AND c.target_field = t.field
+      ) e
+     WHERE EXISTS (SELECT 1 FROM kept s
+                    WHERE s.dobject_id = e.source_dobject_id AND s.field = e.source_field)
 )
 SELECT
     EXISTS (SELECT 1 FROM projection.dobjects WHERE id = $1::uuid) AS root_exists,

@@ -1,15 +1,19 @@
 """Impact: everything downstream of a dobject or a run, in one WITH RECURSIVE statement.
 
-The walk is breadth first and `UNION` drops repeated (node, depth) rows, so each node
-comes with every path length by which it is reachable: the shortest is its distance,
-the longest orders the re-runs (a run that loads an output of another impacted run is
+The walk goes from run to run (a run, then the runs that loaded one of its outputs), so
+a chain of N runs costs N steps, not 2N; the dobjects downstream are then exactly the
+outputs of those runs (and of a root run), each one hop further than its source run.
+
+It is breadth first and `UNION` drops repeated (run, depth) rows, so each run comes
+with every path length by which it is reachable: the shortest is its distance, the
+longest orders the re-runs (a run that loads an output of another impacted run is
 reached by a path two hops longer than that run's longest, so ordering by the longest
 path puts every producer first). In a DAG the walk ends by itself; a cycle would go
 round forever, so the walk stops at MAX_HOPS hops and at WORK_CAP rows (either sets
 `truncated`, as the node cap does).
 
-The count-only statement needs no distances: it keeps one row per node (`UNION` on
-(id, kind) alone), which also ends on cycles, and returns two numbers.
+The count-only statement needs no distances: it keeps one row per run (`UNION` on the
+id alone), which also ends on cycles, and returns two numbers.
 """
 
 from __future__ import annotations
@@ -27,32 +31,45 @@ MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is
 WORK_CAP: Final = 200_000
 
-# One step downstream: the runs that loaded a dobject, the outputs of a run.
+# The first runs: those that loaded the root dobject, or an output of the root run.
+_FIRST = """
+    SELECT i.run_id AS id, CASE WHEN $2::text = 'DOBJECT' THEN 1 ELSE 2 END AS depth
+      FROM projection.dobjects o
+      JOIN projection.run_inputs i ON i.dobject_id = o.id
+     WHERE ((($2::text = 'DOBJECT' AND o.id = $1::uuid)
+             OR ($2::text = 'RUN' AND o.source_run_id = $1::uuid AND {output_edge})))
+       AND {input_edge}"""
+# One step: the runs that loaded an output of a run reached.
 _STEP = """
-      CROSS JOIN LATERAL (
-        SELECT i.run_id AS id, 'RUN' AS kind
-          FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
-         WHERE w.kind = 'DOBJECT' AND i.dobject_id = w.id AND {input_edge}
-        UNION ALL
-        SELECT o.id, 'DOBJECT'
-          FROM projection.dobjects o
-         WHERE w.kind = 'RUN' AND o.source_run_id = w.id AND {output_edge}
-      ) n"""
+      JOIN projection.dobjects o ON o.source_run_id = w.id AND {output_edge}
+      JOIN projection.run_inputs i ON i.dobject_id = o.id AND {input_edge}"""
+# The outputs of the runs reached and of a root run: the dobjects downstream.
+_OUTPUTS = """
+    SELECT o.id, s.distance + 1 AS distance
+      FROM (SELECT id, distance FROM {runs}
+            UNION ALL SELECT $1::uuid, 0 WHERE $2::text = 'RUN') s
+      JOIN projection.dobjects o ON o.source_run_id = s.id AND {output_edge}
+     WHERE NOT ($2::text = 'DOBJECT' AND o.id = $1::uuid)"""
 
 _IMPACT = """
-WITH RECURSIVE walk(id, kind, depth) AS (
-    SELECT $1::uuid, $2::text, 0
+WITH RECURSIVE walk(id, depth) AS (
+    {first}
   UNION
-    SELECT n.id, n.kind, w.depth + 1
+    SELECT i.run_id, w.depth + 2
       FROM walk w {step}
      WHERE w.depth < $3::int
 ),
-visited AS (SELECT id, kind, depth FROM walk LIMIT $5::int),
-reached AS (
-    SELECT id, kind, min(depth) AS distance, max(depth) AS latest
+visited AS (SELECT id, depth FROM walk LIMIT $5::int),
+runs_reached AS (
+    SELECT id, min(depth) AS distance, max(depth) AS latest
       FROM visited
-     WHERE NOT (id = $1::uuid AND kind = $2::text)
-     GROUP BY id, kind
+     WHERE NOT ($2::text = 'RUN' AND id = $1::uuid)
+     GROUP BY id
+),
+reached AS (
+    SELECT id, 'RUN' AS kind, distance, latest FROM runs_reached
+    UNION ALL
+    SELECT id, 'DOBJECT', distance, 0 FROM ({outputs}) d
 ),
 kept AS (SELECT * FROM reached ORDER BY distance, kind, id LIMIT $4::int)
 SELECT
@@ -69,36 +86,39 @@ SELECT
       WHERE k.kind = 'RUN' AND {started}) AS transforms,
     (SELECT count(*) FROM reached) > (SELECT count(*) FROM kept)
       OR (SELECT count(*) FROM visited) >= $5::int
-      OR EXISTS (SELECT 1 FROM reached WHERE distance >= $3::int) AS truncated
+      OR EXISTS (SELECT 1 FROM runs_reached WHERE distance >= $3::int) AS truncated
 """
 
 _COUNTS = """
-WITH RECURSIVE walk(id, kind) AS (
-    SELECT $1::uuid, $2::text
+WITH RECURSIVE walk(id) AS (
+    SELECT id FROM ({first}) f
   UNION
-    SELECT n.id, n.kind
+    SELECT i.run_id
       FROM walk w {step}
 ),
-visited AS (SELECT id, kind FROM walk LIMIT $3::int)
+visited AS (SELECT id FROM walk LIMIT $3::int),
+runs_reached AS (
+    SELECT id, 0 AS distance FROM visited WHERE NOT ($2::text = 'RUN' AND id = $1::uuid)
+)
 SELECT
     EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
       AS root_exists,
-    count(*) FILTER (WHERE kind = 'RUN' AND NOT (id = $1::uuid AND kind = $2::text)) AS runs,
-    count(*) FILTER (WHERE kind = 'DOBJECT' AND NOT (id = $1::uuid AND kind = $2::text))
-      AS dobjects,
-    count(*) >= $3::int AS over
-  FROM visited
+    (SELECT count(*) FROM runs_reached) AS runs,
+    (SELECT count(*) FROM ({outputs}) d) AS dobjects,
+    (SELECT count(*) FROM visited) >= $3::int AS over
 """
 
 
 def _statement(template: str, kind: str, dated: bool, at_param: str) -> str:
     at = f"{at_param}::timestamptz" if dated else None
     exists = as_of.run_exists if kind == "RUN" else as_of.dobject_exists
+    # an output edge of a run reached by a join on source_run_id needs no other test today
+    output_edge = "true" if at is None else as_of.output_edge("o", at)
+    input_edge = as_of.input_edge("i", "o", at)
     return template.format(
-        step=_STEP.format(
-            input_edge=as_of.input_edge("i", "o", at),
-            output_edge="true" if at is None else as_of.output_edge("o", at),
-        ),
+        first=_FIRST.format(output_edge=output_edge, input_edge=input_edge),
+        step=_STEP.format(output_edge=output_edge, input_edge=input_edge),
+        outputs=_OUTPUTS.format(runs="runs_reached", output_edge=output_edge),
         table="runs" if kind == "RUN" else "dobjects",
         root_exists=exists("x", at),
         started="r.transform_id IS NOT NULL" if at is None else as_of.started("r", at),
@@ -160,18 +180,19 @@ async def impact_counts(
     db: RequestDb, root: uuid.UUID, kind: str, at: datetime | None = None
 ) -> ImpactCounts:
     """How many runs and dobjects are downstream of `root`, without listing them."""
-    params: list[Any] = [root, kind, MAX_NODES + 2]  # the root and one past the cap
+    params: list[Any] = [root, kind, MAX_NODES + 2]  # a root run and one past the cap
     if at is not None:
         params.append(at)
     row = (await db.rows(_COUNTINGS[kind, at is not None], *params))[0]
-    runs, dobjects, truncated = int(row["runs"]), int(row["dobjects"]), bool(row["over"])
-    if truncated:  # report the cap, as the full walk does
+    runs, dobjects = int(row["runs"]), int(row["dobjects"])
+    truncated = bool(row["over"]) or runs + dobjects > MAX_NODES
+    if truncated:  # report no more nodes than the full walk keeps
         runs, dobjects = _capped(runs, dobjects)
     return ImpactCounts(bool(row["root_exists"]), runs, dobjects, truncated)
 
 
 def _capped(runs: int, dobjects: int) -> tuple[int, int]:
-    over = runs + dobjects - MAX_NODES
+    over = max(0, runs + dobjects - MAX_NODES)
     cut_dobjects = min(over, dobjects)
     return runs - (over - cut_dobjects), dobjects - cut_dobjects
 

@@ -39,9 +39,9 @@ pairs AS (
            b.id AS before_id,
            a.id AS after_id
       FROM b FULL JOIN a
-        ON a.rel = b.rel
-       AND (a.id = b.id
-            OR (a.name = b.name AND a.suffix = b.suffix AND a.sharing = 1 AND b.sharing = 1))
+        -- one id has one (name, suffix): both matches are within one (rel, name, suffix)
+        ON a.rel = b.rel AND a.name = b.name AND a.suffix = b.suffix
+       AND (a.id = b.id OR (a.sharing = 1 AND b.sharing = 1))
 )
 SELECT
     EXISTS (SELECT 1 FROM projection.runs WHERE id = $1::uuid) AS before_exists,
