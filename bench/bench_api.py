@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -60,8 +61,8 @@ from lineage_core.events import (
 from lineage_core.settings import Settings
 from projector.rebuild import rebuild
 from projector.store import asyncpg_dsn
-from tests.support.workload import pipeline, run_events
 from tests.support.servers import NatsServer, PostgresServer, free_port, wait_for_port
+from tests.support.workload import pipeline, run_events
 
 SEED_QUESTION = """query SeedQuestion {
   runs(filter: {output: {name: "output", suffix: ".bam"}}) {
@@ -154,7 +155,7 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
         await conn.close()
     print(f"\n  raw events written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     started = time.perf_counter()
-    applied = await rebuild(Settings(database_url=database_url), progress=True)
+    applied = await rebuild(Settings(database_url=database_url))
     print(
         f"  rebuilt the projection from {applied:,} events in "
         f"{time.perf_counter() - started:.0f} s",
@@ -281,7 +282,7 @@ def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int
             text=True,
         ).stdout
     finally:
-        os.unlink(script.name)
+        Path(script.name).unlink()
     if "Non-2xx" in printed or "Socket errors" in printed:
         raise RuntimeError(f"wrk saw failed requests:\n{printed}")
     requests = int(re.search(r"(\d+) requests in", printed).group(1))  # type: ignore[union-attr]
@@ -329,11 +330,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def wait_until_ready(port: int, timeout: float = 60.0) -> None:
+    """Until /readyz stops answering 503 (the API waits for NATS and Postgres first);
+    the calibration apps have no /readyz and answer 404 at once."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} was not ready within {timeout}s")
+
+
 def serve(argv: list[str]) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
     """A server process on a free port: `argv` gets the port appended."""
     port = free_port()
     server = subprocess.Popen([sys.executable, *argv, str(port)], cwd=ROOT, env={**os.environ})
     wait_for_port(port, 30)
+    wait_until_ready(port)
     return server, port
 
 
@@ -391,7 +410,8 @@ def main() -> None:
                 (
                     "import uvicorn, sys; from graphql_api.app import create_app; "
                     "from lineage_core.settings import Settings; "
-                    "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+                    "uvicorn.run(create_app(Settings("
+                    "database_url=sys.argv[1], nats_url=sys.argv[2])),"
                     " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"
                 ),
                 database_url,

@@ -40,24 +40,18 @@ from lineage_core.db.engine import upgrade
 from lineage_core.events import encode
 from lineage_core.streams import ensure_streams
 from projector.store import asyncpg_dsn
-from tests.support.workload import EVENTS_PER_RUN, run_events
 from tests.support.servers import NatsServer, PostgresServer
+from tests.support.workload import EVENTS_PER_RUN, run_events
 
 WINDOW = 5_000  # publish_async acks in flight
 
 
 def messages(runs: int, seed: int) -> list[tuple[str, bytes, dict[str, str]]]:
-    out = []
-    for i in range(runs):
-        for e in run_events(i, seed=seed):
-            out.append(
-                (
-                    subjects.subject_for(e.event_type),
-                    encode(e),
-                    {subjects.MSG_ID_HEADER: str(e.event_id)},
-                )
-            )
-    return out
+    return [
+        (subjects.subject_for(e.event_type), encode(e), {subjects.MSG_ID_HEADER: str(e.event_id)})
+        for i in range(runs)
+        for e in run_events(i, seed=seed)
+    ]
 
 
 async def publish_all(
@@ -69,9 +63,8 @@ async def publish_all(
     start = time.perf_counter()
     pending: list[asyncio.Future[object]] = []
     for subject, data, headers in msgs:
-        if subject_prefix:
-            subject = subject_prefix + subject.partition(".")[2]
-        pending.append(await js.publish_async(subject, data, headers=headers))
+        to = subject_prefix + subject.partition(".")[2] if subject_prefix else subject
+        pending.append(await js.publish_async(to, data, headers=headers))
         if len(pending) >= WINDOW:
             await asyncio.gather(*pending)
             pending.clear()
@@ -134,7 +127,7 @@ class Commits:
         self.seen: list[tuple[float, int]] = []
         self.latest = 0
 
-    def __call__(self, conn: object, pid: int, channel: str, payload: str) -> None:
+    def __call__(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         seq = int(payload)
         self.seen.append((time.perf_counter(), seq))
         self.latest = max(self.latest, seq)
@@ -152,6 +145,7 @@ async def end_to_end(
     url: str,
     db_url: str,
     msgs: list[tuple[str, bytes, dict[str, str]]],
+    *,
     steady_seconds: float,
     settle_seconds: float,
     log: Path,
@@ -263,7 +257,12 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
         publish_rate, fetch_rate = await raw_ceilings(server.url, msgs)
         log = Path(server.store) / "projector.log"
         e2e, latencies, cpu_proj, cpu_pg = await end_to_end(
-            server.url, db_url, msgs, args.steady_seconds, args.settle_seconds, log
+            server.url,
+            db_url,
+            msgs,
+            steady_seconds=args.steady_seconds,
+            settle_seconds=args.settle_seconds,
+            log=log,
         )
     finally:
         server.close()

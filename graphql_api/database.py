@@ -99,9 +99,18 @@ class Database:
         finally:
             await self.release(conn)
 
+    @asynccontextmanager
+    async def unlimited(self) -> AsyncIterator[Any]:
+        """A pooled connection in a transaction without the statement timeout: the
+        timeout bounds what clients ask for, not the API's own reads and writes
+        (status, readiness, OpenLineage ingest)."""
+        async with self.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL statement_timeout = 0")
+            yield conn
+
     async def fetch(self, sql: str, *params: Any) -> list[Record]:
-        """All rows of one statement on a pooled connection."""
-        async with self.connection() as conn:
+        """All rows of one statement of the API's own (see `unlimited`)."""
+        async with self.unlimited() as conn:
             return await conn.fetch(sql, *params)  # type: ignore[no-any-return]
 
     async def listener(

@@ -1,13 +1,37 @@
-"""Prometheus metrics of one app: requests and latency by operation, projector lag."""
+"""Prometheus metrics of one app: requests and latency by operation, projector lag,
+and whatever the default registry holds (the projector's own metrics in `lineage up`,
+the process's)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from collections.abc import Iterable
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.metrics_core import Metric
 
 from graphql_api.types import ProjectionStatus
 
 MAX_OPERATION_NAMES = 200  # operation names are chosen by clients: bound the label set
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class DefaultRegistryExcept:
+    """The default registry's families, less the names an app renders itself: in
+    `lineage up` both the API and the projector define lineage_projector_lag, and one
+    family per name is all a scraper accepts."""
+
+    def __init__(self, own: frozenset[str]) -> None:
+        self.own = own
+
+    def collect(self) -> Iterable[Metric]:
+        return [family for family in REGISTRY.collect() if family.name not in self.own]
 
 
 class ApiMetrics:
@@ -56,6 +80,8 @@ class ApiMetrics:
             "Standard facets that broke their schema (accepted and kept, flagged)",
             registry=self.registry,
         )
+        own = frozenset(family.name for family in self.registry.collect())
+        self.registry.register(DefaultRegistryExcept(own))
 
     def observe(self, operation: str, seconds: float, *, ok: bool) -> None:
         if operation not in self._names:

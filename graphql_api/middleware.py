@@ -1,37 +1,70 @@
-"""Pure ASGI guards in front of every route: bearer-token auth and the body-size limit."""
+"""Pure ASGI guard in front of every route: who is asking and may they (CONTRACT
+section 7), how often (rate limits), and how big and slow their bodies may be.
+
+HTTP: no, unknown or revoked token -> 401 UNAUTHENTICATED; a token without the scope
+-> 403 FORBIDDEN; past the caller's rate -> 429 with Retry-After; a body over 1 MiB ->
+413; a body that takes longer than the body timeout -> 408. WebSockets go on to
+`socket_guard.SocketGuard`, which checks the token at `connection_init`.
+"""
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import json
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_api.errors import UNAUTHENTICATED, error_body
+from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
+from graphql_api.errors import BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
+from graphql_api.ratelimit import ConnectionCounter, RateLimiter, retry_after_header
+from graphql_api.socket_guard import SocketGuard
+from graphql_api.ui import is_open_page
+from lineage_core.tokens import READ, WRITE
 
 OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
 MAX_BODY: Final = 1024 * 1024
-AUTHENTICATED_KEY: Final = "lineage.authenticated"  # scope key read by the WebSocket handler
+PRINCIPAL_KEY: Final = "lineage.principal"  # scope key: the Principal of the request
+TOKENS_STATE: Final = "tokens"  # app.state attribute holding the TokenRegistry
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def bearer_matches(value: str | None, token: str) -> bool:
-    """Whether an Authorization value is `Bearer <token>` (constant-time comparison)."""
-    if not value:
-        return False
-    scheme, _, given = value.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    )
+class BodyTooSlow(Exception):
+    pass
 
 
-async def _send_json(
-    send: Send, status: int, body: object, extra: list[tuple[bytes, bytes]] = []
-) -> None:  # noqa: B006 - never mutated
+def needed_scope(scope: Scope) -> str:
+    """The scope a request needs: `write` to post OpenLineage events, else `read`."""
+    if scope["path"].rstrip("/") == "/api/v1/lineage" and scope.get("method") == "POST":
+        return WRITE
+    return READ
+
+
+def caller_key(principal: Principal | None, scope: Scope) -> str:
+    """Whose budget a request spends: its token's, else its client address's."""
+    if principal is not None and principal is not OPEN:
+        return f"token:{principal.name}"
+    client = scope.get("client")
+    return f"addr:{client[0] if client else '-'}"
+
+
+def refusal(scope: Scope, code: str, message: str) -> dict[str, object]:
+    """The JSON of a refusal: `{"error": {code, message}}`; on /graphql also the GraphQL
+    `errors` list, so GraphQL clients find the code where they look for it."""
+    body: dict[str, object] = {"error": {"code": code, "message": message}}
+    if scope["path"] == "/graphql":
+        body["data"] = None
+        body["errors"] = [{"message": message, "extensions": {"code": code}}]
+    return body
+
+
+async def send_json(
+    send: Send, status: int, body: object, extra: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
     data = json.dumps(body).encode()
     await send(
         {
@@ -48,55 +81,117 @@ async def _send_json(
 
 
 class Guard:
-    """Refuses unauthenticated requests (401) and bodies over `max_body` bytes (413).
+    """Authentication, scopes, rate limits and body limits for every HTTP request;
+    WebSockets are handed to a SocketGuard."""
 
-    WebSocket upgrades without a valid header pass through marked unauthenticated:
-    the graphql-transport-ws `connection_init` payload may still carry the token."""
-
-    def __init__(self, app: ASGIApp, token: str | None, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        sockets: ConnectionCounter,
+        max_body: int = MAX_BODY,
+        body_timeout: float = 30.0,
+        ws_init_timeout: float = 10.0,
+    ) -> None:
         self.app = app
-        self.token = token
+        self.limiter = limiter
+        self.sockets = sockets
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.ws_init_timeout = ws_init_timeout
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(  # noqa: PLR0911 - one early return per refusal, in the order checked
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self.token is not None and scope["path"] not in OPEN_PATHS:
-            headers = dict(scope["headers"])
-            raw = headers.get(b"authorization")
-            ok = bearer_matches(raw.decode("latin-1") if raw else None, self.token)
-            if scope["type"] == "websocket":
-                scope[AUTHENTICATED_KEY] = ok
-            elif not ok:
-                await _send_json(
-                    send,
-                    401,
-                    error_body(
-                        UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer ...)"
-                    ),
-                    [(b"www-authenticate", b"Bearer")],
-                )
-                return
-        else:
-            scope[AUTHENTICATED_KEY] = True
-        if scope["type"] == "http":
+        if scope["path"] in OPEN_PATHS or is_open_page(scope):
+            scope[PRINCIPAL_KEY] = None
             await self._limited(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return
+        registry: TokenRegistry | None = getattr(scope["app"].state, TOKENS_STATE, None)
+        if registry is None:  # still starting: nothing to check tokens against yet
+            await self._refuse(scope, receive, send, 503, "STARTING", "the service is starting")
+            return
+        raw = dict(scope["headers"]).get(b"authorization")
+        principal = await registry.authenticate(bearer_of(raw.decode("latin-1") if raw else None))
+        wait = self.limiter.retry_after(caller_key(principal, scope))
+        if wait > 0:
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                429,
+                RATE_LIMITED,
+                f"too many requests; retry after {wait:.1f} s",
+                [(b"retry-after", retry_after_header(wait))],
+            )
+            return
+        if scope["type"] == "websocket":
+            guard = SocketGuard(registry, self.sockets, principal, self.ws_init_timeout)
+            await guard(self.app, scope, receive, send)
+            return
+        if principal is None:
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                401,
+                UNAUTHENTICATED,
+                "missing, unknown or revoked bearer token (Authorization: Bearer ...)",
+                [(b"www-authenticate", b"Bearer")],
+            )
+            return
+        needed = needed_scope(scope)
+        if not principal.allows(needed):
+            await self._refuse(
+                scope, receive, send, 403, FORBIDDEN, f"this token lacks the {needed!r} scope"
+            )
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self._limited(scope, receive, send)
+
+    async def _refuse(  # noqa: PLR0917 - the ASGI triple plus what to answer
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        extra: Iterable[tuple[bytes, bytes]] = (),
+    ) -> None:
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect; closing before accept refuses the upgrade
+            close_code = {401: 4401, 403: 4403, 429: 4429}.get(status, 1013)
+            await send({"type": "websocket.close", "code": close_code, "reason": code})
+            return
+        await send_json(send, status, refusal(scope, code, message), extra)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _too_large(send, self.max_body)
+            await _too_large(scope, send, self.max_body)
             return
         seen = 0
         started = False
+        more = True
 
         async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, more
+            if not more:
+                return await receive()  # the body is in: now only a disconnect comes
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
+                more = bool(message.get("more_body", False))
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     raise BodyTooLarge
@@ -111,19 +206,12 @@ class Guard:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _too_large(send, self.max_body)
+                await _too_large(scope, send, self.max_body)
+        except BodyTooSlow:
+            if not started:
+                message = f"the request body took longer than {self.body_timeout:g} s"
+                await send_json(send, 408, refusal(scope, "REQUEST_TIMEOUT", message))
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    await _send_json(
-        send,
-        413,
-        {
-            "errors": [
-                {
-                    "message": f"request body over {limit} bytes",
-                    "extensions": {"code": "BAD_USER_INPUT"},
-                }
-            ]
-        },
-    )
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    await send_json(send, 413, refusal(scope, BAD_USER_INPUT, f"request body over {limit} bytes"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import nats
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
 from graphql_api.database import Database
+from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
+from lineage_core.startup import wait_until
 from lineage_core.streams import ensure_streams
 
 
@@ -21,7 +23,7 @@ class Resources:
     settings: Settings
     # every database session of the API: `settings.db_pool_size` at most (database.py)
     db: Database
-    nc: NATS
+    nc: NATSClient
     js: JetStreamContext
 
     @classmethod
@@ -33,13 +35,19 @@ class Resources:
         )
         try:
             nc = await nats.connect(
-                servers=settings.nats_servers(), max_reconnect_attempts=-1, reconnect_time_wait=0.5
+                servers=settings.nats_servers(),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                **service_connect_options(settings.resolved_nats_creds()),
+            )
+            js = nc.jetstream()
+            # a JetStream cluster still electing the streams' leaders answers errors a while
+            await wait_until(
+                "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
             )
         except BaseException:
             await db.close()
             raise
-        js = nc.jetstream()
-        await ensure_streams(js)
         return cls(settings=settings, db=db, nc=nc, js=js)
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Final
 from graphql import GraphQLError
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
+
 from graphql_api.dao.relations import transform_name_of_run
 from graphql_api.database import Database
 from graphql_api.errors import BAD_USER_INPUT

@@ -7,28 +7,25 @@ import uuid
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.context import RequestContext
 from graphql_api.direct import answer_of, execute_plain, get_refusal, is_json
 from graphql_api.errors import (
     BAD_USER_INPUT,
     PROJECTION_LAG,
-    UNAUTHENTICATED,
     error_body,
 )
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import ApiMetrics
-from graphql_api.middleware import AUTHENTICATED_KEY, bearer_matches
 from graphql_api.schema import LineageSchema
+from graphql_api.ui import graphiql_html
 
 MIN_SEQUENCE_HEADER: Final = "x-lineage-min-sequence"
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -40,7 +37,7 @@ _RID_KEY: Final = "lineage.request_id"
 class LineageGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with per-request loaders and coded errors."""
 
-    def __init__(self, schema: LineageSchema, metrics: ApiMetrics, token: str | None) -> None:
+    def __init__(self, schema: LineageSchema, metrics: ApiMetrics) -> None:
         super().__init__(
             schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -48,7 +45,6 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
             keep_alive_interval=15,
         )
         self.metrics = metrics
-        self.token = token
 
     def context_for(
         self, scope: Scope, request: Request | WebSocket | None, response: Any
@@ -69,25 +65,14 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return self.context_for(request.scope, request, response)
 
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002
+        # GraphiQL from the package's files, not strawberry's page that loads it from a CDN
+        return HTMLResponse(graphiql_html())
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         return answer_of(result, request.scope.get(_RID_KEY) or "-")  # type: ignore[return-value]
-
-    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
-        request = context.request
-        if self.token is None or (request is not None and request.scope.get(AUTHENTICATED_KEY)):
-            return UNSET
-        params = context.connection_params
-        given = params.get("Authorization") if isinstance(params, dict) else None
-        if not bearer_matches(given if isinstance(given, str) else None, self.token):
-            raise ConnectionRejectionError(
-                {
-                    "message": "missing or wrong bearer token",
-                    "extensions": {"code": UNAUTHENTICATED},
-                }
-            )
-        return UNSET
 
 
 class GraphQLEndpoint:

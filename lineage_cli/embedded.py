@@ -6,6 +6,8 @@ never collide with servers already running, and keep their data across restarts.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lineage_core.nats_auth import (
+    PRODUCER_CREDS,
+    PRODUCER_USER,
+    SERVICE_CREDS,
+    SERVICE_USER,
+    UserPassword,
+    load_or_make,
+)
+from lineage_core.subjects import DLQ_STREAM, STREAM
+
 
 def free_port(preferred: int | None = None) -> int:
     """`preferred` if it is free on 127.0.0.1, else any free port."""
@@ -23,9 +35,10 @@ def free_port(preferred: int | None = None) -> int:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", preferred))
-                return preferred
             except OSError:
                 pass
+            else:
+                return preferred
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -54,22 +67,84 @@ def nats_server_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class NatsUsers:
+    """The embedded server's two users and where their credentials files are."""
+
+    service: UserPassword
+    producer: UserPassword
+    service_file: Path
+    producer_file: Path
+
+    @classmethod
+    def under(cls, home: Path) -> NatsUsers:
+        """Credentials kept under LINEAGE_HOME/nats/ (made on first use, then reused)."""
+        service_file = home / "nats" / SERVICE_CREDS
+        producer_file = home / "nats" / PRODUCER_CREDS
+        return cls(
+            service=load_or_make(service_file, SERVICE_USER),
+            producer=load_or_make(producer_file, PRODUCER_USER),
+            service_file=service_file,
+            producer_file=producer_file,
+        )
+
+
+# What a producer may do: publish events and get JetStream's acknowledgements on its own
+# `_INBOX.>` replies. `$JS.API.INFO` and the two STREAM.INFO subjects let it check that the
+# streams exist (they show a stream's config and counts, never its messages). Nothing
+# else: no subscription to `lineage.>`, no consumers, no message gets, deletes or purges.
+PRODUCER_PUBLISH: tuple[str, ...] = (
+    "lineage.>",
+    "$JS.API.INFO",
+    f"$JS.API.STREAM.INFO.{STREAM}",
+    f"$JS.API.STREAM.INFO.{DLQ_STREAM}",
+)
+PRODUCER_SUBSCRIBE: tuple[str, ...] = ("_INBOX.>",)
+
+
+def nats_config(users: NatsUsers) -> str:
+    """A nats-server configuration that requires one of the two users (JSON strings are
+    valid in its syntax, so passwords need no escaping of our own)."""
+    q = json.dumps
+    producer_permissions = (
+        f"{{publish: {{allow: [{', '.join(q(s) for s in PRODUCER_PUBLISH)}]}}, "
+        f"subscribe: {{allow: [{', '.join(q(s) for s in PRODUCER_SUBSCRIBE)}]}}}}"
+    )
+    return (
+        "# written by `lineage up`: clients need credentials (LINEAGE_HOME/nats/*.creds)\n"
+        "authorization {\n  users = [\n"
+        f"    {{user: {q(users.service.user)}, password: {q(users.service.password)}}}\n"
+        f"    {{user: {q(users.producer.user)}, password: {q(users.producer.password)}, "
+        f"permissions: {producer_permissions}}}\n"
+        "  ]\n}\n"
+    )
+
+
 @dataclass
 class EmbeddedNats:
     process: subprocess.Popen[bytes]
     url: str
 
     @classmethod
-    def start(cls, home: Path, preferred_port: int | None = None) -> EmbeddedNats:
+    def start(
+        cls, home: Path, preferred_port: int | None = None, users: NatsUsers | None = None
+    ) -> EmbeddedNats:
+        """Start it; with `users`, clients must authenticate as one of them."""
         store = home / "nats"
         store.mkdir(parents=True, exist_ok=True)
         port = free_port(preferred_port)
-        log = open(home / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
-        process = subprocess.Popen(
-            [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        args = [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)]
+        config = home / "nats-server.conf"
+        if users is not None:
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(nats_config(users))
+            config.chmod(0o600)
+            args += ["-c", str(config)]
+        else:
+            config.unlink(missing_ok=True)
+        with (home / "nats-server.log").open("ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         _wait_for_port(port, process, timeout=15)
         return cls(process=process, url=f"nats://127.0.0.1:{port}")
 

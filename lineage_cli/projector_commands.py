@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
@@ -23,6 +24,30 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dlq_app, name="dlq")
 
 
+class _Bar(Protocol):
+    def update(self, n_steps: int) -> None: ...
+    def render_finish(self) -> None: ...
+
+
+class ProgressBar:
+    """A typer progress bar on stderr fed with (done, total), opened at the first call."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: _Bar | None = None
+        self.done = 0
+
+    def show(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = typer.progressbar(length=total, label=self.label, file=sys.stderr)
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
 def _fail(what: str, exc: BaseException) -> typer.Exit:
     typer.echo(f"{what} failed: {exc}", err=True)
     return typer.Exit(1)
@@ -40,11 +65,14 @@ def rebuild() -> None:
     from projector.rebuild import rebuild as run_rebuild
 
     settings = Settings()
+    bar = ProgressBar("rebuilding")
     try:
         upgrade_sync(settings.resolved_database_url())
-        applied = asyncio.run(run_rebuild(settings, progress=True))
+        applied = asyncio.run(run_rebuild(settings, progress=bar.show))
     except Exception as exc:  # noqa: BLE001 - an operator wants one line, not a traceback
         raise _fail("rebuild", exc) from None
+    finally:
+        bar.close()
     typer.echo(f"rebuilt the projection from {applied} raw events")
 
 
@@ -137,9 +165,15 @@ def _settings() -> Settings:
 async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[type-arg]
     import nats
 
+    from lineage_core.nats_auth import service_connect_options
     from projector.dlq import parked_messages
 
-    nc = await nats.connect(settings.nats_servers(), connect_timeout=5, max_reconnect_attempts=0)
+    nc = await nats.connect(
+        settings.nats_servers(),
+        connect_timeout=5,
+        max_reconnect_attempts=0,
+        **service_connect_options(settings.resolved_nats_creds()),
+    )
     try:
         out = []
         async for parked in parked_messages(nc.jetstream()):
@@ -154,10 +188,16 @@ async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[
 async def _replay(settings: Settings, sequences: list[int]) -> int:
     import nats
 
+    from lineage_core.nats_auth import service_connect_options
     from projector.dlq import parked_messages, replay
 
     wanted = set(sequences)
-    nc = await nats.connect(settings.nats_servers(), connect_timeout=5, max_reconnect_attempts=0)
+    nc = await nats.connect(
+        settings.nats_servers(),
+        connect_timeout=5,
+        max_reconnect_attempts=0,
+        **service_connect_options(settings.resolved_nats_creds()),
+    )
     done = 0
     try:
         js = nc.jetstream()

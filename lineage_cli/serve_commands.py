@@ -6,13 +6,19 @@ import asyncio
 import json
 import os
 import signal
-import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from lineage_core.settings import ENDPOINTS_FILE, Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from lineage_cli.embedded import NatsUsers
 
 
 def register(app: typer.Typer) -> None:
@@ -27,42 +33,44 @@ def up() -> None:
 
     Ctrl-C or SIGTERM stops it and its embedded servers.
     """
-    from lineage_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+    from lineage_cli.embedded import EmbeddedNats, EmbeddedPostgres, NatsUsers, free_port
 
     _sigterm_like_ctrl_c()
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        if not settings.nats_url:
-            typer.echo("starting embedded nats-server ...", err=True)
-            nats_server = EmbeddedNats.start(settings.home)
-            stack.callback(nats_server.stop)
-            settings.nats_url = nats_server.url
         if not settings.database_url:
             typer.echo("starting embedded Postgres ...", err=True)
             pg = EmbeddedPostgres.start(settings.home)
             stack.callback(pg.stop)
             settings.database_url = pg.url
+
+        _migrate_when_reachable(settings)
+        users = None
+        if not settings.nats_url:
+            # with tokens configured, NATS asks for credentials too (CONTRACT section 7)
+            if settings.api_token or _tokens_exist(settings):
+                users = NatsUsers.under(settings.home)
+                settings.nats_creds = users.service_file
+            typer.echo("starting embedded nats-server ...", err=True)
+            nats_server = EmbeddedNats.start(settings.home, users=users)
+            stack.callback(nats_server.stop)
+            settings.nats_url = nats_server.url
         if "LINEAGE_PORT" not in os.environ:
             # Default port taken (another service)? Take a free one; it is recorded below.
             settings.port = free_port(settings.port)
         api_url = f"http://{settings.host}:{settings.port}"
         settings.api_url = api_url
 
-        from lineage_core.db.engine import upgrade_sync
-
-        upgrade_sync(settings.resolved_database_url())
         endpoints = settings.home / ENDPOINTS_FILE
-        _record_endpoints(endpoints, settings, api_url)
+        _record_endpoints(endpoints, settings, api_url, users)
         stack.callback(endpoints.unlink, missing_ok=True)
 
         typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  NATS:     {settings.nats_url}")
         typer.echo(f"  Postgres: {settings.database_url}\n  home:     {settings.home}")
         typer.echo("Ctrl-C (or SIGTERM) stops it.", err=True)
-        try:
+        with suppress(KeyboardInterrupt):
             asyncio.run(_serve(settings, projector=True, api=True))
-        except KeyboardInterrupt:
-            pass
         typer.echo("stopping ...", err=True)
 
 
@@ -70,10 +78,8 @@ def projector() -> None:
     """Run only the projector (NATS -> Postgres)."""
     _sigterm_like_ctrl_c()
     settings = Settings()
-    from lineage_core.db.engine import upgrade_sync
-
-    upgrade_sync(settings.resolved_database_url())
     try:
+        _migrate_when_reachable(settings)
         asyncio.run(_serve(settings, projector=True, api=False))
     except KeyboardInterrupt:
         pass
@@ -83,10 +89,8 @@ def api() -> None:
     """Run only the GraphQL API."""
     _sigterm_like_ctrl_c()
     settings = Settings()
-    try:
+    with suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, projector=False, api=True))
-    except KeyboardInterrupt:
-        pass
 
 
 def demo() -> None:
@@ -97,6 +101,17 @@ def demo() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
     typer.echo(run_demo())
+
+
+def _migrate_when_reachable(settings: Settings) -> None:
+    """Apply the migrations once Postgres answers (it may start after us: wait, log, retry)."""
+    from lineage_core.db.engine import upgrade_sync
+    from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_postgres
+
+    log_to_stderr_if_unconfigured()
+    url = settings.resolved_database_url()
+    asyncio.run(wait_for_postgres(url))
+    upgrade_sync(url)
 
 
 def _sigterm_like_ctrl_c() -> None:
@@ -111,40 +126,63 @@ def _sigterm_like_ctrl_c() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def _record_endpoints(path: Path, settings: Settings, api_url: str) -> None:
-    data = {
+def _tokens_exist(settings: Settings) -> bool:
+    from lineage_core.db.engine import create_engine
+    from lineage_core.tokens import any_tokens
+
+    async def check() -> bool:
+        engine = create_engine(settings.resolved_database_url(), pool_size=1)
+        try:
+            return await any_tokens(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())
+
+
+def _record_endpoints(
+    path: Path, settings: Settings, api_url: str, users: NatsUsers | None
+) -> None:
+    data: dict[str, object] = {
         "nats_url": settings.nats_url,
         "database_url": settings.database_url,
         "api_url": api_url,
         "pid": os.getpid(),
     }
+    if users is not None:
+        # the SDK on this machine publishes with the producer's credentials; the
+        # `lineage` commands connect as the service
+        data["nats_creds"] = str(users.producer_file)
+        data["nats_service_creds"] = str(users.service_file)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     tmp.replace(path)
 
 
 async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
-    """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails."""
+    """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails.
+
+    At most one HTTP server: the API's (whose /metrics also shows the projector's in
+    `lineage up`), or else the projector's /metrics and /healthz on LINEAGE_METRICS_PORT.
+    uvicorn handles the signals while it serves; with no server a task waits for them.
+    """
+
     tasks: list[asyncio.Task[None]] = []
-    server = None
+    server: uvicorn.Server | None = None
     if projector:
         from projector.service import run_projector
 
         tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
     if api:
-        import uvicorn
-
         from graphql_api.app import create_app
 
-        config = uvicorn.Config(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            lifespan="on",
-        )
-        server = uvicorn.Server(config)
-        tasks.append(asyncio.create_task(server.serve(), name="api"))
+        server = _http_server(create_app(settings), settings.host, settings.port)
+    elif settings.metrics_port is not None:
+        from projector.metrics_server import create_metrics_app
+
+        server = _http_server(create_metrics_app(settings), settings.host, settings.metrics_port)
+    if server is not None:
+        tasks.append(asyncio.create_task(server.serve(), name="http"))
     else:
         tasks.append(asyncio.create_task(_wait_for_signal(), name="signals"))
     try:
@@ -156,9 +194,16 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
         if server is not None:
             server.should_exit = True
         for task in tasks:
-            if task.get_name() != "api":
+            if task.get_name() != "http":
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _http_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    return uvicorn.Server(config)
 
 
 async def _wait_for_signal() -> None:
@@ -169,4 +214,4 @@ async def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    print("stopping ...", file=sys.stderr)
+    typer.echo("stopping ...", err=True)

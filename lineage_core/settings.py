@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # a NATS credentials file (CONTRACT section 7); user:password in nats_url also works
     nats_creds: Path | None = None
+    # abuse limits of the API (docs/security.md): requests a second per token (per client
+    # address without one) in bursts of api_rate_burst, 0 turns the limit off; open
+    # WebSockets per token or address; how long a client may take to send its body or
+    # its graphql-transport-ws connection_init
+    api_rate_limit: float = Field(default=1000.0, ge=0)
+    api_rate_burst: float = Field(default=2000.0, ge=1)
+    api_max_websockets: int = Field(default=100, ge=0)
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    api_ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
 
     def recorded_endpoints(self) -> dict[str, Any]:
         """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""
@@ -67,6 +76,24 @@ class Settings(BaseSettings):
                 "(postgresql+asyncpg://...) or start the service with `lineage up`"
             )
         return str(url)
+
+    def resolved_nats_creds(self) -> Path | None:
+        """The service's NATS credentials: LINEAGE_NATS_CREDS, else those a running
+        `lineage up` recorded for its embedded nats-server (only when its URL is used)."""
+        return self._creds("nats_service_creds")
+
+    def producer_nats_creds(self) -> Path | None:
+        """A producer's NATS credentials: LINEAGE_NATS_CREDS, else the producer
+        credentials a running `lineage up` recorded (publish on lineage.> only)."""
+        return self._creds("nats_creds")
+
+    def _creds(self, key: str) -> Path | None:
+        if self.nats_creds is not None:
+            return self.nats_creds
+        if self.nats_url:
+            return None  # another server than the recorded one: its creds do not apply
+        recorded = self.recorded_endpoints().get(key)
+        return Path(recorded) if isinstance(recorded, str) and recorded else None
 
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.resolved_nats_url().split(",") if u.strip()]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from lineage_core import subjects
+
+log = logging.getLogger("lineage_core.streams")
 
 LINEAGE_STREAM = StreamConfig(
     name=subjects.STREAM,
@@ -22,14 +27,27 @@ DLQ_STREAM = StreamConfig(
 )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    """Create LINEAGE and LINEAGE_DLQ if missing; leave existing ones as they are."""
-    for config in (LINEAGE_STREAM, DLQ_STREAM):
+async def ensure_streams(js: JetStreamContext, replicas: int | None = None) -> None:
+    """Create LINEAGE and LINEAGE_DLQ if missing, with `replicas` copies (1 when None).
+
+    With `replicas` given (the projector and the API pass LINEAGE_STREAM_REPLICAS), an
+    existing stream with another replica count is updated to it: JetStream adds or
+    removes the copies online. Producers pass None: they create a missing stream but
+    never change the replica count an operator chose.
+    """
+    for base in (LINEAGE_STREAM, DLQ_STREAM):
+        config = dataclasses.replace(base, num_replicas=replicas or 1)
+        name = config.name or ""
         try:
-            await js.stream_info(config.name or "")
+            info = await js.stream_info(name)
         except NotFoundError:
             try:
                 await js.add_stream(config)
+                continue
             except BadRequestError:
                 # Another process created it between our look-up and our add.
-                await js.stream_info(config.name or "")
+                info = await js.stream_info(name)
+        current = info.config.num_replicas or 1
+        if replicas is not None and current != replicas:
+            log.warning("stream %s: changing replicas from %d to %d", name, current, replicas)
+            await js.update_stream(dataclasses.replace(info.config, num_replicas=replicas))

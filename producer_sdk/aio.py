@@ -1,4 +1,4 @@
-"""The SDK for pipeline code that is itself async: same records, same events, same outbox.
+"""The async face of the client core, for pipeline code that is itself async.
 
 ```python
 from producer_sdk import aio, schema as lns
@@ -9,48 +9,58 @@ async with aio.AsyncClient() as lineage:
     reads = await lineage.select(lns.DObject, name="input").one()
     await lineage.load(reads, run)
     await lineage.add(await lineage.dobject("output.bam", source=run))
+    inputs = await lineage.related(run, "inputs")
 ```
 
-It runs on the caller's event loop (no thread), imports only what it uses (nats-py,
-httpx), and shares the event building, query building, outbox and publisher with the
-sync SDK. Runs started through a client are finished when it closes: `failed` if the
-`async with` block ended with an exception, else `completed`.
+It runs the same core as the sync SDK (`producer_sdk.core.ClientCore`) on the caller's
+event loop: no thread, the same events, outbox, ledger and read-your-writes watermark.
+Every record the client returns or publishes is bound to it, so reading a relation
+that would block (`run.inputs`, `dobject.targets`, `run.finish()`) raises an error that
+names the awaitable to use instead, never a hidden second, blocking client. Runs started
+through a client are finished when it closes: `failed` if the `async with` block ended
+with an exception, else `completed`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar
 
-from lineage_core.events import encode
-from lineage_core.subjects import subject_for
-from producer_sdk import operations as ops
 from producer_sdk import query as q
-from producer_sdk.client import pick_pipeline, record_from_api
-from producer_sdk.dobject import DObject
+from producer_sdk.core import ClientCore
 from producer_sdk.errors import (
     LineageError,
     MultipleResultsFound,
     NoResultFound,
     ServiceUnreachable,
     UnknownPipeline,
-    error_text,
 )
-from producer_sdk.event_factory import producer
-from producer_sdk.files import file_facts
-from producer_sdk.graphql import AsyncGraphQLClient
-from producer_sdk.outbox import Outbox
-from producer_sdk.publisher import Publisher
-from producer_sdk.schema import Pipeline, Run, Transform, transform_from_api
-from producer_sdk.session import describe
+from producer_sdk.records import (
+    DObject,
+    FinalStatus,
+    Pipeline,
+    Relation,
+    Run,
+    Transform,
+)
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
 
 R = TypeVar("R")
-__all__ = ["AsyncClient", "AsyncQuery", "LineageError", "ServiceUnreachable", "UnknownPipeline"]
+__all__ = [
+    "AsyncClient",
+    "AsyncQuery",
+    "BlockingCallInAsyncCode",
+    "LineageError",
+    "ServiceUnreachable",
+    "UnknownPipeline",
+]
+
+
+class BlockingCallInAsyncCode(LineageError):
+    """A record of an `AsyncClient` was asked something only a blocking call could answer."""
 
 
 class AsyncClient:
@@ -61,13 +71,10 @@ class AsyncClient:
             from lineage_core.settings import Settings
 
             settings = Settings()
-        self.api_url = settings.resolved_api_url()
-        self.outbox_dir = settings.home / "outbox"
-        self.ledger = ops.Ledger()
-        self._graphql = AsyncGraphQLClient(self.api_url, settings.api_token)
-        self._publisher = Publisher(
-            settings.nats_servers(), Outbox(self.outbox_dir), client_name=producer()
-        )
+        self.core = ClientCore(settings, host=_RecordHost(self))
+        self.api_url = self.core.api_url
+        self.outbox_dir = self.core.outbox_dir
+        self.ledger = self.core.ledger
 
     async def __aenter__(self) -> Self:
         return self
@@ -83,17 +90,11 @@ class AsyncClient:
     @property
     def min_sequence(self) -> int:
         """The highest JetStream sequence acked to this client (read-your-writes)."""
-        return self._publisher.highest_sequence
-
-    async def _publish(self, events: list[Any]) -> None:
-        for event in events:
-            await self._publisher.publish(
-                subject_for(event.event_type), str(event.event_id), encode(event)
-            )
+        return self.core.min_sequence
 
     async def add(self, record: R, run: Run | None = None) -> R:
         """Like `ln.add`; a DObject becomes an output of its source run, else of `run`."""
-        await self._publish(ops.plan_add(record, run, self.ledger))
+        await self.core.add(record, run)
         return record
 
     async def run(
@@ -108,54 +109,27 @@ class AsyncClient:
         if pipeline is None:
             if pipeline_name is None:
                 raise TypeError("AsyncClient.run needs pipeline_name= or pipeline=")
-            pipeline = await self.find_pipeline(pipeline_name, version)
+            pipeline = await self.core.find_pipeline(pipeline_name, version)
             if pipeline is None:
                 raise UnknownPipeline(pipeline_name, version, self.api_url)
-            self.ledger.transforms.setdefault(pipeline.id, pipeline)
         run = Run(pipeline=pipeline, name=name)
-        await self._publish(ops.plan_start(run, self.ledger))
+        await self.core.start_run(run)
         return run
 
     async def finish(
-        self,
-        run: Run,
-        status: Literal["completed", "failed"] = "completed",
-        error: str | None = None,
+        self, run: Run, status: FinalStatus = "completed", error: str | None = None
     ) -> None:
         """Publish `RunFinished` for a run this client started (once)."""
-        await self._publish(ops.plan_finish(run, status, error, self.ledger))
+        await self.core.finish_run(run, status, error)
 
     async def dobject(self, path: str | Path, source: Run | None = None) -> DObject:
         """Like `ln.DObject(path, source=...)`: an existing DObject of the same content, with
         a warning, else a new one. The file is hashed in a worker thread."""
-        facts = await asyncio.to_thread(file_facts, path)
-        existing = self.ledger.dobjects_by_hash.get(facts.hash)
-        if existing is None:
-            try:
-                data = await self.execute(
-                    q.DOBJECT_BY_HASH, {"hash": facts.hash}, read_your_writes=False
-                )
-                nodes = data["dobjects"]["nodes"]
-                existing = DObject._from_api(nodes[0]) if nodes else None
-            except ServiceUnreachable:
-                existing = None
-        if existing is not None:
-            from producer_sdk.dobject import log
-
-            log.warning(
-                "returning existing DObject %s%s (id %s) with the same content hash as %s",
-                existing.name,
-                existing.suffix,
-                existing.id,
-                facts.path,
-            )
-            existing.path = existing.path or facts.path
-            return existing
-        return DObject._from_facts(facts, source)
+        return await self.core.dobject(path, source)
 
     async def load(self, dobject: DObject, run: Run) -> Path | None:
         """Record `dobject` as an input of `run` (`InputLoaded`); its local path."""
-        await self._publish(ops.plan_input(dobject, run, self.ledger))
+        await self.core.load_input(dobject, run)
         return dobject.path
 
     def select(self, model: Any, **fields: Any) -> AsyncQuery[Any]:
@@ -167,39 +141,81 @@ class AsyncClient:
     async def execute(
         self, document: str, variables: dict[str, Any], read_your_writes: bool = True
     ) -> dict[str, Any]:
-        """Like the sync client's: by default answered once our events are applied."""
-        minimum = self.min_sequence if read_your_writes else 0
-        return await self._graphql.execute(document, variables, minimum)
+        """A GraphQL document; by default answered once this client's events are applied."""
+        return await self.core.execute(document, variables, read_your_writes)
 
     async def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
         """The pipeline of that name (that version, else the latest), or None."""
-        candidates: list[Transform] = [
-            t for t in self.ledger.transforms.values() if isinstance(t, Pipeline) and t.name == name
-        ]
-        data = await self.execute(q.PIPELINES_BY_NAME, {"name": name}, read_your_writes=False)
-        candidates += [transform_from_api(row) for row in data["pipelines"]["nodes"]]
-        return pick_pipeline(candidates, version)
+        return await self.core.find_pipeline(name, version)
 
-    async def related(self, record: DObject | Run, relation: str) -> list[Any]:
+    async def related(self, record: DObject | Run, relation: Relation) -> list[Any]:
         """`source`/`targets` of a DObject, `inputs`/`outputs` of a Run, read now."""
-        owner = "dobject" if isinstance(record, DObject) else "run"
-        document, kind = q.RELATION_DOCUMENTS[(owner, relation)]
-        data = await self.execute(document, {"id": str(record.id)})
-        return [record_from_api(kind, row) for row in q.relation_rows(data, owner, relation)]
+        return await self.core.related(record, relation)
 
     async def flush(self) -> int:
         """Send the outbox now if NATS is back; how many events still wait."""
-        return await self._publisher.flush()
+        return await self.core.flush()
 
     async def close(self, exc: BaseException | None = None) -> int:
         """Finish this client's open runs, flush, disconnect; events left in the outbox."""
-        for run in reversed(list(self.ledger.active_runs.values())):
-            if exc is None:
-                await self.finish(run)
-            else:
-                await self.finish(run, "failed", error_text(exc))
-        await self._graphql.close()
-        return await self._publisher.close()
+        await self.core.finish_active(exc)
+        return await self.core.close()
+
+
+class _RecordHost:
+    """What records bound to an AsyncClient ask (`records.RecordHost`). Answering would
+    block the client's event loop, so each says what to await instead."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    @property
+    def api_url(self) -> str:
+        return self._client.api_url
+
+    def existing_dobject(self, content_hash: str) -> DObject | None:
+        """`ln.DObject(path, source=run)` of a run of this client: this client's DObjects
+        only (`await lineage.dobject(path)` also asks the service)."""
+        return self._client.ledger.dobjects_by_hash.get(content_hash)
+
+    def related(self, record: Run | DObject, relation: Relation) -> NoReturn:
+        kind = "run" if isinstance(record, Run) else "dobject"
+        _refuse(f"{kind}.{relation}", f"await lineage.related({kind}, {relation!r})")
+
+    def transform_runs(self, transform: Transform) -> NoReturn:
+        label = type(transform).__name__
+        _refuse(
+            f"{label.lower()}.runs",
+            f"await lineage.select(lns.Run).join(lns.{label}, name={transform.name!r}, "
+            f"v={transform.version!r}).all()",
+        )
+
+    def load_input(self, dobject: DObject, run: Run | None) -> NoReturn:
+        which = "run" if run is not None else "the run it is an input of"
+        _refuse(
+            f"{dobject.name}{dobject.suffix}.load(is_run_input=True)",
+            f"await lineage.load(dobject, {which})",
+        )
+
+    def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> NoReturn:
+        detail = ", error=..." if error is not None else ""
+        _refuse(f"run {run.id}.finish()", f"await lineage.finish(run, {status!r}{detail})")
+
+    def enter_run(self, run: Run) -> NoReturn:
+        _refuse(
+            f"with run {run.id}:",
+            "await lineage.run(...) (the client finishes it when it closes)",
+        )
+
+    def exit_run(self, run: Run, exc: BaseException | None) -> NoReturn:
+        status = "failed" if exc is not None else "completed"
+        _refuse(f"with run {run.id}:", f"await lineage.finish(run, {status!r})")
+
+
+def _refuse(what: str, instead: str) -> NoReturn:
+    raise BlockingCallInAsyncCode(
+        f"{what} would block the event loop of this record's AsyncClient; use `{instead}`"
+    )
 
 
 class AsyncQuery(Generic[R]):
@@ -214,36 +230,22 @@ class AsyncQuery(Generic[R]):
         q.field_filter(kind, fields)
         return AsyncQuery(self._client, [*self._chain, (kind, fields)])
 
-    async def _page(
-        self, first: int, after: str | None = None
-    ) -> tuple[list[Any], int, str | None]:
-        select = q.build_select(self._chain, first, after)
-        data = await self._client.execute(select.document, select.variables)
-        rows, total, cursor = q.page_rows(data, select)
-        return [record_from_api(select.kind, row) for row in rows], total, cursor
-
     async def one(self) -> R:
         """The only matching record; NoResultFound or MultipleResultsFound otherwise."""
-        rows, total, _ = await self._page(2)
+        rows, total, _ = await self._client.core.select_page(self._chain, 2)
         if not rows:
-            raise NoResultFound(f"{describe(self._chain)}.one() found no row")
+            raise NoResultFound(f"{q.describe(self._chain)}.one() found no row")
         if len(rows) > 1:
             raise MultipleResultsFound(
-                f"{describe(self._chain)}.one() found {max(total, len(rows))} rows"
+                f"{q.describe(self._chain)}.one() found {max(total, len(rows))} rows"
             )
         return rows[0]  # type: ignore[no-any-return]
 
     async def first(self) -> R | None:
         """The first matching record, or None."""
-        rows, _, _ = await self._page(1)
+        rows, _, _ = await self._client.core.select_page(self._chain, 1)
         return rows[0] if rows else None
 
     async def all(self) -> list[R]:
         """Every matching record."""
-        out: list[R] = []
-        cursor: str | None = None
-        while True:
-            rows, _, cursor = await self._page(q.MAX_PAGE, cursor)
-            out += rows
-            if cursor is None:
-                return out
+        return await self._client.core.select_all(self._chain)

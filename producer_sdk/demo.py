@@ -31,7 +31,8 @@ def run_demo() -> str:
     with ln.Session() as ss:
         run = ss.select(lns.Run).join(ln.DObject, name="output", suffix=".bam").one()
         inputs = run.inputs
-        assert inputs[0].name == "input"
+        if not inputs or inputs[0].name != "input":
+            raise ln.LineageError(f"the run that produced output.bam has inputs {inputs}")
 
     transform = run.transform
     made_by = (

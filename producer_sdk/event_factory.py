@@ -11,14 +11,15 @@ import socket
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from lineage_core import events
 from producer_sdk.version import __version__
 
 if TYPE_CHECKING:
-    from producer_sdk.dobject import DObject
-    from producer_sdk.schema import Run, Transform
+    from producer_sdk.records import DObject, Run, Transform
+
+MAX_ERROR: Final = 4096  # RunFinished.error's limit (CONTRACT section 1)
 
 
 @lru_cache(maxsize=1)
@@ -100,8 +101,8 @@ def output_registered(run: Run, dobject: DObject) -> events.OutputRegistered:
 def run_finished(
     run: Run, status: Literal["completed", "failed"], error: str | None
 ) -> events.RunFinished:
-    if error is not None and len(error) > 4096:
-        error = error[:4093] + "..."
+    if error is not None and len(error) > MAX_ERROR:
+        error = error[: MAX_ERROR - 3] + "..."
     return events.RunFinished(
         event_id=uuid.uuid4(),
         occurred_at=_now(),

@@ -7,6 +7,7 @@ process) so the answer includes this process's own events, and
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from producer_sdk.errors import ProjectionLag, QueryError, ServiceUnreachable, Unauthenticated
@@ -35,7 +36,7 @@ def headers(token: str | None, min_sequence: int) -> dict[str, str]:
 
 def check_answer(status: int, body: Any, url: str) -> dict[str, Any]:
     """The `data` of a GraphQL answer, or the SDK error it means."""
-    if status == 401 or status == 403:
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
         raise Unauthenticated(
             f"the lineage API at {url} refused the request (HTTP {status}); "
             "set LINEAGE_API_TOKEN to its token",

@@ -76,7 +76,7 @@ def _from_parent_process(pid: int | None = None, levels: int = 3) -> Path | None
     for _ in range(levels):
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+            cwd = Path(f"/proc/{pid}/cwd").readlink()
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             return None
@@ -113,11 +113,14 @@ def _from_server_sessions() -> Path | None:
     for info_file in [*runtime.glob("jpserver-*.json"), *runtime.glob("nbserver-*.json")]:
         try:
             info = json.loads(info_file.read_text())
-            request = urllib.request.Request(
-                f"{info['url'].rstrip('/')}/api/sessions",
+            url = f"{info['url'].rstrip('/')}/api/sessions"
+            if not url.startswith(("http://", "https://")):
+                continue
+            request = urllib.request.Request(  # noqa: S310 - scheme checked just above
+                url,
                 headers={"Authorization": f"token {info.get('token', '')}"},
             )
-            with urllib.request.urlopen(request, timeout=1) as response:
+            with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310
                 sessions = json.loads(response.read())
         except (OSError, ValueError, KeyError):
             continue

@@ -1,4 +1,4 @@
-"""What each SDK call publishes, decided without I/O; shared by the sync SDK and `aio`.
+"""What each SDK call publishes, decided without I/O (the planning layer of the SDK).
 
 Each `plan_*` returns the events to publish, in order, and updates the records and the
 process's `Ledger` as if they were published (publishing cannot fail for lack of NATS:
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from producer_sdk import event_factory as ef
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import LineageError, NoRunError
-from producer_sdk.schema import Run, Transform
+from producer_sdk.records import DObject, Run, Transform
 
 Event = Any  # a lineage_core.events model
 

@@ -183,7 +183,7 @@ def list_files(directory: Path) -> list[OutboxFile]:
 
 
 def _owner(path: Path) -> tuple[str, int | None]:
-    parts = path.name[: -len(SUFFIX)].rsplit("-", 2)
-    if len(parts) == 3 and parts[1].isdigit():
+    parts = path.name[: -len(SUFFIX)].rsplit("-", 2)  # host-pid-start
+    if len(parts) == len(("host", "pid", "start")) and parts[1].isdigit():
         return parts[0], int(parts[1])
     return "", None

@@ -11,6 +11,7 @@ While the outbox holds events, new events queue behind them, so order is kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -77,7 +78,7 @@ class Publisher:
                     self._keep(OutboxEntry(subject, event_id, data))
                     return None
             try:
-                sequence: int | None = await self._send(subject, event_id, data)
+                sequence: int | None = await self.send(subject, event_id, data)
             except Exception as exc:  # noqa: BLE001 - whatever kept the ack away, keep the event
                 if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
                     log.warning(
@@ -108,10 +109,8 @@ class Publisher:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         if self._nc is not None and not self._nc.is_closed:
-            try:
+            with contextlib.suppress(*UNAVAILABLE):
                 await self._nc.drain()
-            except UNAVAILABLE:
-                pass
         self._nc = self._js = None
         return left
 
@@ -125,7 +124,7 @@ class Publisher:
                 self.outbox.path,
             )
 
-    async def _send(self, subject: str, event_id: str, data: bytes, wait: bool = False) -> int:
+    async def send(self, subject: str, event_id: str, data: bytes, wait: bool = False) -> int:
         js = await self._connected(wait)
         ack = await js.publish(
             subject, data, timeout=self.publish_timeout, headers={MSG_ID_HEADER: event_id}
@@ -142,7 +141,7 @@ class Publisher:
             sent = 0
             try:
                 for entry in entries:
-                    await self._send(entry.subject, entry.event_id, entry.data, wait)
+                    await self.send(entry.subject, entry.event_id, entry.data, wait)
                     sent += 1
             except Exception as exc:  # noqa: BLE001 - the rest stays in the outbox
                 if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
@@ -180,10 +179,8 @@ class Publisher:
     async def _connect(self) -> None:
         """Try each server once; on success set the connection. Never raises."""
         if self._nc is not None and not self._nc.is_closed:
-            try:
+            with contextlib.suppress(*UNAVAILABLE):
                 await self._nc.close()
-            except UNAVAILABLE:
-                pass
         self._nc = self._js = None
         for server in self.servers:
             try:
@@ -245,7 +242,7 @@ async def flush_files(publisher: Publisher, paths: list[Path]) -> int:
             sent = 0
             try:
                 for entry in entries:
-                    await publisher._send(entry.subject, entry.event_id, entry.data, wait=True)
+                    await publisher.send(entry.subject, entry.event_id, entry.data, wait=True)
                     sent += 1
             finally:
                 outbox_mod.replace_entries(path, entries[sent:])

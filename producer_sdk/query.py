@@ -16,7 +16,6 @@ service compiles to SQL.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -71,13 +70,8 @@ def field_filter(kind: Kind, fields: dict[str, Any]) -> dict[str, Any]:
             )
         if value is None:
             continue
-        if isinstance(value, uuid.UUID):
-            value = str(value)
-        elif key == "status":
-            value = str(value).upper()
-        elif not isinstance(value, str):
-            value = str(value)
-        out[allowed[key]] = value
+        text = str(value)  # UUIDs, numbers: the API's filters take strings
+        out[allowed[key]] = text.upper() if key == "status" else text
     return out
 
 
@@ -218,13 +212,20 @@ PIPELINES_BY_NAME: Final = (
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     """Natural order of versions: "10" > "9", "1.10" > "1.9"; numbers sort before words."""
-    parts: list[tuple[int, int | str]] = []
-    for chunk in version.replace("-", ".").replace("_", ".").split("."):
-        parts.append((0, int(chunk)) if chunk.isdigit() else (1, chunk))
-    return tuple(parts)
+    chunks = version.replace("-", ".").replace("_", ".").split(".")
+    return tuple((0, int(chunk)) if chunk.isdigit() else (1, chunk) for chunk in chunks)
 
 
 def _label(kind: Kind) -> str:
     return {"dobject": "DObject", "run": "Run", "notebook": "Notebook", "pipeline": "Pipeline"}[
         kind
     ]
+
+
+def describe(chain: list[tuple[Kind, dict[str, Any]]]) -> str:
+    """`select(DObject, name='input').join(Run)`, as typed: for error messages."""
+    parts = []
+    for i, (kind, fields) in enumerate(chain):
+        args = ", ".join([_label(kind), *(f"{k}={v!r}" for k, v in fields.items())])
+        parts.append(f"{'select' if i == 0 else 'join'}({args})")
+    return ".".join(parts)

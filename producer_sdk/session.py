@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
+from producer_sdk import _runtime
 from producer_sdk import query as q
 from producer_sdk.errors import MultipleResultsFound, NoResultFound
 
@@ -52,22 +53,10 @@ class Query(Generic[R]):
                 return out
 
     def _page(self, first: int, after: str | None = None) -> tuple[list[Any], int, str | None]:
-        from producer_sdk import _runtime
-
         return _runtime.client().select_page(self._chain, first, after)
 
     def __repr__(self) -> str:
-        return describe(self._chain)
-
-
-def describe(chain: list[tuple[str, dict[str, Any]]]) -> str:
-    """`select(DObject, name='input').join(Run)`, for error messages."""
-    labels = {"dobject": "DObject", "run": "Run", "notebook": "Notebook", "pipeline": "Pipeline"}
-    parts = []
-    for i, (kind, fields) in enumerate(chain):
-        args = ", ".join([labels[kind], *(f"{k}={v!r}" for k, v in fields.items())])
-        parts.append(f"{'select' if i == 0 else 'join'}({args})")
-    return ".".join(parts)
+        return q.describe(self._chain)
 
 
 @overload

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from producer_sdk import _runtime, schema
+from producer_sdk import _runtime
+from producer_sdk import records as schema
 from producer_sdk.errors import LineageError, UnknownPipeline
 from producer_sdk.notebook import (
     find_notebook,
@@ -16,7 +17,7 @@ from producer_sdk.notebook import (
 )
 
 
-def Run(
+def Run(  # noqa: N802 - the seed API spells it `ln.Run(...)`, as lamindb does
     pipeline_name: str | None = None,
     *,
     pipeline: schema.Pipeline | None = None,
@@ -48,7 +49,6 @@ def Run(
         found = client.find_pipeline(pipeline_name, version)
         if found is None:
             raise UnknownPipeline(pipeline_name, version, client.api_url)
-        client.ledger.transforms.setdefault(found.id, found)  # registered: no need to re-send
         transform = found
     else:
         transform, announce = _implicit_transform(notebook)
@@ -59,7 +59,7 @@ def Run(
         _runtime.set_global_run(run)
     client.start_run(run)
     if announce:
-        print(f"{announce} (run {run.id})", file=sys.stderr)
+        print(f"{announce} (run {run.id})", file=sys.stderr)  # noqa: T201 - told to the user
     return run
 
 

@@ -34,6 +34,7 @@ from lineage_core.events import (
 from projector import metrics
 from projector.apply import ProjectionRows, fold
 from projector.dlq import dead_letter, park
+from projector.leader import LostLeadership
 from projector.store import Accepted, BatchOutcome, apply_batch
 
 log = logging.getLogger("lineage.projector")
@@ -45,10 +46,6 @@ _DATA_ERROR_CLASSES = ("22",)
 
 class Reposition(Exception):
     """The delivered batch does not continue the watermark: restart the consumer there."""
-
-
-class LostLeadership(Exception):
-    """Another projector became active while this one was cut off from Postgres."""
 
 
 @dataclass

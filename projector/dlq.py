@@ -68,6 +68,7 @@ async def park(
     sequence: int,
     data: bytes,
     reason: str,
+    *,
     original_headers: dict[str, str] | None = None,
 ) -> None:
     """Publish a bad message to LINEAGE_DLQ and wait for the stream's ack."""
@@ -77,7 +78,14 @@ async def park(
 
 async def dead_letter(js: JetStreamContext, msg: Msg, reason: str) -> None:
     """Park a delivered message (then the original may be acked)."""
-    await park(js, msg.subject, int(msg.metadata.sequence.stream), msg.data, reason, msg.headers)
+    await park(
+        js,
+        msg.subject,
+        int(msg.metadata.sequence.stream),
+        msg.data,
+        reason,
+        original_headers=msg.headers,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from typing import Final
 import asyncpg
 
 from lineage_core.db.tables import PROJECTION_SCHEMA
-from projector.consumer import LostLeadership
 from projector.store import REBUILD_LOCK_KEY, applied_sequence
 
 log = logging.getLogger("lineage.projector")
@@ -25,6 +24,10 @@ LEADER_LOCK_KEY: Final = 7416003
 APP_NAME: Final = f"lineage-projector pid={os.getpid()}"
 STANDBY_POLL_SECONDS: Final = 0.5
 WATCH_SECONDS: Final = 1.0
+
+
+class LostLeadership(Exception):
+    """Another projector became active while this one was cut off from Postgres."""
 
 
 class Leadership:
@@ -78,7 +81,8 @@ class Leadership:
         if not await self._try_take():
             raise LostLeadership("another projector holds the lock")
         log.info("reconnected to Postgres and still the active projector")
-        assert self.conn is not None
+        if self.conn is None:  # _try_take keeps the connection whenever it takes the lock
+            raise LostLeadership("the lock was taken without a connection")
         return self.conn
 
     async def watermark_for_stream(self, stream_last_sequence: int) -> int:

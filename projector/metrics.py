@@ -1,4 +1,9 @@
-"""Prometheus metrics of the projector, in the default registry (served by the API's /metrics)."""
+"""Prometheus metrics of the projector, in the default registry.
+
+Served on the one /metrics of `lineage up` (the API's), and by `lineage projector` on
+LINEAGE_METRICS_PORT (projector/metrics_server.py). CONTRACT section 8 names the ones
+every deployment can rely on.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,10 @@ APPLIED_SEQUENCE: Final = Gauge(
 )
 IS_ACTIVE: Final = Gauge(
     "lineage_projector_active", "1 while this process is the active projector, 0 on standby."
+)
+LAG: Final = Gauge(
+    "lineage_projector_lag",
+    "Events in LINEAGE past the applied sequence, read at scrape time (NaN on a standby).",
 )
 
 

@@ -11,11 +11,10 @@ projection meanwhile; batches wait and go on against the new one.
 from __future__ import annotations
 
 import logging
-import sys
+from collections.abc import Callable
 from typing import Final
 
 import asyncpg
-import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lineage_core.db.engine import create_engine
@@ -38,7 +37,11 @@ ORDER BY sequence, event_id LIMIT $3
 """
 
 
-async def rebuild(settings: Settings, *, progress: bool = True) -> int:
+# Told (raw events read so far, raw events in all) after each chunk, and once before the first.
+Progress = Callable[[int, int], None]
+
+
+async def rebuild(settings: Settings, *, progress: Progress | None = None) -> int:
     """Drop and rebuild the projection from the raw event log; the number of events applied."""
     engine = create_engine(settings.resolved_database_url(), pool_size=1)
     try:
@@ -60,7 +63,8 @@ async def rebuild(settings: Settings, *, progress: bool = True) -> int:
 async def _asyncpg(conn: AsyncConnection) -> asyncpg.Connection:
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError(f"the rebuild needs an asyncpg connection, not {type(driver)}")
     return driver
 
 
@@ -73,32 +77,30 @@ async def _create_shadow(conn: AsyncConnection) -> None:
     await conn.commit()
 
 
-async def _fill_shadow(raw: asyncpg.Connection, *, progress: bool) -> int:
+async def _fill_shadow(raw: asyncpg.Connection, *, progress: Progress | None) -> int:
     total = int(await raw.fetchval("SELECT count(*) FROM public.raw_events"))
-    bar = typer.progressbar(length=total, label="rebuilding", file=sys.stderr) if progress else None
-    applied = skipped = 0
+    applied = skipped = read = 0
+    if progress is not None:
+        progress(read, total)
     last: tuple[int, str] = (-1, "00000000-0000-0000-0000-000000000000")
-    try:
-        while True:
-            rows = await raw.fetch(_READ_CHUNK, last[0], last[1], CHUNK)
-            if not rows:
-                break
-            last = (rows[-1]["sequence"], str(rows[-1]["event_id"]))
-            events = []
-            for row in rows:
-                try:
-                    events.append(decode(row["payload"].encode()))
-                except InvalidEvent as exc:  # accepted once; an older projector knew it
-                    skipped += 1
-                    log.warning("raw event %s not decodable now: %s", row["event_id"], exc.reason)
-            async with raw.transaction():
-                await write_rows(raw, fold(events), SHADOW_SCHEMA)
-            applied += len(events)
-            if bar is not None:
-                bar.update(len(rows))
-    finally:
-        if bar is not None:
-            bar.render_finish()
+    while True:
+        rows = await raw.fetch(_READ_CHUNK, last[0], last[1], CHUNK)
+        if not rows:
+            break
+        last = (rows[-1]["sequence"], str(rows[-1]["event_id"]))
+        events = []
+        for row in rows:
+            try:
+                events.append(decode(row["payload"].encode()))
+            except InvalidEvent as exc:  # accepted once; an older projector knew it
+                skipped += 1
+                log.warning("raw event %s not decodable now: %s", row["event_id"], exc.reason)
+        async with raw.transaction():
+            await write_rows(raw, fold(events), SHADOW_SCHEMA)
+        applied += len(events)
+        read += len(rows)
+        if progress is not None:
+            progress(read, total)
     if skipped:
         log.warning("%s raw events could not be decoded and were left out", skipped)
     return applied

@@ -12,9 +12,9 @@ watermark within a poll interval. See docs/projector.md for the reasoning.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
-from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from faststream import AckPolicy, Context
@@ -25,13 +25,14 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from lineage_core import subjects
+from lineage_core import nats_auth, subjects
 from lineage_core.settings import Settings
+from lineage_core.startup import log_to_stderr_if_unconfigured, wait_for_jetstream, wait_until
 from lineage_core.streams import ensure_streams
 from projector import metrics
 from projector._faststream_compat import WINDOW_OVER, Fetch, wrap_fetch
-from projector.consumer import BatchHandler, LostLeadership, Reposition
-from projector.leader import Leadership
+from projector.consumer import BatchHandler, Reposition
+from projector.leader import Leadership, LostLeadership
 from projector.store import asyncpg_dsn
 
 log = logging.getLogger("lineage.projector")
@@ -48,7 +49,7 @@ IDLE_POLL_SECONDS: Final = 1.0
 
 async def run_projector(settings: Settings) -> None:
     """Project LINEAGE into Postgres until cancelled. Safe to run in several processes."""
-    _log_to_stderr_if_unconfigured()
+    log_to_stderr_if_unconfigured()
     _tune_gc()
     leadership = Leadership(asyncpg_dsn(settings.resolved_database_url()))
     try:
@@ -57,7 +58,7 @@ async def run_projector(settings: Settings) -> None:
             metrics.IS_ACTIVE.set(1)
             log.info("this projector is active")
             try:
-                await _serve_term(settings.nats_servers(), leadership)
+                await _serve_term(settings, leadership)
             except LostLeadership:
                 log.warning("another projector took over; back to standby")
             finally:
@@ -78,15 +79,6 @@ def _tune_gc() -> None:
     gc.freeze()
 
 
-def _log_to_stderr_if_unconfigured() -> None:
-    # `lineage projector` configures no logging; an operator still wants to see take-overs.
-    if not logging.getLogger().handlers and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-
-
 async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     """(Re)create the durable pull consumer so it delivers from `start_sequence` on.
 
@@ -96,10 +88,8 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     contiguous watermark everything is committed, and since every term re-creates the
     consumer at the watermark, an ack is flow control, never what prevents a loss.
     """
-    try:
+    with contextlib.suppress(NotFoundError):
         await js.delete_consumer(subjects.STREAM, subjects.PROJECTOR_DURABLE)
-    except NotFoundError:
-        pass
     await js.add_consumer(
         subjects.STREAM,
         ConsumerConfig(
@@ -113,19 +103,33 @@ async def position_consumer(js: JetStreamContext, start_sequence: int) -> None:
     )
 
 
-async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
+async def _serve_term(settings: Settings, leadership: Leadership) -> None:
     """Consume while active; return to re-position the consumer, raise on lost leadership."""
+    servers = settings.nats_servers()
+    creds = settings.resolved_nats_creds()
+    auth = nats_auth.service_connect_options(creds)
+    # Until NATS answers, the broker's own connect would retry silently and forever.
+    await wait_for_jetstream(servers, auth)
     # Per-batch "Received/Processed" lines at DEBUG: the projector logs what matters itself.
     broker = NatsBroker(
-        list(servers), max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+        nats_auth.servers_with_password(list(servers), creds),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        log_level=logging.DEBUG,
+        user_credentials=auth.get("user_credentials"),
+        inbox_prefix=auth["inbox_prefix"],
     )
     stop = asyncio.Event()
     lost: list[BaseException] = []
     try:
         client = await broker.connect()
         js = client.jetstream()
-        await ensure_streams(js)
+        # a cluster still electing the stream's leader answers errors for a while
+        await wait_until(
+            "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
+        )
         watermark = await leadership.watermark_for_stream(await _stream_last_sequence(js))
+        metrics.APPLIED_SEQUENCE.set(watermark)  # where this term starts, before any batch
         await position_consumer(js, watermark + 1)
         handler = BatchHandler(js, leadership.connection, watermark, leadership.lock)
 
@@ -139,7 +143,7 @@ async def _serve_term(servers: Sequence[str], leadership: Leadership) -> None:
         )
 
         @subscriber
-        async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:
+        async def on_batch(body: Any, message: Annotated[Any, Context("message")]) -> None:  # noqa: ARG001 - faststream passes the decoded body first; the raw batch is what we use
             if stop.is_set():
                 return  # left unacked: the next term re-delivers from the watermark
             try:

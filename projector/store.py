@@ -52,8 +52,20 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+# the dobject columns the earliest registration decides (the projection rules)
+DOBJECT_CREATED_COLUMNS: Final = (
+    "name",
+    "suffix",
+    "size",
+    "hash",
+    "uri",
+    "created_at",
+    "created_event_id",
+)
+
 INSERT_RAW: Final = """
-INSERT INTO public.raw_events (event_id, sequence, event_type, run_id, occurred_at, subject, payload)
+INSERT INTO public.raw_events
+    (event_id, sequence, event_type, run_id, occurred_at, subject, payload)
 SELECT e, s, t, r, o, j, p::jsonb
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[],
             $7::text[]) AS u(e, s, t, r, o, j, p)
@@ -75,7 +87,8 @@ def _sql(schema: str) -> dict[str, str]:
     )
     finish_wins = (
         "(excluded.finished_event_id IS NOT NULL AND (r.finished_event_id IS NULL OR "
-        "(excluded.finished_at, excluded.finished_event_id) < (r.finished_at, r.finished_event_id)))"
+        "(excluded.finished_at, excluded.finished_event_id) "
+        "< (r.finished_at, r.finished_event_id)))"
     )
     created_wins = (
         "((excluded.created_at, excluded.created_event_id) < (d.created_at, d.created_event_id))"
@@ -124,7 +137,7 @@ INSERT INTO {schema}.dobjects AS d (id, name, suffix, size, hash, uri, created_a
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
                      $7::timestamptz[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::uuid[])
 ON CONFLICT (id) DO UPDATE SET
-  {pick(created_wins, "d", "name", "suffix", "size", "hash", "uri", "created_at", "created_event_id")},
+  {pick(created_wins, "d", *DOBJECT_CREATED_COLUMNS)},
   {pick(source_wins, "d", "source_run_id", "source_at", "source_event_id")}
 WHERE {created_wins} OR {source_wins}
 """,

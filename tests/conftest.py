@@ -76,7 +76,7 @@ def nats_server() -> Iterator[NatsServer]:
 
 
 @pytest.fixture
-async def nats_url(nats_server: NatsServer) -> AsyncIterator[str]:
+async def nats_url(nats_server: NatsServer) -> str:
     """The session's nats-server, running, with no streams left from other tests."""
     nats_server.start()
     nc = await nats.connect(nats_server.url)
@@ -84,7 +84,7 @@ async def nats_url(nats_server: NatsServer) -> AsyncIterator[str]:
     for name in await js.streams_info():
         await js.delete_stream(name.config.name)
     await nc.close()
-    yield nats_server.url
+    return nats_server.url
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,7 @@ class RawEvent:
 
 async def keep_raw(database: Database, events: Sequence[RawEvent]) -> None:
     """Store the documents, all in one transaction."""
-    async with database.connection() as conn, conn.transaction():
+    async with database.unlimited() as conn:
         await conn.executemany(
             _INSERT,
             [

@@ -10,6 +10,7 @@ the others are `dataset:lineage:<dobject id>`. The walk is the API's one recursi
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -59,10 +60,8 @@ async def _find_dataset(db: RequestDb, rest: str) -> uuid.UUID | None:
     ]
     namespace, _, name = rest.partition(":")
     if namespace == LOCAL:
-        try:
+        with contextlib.suppress(ValueError):
             candidates.append(uuid.UUID(name))
-        except ValueError:
-            pass
     found = {row["id"] for row in await dao.dobjects(db, candidates)}
     return next((c for c in candidates if c in found), None)
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 
 PROJECTION_SCHEMA: Final = "projection"
 RAW_SCHEMA: Final = "public"
@@ -66,6 +66,28 @@ openlineage_events = Table(
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("openlineage_events_run_id_idx", "run_id"),
+    schema=RAW_SCHEMA,
+)
+
+# API tokens (CONTRACT section 7): only a SHA-256 of each token is kept. They live in
+# `public` because `lineage rebuild` replaces the projection schema, never this one.
+# A revoked token keeps its row (revoked_at set) and frees its name for a new token.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", BYTEA, nullable=False, unique=True),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index(
+        "api_tokens_live_name_idx",
+        "name",
+        unique=True,
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
     schema=RAW_SCHEMA,
 )
 

@@ -96,7 +96,8 @@ def test_lineage_up_from_nothing_runs_the_demo_and_survives_a_restart(home: Path
             timeout=120,
         )
         assert demo.returncode == 0, demo.stdout + demo.stderr
-        assert "output.bam" in demo.stdout and "input.fastq.gz" in demo.stdout
+        assert "output.bam" in demo.stdout
+        assert "input.fastq.gz" in demo.stdout
 
         runs = _query(port)
         assert runs["totalCount"] == 1

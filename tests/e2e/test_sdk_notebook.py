@@ -61,7 +61,8 @@ def test_nbconvert_execution_is_tracked_as_a_notebook(service: Service, tmp_path
         )
         dobject = ln.select(ln.DObject, name="iris_new", suffix=".csv").one()
         source = dobject.source
-        assert source is not None and str(source.id) == run_id
+        assert source is not None
+        assert str(source.id) == run_id
         assert source.notebook == notebook
         assert source.status == "COMPLETED"  # finished when the kernel exited
     finally:

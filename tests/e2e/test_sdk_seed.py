@@ -19,32 +19,11 @@ from producer_sdk import _runtime
 from producer_sdk import schema as lns
 from producer_sdk.client import Client
 from tests.support.graphql import graphql_at_tip
+from tests.support.seed import SEED
 from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
 
-SEED = """
-import producer_sdk as ln
-from producer_sdk import schema as lns
-
-filepath = ln.dev.datasets.file_fastq()                  # writes input.fastq.gz, returns its Path
-pipeline = ln.add(lns.Pipeline(v="1", name="10x scRNA-seq nextseq"))
-ln.Run(pipeline_name="10x scRNA-seq nextseq", global_context=True)
-ln.add(ln.DObject(filepath))                             # output of ln.context.run
-
-ln.add(lns.Pipeline(name="Cell Ranger", v="7"))
-ln.Run(pipeline_name="Cell Ranger", global_context=True)
-with ln.Session() as ss:
-    dobject_fastq = ss.select(ln.DObject, name="input").one()
-    dobject_fastq.load(is_run_input=True)                # InputLoaded for the current run
-print(dobject_fastq.targets)                             # includes the Cell Ranger run
-ln.add(dobject_fastq)                                    # already registered: adds nothing new
-bam = ln.DObject(ln.dev.datasets.file_bam())             # writes output.bam
-ln.add(bam)
-with ln.Session() as ss:
-    run = ss.select(lns.Run).join(ln.DObject, name="output", suffix=".bam").one()
-    assert run.inputs[0].name == "input"
-"""
 
 WHO_MADE_THE_BAM = """
 { runs(filter: {output: {name: "output", suffix: ".bam"}}) {
@@ -138,7 +117,8 @@ def test_seed_program_runs_as_written_any_number_of_times(
             ss.select(ln.DObject, name="nothing").one()
         assert ss.select(ln.DObject, name="nothing").first() is None
         bam = ss.select(ln.DObject, name="output", suffix=".bam").one()
-    assert bam.source is not None and bam.source.pipeline is not None
+    assert bam.source is not None
+    assert bam.source.pipeline is not None
     assert bam.source.pipeline.name == "Cell Ranger"
     assert ln.select(lns.Pipeline, name="Cell Ranger").one().version == "7"
 
@@ -148,13 +128,15 @@ def test_seed_program_runs_as_written_any_number_of_times(
 
     ln.add(lns.Pipeline(name="Cell Ranger", v="8"))
     latest = ln.Run(pipeline_name="Cell Ranger", global_context=True)
-    assert latest.pipeline is not None and latest.pipeline.version == "8"
+    assert latest.pipeline is not None
+    assert latest.pipeline.version == "8"
     fresh = tmp_path / "fresh.csv"
     fresh.write_text("a,b\n1,2\n")
     dobject = ln.add(ln.DObject(fresh))
     # Read-your-writes: the very next query sees this process's OutputRegistered.
     found = ln.select(ln.DObject, hash=dobject.hash).one()
-    assert found.id == dobject.id and found.source == latest
+    assert found.id == dobject.id
+    assert found.source == latest
     assert [d.id for d in latest.outputs] == [dobject.id]
     assert ln.select(lns.Run).join(lns.Pipeline, name="Cell Ranger", v="8").one() == latest
 

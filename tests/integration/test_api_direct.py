@@ -129,6 +129,7 @@ async def test_what_the_direct_path_leaves_to_the_view(database_url: str, nats_u
     assert with_extensions.json() == {"data": {"runs": {"totalCount": 4}}}
     assert no_operation.status_code == 400
     [error] = subscription.json()["errors"]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "WebSocket" in error["message"]
     assert error["extensions"]["requestId"]
     assert subscription_get.json()["errors"][0]["message"] == error["message"]

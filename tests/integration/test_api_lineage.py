@@ -14,7 +14,8 @@ pytestmark = pytest.mark.integration
 
 LINEAGE = """query($d: ID, $r: ID, $dir: LineageDirection, $depth: Int) {
   lineage(dobjectId: $d, runId: $r, direction: $dir, depth: $depth) {
-    root truncated nodes { id kind depth run { id } dobject { name } } edges { source target } } }"""
+    root truncated nodes { id kind depth run { id } dobject { name } }
+    edges { source target } } }"""
 
 
 def chain(length: int) -> tuple[Seed, list[uuid.UUID]]:
@@ -39,20 +40,26 @@ async def test_upstream_depth_and_truncated(database_url: str, nats_url: str) ->
         down = await gql(client, LINEAGE, {"r": str(nodes[1]), "dir": "DOWNSTREAM", "depth": 2})
         both = await gql(client, LINEAGE, {"r": str(nodes[5]), "dir": "BOTH", "depth": 1})
     g = full["data"]["lineage"]
-    assert g["root"] == last and g["truncated"] is False
+    assert g["root"] == last
+    assert g["truncated"] is False
     assert [n["id"] for n in g["nodes"]] == [str(n) for n in reversed(nodes)]
     assert [n["depth"] for n in g["nodes"]] == list(range(11))
-    assert g["nodes"][1]["kind"] == "RUN" and g["nodes"][1]["run"] == {"id": str(nodes[-2])}
-    assert g["nodes"][0]["dobject"] == {"name": "d5"} and g["nodes"][0]["run"] is None
+    assert g["nodes"][1]["kind"] == "RUN"
+    assert g["nodes"][1]["run"] == {"id": str(nodes[-2])}
+    assert g["nodes"][0]["dobject"] == {"name": "d5"}
+    assert g["nodes"][0]["run"] is None
     assert len(g["edges"]) == 10
     assert {"source": str(nodes[0]), "target": str(nodes[1])} in g["edges"]  # input edge
     assert {"source": str(nodes[1]), "target": str(nodes[2])} in g["edges"]  # output edge
     g3 = short["data"]["lineage"]
-    assert g3["truncated"] is True and max(n["depth"] for n in g3["nodes"]) == 3
-    assert len(g3["nodes"]) == 4 and len(g3["edges"]) == 3
+    assert g3["truncated"] is True
+    assert max(n["depth"] for n in g3["nodes"]) == 3
+    assert len(g3["nodes"]) == 4
+    assert len(g3["edges"]) == 3
     assert exact["data"]["lineage"]["truncated"] is False
     gd = down["data"]["lineage"]
-    assert [n["id"] for n in gd["nodes"]] == [str(n) for n in nodes[1:4]] and gd["truncated"]
+    assert [n["id"] for n in gd["nodes"]] == [str(n) for n in nodes[1:4]]
+    assert gd["truncated"]
     gb = both["data"]["lineage"]
     assert sorted(n["id"] for n in gb["nodes"]) == sorted(str(n) for n in nodes[4:7])
 
@@ -107,7 +114,9 @@ async def test_node_cap_truncates_shallowest_first(database_url: str) -> None:
     finally:
         await db.close()
         await database.close()
-    assert capped.truncated and len(capped.nodes) == 10
+    assert capped.truncated
+    assert len(capped.nodes) == 10
     assert capped.nodes[:2] == [(str(out), "DOBJECT", 0), (str(run), "RUN", 1)]
-    assert not whole.truncated and len(whole.nodes) == 32
+    assert not whole.truncated
+    assert len(whole.nodes) == 32
     assert db.stats.statements == 2  # each walk is one statement

@@ -25,9 +25,10 @@ def nested(levels: int) -> str:
 
 async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     await Seed().write(database_url)
-    aliases = lambda n: (
-        "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"
-    )
+
+    def aliases(n: int) -> str:
+        return "{ " + " ".join(f"a{i}: projectionStatus {{ lag }}" for i in range(n)) + " }"
+
     async with api_client(database_url, nats_url) as (client, _):
         ok15 = await gql(client, nested(15))
         too_deep = await gql(client, nested(16))
@@ -43,7 +44,8 @@ async def test_complexity_limits(database_url: str, nats_url: str) -> None:
     assert codes(too_deep) == ["QUERY_TOO_COMPLEX"]
     assert "errors" not in ok50
     assert codes(too_many) == ["QUERY_TOO_COMPLEX"]
-    assert codes(unknown) == ["BAD_USER_INPUT"] and codes(syntax) == ["BAD_USER_INPUT"]
+    assert codes(unknown) == ["BAD_USER_INPUT"]
+    assert codes(syntax) == ["BAD_USER_INPUT"]
     assert codes(huge) == ["QUERY_TOO_COMPLEX"]  # turned away while parsing
     assert "errors" not in introspection
 
@@ -72,12 +74,14 @@ async def test_body_limit_and_internal_errors(
             await conn.execute(text("ALTER TABLE projection.runs RENAME COLUMN name TO name_x"))
         await engine.dispose()
         broken = await gql(client, "{ runs { nodes { name } } }", headers={"x-request-id": "rq-1"})
-    assert declared.status_code == 413 and streamed.status_code == 413
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
     assert small.status_code == 200
     [error] = broken["errors"]
     assert error["extensions"]["code"] == "INTERNAL"
     assert error["message"] == "internal error (request id rq-1)"
-    assert "Traceback" not in json.dumps(broken) and "name_x" not in json.dumps(broken)
+    assert "Traceback" not in json.dumps(broken)
+    assert "name_x" not in json.dumps(broken)
     assert any("rq-1" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
@@ -99,11 +103,15 @@ async def test_bearer_token(database_url: str, nats_url: str) -> None:
         lineage = await client.post("/api/v1/lineage", json={})
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
-    assert missing.status_code == 401 and wrong.status_code == 401
+    assert missing.status_code == 401
+    assert wrong.status_code == 401
     assert missing.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert right.status_code == 200 and right.json()["data"]["runs"]["totalCount"] == 0
-    assert metrics.status_code == 401 and lineage.status_code == 401
-    assert health.status_code == 200 and ready.status_code == 200
+    assert right.status_code == 200
+    assert right.json()["data"]["runs"]["totalCount"] == 0
+    assert metrics.status_code == 401
+    assert lineage.status_code == 401
+    assert health.status_code == 200
+    assert ready.status_code == 200
 
 
 def _listening(watcher: ProjectionWatcher) -> bool:
@@ -142,7 +150,8 @@ async def test_read_your_writes(database_url: str, nats_url: str) -> None:
             bad = await gql(client, query, {"id": str(run)}, {"X-Lineage-Min-Sequence": "x"})
     finally:
         await engine.dispose()
-    assert codes(lag) == ["PROJECTION_LAG"] and lag["data"] is None
+    assert codes(lag) == ["PROJECTION_LAG"]
+    assert lag["data"] is None
     assert codes(bad) == ["BAD_USER_INPUT"]
 
 
@@ -166,12 +175,14 @@ async def test_health_ready_metrics(database_url: str, nats_url: str, nats_serve
     assert 'lineage_api_requests_total{operation="SeedQuestion",outcome="ok"} 2.0' in metrics
     assert 'lineage_api_request_seconds_count{operation="SeedQuestion"} 2.0' in metrics
     assert "lineage_projector_lag 2.0" in metrics
-    assert ready.status_code == 200 and ready.json() == {
+    assert ready.status_code == 200
+    assert ready.json() == {
         "ready": True,
         "nats": "ok",
         "postgres": "ok",
     }
-    assert not_ready.status_code == 503 and not_ready.json()["nats"] != "ok"
+    assert not_ready.status_code == 503
+    assert not_ready.json()["nats"] != "ok"
     assert health.status_code == 200
 
 
@@ -235,5 +246,6 @@ async def test_a_statement_past_the_timeout_is_refused(database_url: str, nats_u
         cut = await gql(client, query)
         after = await gql(client, "{ projectionStatus { appliedSequence } }")
     assert len(whole["data"]["lineage"]["nodes"]) == 1 + 1 + 300 + 300 + 3000
-    assert codes(cut) == ["QUERY_TOO_COMPLEX"] and "timeout" in cut["errors"][0]["message"]
+    assert codes(cut) == ["QUERY_TOO_COMPLEX"]
+    assert "timeout" in cut["errors"][0]["message"]
     assert "errors" not in after  # the connection went back to the pool in working order

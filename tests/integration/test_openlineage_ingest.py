@@ -50,7 +50,8 @@ def test_the_openlineage_examples_and_marquez_edge_cases(service: Service) -> No
     refused = _post(
         service, json.loads((SHARED / "examples/invalid/event_no_run_id.json").read_text())
     )
-    assert refused.status_code == 400 and "runId" in refused.json()["error"]
+    assert refused.status_code == 400
+    assert "runId" in refused.json()["error"]
 
     for path in sorted((SHARED / "examples" / "invalid").glob("event_invalid_*.json")):
         answer = _post(service, json.loads(path.read_text()))
@@ -64,7 +65,8 @@ def test_the_openlineage_examples_and_marquez_edge_cases(service: Service) -> No
         for line in metrics.splitlines()
         if line.startswith("lineage_openlineage_facet_warnings_total")
     ]
-    assert flagged and float(flagged[0].split()[-1]) >= 5
+    assert flagged
+    assert float(flagged[0].split()[-1]) >= 5
 
 
 def test_lineage_and_facets_show_in_graphql_and_retries_add_nothing(service: Service) -> None:
@@ -88,7 +90,8 @@ def test_lineage_and_facets_show_in_graphql_and_retries_add_nothing(service: Ser
     )
     assert data["runs"]["totalCount"] == 1
     run = data["runs"]["nodes"][0]
-    assert run["id"] == run_id and run["status"] == "COMPLETED"
+    assert run["id"] == run_id
+    assert run["status"] == "COMPLETED"
     assert run["inputs"] == [{"name": "input", "suffix": ".fastq.gz"}]
     assert run["outputs"] == [{"name": "out", "suffix": ".bam"}]
     assert run["facets"]["nominalTime"]["nominalStartTime"] == "2026-11-25T00:00:00Z"
@@ -100,10 +103,12 @@ def test_lineage_and_facets_show_in_graphql_and_retries_add_nothing(service: Ser
 
 def test_bad_bodies_get_400_with_a_reason(service: Service) -> None:
     bad = httpx.post(f"{service.api_url}/api/v1/lineage", content=b"{nope", timeout=10)
-    assert bad.status_code == 400 and "JSON" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert "JSON" in bad.json()["error"]
     wrong_type = _event("EXPLODED", str(uuid.uuid4()))
     answer = _post(service, [_event("START", str(uuid.uuid4())), wrong_type])
-    assert answer.status_code == 400 and answer.json()["error"].startswith("event 1:")
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("event 1:")
     assert _post(service, []).status_code == 400
 
 
@@ -173,7 +178,8 @@ def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
         "job:tests:report",
     }
     bam = nodes["dataset:s3://lake:clean/reads.bam"]
-    assert bam["type"] == "DATASET" and bam["data"]["id"] == {
+    assert bam["type"] == "DATASET"
+    assert bam["data"]["id"] == {
         "namespace": "s3://lake",
         "name": "clean/reads.bam",
     }

@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import tempfile
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -65,10 +65,10 @@ def _start(server: Any) -> None:
 
 
 @pytest.fixture
-async def restartable_url(own_postgres: Any) -> AsyncIterator[str]:
+async def restartable_url(own_postgres: Any) -> str:
     url = f"postgresql+asyncpg://postgres@/postgres?host={own_postgres.pgdata}"
     await upgrade(url)
-    yield url
+    return url
 
 
 async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
@@ -100,5 +100,6 @@ async def test_the_batch_waits_for_postgres_and_nothing_is_dead_lettered(
         await task
     assert dlq.state.messages == 0
     snapshot = await dump(restartable_url)
-    assert len(snapshot["raw_events"]) == 180 and len(snapshot["runs"]) == 30
+    assert len(snapshot["raw_events"]) == 180
+    assert len(snapshot["runs"]) == 30
     assert _retries() > retries

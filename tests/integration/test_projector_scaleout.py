@@ -27,6 +27,7 @@ from tests.support.projector import (
     start_projector,
     wait_applied,
 )
+from tests.support.waiting import wait_until
 from tests.support.workload import workload
 
 pytestmark = pytest.mark.integration
@@ -50,6 +51,10 @@ async def _active_pid(database_url: str) -> int:
         await conn.close()
 
 
+async def _passed(database_url: str, sequence: int) -> bool:
+    return await applied_sequence(database_url) >= sequence
+
+
 async def test_two_processes_one_active_standby_takes_over(
     nats_url: str, database_url: str, reference_url: str, tmp_path: Path
 ) -> None:
@@ -66,8 +71,9 @@ async def test_two_processes_one_active_standby_takes_over(
     killed = []
     try:
         for threshold, replacement in ((800, "c"), (1800, "d")):
-            while await applied_sequence(database_url) < threshold:
-                await asyncio.sleep(0.01)
+            await wait_until(
+                lambda t=threshold: _passed(database_url, t), timeout=120, what="the threshold"
+            )
             active = await _active_pid(database_url)
             assert active in procs
             procs[active].send_signal(signal.SIGKILL)

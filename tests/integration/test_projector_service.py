@@ -90,9 +90,11 @@ async def test_bad_events_go_to_the_dlq_and_the_stream_goes_on(
     assert "newer than supported" in reasons[2]
     assert "run_id" in reasons[3]
     assert all(p.headers[subjects.ERROR_HEADER] == p.reason for p in parked)
-    assert parked[0].data == b"{not json" and parked[0].original_subject == "lineage.run.started"
+    assert parked[0].data == b"{not json"
+    assert parked[0].original_subject == "lineage.run.started"
     snapshot = await dump(database_url)
-    assert len(snapshot["raw_events"]) == 6 and len(snapshot["runs"]) == 1
+    assert len(snapshot["raw_events"]) == 6
+    assert len(snapshot["runs"]) == 1
 
 
 async def test_the_same_event_twice_changes_nothing(

@@ -115,12 +115,13 @@ async def test_v1_golden_events_after_v2_both_project(
     golden = runs["6f1c2a9e-3b1d-4c5e-9f0a-1b2c3d4e5f60"]
     assert (golden["name"], golden["status"]) == ("sample A", "FAILED")
     assert runs[unnamed["run_id"]]["name"] == f"run {unnamed['run_id'][:8]}"  # upcast
-    assert len(snapshot["dobjects"]) == 2 and len(snapshot["transforms"]) == 3
+    assert len(snapshot["dobjects"]) == 2
+    assert len(snapshot["transforms"]) == 3
     # The raw log keeps the v1 payloads as sent; a rebuild upcasts them again.
     versions = sorted(json.loads(p)["schema_version"] for _, _, p in snapshot["raw_events"])
     assert versions == [1] * 6 + [2]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await rebuild(settings, progress=False)
+    await rebuild(settings)
     assert await dump(database_url) == snapshot

@@ -60,7 +60,8 @@ def test_events_are_acked_in_order_with_their_msg_id(
     first = ln.Run(pipeline=pipeline, global_context=True)
     assert ln.context.run is first
     fastq = ln.DObject(ln.dev.datasets.file_fastq())
-    assert ln.add(fastq) is fastq and fastq.source is first
+    assert ln.add(fastq) is fastq
+    assert fastq.source is first
     ln.add(fastq)  # registered: nothing new
     second = ln.Run(pipeline=pipeline, global_context=True, name="second")
     fastq.load(is_run_input=True)
@@ -77,18 +78,22 @@ def test_events_are_acked_in_order_with_their_msg_id(
     for _, headers, event in got:
         assert headers["Nats-Msg-Id"] == str(event.event_id)
         assert event.producer.startswith(f"producer_sdk/{ln.__version__} ")
-    assert got[3][2].run_id == first.id and got[3][2].status == "completed"  # type: ignore[union-attr]
-    assert got[4][2].run_id == second.id and got[4][2].run_name == "second"  # type: ignore[union-attr]
-    assert got[5][2].dobject.name == "input" and got[5][2].dobject.suffix == ".fastq.gz"  # type: ignore[union-attr]
+    assert got[3][2].run_id == first.id
+    assert got[3][2].status == "completed"
+    assert got[4][2].run_id == second.id
+    assert got[4][2].run_name == "second"
+    assert got[5][2].dobject.name == "input"
+    assert got[5][2].dobject.suffix == ".fastq.gz"
     assert sdk.min_sequence == got[-1][0]  # read-your-writes watermark = last ack
 
 
 def test_a_with_block_is_finished_failed_by_its_exception(sdk: Client, nats_url: str) -> None:
     pipeline = lns.Pipeline(name="align", v="2")
-    with pytest.raises(ValueError, match="boom"), ln.Run(pipeline=pipeline) as run:
+    with pytest.raises(ValueError, match="boom"), ln.Run(pipeline=pipeline) as run:  # noqa: PT012 - the block is the subject
         assert ln.context.run is run
         raise ValueError("boom")
-    assert ln.context.run is None and run.status == "FAILED"
+    assert ln.context.run is None
+    assert run.status == "FAILED"
     with ln.Run(pipeline=pipeline) as ok:
         pass
     finished = [e for _, _, e in stream_events(nats_url) if e.event_type == "RunFinished"]
@@ -125,7 +130,7 @@ def test_same_content_returns_this_process_dobject(
 
 
 def test_a_missing_path_is_a_clear_error(sdk: Client) -> None:
-    with pytest.raises(FileNotFoundError, match="no file at 'missing.bam'"):
+    with pytest.raises(FileNotFoundError, match=r"no file at 'missing\.bam'"):
         ln.DObject("missing.bam")
 
 
@@ -145,7 +150,8 @@ def test_100_runs_arrive_once_across_a_nats_outage(
             run.finish()
             runs.append(run)
             if i == 69:
-                assert sdk._publisher is not None and sdk._publisher.outbox.has_pending()
+                assert sdk.publisher is not None
+                assert sdk.publisher.outbox.has_pending()
     finally:
         nats_server.start()
     assert ln.flush() == 0
@@ -157,8 +163,9 @@ def test_100_runs_arrive_once_across_a_nats_outage(
     for run in runs:
         per_run = [e.event_type for _, _, e in got if getattr(e, "run_id", None) == run.id]
         assert per_run == ["RunStarted", "OutputRegistered", "RunFinished"]
-    assert sdk._publisher is not None and sdk._publisher.outboxed > 0
-    assert not sdk._publisher.outbox.path.exists()
+    assert sdk.publisher is not None
+    assert sdk.publisher.outboxed > 0
+    assert not sdk.publisher.outbox.path.exists()
 
 
 def test_a_dead_process_outbox_is_sent_by_the_next_producer(
@@ -173,7 +180,8 @@ def test_a_dead_process_outbox_is_sent_by_the_next_producer(
     orphan.append(OutboxEntry("lineage.transform.registered", event_id, lost))
     ln.add(lns.Pipeline(name="next"))
     ids = {str(e.event_id) for _, _, e in stream_events(nats_url)}
-    assert event_id in ids and not orphan.path.exists()
+    assert event_id in ids
+    assert not orphan.path.exists()
 
 
 PRODUCER = """
@@ -216,7 +224,8 @@ def test_operators_see_and_flush_what_an_exited_producer_left(
         failed = subprocess.run(
             [*cli, "flush"], env=env, capture_output=True, text=True, check=False, timeout=60
         )
-        assert failed.returncode == 1 and "4 still waiting" in failed.stdout
+        assert failed.returncode == 1
+        assert "4 still waiting" in failed.stdout
     finally:
         nats_server.start()
     flushed = subprocess.run(
@@ -264,7 +273,8 @@ def run_script(script: Path, outcome: str, env: dict[str, str]) -> subprocess.Co
         text=True,
     ) as proc:
         if outcome == "killed":
-            assert proc.stdout is not None and proc.stdout.readline() == "working\n"
+            assert proc.stdout is not None
+            assert proc.stdout.readline() == "working\n"
             proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
@@ -303,7 +313,8 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
             "Terminated: the process got SIGTERM",
         )
     else:
-        assert done.returncode == 1 and "alignment diverged" in done.stderr
+        assert done.returncode == 1
+        assert "alignment diverged" in done.stderr
         assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
             "failed",
             "RuntimeError: alignment diverged",

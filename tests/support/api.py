@@ -5,6 +5,7 @@ the API), so these tests do not depend on the projector."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -153,6 +154,7 @@ async def api_client(
     """The app with its lifespan running, and an httpx client speaking to it in-process."""
     app = create_app(Settings(database_url=database_url, nats_url=nats_url, **settings))
     async with app.router.lifespan_context(app):
+        await asyncio.wait_for(app.state.startup.ready.wait(), 30)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             yield client, app

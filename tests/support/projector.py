@@ -102,13 +102,16 @@ async def dump_conn(conn: asyncpg.Connection, schema: str = "projection") -> dic
     return out
 
 
-def start_projector(nats_url: str, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_projector(
+    nats_url: str, database_url: str, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`lineage projector` as its own process (what `kill -9` tests kill)."""
     env = {
         **os.environ,
         "LINEAGE_NATS_URL": nats_url,
         "LINEAGE_DATABASE_URL": database_url,
         "LINEAGE_HOME": str(log.parent),
+        **(extra_env or {}),
     }
     with log.open("ab") as out:  # the child keeps its own descriptor
         return subprocess.Popen(

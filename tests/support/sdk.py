@@ -1,4 +1,4 @@
-"""What the SDK's tests share: an API address nobody answers, and the LINEAGE stream as read back."""
+"""What the SDK's tests share: an API address nobody answers, the LINEAGE stream read back."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from graphql_api.errors import LineageError
 from graphql_api.dao.filters import Sql, dobject_condition, run_condition, transform_condition
+from graphql_api.errors import LineageError
 from graphql_api.inputs import DObjectFilter, RunFilter, RunStatus, TransformFilter, TransformType
 
 
@@ -15,7 +15,8 @@ def test_seed_question_is_one_exists_with_bound_values() -> None:
     sql = Sql()
     where = run_condition(sql, RunFilter(output=DObjectFilter(name="output", suffix=".bam")), "r")
     assert where.count("EXISTS") == 1
-    assert "output" not in where and ".bam" not in where  # values are parameters
+    assert "output" not in where
+    assert ".bam" not in where
     assert sql.params == ["output", ".bam"]
     assert "d1.source_run_id = r.id AND d1.name = $1 AND d1.suffix = $2" in where
 

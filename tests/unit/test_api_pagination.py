@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from graphql import get_introspection_query, parse, validate
 
-from graphql_api.errors import LineageError
 from graphql_api.dao.pages import MAX_PAGE, decode_cursor, encode_cursor, page_size
+from graphql_api.errors import LineageError
 from graphql_api.inputs import parse_id
 from graphql_api.rules import ComplexityRule
 from graphql_api.schema import build_schema
@@ -26,7 +26,9 @@ def test_cursor_round_trip_and_refusals() -> None:
 
 
 def test_page_size_and_ids() -> None:
-    assert page_size(None) == 100 and page_size(0) == 0 and page_size(5000) == MAX_PAGE
+    assert page_size(None) == 100
+    assert page_size(0) == 0
+    assert page_size(5000) == MAX_PAGE
     with pytest.raises(LineageError):
         page_size(-1)
     rid = uuid.uuid4()

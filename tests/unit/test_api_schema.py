@@ -35,7 +35,8 @@ def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     graphql = build_lineage_schema()._schema
     inputs = graphql.type_map["Run"].fields["inputs"].resolve  # type: ignore[union-attr]
     total = graphql.type_map["RunConnection"].fields["totalCount"].resolve  # type: ignore[union-attr]
-    assert inputs.__qualname__ == "Run.inputs" and getattr(inputs, CONTEXT_ONLY)
+    assert inputs.__qualname__ == "Run.inputs"
+    assert getattr(inputs, CONTEXT_ONLY)
     assert total.__qualname__ != "RunConnection.total_count"  # async: strawberry's wrapper stays
     relations = [
         (t.name, name)
@@ -44,6 +45,8 @@ def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
         for name, f in t.fields.items()
         if getattr(f.resolve, CONTEXT_ONLY, False)
     ]
-    assert ("DObject", "source") in relations and ("Pipeline", "runs") in relations
+    assert ("DObject", "source") in relations
+    assert ("Pipeline", "runs") in relations
     created = graphql.type_map["DObject"].fields["createdAt"].resolve  # type: ignore[union-attr]
-    assert isinstance(created, partial) and created.args == ("created_at",)
+    assert isinstance(created, partial)
+    assert created.args == ("created_at",)

@@ -31,7 +31,8 @@ def test_golden_round_trips_byte_for_byte(path: Path) -> None:
 def test_golden_values_decode_to_the_fields_they_say() -> None:
     started = events.decode((GOLDEN / "v1" / "RunStarted.json").read_bytes())
     assert isinstance(started, events.RunStarted)
-    assert started.transform.name == "Cell Ranger" and started.transform.version == "7"
+    assert started.transform.name == "Cell Ranger"
+    assert started.transform.version == "7"
     assert started.run_name == "sample A"
     assert started.occurred_at.utcoffset() is not None
     assert started.occurred_at.utcoffset().total_seconds() == 7200  # type: ignore[union-attr]

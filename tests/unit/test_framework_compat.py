@@ -85,7 +85,8 @@ def test_strawberry_schema_internals() -> None:
         assert isinstance(core, GraphQLSchema)
     with relied_on("strawberry", "Schema.execution_context_class"):
         executor = executor_class(schema)
-        assert inspect.isclass(executor) and issubclass(executor, graphql.Executor)
+        assert inspect.isclass(executor)
+        assert issubclass(executor, graphql.Executor)
     with relied_on("strawberry", "strawberry.schema.schema.validate_document"):
         document = parse("{ name }")
         assert validate_document(core, document, tuple(specified_rules)) == []
@@ -93,7 +94,9 @@ def test_strawberry_schema_internals() -> None:
         assert len(bad) == 1
     with relied_on("strawberry", "strawberry.execution.optimized_is_awaitable"):
         coroutine = asyncio.sleep(0)
-        assert is_awaitable(coroutine) and not is_awaitable(1) and not is_awaitable("x")
+        assert is_awaitable(coroutine)
+        assert not is_awaitable(1)
+        assert not is_awaitable("x")
         coroutine.close()
 
 
@@ -110,8 +113,10 @@ def test_strawberry_field_internals() -> None:
         assert resolver_function(definitions["plain"]) is plain_resolver  # type: ignore[arg-type]
     with relied_on("strawberry", "StrawberryField.arguments / extensions / is_subscription"):
         paint = definitions["paint"]
-        assert paint is not None and [a.python_name for a in paint.arguments] == ["paint"]
-        assert paint.extensions == [] and paint.is_subscription is False
+        assert paint is not None
+        assert [a.python_name for a in paint.arguments] == ["paint"]
+        assert paint.extensions == []
+        assert paint.is_subscription is False
 
 
 def test_strawberry_input_and_info_internals() -> None:
@@ -133,7 +138,8 @@ def test_strawberry_input_and_info_internals() -> None:
         if isinstance(seen["field_nodes"], Exception):
             raise seen["field_nodes"]
         [node] = seen["field_nodes"]
-        assert isinstance(node, FieldNode) and node.name.value == "paint"
+        assert isinstance(node, FieldNode)
+        assert node.name.value == "paint"
 
 
 def test_graphql_core_internals() -> None:

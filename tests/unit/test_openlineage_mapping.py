@@ -41,10 +41,13 @@ def test_a_complete_run_event_maps_to_started_input_output_finished() -> None:
     kinds = [e.event_type for e in lineage]
     assert kinds == ["RunStarted", "InputLoaded", "OutputRegistered", "RunFinished"]
     started, loaded, registered, finished = lineage
-    assert started.transform.name == "airflow/align" and started.transform.version == "abc123"
-    assert loaded.dobject.name == "input" and loaded.dobject.suffix == ".fastq.gz"
+    assert started.transform.name == "airflow/align"
+    assert started.transform.version == "abc123"
+    assert loaded.dobject.name == "input"
+    assert loaded.dobject.suffix == ".fastq.gz"
     assert loaded.dobject.id == dataset_dobject_id("s3://bucket", "raw/input.fastq.gz")
-    assert registered.dobject.name == "lab.public.reads" and registered.dobject.suffix == ""
+    assert registered.dobject.name == "lab.public.reads"
+    assert registered.dobject.suffix == ""
     assert registered.dobject.size == 42
     assert finished.status == "completed"
     assert started.occurred_at.isoformat() == "2026-11-25T01:02:03.123456+00:00"
@@ -57,7 +60,8 @@ def test_mapping_is_deterministic_so_retries_deduplicate() -> None:
         e.event_id
         for e in map_event(RunEvent.model_validate(EVENT | {"eventTime": "2026-11-25T01:02:04Z"}))
     ]
-    assert first == again and len(set(first)) == 4
+    assert first == again
+    assert len(set(first)) == 4
     assert not set(first) & set(later)
 
 
@@ -70,7 +74,8 @@ def test_fail_carries_the_error_message() -> None:
         },
     }
     finished = map_event(RunEvent.model_validate(failed))[-1]
-    assert finished.status == "failed" and finished.error == "boom"
+    assert finished.status == "failed"
+    assert finished.error == "boom"
 
 
 @pytest.mark.parametrize(
@@ -91,7 +96,9 @@ def test_dataset_names_split_like_files_only_for_files(
 
 def test_times_without_offset_are_utc_and_nanoseconds_are_cut() -> None:
     when, had_offset = parse_event_time("2020-12-28T19:51:01.641499123")
-    assert not had_offset and when.utcoffset() is not None and when.microsecond == 641499
+    assert not had_offset
+    assert when.utcoffset() is not None
+    assert when.microsecond == 641499
 
 
 def test_a_broken_standard_facet_is_a_warning_not_a_rejection() -> None:
@@ -132,4 +139,5 @@ def test_our_models_agree_with_the_official_json_schema() -> None:
         except ValueError:
             ours = False
         assert ours == official, path.name
-    assert verdicts.count(False) == 1 and len(verdicts) > 2  # both kinds were compared
+    assert verdicts.count(False) == 1
+    assert len(verdicts) > 2

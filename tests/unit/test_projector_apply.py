@@ -21,11 +21,16 @@ RUN = uuid.UUID(int=1)
 def test_one_run_gives_its_rows() -> None:
     rows = fold(run_events(0))
     (run,) = rows.runs.values()
-    assert run.status == "COMPLETED" and run.start is not None and run.start.name == "run 0"
+    assert run.status == "COMPLETED"
+    assert run.start is not None
+    assert run.start.name == "run 0"
     assert run.first_seen_at == T0
-    assert len(rows.dobjects) == 4 and len(rows.run_inputs) == 2 and len(rows.transforms) == 1
+    assert len(rows.dobjects) == 4
+    assert len(rows.run_inputs) == 2
+    assert len(rows.transforms) == 1
     sources = {d.name: d.source for d in rows.dobjects.values()}
-    assert sources["raw_0"] is None and sources["out_0_0"] is not None
+    assert sources["raw_0"] is None
+    assert sources["out_0_0"] is not None
     assert sources["out_0_0"].run_id == run.id
 
 
@@ -33,14 +38,16 @@ def test_finished_before_started_keeps_both() -> None:
     started, *_, finished = run_events(0)
     rows = fold([finished, started])
     (run,) = rows.runs.values()
-    assert run.status == "COMPLETED" and run.start is not None
+    assert run.status == "COMPLETED"
+    assert run.start is not None
     assert run.start.transform_id == started.transform.id  # type: ignore[union-attr]
 
 
 def test_a_run_known_only_from_an_output_is_a_started_stub() -> None:
     output = run_events(0)[3]
     (run,) = fold([output]).runs.values()
-    assert run.status == "STARTED" and run.start is None
+    assert run.status == "STARTED"
+    assert run.start is None
 
 
 def test_the_earliest_run_finished_is_final() -> None:
@@ -84,7 +91,9 @@ def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> No
     ]
     for order in (events, events[::-1]):
         (row,) = fold(order).dobjects.values()
-        assert row.source is not None and row.source.run_id == c and row.created_at == T0
+        assert row.source is not None
+        assert row.source.run_id == c
+        assert row.created_at == T0
 
 
 def test_the_earliest_input_load_is_the_edge() -> None:
@@ -113,7 +122,8 @@ def test_the_earliest_run_started_sets_the_transform() -> None:
         transform=pipeline("two"),
     )
     (run,) = fold([two, one]).runs.values()
-    assert run.start is not None and run.start.transform_id == pipeline("one").id
+    assert run.start is not None
+    assert run.start.transform_id == pipeline("one").id
     assert len(fold([two, one]).transforms) == 2
 
 

@@ -23,7 +23,8 @@ def test_parked_headers_name_the_reason_and_the_origin() -> None:
     assert headers[ORIGINAL_MSG_ID] == "evt-1"
     # De-duplicated in the DLQ by the original sequence, not by the producer's id.
     assert headers[subjects.MSG_ID_HEADER] == "lineage-dlq:42"
-    assert headers["Trace"] == "t" and "Nats-Expected-Stream" not in headers
+    assert headers["Trace"] == "t"
+    assert "Nats-Expected-Stream" not in headers
 
 
 def test_a_replay_gets_a_fresh_message_id_and_the_original_headers() -> None:

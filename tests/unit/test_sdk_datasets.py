@@ -18,7 +18,9 @@ def test_fastq_is_valid_and_deterministic(tmp_path: Path) -> None:
     assert len(lines) == 16
     for i in range(0, 16, 4):
         header, seq, plus, qual = lines[i : i + 4]
-        assert header.startswith("@") and plus == "+" and len(seq) == len(qual)
+        assert header.startswith("@")
+        assert plus == "+"
+        assert len(seq) == len(qual)
         assert set(seq) <= set("ACGT")
     assert ln.dev.datasets.file_fastq(tmp_path).read_bytes() == datasets.fastq_bytes()
 
@@ -49,7 +51,8 @@ def test_bam_is_bgzf_with_the_reads(tmp_path: Path) -> None:
         l_read_name = data[pos + 12]
         flag = struct.unpack_from("<H", data, pos + 18)[0]
         l_seq = struct.unpack_from("<i", data, pos + 20)[0]
-        assert flag == 4 and l_seq == 32
+        assert flag == 4
+        assert l_seq == 32
         names.append(data[pos + 36 : pos + 36 + l_read_name - 1].decode())
         pos += 4 + block_size
     assert names == [name for name, _, _ in datasets.READS]

@@ -24,7 +24,8 @@ def test_unknown_pipeline_gives_the_line_to_type() -> None:
 
 def test_unreachable_service_names_the_url_and_how_to_start_one() -> None:
     message = str(ServiceUnreachable("http://127.0.0.1:9/graphql", "refused"))
-    assert "http://127.0.0.1:9/graphql" in message and "lineage up" in message
+    assert "http://127.0.0.1:9/graphql" in message
+    assert "lineage up" in message
     assert "LINEAGE_API_URL" in message
 
 
@@ -36,7 +37,8 @@ def test_error_text() -> None:
 def test_headers_carry_min_sequence_and_token() -> None:
     assert graphql.headers(None, 0) == {"Content-Type": "application/json"}
     h = graphql.headers("s3cret", 42)
-    assert h["X-Lineage-Min-Sequence"] == "42" and h["Authorization"] == "Bearer s3cret"
+    assert h["X-Lineage-Min-Sequence"] == "42"
+    assert h["Authorization"] == "Bearer s3cret"
     assert graphql.endpoint("http://h:1/") == "http://h:1/graphql"
     assert graphql.endpoint("http://h:1/graphql") == "http://h:1/graphql"
 

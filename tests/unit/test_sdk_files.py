@@ -43,7 +43,8 @@ def test_small_file_hash_is_base64url_sha256(tmp_path: Path) -> None:
     path.write_bytes(b"hello")
     expected = files._b64(hashlib.sha256(b"hello").digest())
     assert files.hash_file(path) == expected == files.hash_bytes(b"hello")
-    assert len(expected) == 43 and "=" not in expected
+    assert len(expected) == 43
+    assert "=" not in expected
 
 
 def test_large_file_is_hashed_by_sampling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +73,7 @@ def test_file_facts(tmp_path: Path) -> None:
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no file at 'nope.bam'"):
+    with pytest.raises(FileNotFoundError, match=r"no file at 'nope\.bam'"):
         files.file_facts("nope.bam")
     with pytest.raises(IsADirectoryError, match="not a regular file"):
         files.file_facts(tmp_path)

@@ -10,7 +10,7 @@ from lineage_core import events
 from lineage_core.ids import transform_id
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
-from producer_sdk.dobject import DObject, dobject_id
+from producer_sdk.records import DObject, dobject_id
 from producer_sdk.errors import LineageError, NoRunError
 from producer_sdk.files import file_facts
 
@@ -20,7 +20,7 @@ def new_dobject(
 ) -> DObject:
     path = tmp_path / name
     path.write_bytes(data)
-    return DObject._from_facts(file_facts(path), source)
+    return DObject.from_facts(file_facts(path), source)
 
 
 def types(evs: list[events.Event]) -> list[str]:
@@ -44,10 +44,14 @@ def test_output_starts_the_run_first(tmp_path: Path) -> None:
     evs = ops.plan_add(bam, run, ledger)
     assert types(evs) == ["TransformRegistered", "RunStarted", "OutputRegistered"]
     started, output = evs[1], evs[2]
-    assert started.run_id == output.run_id == run.id and started.run_name == "sample 1"
-    assert output.dobject.name == "output" and output.dobject.suffix == ".bam"
-    assert output.dobject.id == dobject_id(bam.hash or "") and output.dobject.size == 3
-    assert bam.source is run and run.status == "STARTED"
+    assert started.run_id == output.run_id == run.id
+    assert started.run_name == "sample 1"
+    assert output.dobject.name == "output"
+    assert output.dobject.suffix == ".bam"
+    assert output.dobject.id == dobject_id(bam.hash or "")
+    assert output.dobject.size == 3
+    assert bam.source is run
+    assert run.status == "STARTED"
     assert ops.plan_add(bam, run, ledger) == []  # already registered: nothing new
     assert ledger.dobjects_by_hash[bam.hash or ""] is bam
 
@@ -66,7 +70,7 @@ def test_output_without_any_run_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_dobject_from_the_service_adds_nothing() -> None:
-    known = DObject._from_api(
+    known = DObject.from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "name": "input",
@@ -76,7 +80,8 @@ def test_a_dobject_from_the_service_adds_nothing() -> None:
             "createdAt": "2026-01-01T00:00:00+00:00",
         }
     )
-    assert known.size == 12 and known.created_at is not None
+    assert known.size == 12
+    assert known.created_at is not None
     assert ops.plan_add(known, lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger()) == []
 
 
@@ -89,8 +94,10 @@ def test_input_and_finish(tmp_path: Path) -> None:
     assert run.id in ledger.active_runs
     finished = ops.plan_finish(run, "failed", "ValueError: boom", ledger)
     assert types(finished) == ["RunFinished"]
-    assert finished[0].status == "failed" and finished[0].error == "ValueError: boom"
-    assert run.status == "FAILED" and run.id not in ledger.active_runs
+    assert finished[0].status == "failed"
+    assert finished[0].error == "ValueError: boom"
+    assert run.status == "FAILED"
+    assert run.id not in ledger.active_runs
     assert ops.plan_finish(run, "completed", None, ledger) == []
     with pytest.raises(NoRunError):
         ops.plan_input(fastq, None, ledger)
@@ -102,7 +109,7 @@ def test_a_run_needs_a_transform() -> None:
 
 
 def test_a_run_from_the_service_is_not_started_again() -> None:
-    remote = lns.Run._from_api(
+    remote = lns.Run.from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "status": "STARTED",
@@ -115,7 +122,8 @@ def test_a_run_from_the_service_is_not_started_again() -> None:
             },
         }
     )
-    assert remote.notebook is not None and remote.notebook.title == "T"
+    assert remote.notebook is not None
+    assert remote.notebook.title == "T"
     assert ops.plan_add(remote, None, ops.Ledger()) == []
 
 
@@ -129,7 +137,7 @@ def test_long_errors_are_cut_to_the_limit() -> None:
 
 
 def test_ill_typed_records_are_refused() -> None:
-    with pytest.raises(TypeError, match="ln.add takes"):
+    with pytest.raises(TypeError, match=r"ln\.add takes"):
         ops.plan_add("output.bam", None, ops.Ledger())
     with pytest.raises(TypeError, match="needs a name"):
         lns.Pipeline(v="1")

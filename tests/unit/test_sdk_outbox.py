@@ -20,7 +20,8 @@ def entry(n: int) -> OutboxEntry:
 
 def test_a_line_keeps_the_event_bytes_exactly() -> None:
     line = outbox.encode_entry(entry(1))
-    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
     assert json.loads(line) == {
         "subject": "lineage.run.finished",
         "event_id": "id-1",
@@ -42,7 +43,8 @@ def test_a_corrupt_line_in_the_middle_is_an_error() -> None:
 
 def test_append_keeps_order_and_drop_first_forgets_acked(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "outbox")
-    assert not box.has_pending() and box.entries() == []
+    assert not box.has_pending()
+    assert box.entries() == []
     for n in range(5):
         box.append(entry(n))
     assert box.has_pending()
@@ -53,7 +55,8 @@ def test_append_keeps_order_and_drop_first_forgets_acked(tmp_path: Path) -> None
     assert [e.event_id for e in box.entries()] == ["id-2", "id-3", "id-4"]
     with outbox.locked(box.directory):
         box.drop_first(3)
-    assert not box.path.exists() and not box.has_pending()
+    assert not box.path.exists()
+    assert not box.has_pending()
 
 
 def test_a_flush_by_an_operator_clears_the_pending_flag(tmp_path: Path) -> None:
@@ -80,7 +83,9 @@ def test_list_files_names_owner_and_liveness(tmp_path: Path) -> None:
     dead.append(entry(2))
     dead.append(entry(3))
     found = {f.path.name: f for f in outbox.list_files(tmp_path)}
-    assert found[mine.path.name].alive and found[mine.path.name].events == 1
+    assert found[mine.path.name].alive
+    assert found[mine.path.name].events == 1
     assert found[mine.path.name].pid == os.getpid()
-    assert not found[dead.path.name].alive and found[dead.path.name].events == 2
+    assert not found[dead.path.name].alive
+    assert found[dead.path.name].events == 2
     assert outbox.list_files(tmp_path / "missing") == []

@@ -9,8 +9,8 @@ import pytest
 import producer_sdk as ln
 from producer_sdk import query as q
 from producer_sdk import schema as lns
-from producer_sdk.client import pick_pipeline
-from producer_sdk.session import describe
+from producer_sdk.core import pick_pipeline
+from producer_sdk.query import describe
 
 
 def chain(query: ln.Query) -> list:  # type: ignore[type-arg]
@@ -65,7 +65,8 @@ def test_pipeline_to_dobject_goes_through_its_runs() -> None:
 
 
 def test_select_with_ln_run_means_runs() -> None:
-    assert q.kind_of(ln.Run) == "run" and q.kind_of(lns.Run) == "run"
+    assert q.kind_of(ln.Run) == "run"
+    assert q.kind_of(lns.Run) == "run"
 
 
 def test_unknown_field_is_refused_where_it_is_typed() -> None:

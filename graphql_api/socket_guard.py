@@ -1,0 +1,157 @@
+"""The token check of a graphql-transport-ws connection, in plain ASGI messages.
+
+The token comes with the upgrade request (`Authorization` header) or in the
+`connection_init` payload (`{"Authorization": "Bearer ..."}`). This guard reads the
+client's messages before the GraphQL app does: at `connection_init` it refuses a
+missing, unknown or revoked token (close 4401), a token without the read scope (4403)
+or one more socket than the caller may hold open (4429). While the socket is open it
+watches the token: once revoked, the socket is closed with 4401 and the app is told the
+client left, which ends its subscriptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
+from graphql_api.ratelimit import ConnectionCounter
+from lineage_core.tokens import READ
+
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+TOO_MANY = 4429
+INIT_TIMEOUT = 4408
+
+
+class SocketGuard:
+    def __init__(
+        self,
+        registry: TokenRegistry,
+        sockets: ConnectionCounter,
+        from_header: Principal | None,
+        init_timeout: float,
+    ) -> None:
+        self.registry = registry
+        self.sockets = sockets
+        self.from_header = from_header
+        self.init_timeout = init_timeout
+        self.principal: Principal | None = None
+        self.closed = False
+        self._left = asyncio.Event()  # set when we closed the socket ourselves
+        self._pending: asyncio.Task[Message] | None = None
+        self._counted: str | None = None
+        self._unwatch: Callable[[], None] = lambda: None
+        self.address = "addr:-"
+
+    async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        self._receive, self._send = receive, send
+        client = scope.get("client")
+        self.address = f"addr:{client[0] if client else '-'}"
+        timer = asyncio.get_running_loop().call_later(
+            self.init_timeout, self._close_soon, INIT_TIMEOUT
+        )
+        self._timer = timer
+        try:
+            await app(scope, self.receive, self.send)
+        finally:
+            timer.cancel()
+            self._unwatch()
+            if self._counted is not None:
+                self.sockets.release(self._counted)
+            if self._pending is not None:
+                self._pending.cancel()
+
+    async def receive(self) -> Message:
+        """The client's next message as the app sees it (a disconnect once we closed)."""
+        while True:
+            if self.closed:
+                return {"type": "websocket.disconnect", "code": UNAUTHORIZED}
+            if self._pending is None:
+                self._pending = asyncio.ensure_future(self._receive())
+            left = asyncio.ensure_future(self._left.wait())
+            done, _ = await asyncio.wait({self._pending, left}, return_when=asyncio.FIRST_COMPLETED)
+            left.cancel()
+            if self._pending not in done:
+                continue  # closed meanwhile: the loop answers with a disconnect
+            message = self._pending.result()
+            self._pending = None
+            if (
+                self.principal is None
+                and message["type"] == "websocket.receive"
+                and not await self._check_init(message)
+            ):
+                continue
+            return message
+
+    async def send(self, message: Message) -> None:
+        if self.closed:
+            return  # the socket is gone: what the app still sends goes nowhere
+        await self._send(message)
+
+    async def _check_init(self, message: Message) -> bool:
+        """Whether a message before the handshake may reach the app (False: closed)."""
+        payload = _connection_init_payload(message)
+        if payload is None:
+            return True  # not a connection_init: the app answers it by the protocol
+        self._timer.cancel()
+        principal = self.from_header
+        given = payload.get("Authorization") or payload.get("authorization")
+        if (principal is None or principal is OPEN) and isinstance(given, str):
+            principal = await self.registry.authenticate(bearer_of(given))
+        elif principal is None:
+            principal = await self.registry.authenticate(None)
+        if principal is None:
+            await self.close(UNAUTHORIZED, "missing, unknown or revoked token")
+            return False
+        if not principal.allows(READ):
+            await self.close(FORBIDDEN, "this token lacks the 'read' scope")
+            return False
+        key = _key(principal, self)
+        if not self.sockets.acquire(key):
+            await self.close(TOO_MANY, "too many open WebSockets for this token or address")
+            return False
+        self._counted = key
+        self.principal = principal
+        self._unwatch = self.registry.watch(principal, self._revoked)
+        return True
+
+    async def _revoked(self) -> None:
+        await self.close(UNAUTHORIZED, "token revoked")
+
+    def _close_soon(self, code: int) -> None:
+        if self.principal is None and not self.closed:
+            asyncio.ensure_future(self.close(code, "no connection_init in time"))  # noqa: RUF006
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._left.set()
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+def _key(principal: Principal, guard: SocketGuard) -> str:
+    if principal is not OPEN:
+        return f"token:{principal.name}"
+    return guard.address
+
+
+def _connection_init_payload(message: Message) -> dict[str, Any] | None:
+    text = message.get("text")
+    if not isinstance(text, str) or '"connection_init"' not in text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("type") != "connection_init":
+        return None
+    payload = data.get("payload")
+    return payload if isinstance(payload, dict) else {}

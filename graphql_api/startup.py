@@ -1,0 +1,103 @@
+"""The API before NATS and Postgres answer: it serves /healthz at once, /readyz says 503
+and what it waits for, every other route answers 503 until `Resources` are open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graphql_api.resources import Resources
+from lineage_core.nats_auth import service_connect_options
+from lineage_core.settings import Settings
+from lineage_core.startup import describe, probe_jetstream, probe_postgres, wait_until, where
+
+# Routes that answer while the API is still waiting for its dependencies.
+ALWAYS_OPEN: Final = frozenset({"/healthz", "/readyz", "/metrics"})
+WAITING: Final = "waiting"
+
+
+@dataclass
+class Startup:
+    """What the API still waits for: 'ok', or the last failure seen."""
+
+    checks: dict[str, str] = field(default_factory=lambda: {"nats": WAITING, "postgres": WAITING})
+    resources: Resources | None = None
+    # set once `resources` are open (tests and embedders await it instead of polling)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def failed(self, name: str) -> Callable[[BaseException], None]:
+        def record(exc: BaseException) -> None:
+            self.checks[name] = f"{WAITING}: {describe(exc)}"
+
+        return record
+
+
+async def open_when_ready(settings: Settings, startup: Startup) -> Resources:
+    """Wait for Postgres, then JetStream, then open the API's resources (retrying each).
+
+    The caller sets `startup.resources` once everything else is in place: that opens the gate."""
+    url = settings.resolved_database_url()
+    await wait_until(
+        f"Postgres at {where(url)}",
+        lambda: probe_postgres(url),
+        on_failure=startup.failed("postgres"),
+    )
+    startup.checks["postgres"] = "ok"
+    servers = settings.nats_servers()
+    await wait_until(
+        "NATS JetStream at " + ", ".join(where(s) for s in servers),
+        lambda: probe_jetstream(servers, service_connect_options(settings.resolved_nats_creds())),
+        on_failure=startup.failed("nats"),
+    )
+    startup.checks["nats"] = "ok"
+    return await wait_until("the API's connections", lambda: Resources.open(settings))
+
+
+class StartingGate:
+    """Answers 503 (HTTP) or closes with 1013 "try again later" (WebSocket) until ready."""
+
+    def __init__(self, app: ASGIApp, startup: Startup) -> None:
+        self.app = app
+        self.startup = startup
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.startup.resources is not None
+            or scope["type"] not in ("http", "websocket")
+            or scope["path"] in ALWAYS_OPEN
+        ):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await receive()  # the websocket.connect message
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        body = json.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": "the service is starting: waiting for "
+                        + ", ".join(k for k, v in self.startup.checks.items() if v != "ok"),
+                        "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                    }
+                ],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", b"1"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,124 @@
+// The graph as the page shows it: nodes with display names, edges in data-flow
+// direction, and many leaf siblings of one node folded into a "+N more" node.
+
+export type Kind = 'RUN' | 'DOBJECT' | 'MORE';
+
+export interface RunSummary {
+  id: string;
+  name: string | null;
+  status: string;
+  startedAt: string | null;
+  transform: { name: string; version: string } | null;
+}
+export interface DObjectSummary {
+  id: string;
+  name: string;
+  suffix: string;
+  createdAt: string;
+}
+export interface ApiNode {
+  id: string;
+  kind: 'RUN' | 'DOBJECT';
+  depth: number;
+  run: RunSummary | null;
+  dobject: DObjectSummary | null;
+}
+export interface ApiGraph {
+  root: string;
+  truncated: boolean;
+  nodes: ApiNode[];
+  edges: Edge[];
+}
+export interface Edge {
+  source: string;
+  target: string;
+}
+export interface ViewNode {
+  id: string;
+  kind: Kind;
+  label: string;
+  status: string | null;
+  time: string | null;
+  depth: number;
+  hidden: string[]; // for MORE: the folded nodes
+}
+export interface ViewGraph {
+  nodes: ViewNode[];
+  edges: Edge[];
+}
+
+export function runName(run: RunSummary): string {
+  if (!run.transform) return `run ${run.id.slice(0, 8)}`;
+  const base = `${run.transform.name} v${run.transform.version} run`;
+  return run.name ? `${base} ${run.name}` : base;
+}
+
+export function displayName(node: ApiNode): string {
+  if (node.kind === 'DOBJECT' && node.dobject) return node.dobject.name + node.dobject.suffix;
+  if (node.run) return runName(node.run);
+  return node.id;
+}
+
+export const STATUS_ICON: Record<string, string> = { COMPLETED: '✓', STARTED: '▶', FAILED: '✗' };
+
+export function toView(node: ApiNode): ViewNode {
+  return {
+    id: node.id,
+    kind: node.kind,
+    label: displayName(node),
+    status: node.run?.status ?? null,
+    time: node.run?.startedAt ?? node.dobject?.createdAt ?? null,
+    depth: node.depth,
+    hidden: [],
+  };
+}
+
+export const FOLD_LIMIT = 6; // more leaf siblings than this on one side fold into "+N more"
+
+/**
+ * Folds leaf neighbours (connected only to `owner`, not the root) of one side of a
+ * node when there are more than FOLD_LIMIT; keeps the first FOLD_LIMIT - 1 by name.
+ * `unfolded` holds the ids of "+N more" nodes the user opened.
+ */
+export function fold(nodes: ViewNode[], edges: Edge[], root: string, unfolded: Set<string>): ViewGraph {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const degree = new Map<string, number>();
+  for (const e of edges) {
+    degree.set(e.source, (degree.get(e.source) ?? 0) + 1);
+    degree.set(e.target, (degree.get(e.target) ?? 0) + 1);
+  }
+  const hidden = new Set<string>();
+  const more: ViewNode[] = [];
+  const moreEdges: Edge[] = [];
+  for (const owner of nodes) {
+    for (const side of ['out', 'in'] as const) {
+      const key = `more:${owner.id}:${side}`;
+      if (unfolded.has(key)) continue;
+      const leaves = edges
+        .filter((e) => (side === 'out' ? e.source === owner.id : e.target === owner.id))
+        .map((e) => (side === 'out' ? e.target : e.source))
+        .filter((id) => id !== root && degree.get(id) === 1 && !hidden.has(id))
+        .map((id) => byId.get(id))
+        .filter((n): n is ViewNode => n !== undefined)
+        .sort((a, b) => a.label.localeCompare(b.label));
+      if (leaves.length <= FOLD_LIMIT) continue;
+      const folded = leaves.slice(FOLD_LIMIT - 1);
+      for (const n of folded) hidden.add(n.id);
+      more.push({ id: key, kind: 'MORE', label: `+${folded.length} more`, status: null, time: null, depth: owner.depth + 1, hidden: folded.map((n) => n.id) });
+      moreEdges.push(side === 'out' ? { source: owner.id, target: key } : { source: key, target: owner.id });
+    }
+  }
+  if (!hidden.size) return { nodes, edges };
+  return {
+    nodes: [...nodes.filter((n) => !hidden.has(n.id)), ...more],
+    edges: [...edges.filter((e) => !hidden.has(e.source) && !hidden.has(e.target)), ...moreEdges],
+  };
+}
+
+/** Merges a graph fetched for an expanded node into the one shown. */
+export function merge(into: Map<string, ApiNode>, edges: Map<string, Edge>, graph: ApiGraph, depthOffset: number): void {
+  for (const n of graph.nodes) {
+    if (!into.has(n.id)) into.set(n.id, { ...n, depth: n.depth + depthOffset });
+  }
+  for (const e of graph.edges) edges.set(`${e.source}>${e.target}`, e);
+}

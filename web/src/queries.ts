@@ -1,0 +1,98 @@
+// GraphQL documents of the explorer. `asOf` is sent only when set, so a server
+// without section 5 still answers the plain view.
+
+const RUN_SUMMARY = 'id name status startedAt transform { name version }';
+const DOBJECT_SUMMARY = 'id name suffix createdAt';
+
+export function lineageQuery(withAsOf: boolean): string {
+  const asOfVar = withAsOf ? ', $asOf: DateTime' : '';
+  const asOfArg = withAsOf ? ', asOf: $asOf' : '';
+  return `query ExplorerLineage($dobjectId: ID, $runId: ID, $direction: LineageDirection, $depth: Int${asOfVar}) {
+  lineage(dobjectId: $dobjectId, runId: $runId, direction: $direction, depth: $depth${asOfArg}) {
+    root truncated
+    nodes { id kind depth run { ${RUN_SUMMARY} } dobject { ${DOBJECT_SUMMARY} } }
+    edges { source target }
+  }
+}`;
+}
+
+function asOfParts(withAsOf: boolean): [string, string] {
+  return withAsOf ? [', $asOf: DateTime', ', asOf: $asOf'] : ['', ''];
+}
+
+export function runDetailsQuery(full: boolean, withAsOf: boolean): string {
+  const [v, a] = asOfParts(withAsOf);
+  const family = full ? `parent { ${RUN_SUMMARY} } children { ${RUN_SUMMARY} }` : '';
+  return `query ExplorerRun($id: ID!${v}) {
+  run(id: $id${a}) {
+    id name status startedAt finishedAt
+    transform { __typename id type name version ... on Notebook { title } ... on Pipeline { reference } }
+    inputs { ${DOBJECT_SUMMARY} } outputs { ${DOBJECT_SUMMARY} }
+    ${family}
+  }
+}`;
+}
+
+export function dobjectDetailsQuery(full: boolean, withAsOf: boolean): string {
+  const [v, a] = asOfParts(withAsOf);
+  const fields = full ? 'fields { name type description }' : '';
+  return `query ExplorerDObject($id: ID!${v}) {
+  dobject(id: $id${a}) {
+    id name suffix size hash uri createdAt ${fields}
+    source { ${RUN_SUMMARY} } targets { ${RUN_SUMMARY} }
+  }
+}`;
+}
+
+export function impactQuery(withAsOf: boolean): string {
+  const [v, a] = asOfParts(withAsOf);
+  return `query ExplorerImpact($dobjectId: ID, $runId: ID${v}) {
+  impact(dobjectId: $dobjectId, runId: $runId${a}) {
+    totalRuns totalDObjects truncated
+    runs { distance run { ${RUN_SUMMARY} } }
+    dobjects { distance dobject { ${DOBJECT_SUMMARY} } }
+    rerunOrder { ${RUN_SUMMARY} }
+  }
+}`;
+}
+
+export const RUN_CANDIDATES = `query ExplorerRunCandidates($id: ID!) {
+  run(id: $id) { id transform { runs { ${RUN_SUMMARY} } } }
+}`;
+
+const SET_DIFF = `added { ${DOBJECT_SUMMARY} } removed { ${DOBJECT_SUMMARY} }
+  changed { name suffix before { id hash } after { id hash } } unchanged { ${DOBJECT_SUMMARY} }`;
+export const RUN_DIFF = `query ExplorerRunDiff($before: ID!, $after: ID!) {
+  runDiff(before: $before, after: $after) {
+    transformChanged
+    before { ${RUN_SUMMARY} } after { ${RUN_SUMMARY} }
+    inputs { ${SET_DIFF} } outputs { ${SET_DIFF} }
+  }
+}`;
+
+// Exact matches through the API's filters (which match exactly), plus one page of
+// each kind for matching parts of names in the page.
+export function searchQuery(byId: boolean): string {
+  const ids = byId
+    ? `runById: runs(filter: { id: $q }, first: 1) { nodes { ${RUN_SUMMARY} } }
+  dobjectById: dobjects(filter: { id: $q }, first: 1) { nodes { ${DOBJECT_SUMMARY} } }`
+    : '';
+  return `query ExplorerSearch($q: String!, $stem: String!, $suffix: String!) {
+  byName: dobjects(filter: { name: $q }, first: 20) { nodes { ${DOBJECT_SUMMARY} } }
+  byFile: dobjects(filter: { name: $stem, suffix: $suffix }, first: 20) { nodes { ${DOBJECT_SUMMARY} } }
+  runsByName: runs(filter: { name: $q }, first: 20) { nodes { ${RUN_SUMMARY} } }
+  runsByTransform: runs(filter: { transformName: $q }, first: 20) { nodes { ${RUN_SUMMARY} } }
+  ${ids}
+}`;
+}
+
+export const SEARCH_INDEX = `query ExplorerSearchIndex {
+  dobjects(first: 1000) { nodes { ${DOBJECT_SUMMARY} } }
+  runs(first: 1000) { nodes { ${RUN_SUMMARY} } }
+  notebooks(first: 1000) { nodes { id name version runs { id } } }
+  pipelines(first: 1000) { nodes { id name version runs { id } } }
+}`;
+
+export const EVENTS = `subscription ExplorerEvents {
+  lineageEvents { eventId eventType runId occurredAt sequence payload }
+}`;
