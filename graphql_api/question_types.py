@@ -65,7 +65,9 @@ class Impact:
     def rerun_order(self, info: ApiInfo) -> list[Run]:
         return loaders_at(info, self.as_of).run.load_many(self.rerun_ids)  # type: ignore[return-value]
 
-    @strawberry.field(description="The distinct transforms of the impacted runs.")
+    @strawberry.field(
+        description="The distinct transforms of the impacted runs, in the order they re-run."
+    )
     @context_only
     def transforms(self, info: ApiInfo) -> list[Transform]:
         return loaders_at(info, self.as_of).transform.load_many(self.transform_ids)  # type: ignore[return-value]

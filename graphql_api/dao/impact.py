@@ -81,9 +81,11 @@ SELECT
        FROM kept WHERE kind = 'DOBJECT') AS dobjects,
     (SELECT coalesce(json_agg(id ORDER BY latest, distance, id), '[]')
        FROM kept WHERE kind = 'RUN') AS rerun_order,
-    (SELECT coalesce(json_agg(DISTINCT r.transform_id), '[]')
-       FROM kept k JOIN projection.runs r ON r.id = k.id
-      WHERE k.kind = 'RUN' AND {started}) AS transforms,
+    (SELECT coalesce(json_agg(transform_id ORDER BY first, transform_id), '[]')
+       FROM (SELECT r.transform_id, min(k.latest) AS first
+               FROM kept k JOIN projection.runs r ON r.id = k.id
+              WHERE k.kind = 'RUN' AND {started}
+              GROUP BY r.transform_id) t) AS transforms,
     (SELECT count(*) FROM reached) > (SELECT count(*) FROM kept)
       OR (SELECT count(*) FROM visited) >= $5::int
       OR EXISTS (SELECT 1 FROM runs_reached WHERE distance >= $3::int) AS truncated
