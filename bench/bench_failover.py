@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lineage_core.db.engine import upgrade  # noqa: E402 - after the path set-up above
-from lineage_core.startup import wait_for_jetstream  # noqa: E402
-from tests.support.cluster import NatsCluster  # noqa: E402
-from tests.support.failover import describe_report, run_failover  # noqa: E402
-from tests.support.parts import start_part, wait_for_part  # noqa: E402
-from tests.support.servers import PostgresServer  # noqa: E402
+from lineage_core.db.engine import upgrade
+from lineage_core.startup import wait_for_jetstream
+from tests.support.cluster import NatsCluster
+from tests.support.failover import describe_report, run_failover
+from tests.support.parts import start_part, wait_for_part
+from tests.support.servers import PostgresServer
 
 
 async def main(args: argparse.Namespace, postgres: PostgresServer) -> int:

@@ -12,7 +12,14 @@ Starts its own nats-server and a fresh Postgres database, then measures:
 4. event-to-queryable latency at a steady 1,000 events/s: publish time of each event to
    the NOTIFY of the commit that covers its sequence (p50/p99), right after step 3 or
    `--settle-seconds` later (on a slow 2-core machine Postgres and nats-server are
-   still digesting the burst of step 3 for a while, and that sets the tail).
+   still digesting the burst of step 3 for a while, and that sets the tail);
+5. the references for that tail (unless --no-references), each after the same burst again
+   through the projector: a bare asyncpg loop committing the rows of each 5 ms (the
+   projector's batching window) at 1,000 rows/s, and a bare JetStream publish -> pull
+   fetch at 1,000 messages/s. Where they show the same tail as ours, the tail is the
+   machine's (Postgres or nats-server digesting the burst), not the projector's;
+6. the projector process's RSS: idle, peak during the burst, and after all the bursts
+   (it must not grow with the number of events).
 Prints a table. Timings on a shared machine are noisy: read the ratios.
 """
 
@@ -27,6 +34,8 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -149,7 +158,8 @@ async def end_to_end(
     steady_seconds: float,
     settle_seconds: float,
     log: Path,
-) -> tuple[float, list[float], float, float]:
+    references: bool,
+) -> EndToEnd:
     nc = await nats.connect(url)
     js = nc.jetstream(publish_async_max_pending=WINDOW * 2)
     await ensure_streams(js)
@@ -169,6 +179,7 @@ async def end_to_end(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    result = EndToEnd()
     try:
         # Ready: the consumer exists (the projector positioned it).
         while True:
@@ -178,41 +189,37 @@ async def end_to_end(
             except nats.js.errors.NotFoundError:
                 await asyncio.sleep(0.05)
         backend = await backend_pid(listener)
+        result.rss_idle = rss_mib(proc.pid, "VmRSS")
         cpu0 = (cpu_seconds(proc.pid), cpu_seconds(backend))
         start = time.perf_counter()
         await publish_all(js, msgs)
         done = await commits.wait_for(len(msgs), timeout=600)
-        rate = len(msgs) / (done - start)
-        cpu_projector = (cpu_seconds(proc.pid) - cpu0[0]) / len(msgs) * 1e6
-        cpu_postgres = (cpu_seconds(backend) - cpu0[1]) / len(msgs) * 1e6
+        result.rate = len(msgs) / (done - start)
+        result.cpu_projector = (cpu_seconds(proc.pid) - cpu0[0]) / len(msgs) * 1e6
+        result.cpu_postgres = (cpu_seconds(backend) - cpu0[1]) / len(msgs) * 1e6
+        result.rss_burst_peak = rss_mib(proc.pid, "VmHWM")
+        result.rss_after_burst = rss_mib(proc.pid, "VmRSS")
 
         await asyncio.sleep(settle_seconds)
-        # Steady 1,000 events/s: one event per millisecond, each publish time recorded.
-        steady = messages(int(steady_seconds * 1000 / EVENTS_PER_RUN), seed=2)
-        sent: list[float] = []
-        base = len(msgs)
-        t0 = time.perf_counter()
-        pending = []
-        for i, (subject, data, headers) in enumerate(steady):
-            target = t0 + i / 1000
-            # plain sleeps: a spin-wait here takes most of a core from the projector
-            # on a 2-core machine (p99 308 ms instead of 43 ms, same machine and day)
-            now = time.perf_counter()
-            if now < target:
-                await asyncio.sleep(target - now)
-            sent.append(time.perf_counter())
-            pending.append(await js.publish_async(subject, data, headers=headers))
-        await asyncio.gather(*pending)
-        await commits.wait_for(base + len(steady), timeout=60)
-        latencies = []
-        times = [(s, t) for t, s in commits.seen if s > base]
-        j = 0
-        for i, t_sent in enumerate(sent):
-            seq = base + i + 1
-            while times[j][0] < seq:
-                j += 1
-            latencies.append((times[j][1] - t_sent) * 1000)
-        return rate, latencies, cpu_projector, cpu_postgres
+        result.ours = await steady_projector(js, commits, len(msgs), steady_seconds)
+        if references:
+            # The same burst again before each reference, so each runs while Postgres and
+            # nats-server digest what ours ran after (checkpoints, autovacuum, store flush).
+            applied = commits.latest
+            for seed, measure in ((3, steady_postgres), (4, steady_jetstream)):
+                burst = messages(len(msgs) // EVENTS_PER_RUN, seed=seed)
+                await publish_all(js, burst)
+                applied += len(burst)
+                await commits.wait_for(applied, timeout=600)
+                await asyncio.sleep(settle_seconds)
+                latencies = await measure(url, db_url, steady_seconds)
+                if measure is steady_postgres:
+                    result.postgres = latencies
+                else:
+                    result.jetstream = latencies
+            result.rss_after_bursts = rss_mib(proc.pid, "VmRSS")
+            result.events_applied = applied
+        return result
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -223,6 +230,156 @@ async def end_to_end(
         await nc.close()
 
 
+@dataclass
+class EndToEnd:
+    rate: float = 0.0
+    cpu_projector: float = 0.0
+    cpu_postgres: float = 0.0
+    ours: list[float] = field(default_factory=list)
+    postgres: list[float] = field(default_factory=list)
+    jetstream: list[float] = field(default_factory=list)
+    rss_idle: float = 0.0
+    rss_burst_peak: float = 0.0
+    rss_after_burst: float = 0.0
+    rss_after_bursts: float = 0.0
+    events_applied: int = 0
+
+
+async def steady_projector(
+    js: nats.js.JetStreamContext, commits: Commits, base: int, seconds: float
+) -> list[float]:
+    """Publish at 1,000 events/s; each event's publish time to the NOTIFY of the commit
+    that covers its sequence (ms)."""
+    steady = messages(int(seconds * 1000 / EVENTS_PER_RUN), seed=2)
+    sent: list[float] = []
+    t0 = time.perf_counter()
+    pending = []
+    for i, (subject, data, headers) in enumerate(steady):
+        await pace(t0 + i / 1000)
+        sent.append(time.perf_counter())
+        pending.append(await js.publish_async(subject, data, headers=headers))
+    await asyncio.gather(*pending)
+    await commits.wait_for(base + len(steady), timeout=60)
+    latencies = []
+    times = [(s, t) for t, s in commits.seen if s > base]
+    j = 0
+    for i, t_sent in enumerate(sent):
+        seq = base + i + 1
+        while times[j][0] < seq:
+            j += 1
+        latencies.append((times[j][1] - t_sent) * 1000)
+    return latencies
+
+
+async def pace(target: float) -> None:
+    # plain sleeps: a spin-wait here takes most of a core from the projector on a
+    # 2-core machine (p99 308 ms instead of 43 ms, same machine and day)
+    now = time.perf_counter()
+    if now < target:
+        await asyncio.sleep(target - now)
+
+
+async def steady_postgres(_url: str, db_url: str, seconds: float) -> list[float]:
+    """The reference for the database: a bare asyncpg loop that, like the projector's 5 ms
+    batching window, commits the raw-event-sized rows of each 5 ms (1,000 rows/s) in one
+    transaction, on a pool of 8 so a slow commit does not hold the next; each row's
+    scheduled time to its commit (ms)."""
+    pool = await asyncpg.create_pool(asyncpg_dsn(db_url), min_size=8, max_size=8)
+    payload = messages(1, seed=5)[3][1].decode()
+    await pool.execute(
+        "CREATE TABLE bench_tail (id uuid PRIMARY KEY, at timestamptz, payload jsonb)"
+    )
+    latencies: list[float] = []
+    window = 5
+
+    async def insert(targets: list[float]) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                "INSERT INTO bench_tail VALUES ($1, now(), $2::jsonb)",
+                [(uuid.uuid4(), payload) for _ in targets],
+            )
+        done = time.perf_counter()
+        latencies.extend((done - t) * 1000 for t in targets)
+
+    tasks = []
+    t0 = time.perf_counter()
+    for i in range(0, int(seconds * 1000), window):
+        await pace(t0 + (i + window) / 1000)
+        targets = [t0 + (i + k) / 1000 for k in range(window)]
+        tasks.append(asyncio.create_task(insert(targets)))
+    await asyncio.gather(*tasks)
+    await pool.execute("DROP TABLE bench_tail")
+    await pool.close()
+    return latencies
+
+
+async def steady_jetstream(url: str, _db_url: str, seconds: float) -> list[float]:
+    """The reference for NATS: publish_async one event per millisecond to a scratch stream
+    (file storage, like LINEAGE) and pull-fetch + ack it; publish to receipt (ms)."""
+    nc = await nats.connect(url)
+    js = nc.jetstream(publish_async_max_pending=WINDOW * 2)
+    await js.add_stream(StreamConfig(name="BENCH_TAIL", subjects=["bench_tail.>"]))
+    sub = await js.pull_subscribe(
+        "bench_tail.>",
+        durable="bench_tail",
+        config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=20_000),
+    )
+    count = int(seconds * 1000)
+    sent: list[float] = [0.0] * count
+    latencies: list[float] = []
+
+    async def receive() -> None:
+        while len(latencies) < count:
+            try:
+                batch = await sub.fetch(1000, timeout=0.05)
+            except nats.errors.TimeoutError:
+                continue
+            now = time.perf_counter()
+            for m in batch:
+                latencies.append((now - sent[int(m.data[:10])]) * 1000)
+                await m.ack()
+
+    receiver = asyncio.create_task(receive())
+    payload = messages(1, seed=6)[3][1]
+    pending = []
+    t0 = time.perf_counter()
+    for i in range(count):
+        await pace(t0 + i / 1000)
+        sent[i] = time.perf_counter()
+        pending.append(await js.publish_async(f"bench_tail.{i % 4}", b"%010d" % i + payload))
+    await asyncio.gather(*pending)
+    await asyncio.wait_for(receiver, timeout=60)
+    await js.delete_stream("BENCH_TAIL")
+    await nc.close()
+    return latencies
+
+
+def rss_mib(pid: int, field_name: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of a process, MiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tail_rows(label: str, values: list[float]) -> list[tuple[str, str, str]]:
+    """p50 and p99 rows of a 1,000 events/s phase run right after a burst."""
+    if not values:
+        return []
+    return [
+        (f"{label}, 1,000/s after the burst, p50", f"{pct(values, 0.5):.1f} ms", ""),
+        (
+            f"{label}, 1,000/s after the burst, p99",
+            f"{pct(values, 0.99):.1f} ms",
+            f"max {max(values):.1f} ms, {len(values):,} events",
+        ),
+    ]
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1]
 
@@ -231,6 +388,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--steady-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--no-references",
+        action="store_true",
+        help="skip the bare Postgres and JetStream loops after the same burst",
+    )
     parser.add_argument(
         "--settle-seconds",
         type=float,
@@ -256,13 +418,14 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
     try:
         publish_rate, fetch_rate = await raw_ceilings(server.url, msgs)
         log = Path(server.store) / "projector.log"
-        e2e, latencies, cpu_proj, cpu_pg = await end_to_end(
+        result = await end_to_end(
             server.url,
             db_url,
             msgs,
             steady_seconds=args.steady_seconds,
             settle_seconds=args.settle_seconds,
             log=log,
+            references=not args.no_references,
         )
     finally:
         server.close()
@@ -274,6 +437,7 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
         f"\nprojector benchmark: {len(msgs):,} events ({runs:,} runs of {EVENTS_PER_RUN}), "
         f"{os.cpu_count()} cores, load average {load:.1f} at the end\n"
     )
+    e2e, latencies = result.rate, result.ours
     rows = [
         ("raw JetStream publish (publish_async)", f"{publish_rate:,.0f} events/s", ""),
         ("raw pull fetch(1000) + ack (ceiling)", f"{fetch_rate:,.0f} events/s", ""),
@@ -282,15 +446,26 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
             f"{e2e:,.0f} events/s",
             f"{e2e / fetch_rate:.2f} x fetch+ack ceiling",
         ),
-        ("projector process CPU per event", f"{cpu_proj:.1f} us", "load-independent cost"),
-        ("its Postgres backend CPU per event", f"{cpu_pg:.1f} us", ""),
-        ("event -> queryable at 1,000 events/s, p50", f"{pct(latencies, 0.5):.1f} ms", ""),
+        ("projector process CPU per event", f"{result.cpu_projector:.1f} us", "load-independent"),
+        ("its Postgres backend CPU per event", f"{result.cpu_postgres:.1f} us", ""),
+        *tail_rows("event -> queryable (ours)", latencies),
+        *tail_rows("bare asyncpg insert + commit (reference)", result.postgres),
+        *tail_rows("bare JetStream publish -> fetch (reference)", result.jetstream),
+        ("projector RSS idle", f"{result.rss_idle:.0f} MiB", ""),
         (
-            "event -> queryable at 1,000 events/s, p99",
-            f"{pct(latencies, 0.99):.1f} ms",
-            f"max {max(latencies):.1f} ms, {len(latencies):,} events",
+            "projector RSS peak during the burst",
+            f"{result.rss_burst_peak:.0f} MiB",
+            f"{result.rss_after_burst:.0f} MiB after {len(msgs):,} events",
         ),
     ]
+    if result.events_applied:
+        rows.append(
+            (
+                "projector RSS after every burst",
+                f"{result.rss_after_bursts:.0f} MiB",
+                f"after {result.events_applied:,} events (must not grow with events)",
+            )
+        )
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | {'value':>18} | note")
     print(f"|{'-' * (width + 2)}|{'-' * 20}|------")

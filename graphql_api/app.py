@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> Starlette:
     view = LineageGraphQL(build_schema(), metrics)
     endpoint = GraphQLEndpoint(view)
 
-    async def metrics_endpoint(request: Request) -> Response:
+    async def metrics_endpoint(_request: Request) -> Response:
         try:
             resources = startup.resources
             status = None if resources is None else await projection_status(resources)
@@ -70,8 +70,9 @@ def create_app(settings: Settings) -> Starlette:
     async def become_ready(app: Starlette) -> None:
         resources = await open_when_ready(settings, startup)
         app.state.resources = resources
-        app.state.watcher = ProjectionWatcher(resources.db)
-        registry = TokenRegistry(TokenTable(resources.db), settings.api_token)
+        app.state.watcher = ProjectionWatcher(resources.primary, reader=resources.db)
+        # tokens on the primary: a revocation counts at once, and last use is a write
+        registry = TokenRegistry(TokenTable(resources.primary), settings.api_token)
         await registry.start()
         setattr(app.state, TOKENS_STATE, registry)
         # the schema, pools and modules live as long as the process: keep them out of

@@ -1,7 +1,8 @@
 """Read-your-writes: wait until the projection has applied a stream sequence.
 
-One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY on APPLIED_CHANNEL
-(payload = the applied sequence) and wakes every waiting request; no request polls.
+One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY on
+APPLIED_CHANNEL (payload = the applied sequence) and wakes every waiting request; no
+request polls.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -19,19 +20,30 @@ from lineage_core.db.tables import APPLIED_CHANNEL
 
 log = logging.getLogger("graphql_api")
 
+REPLICA_POLL_SECONDS: Final = 0.01
+REPLICA_FOLLOW_SECONDS: Final = 10.0
+
 
 class ProjectionWatcher:
-    """The highest applied sequence seen, and waiting for a higher one."""
+    """The highest applied sequence seen where the API reads, and waiting for a higher one.
 
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    With a read replica (`reader`), what counts is the replica's projection_state: the
+    primary's NOTIFY says the projector reached N, then the replica's row is read every
+    REPLICA_POLL_SECONDS until it shows N too (WAL replay usually takes milliseconds).
+    """
+
+    def __init__(self, database: Database, reader: Database | None = None) -> None:
+        self._database = database  # LISTEN here: the primary the projector writes
+        self._reader = reader if reader is not None else database
         self.applied = 0
         self._changed = asyncio.Condition()
-        self._listener: asyncpg.Connection | None = None  # type: ignore[type-arg]
+        self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
+        self._target = 0  # highest sequence the primary announced
+        self._following: asyncio.Task[None] | None = None
 
     async def _read_applied(self) -> int:
-        return (await status.applied(self._database)).sequence
+        return (await status.applied(self._reader)).sequence
 
     async def _listen(self) -> None:
         """Open the LISTEN connection if it is not open (first use, or after a loss)."""
@@ -46,9 +58,31 @@ class ProjectionWatcher:
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            self._advance(int(payload))
+            sequence = int(payload)
         except ValueError:
             log.warning("ignoring %s notification %r", APPLIED_CHANNEL, payload)
+            return
+        if self._reader is self._database:
+            self._advance(sequence)
+        else:
+            self._follow_replica(sequence)
+
+    def _follow_replica(self, sequence: int) -> None:
+        self._target = max(self._target, sequence)
+        if self._following is None or self._following.done():
+            self._following = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Read the replica's row until it shows what the primary announced (or give up
+        after REPLICA_FOLLOW_SECONDS; a waiting request re-reads it when it times out)."""
+        deadline = asyncio.get_running_loop().time() + REPLICA_FOLLOW_SECONDS
+        while self.applied < self._target and asyncio.get_running_loop().time() < deadline:
+            try:
+                self._advance(await self._read_applied())
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("reading the replica's applied sequence failed: %r", exc)
+            if self.applied < self._target:
+                await asyncio.sleep(REPLICA_POLL_SECONDS)
 
     def _on_lost(self, _conn: Any) -> None:
         self._listener = None
@@ -72,13 +106,17 @@ class ProjectionWatcher:
             async with asyncio.timeout(timeout):
                 async with self._changed:
                     await self._changed.wait_for(lambda: self.applied >= sequence)
-            return True
         except TimeoutError:
             # the listener may have been lost meanwhile: the row is the truth
             self._advance(await self._read_applied())
             return self.applied >= sequence
+        return True
 
     async def close(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
         if self._listener is not None:
             conn, self._listener = self._listener, None
             with contextlib.suppress(Exception):

@@ -6,33 +6,41 @@ Opened by the app's lifespan and kept on `app.state.resources`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import nats
 from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
-from graphql_api.database import Database
+from graphql_api.database import LISTEN_SESSIONS, MIN_SESSIONS, Database
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
 from lineage_core.startup import wait_until
 from lineage_core.streams import ensure_streams
 
+# With a read replica, the primary keeps this many of LINEAGE_DB_POOL_SIZE sessions: one
+# pooled for the API's few writes (OpenLineage documents) and its LISTEN session.
+PRIMARY_SESSIONS_WITH_REPLICA: Final = 2
+
 
 @dataclass
 class Resources:
     settings: Settings
-    # every database session of the API: `settings.db_pool_size` at most (database.py)
+    # where the API reads: the replica of LINEAGE_DATABASE_READ_URL, else the primary.
+    # With `writer`, every session of the API: `settings.db_pool_size` at most.
     db: Database
     nc: NATSClient
     js: JetStreamContext
+    # where the API writes and LISTENs (the primary); `db` itself without a replica
+    writer: Database | None = None
+
+    @property
+    def primary(self) -> Database:
+        return self.writer if self.writer is not None else self.db
 
     @classmethod
     async def open(cls, settings: Settings) -> Resources:
-        db = await Database.open(
-            settings.resolved_database_url(),
-            sessions=settings.db_pool_size,
-            statement_timeout_ms=settings.api_statement_timeout_ms,
-        )
+        db, writer = await _open_databases(settings)
         try:
             nc = await nats.connect(
                 servers=settings.nats_servers(),
@@ -47,8 +55,10 @@ class Resources:
             )
         except BaseException:
             await db.close()
+            if writer is not None:
+                await writer.close()
             raise
-        return cls(settings=settings, db=db, nc=nc, js=js)
+        return cls(settings=settings, db=db, nc=nc, js=js, writer=writer)
 
     async def close(self) -> None:
         # drain only a live connection; one that is reconnecting just closes
@@ -57,3 +67,36 @@ class Resources:
         elif not self.nc.is_closed:
             await self.nc.close()
         await self.db.close()
+        if self.writer is not None:
+            await self.writer.close()
+
+
+async def _open_databases(settings: Settings) -> tuple[Database, Database | None]:
+    """(reads, writes): one pool on the primary, or a replica's pool plus a small one on
+    the primary, LINEAGE_DB_POOL_SIZE sessions in all (CONTRACT section 8)."""
+    timeout = settings.api_statement_timeout_ms
+    if not settings.database_read_url:
+        db = await Database.open(
+            settings.resolved_database_url(),
+            sessions=settings.db_pool_size,
+            statement_timeout_ms=timeout,
+        )
+        return db, None
+    writer = await Database.open(
+        settings.resolved_database_url(),
+        sessions=PRIMARY_SESSIONS_WITH_REPLICA,
+        statement_timeout_ms=timeout,
+    )
+    try:
+        # a hot standby cannot LISTEN: the replica's LISTEN slot is never opened, so it
+        # gets one session more and every one of them serves reads
+        sessions = settings.db_pool_size - PRIMARY_SESSIONS_WITH_REPLICA + LISTEN_SESSIONS
+        reader = await Database.open(
+            settings.database_read_url,
+            sessions=max(MIN_SESSIONS, sessions),
+            statement_timeout_ms=timeout,
+        )
+    except BaseException:
+        await writer.close()
+        raise
+    return reader, writer

@@ -62,7 +62,7 @@ def flush() -> None:
 
 async def _flush(settings: Settings) -> tuple[int, int]:
     from producer_sdk.outbox import Outbox, list_files
-    from producer_sdk.publisher import Publisher, flush_files
+    from producer_sdk.publisher import Publisher, flush_files, producer_credentials
 
     directory = settings.home / "outbox"
     files = [f.path for f in list_files(directory) if f.events]
@@ -71,8 +71,9 @@ async def _flush(settings: Settings) -> tuple[int, int]:
         settings.nats_servers(),
         Outbox(directory, name=".flush-unused"),
         client_name="lineage outbox flush",
+        credentials=producer_credentials(settings),
+        adopt_orphans=False,  # it sends every file itself
     )
-    publisher._adopted = True
     sent = 0
     try:
         sent = await flush_files(publisher, files)

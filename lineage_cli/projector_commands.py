@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from projector.rebuild_sql import StepReport
 
 dlq_app = typer.Typer(
     help="Bad events parked in the LINEAGE_DLQ stream: inspect them, re-submit them after a fix.",
@@ -24,56 +24,52 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dlq_app, name="dlq")
 
 
-class _Bar(Protocol):
-    def update(self, n_steps: int) -> None: ...
-    def render_finish(self) -> None: ...
-
-
-class ProgressBar:
-    """A typer progress bar on stderr fed with (done, total), opened at the first call."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: _Bar | None = None
-        self.done = 0
-
-    def show(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = typer.progressbar(length=total, label=self.label, file=sys.stderr)
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.render_finish()
-
-
 def _fail(what: str, exc: BaseException) -> typer.Exit:
     typer.echo(f"{what} failed: {exc}", err=True)
     return typer.Exit(1)
 
 
-def rebuild() -> None:
+def rebuild(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Report the events and an estimated time; change nothing."),
+    ] = False,
+) -> None:
     """Drop and rebuild the projection from the raw event log (public.raw_events).
 
-    Works whether or not the service runs: the new projection is built aside and swapped
-    in at once, so queries see the old one or the new one, never a half-built one; the
-    projector pauses meanwhile and goes on afterwards.
+    Works whether or not the service runs: the new projection is built aside by one
+    set-based statement per table (progress on stderr) and swapped in at once, so queries
+    see the old one or the new one, never a half-built one; the projector pauses meanwhile
+    and goes on afterwards.
     """
     from lineage_core.db.engine import upgrade_sync
     from lineage_core.settings import Settings
+    from projector.rebuild import dry_run as plan_rebuild
     from projector.rebuild import rebuild as run_rebuild
 
     settings = Settings()
-    bar = ProgressBar("rebuilding")
     try:
         upgrade_sync(settings.resolved_database_url())
-        applied = asyncio.run(run_rebuild(settings, progress=bar.show))
+        if dry_run:
+            plan = asyncio.run(plan_rebuild(settings))
+            kinds = ", ".join(f"{n:,} {t}" for t, n in sorted(plan.by_type.items()))
+            versions = ", ".join(f"v{v}: {n:,}" for v, n in sorted(plan.by_version.items()))
+            typer.echo(f"{plan.events:,} raw events ({kinds or 'none'})")
+            typer.echo(f"schema versions: {versions or 'none'}")
+            typer.echo(f"raw log: {plan.raw_bytes / 2**20:,.1f} MiB")
+            typer.echo(
+                f"estimated rebuild time: {plan.estimate_seconds:,.1f} s "
+                f"(timed on a sample of {plan.sampled:,} events)"
+            )
+            return
+        applied = asyncio.run(run_rebuild(settings, progress=_print_step))
     except Exception as exc:  # noqa: BLE001 - an operator wants one line, not a traceback
         raise _fail("rebuild", exc) from None
-    finally:
-        bar.close()
     typer.echo(f"rebuilt the projection from {applied} raw events")
+
+
+def _print_step(step: StepReport) -> None:
+    typer.echo(f"rebuilt {step.table}: {step.rows:,} {step.unit} in {step.seconds:.1f} s", err=True)
 
 
 def status() -> None:

@@ -28,7 +28,7 @@ from producer_sdk.event_factory import producer
 from producer_sdk.files import file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
 from producer_sdk.outbox import Outbox
-from producer_sdk.publisher import Publisher
+from producer_sdk.publisher import Publisher, producer_credentials
 from producer_sdk.records import (
     DObject,
     FinalStatus,
@@ -66,14 +66,22 @@ class ClientCore:
         self.ledger = ops.Ledger()
         self.graphql = AsyncGraphQLClient(self.api_url, settings.api_token)
         self.publisher = Publisher(
-            self.nats_servers, Outbox(self.outbox_dir), client_name=producer()
+            self.nats_servers,
+            Outbox(self.outbox_dir),
+            client_name=producer(),
+            credentials=producer_credentials(settings),
         )
         self._warned_unreachable = False
 
     def _reopen(self) -> None:
         """Fresh transports after `close`, so the core can serve another event loop."""
         previous = self.publisher
-        self.publisher = Publisher(self.nats_servers, previous.outbox, client_name=producer())
+        self.publisher = Publisher(
+            self.nats_servers,
+            previous.outbox,
+            client_name=producer(),
+            credentials=previous.credentials,
+        )
         self.publisher.highest_sequence = previous.highest_sequence
 
     # -- publishing ---------------------------------------------------------------------

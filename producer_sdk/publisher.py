@@ -15,17 +15,22 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nats
 import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from lineage_core.nats_auth import connect_options
 from lineage_core.streams import ensure_streams
 from lineage_core.subjects import MSG_ID_HEADER
 from producer_sdk import outbox as outbox_mod
+from producer_sdk.errors import LineageError
 from producer_sdk.outbox import Outbox, OutboxEntry
+
+if TYPE_CHECKING:
+    from lineage_core.settings import Settings
 
 log = logging.getLogger("producer_sdk")
 
@@ -49,8 +54,11 @@ class Publisher:
         publish_timeout: float = 2.0,
         connect_timeout: float = 1.0,
         retry_interval: float = 1.0,
+        credentials: dict[str, Any] | None = None,
+        adopt_orphans: bool = True,
     ) -> None:
         self.servers = servers
+        self.credentials = credentials or {}  # nats.connect's user_credentials= or user/password
         self.outbox = outbox
         self.client_name = client_name
         self.publish_timeout = publish_timeout
@@ -64,7 +72,7 @@ class Publisher:
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
         self._lock: asyncio.Lock | None = None
-        self._adopted = False
+        self._adopted = not adopt_orphans  # True: never send other processes' outboxes
         self._adopt_due = False
 
     async def publish(self, subject: str, event_id: str, data: bytes) -> int | None:
@@ -183,24 +191,20 @@ class Publisher:
                 await self._nc.close()
         self._nc = self._js = None
         for server in self.servers:
+            nc = NatsClient()
             try:
                 # nats-py retries a refused server max_reconnect_attempts times even with
                 # allow_reconnect=False: keep it to one retry, and bound the whole attempt.
-                nc = await asyncio.wait_for(
-                    nats.connect(
-                        servers=[server],
-                        name=self.client_name,
-                        allow_reconnect=False,
-                        max_reconnect_attempts=1,
-                        reconnect_time_wait=0.02,
-                        connect_timeout=self.connect_timeout,
-                        error_cb=_quiet,
-                        pending_size=0,
-                    ),
+                await asyncio.wait_for(
+                    nc.connect(**self.connect_arguments(server), error_cb=_quiet),
                     timeout=2 * self.connect_timeout + 0.5,
                 )
             except UNAVAILABLE as exc:
                 self._last_error = exc
+                # A refusal after the TCP connect (bad credentials) leaves nats-py's socket
+                # open when reconnecting is off: close it here.
+                with contextlib.suppress(*UNAVAILABLE):
+                    await nc.close()
                 continue
             js = nc.jetstream(timeout=self.publish_timeout)
             try:
@@ -213,6 +217,23 @@ class Publisher:
             if not self._adopted:
                 self._adopt_due = True
             return
+
+    def connect_arguments(self, server: str) -> dict[str, Any]:
+        """What `nats.connect` gets for one server (but the error callback).
+
+        `server` keeps any `user:password@` of LINEAGE_NATS_URL (nats-py reads it from the
+        URL); `credentials` adds those of a credentials file.
+        """
+        return {
+            "servers": [server],
+            "name": self.client_name,
+            "allow_reconnect": False,
+            "max_reconnect_attempts": 1,
+            "reconnect_time_wait": 0.02,
+            "connect_timeout": self.connect_timeout,
+            "pending_size": 0,
+            **self.credentials,
+        }
 
     async def _adopt_orphans(self) -> None:
         """Once per process: send the outbox files of processes that died before NATS was back.
@@ -231,6 +252,20 @@ class Publisher:
         except (NatsUnavailable, *UNAVAILABLE):
             return
         log.warning("sent %d events left in the outbox by exited processes", sent)
+
+
+def producer_credentials(settings: Settings) -> dict[str, Any]:
+    """`nats.connect` arguments for a producer's credentials: LINEAGE_NATS_CREDS, else the
+    producer credentials file a running `lineage up` recorded under LINEAGE_HOME; none when
+    neither is set (then only user:password in LINEAGE_NATS_URL, if any, authenticates)."""
+    path = settings.producer_nats_creds()
+    try:
+        return connect_options(path)
+    except (OSError, ValueError) as exc:
+        raise LineageError(
+            f"cannot use the NATS credentials file {path} (LINEAGE_NATS_CREDS, or recorded "
+            f"by `lineage up` under {settings.home}): {exc}"
+        ) from None
 
 
 async def flush_files(publisher: Publisher, paths: list[Path]) -> int:

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from lineage_core.ids import transform_id
 from producer_sdk.errors import LineageError
 from producer_sdk.files import FileFacts, file_facts
+from producer_sdk.lineage_view import view_lineage
 
 log = logging.getLogger("producer_sdk")
 
@@ -203,6 +204,11 @@ class Run:
         """Publish `RunFinished` now (once; later calls do nothing)."""
         host_of(self).finish_run(self, status, error)
 
+    def view_lineage(self) -> str:
+        """This run in the lineage explorer: inline in Jupyter, else its deep link printed;
+        returns the link."""
+        return view_lineage(host_of(self).api_url, "run", self.id)
+
     def __enter__(self) -> Self:
         host_of(self).enter_run(self)
         return self
@@ -371,6 +377,11 @@ class DObject:
         if is_run_input or run is not None:
             host_of(self, run).load_input(self, run)
         return self.path
+
+    def view_lineage(self) -> str:
+        """This DObject in the lineage explorer: inline in Jupyter, else its deep link
+        printed; returns the link."""
+        return view_lineage(host_of(self).api_url, "dobject", self.id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DObject) and other.id == self.id

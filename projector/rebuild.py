@@ -1,17 +1,17 @@
 """`lineage rebuild`: a fresh projection from public.raw_events, swapped in atomically.
 
 The new projection is built in a shadow schema (`projection_next`, from the same table
-metadata through `schema_translate_map`), with the same fold and set-based upserts as the
-live projector, chunk by chunk. Then one short transaction renames the schemas, so a
-query sees the old projection or the new one, never a half-built one. The rebuild holds
-the advisory lock every projector batch takes (shared), so no batch is applied to the old
-projection meanwhile; batches wait and go on against the new one.
+metadata through `schema_translate_map`) by one set-based statement per table inside
+Postgres (rebuild_sql.py), each reported on stderr with its rows and time. Then one
+short transaction renames the schemas, so a query sees the old projection or the new
+one, never a half-built one. The rebuild holds the advisory lock every projector batch
+takes (shared), so no batch is applied to the old projection meanwhile; batches wait and
+go on against the new one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Final
 
 import asyncpg
@@ -19,30 +19,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lineage_core.db.engine import create_engine
 from lineage_core.db.tables import PROJECTION_SCHEMA, PROJECTION_TABLES, metadata
-from lineage_core.events import InvalidEvent, decode
 from lineage_core.settings import Settings
-from projector.apply import fold
-from projector.store import REBUILD_LOCK_KEY, write_rows
+from projector.rebuild_fold import fold_projection
+from projector.rebuild_sql import (
+    Progress,
+    RebuildPlan,
+    StepReport,
+    fill_projection,
+    plan_projection,
+    sql_can_upcast,
+)
+from projector.store import REBUILD_LOCK_KEY
 
 log = logging.getLogger("lineage.projector")
 
 SHADOW_SCHEMA: Final = "projection_next"
 RETIRED_SCHEMA: Final = "projection_old"
-CHUNK: Final = 50_000
-
-_READ_CHUNK: Final = """
-SELECT sequence, event_id, payload::text AS payload FROM public.raw_events
-WHERE (sequence, event_id) > ($1, $2::uuid)
-ORDER BY sequence, event_id LIMIT $3
-"""
-
-
-# Told (raw events read so far, raw events in all) after each chunk, and once before the first.
-Progress = Callable[[int, int], None]
 
 
 async def rebuild(settings: Settings, *, progress: Progress | None = None) -> int:
-    """Drop and rebuild the projection from the raw event log; the number of events applied."""
+    """Drop and rebuild the projection from the raw event log; the number of events applied.
+
+    `progress` is told each statement's table, rows and time (logged when not given)."""
     engine = create_engine(settings.resolved_database_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
@@ -50,12 +48,27 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
             await raw.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)
             try:
                 await _create_shadow(conn)
-                applied = await _fill_shadow(raw, progress=progress)
+                report = progress or _log_step
+                if sql_can_upcast():
+                    applied = await fill_projection(raw, SHADOW_SCHEMA, report)
+                else:
+                    log.warning("an upcaster has no SQL twin: rebuilding by folding in Python")
+                    applied = await fold_projection(raw, SHADOW_SCHEMA, report)
                 await _analyze_shadow(raw)
                 await _swap(raw)
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
             return applied
+    finally:
+        await engine.dispose()
+
+
+async def dry_run(settings: Settings) -> RebuildPlan:
+    """What `lineage rebuild` would read and about how long it would take; changes nothing."""
+    engine = create_engine(settings.resolved_database_url(), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return await plan_projection(await _asyncpg(conn))
     finally:
         await engine.dispose()
 
@@ -77,33 +90,8 @@ async def _create_shadow(conn: AsyncConnection) -> None:
     await conn.commit()
 
 
-async def _fill_shadow(raw: asyncpg.Connection, *, progress: Progress | None) -> int:
-    total = int(await raw.fetchval("SELECT count(*) FROM public.raw_events"))
-    applied = skipped = read = 0
-    if progress is not None:
-        progress(read, total)
-    last: tuple[int, str] = (-1, "00000000-0000-0000-0000-000000000000")
-    while True:
-        rows = await raw.fetch(_READ_CHUNK, last[0], last[1], CHUNK)
-        if not rows:
-            break
-        last = (rows[-1]["sequence"], str(rows[-1]["event_id"]))
-        events = []
-        for row in rows:
-            try:
-                events.append(decode(row["payload"].encode()))
-            except InvalidEvent as exc:  # accepted once; an older projector knew it
-                skipped += 1
-                log.warning("raw event %s not decodable now: %s", row["event_id"], exc.reason)
-        async with raw.transaction():
-            await write_rows(raw, fold(events), SHADOW_SCHEMA)
-        applied += len(events)
-        read += len(rows)
-        if progress is not None:
-            progress(read, total)
-    if skipped:
-        log.warning("%s raw events could not be decoded and were left out", skipped)
-    return applied
+def _log_step(step: StepReport) -> None:
+    log.info("rebuilt %s: %s %s in %.1f s", step.table, step.rows, step.unit, step.seconds)
 
 
 async def _analyze_shadow(raw: asyncpg.Connection) -> None:

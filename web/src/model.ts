@@ -87,16 +87,22 @@ export function fold(nodes: ViewNode[], edges: Edge[], root: string, unfolded: S
     degree.set(e.source, (degree.get(e.source) ?? 0) + 1);
     degree.set(e.target, (degree.get(e.target) ?? 0) + 1);
   }
+  // neighbours by side, built once: folding is linear in the graph's size
+  const outs = new Map<string, string[]>();
+  const ins = new Map<string, string[]>();
+  for (const e of edges) {
+    (outs.get(e.source) ?? outs.set(e.source, []).get(e.source))?.push(e.target);
+    (ins.get(e.target) ?? ins.set(e.target, []).get(e.target))?.push(e.source);
+  }
   const hidden = new Set<string>();
   const more: ViewNode[] = [];
   const moreEdges: Edge[] = [];
   for (const owner of nodes) {
     for (const side of ['out', 'in'] as const) {
       const key = `more:${owner.id}:${side}`;
-      if (unfolded.has(key)) continue;
-      const leaves = edges
-        .filter((e) => (side === 'out' ? e.source === owner.id : e.target === owner.id))
-        .map((e) => (side === 'out' ? e.target : e.source))
+      const neighbours = (side === 'out' ? outs : ins).get(owner.id) ?? [];
+      if (neighbours.length <= FOLD_LIMIT || unfolded.has(key)) continue;
+      const leaves = neighbours
         .filter((id) => id !== root && degree.get(id) === 1 && !hidden.has(id))
         .map((id) => byId.get(id))
         .filter((n): n is ViewNode => n !== undefined)

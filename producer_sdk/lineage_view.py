@@ -1,0 +1,40 @@
+"""`dobject.view_lineage()` and `run.view_lineage()`: the explorer's view of a record.
+
+Outside Jupyter this prints the explorer's absolute deep link,
+`<api_url>/ui/dobject/<id>` or `<api_url>/ui/run/<id>` (CONTRACT section 6), built from
+the API URL the SDK resolved (LINEAGE_API_URL, else what `lineage up` recorded). In a
+Jupyter kernel it displays the view inline.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Literal
+
+from producer_sdk.notebook import in_kernel
+
+NodeKind = Literal["dobject", "run"]
+
+
+def deep_link(api_url: str, kind: NodeKind, node_id: uuid.UUID) -> str:
+    """The explorer's URL focused on one node."""
+    base = api_url.rstrip("/").removesuffix("/graphql")
+    return f"{base}/ui/{kind}/{node_id}"
+
+
+def view_lineage(api_url: str, kind: NodeKind, node_id: uuid.UUID) -> str:
+    """Show the node's lineage: inline in Jupyter, else print the deep link; the link."""
+    link = deep_link(api_url, kind, node_id)
+    if in_kernel():
+        _show_inline(link)
+    else:
+        print(link, file=sys.stdout)  # noqa: T201 - printing the link is the point
+    return link
+
+
+def _show_inline(link: str) -> None:
+    """In Jupyter: the explorer's view in the output cell."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<a href="{link}" target="_blank">{link}</a>'))  # type: ignore[no-untyped-call]
