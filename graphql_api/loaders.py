@@ -116,6 +116,16 @@ class Loaders:
 
         return DataLoader(load)
 
+    async def runs_by_id(self, keys: Sequence[Key]) -> list[Run | None]:
+        """Many runs in one statement, without a loader's future per key (an impact may
+        list thousands)."""
+        return await by_id(self.db, keys, self._sql.RUNS, self._build(run_of), *self._params)
+
+    async def dobjects_by_id(self, keys: Sequence[Key]) -> list[DObject | None]:
+        """Many dobjects in one statement, without a loader's future per key."""
+        build = self._build(dobject_of)
+        return await by_id(self.db, keys, self._sql.DOBJECTS, build, *self._params)
+
     def prime_runs(self, items: Sequence[Run]) -> None:
         for item in items:
             self.run.prime(uuid.UUID(item.id), item)

@@ -1,8 +1,8 @@
 """The object types of the lineage questions: impact, run diff and column lineage.
 
 They hold ids from one statement each (dao/impact.py, dao/run_diff.py,
-dao/column_lineage.py) and resolve runs and dobjects through the request's loaders,
-so a whole answer costs one statement per kind of object, whatever its size."""
+dao/column_lineage.py) and get runs and dobjects from the request's loaders, so a whole
+answer costs one statement per kind of object, whatever its size."""
 
 from __future__ import annotations
 
@@ -14,29 +14,20 @@ import strawberry
 from graphql_api.context import ApiInfo
 from graphql_api.types import DObject, Run, Transform, context_only, loaders_at
 
+# An impact may list thousands of nodes: its runs and dobjects are loaded in one batch
+# each by the root resolver and held here, not resolved one future per node.
+
 
 @strawberry.type
 class ImpactedRun:
-    run_id: strawberry.Private[uuid.UUID]
-    as_of: strawberry.Private[datetime | None]
+    run: Run
     distance: int = strawberry.field(description="Hops from the root (root dobject -> run is 1).")
-
-    @strawberry.field
-    @context_only
-    def run(self, info: ApiInfo) -> Run:
-        return loaders_at(info, self.as_of).run.load(self.run_id)  # type: ignore[return-value]
 
 
 @strawberry.type
 class ImpactedDObject:
-    dobject_id: strawberry.Private[uuid.UUID]
-    as_of: strawberry.Private[datetime | None]
+    dobject: DObject
     distance: int = strawberry.field(description="Hops from the root (root run -> output is 1).")
-
-    @strawberry.field
-    @context_only
-    def dobject(self, info: ApiInfo) -> DObject:
-        return loaders_at(info, self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Everything downstream of a dobject or a run.")
@@ -53,17 +44,12 @@ class Impact:
     truncated: bool = strawberry.field(
         description="True when a cap (10,000 nodes, 1,000 hops) cut the walk."
     )
-    rerun_ids: strawberry.Private[list[uuid.UUID]]
-    transform_ids: strawberry.Private[list[uuid.UUID]]
-    as_of: strawberry.Private[datetime | None]
-
-    @strawberry.field(
+    rerun_order: list[Run] = strawberry.field(
         description="The impacted runs, each after every impacted run that produced one of "
         "its inputs (runs in a cycle come in any order)."
     )
-    @context_only
-    def rerun_order(self, info: ApiInfo) -> list[Run]:
-        return loaders_at(info, self.as_of).run.load_many(self.rerun_ids)  # type: ignore[return-value]
+    transform_ids: strawberry.Private[list[uuid.UUID]]
+    as_of: strawberry.Private[datetime | None]
 
     @strawberry.field(
         description="The distinct transforms of the impacted runs, in the order they re-run."

@@ -28,6 +28,7 @@ from graphql_api.question_types import (
     ImpactedRun,
     RunDiff,
 )
+from graphql_api.types import DObject, Run, loaders_at
 
 # Fields of Impact that the count-only statement answers.
 _COUNT_FIELDS: Final = frozenset({"root", "totalRuns", "totalDObjects", "truncated", "__typename"})
@@ -56,13 +57,8 @@ def not_found(kind: str, root: uuid.UUID, at: datetime | None) -> LineageError:
 
 def counts_only(info: ApiInfo) -> bool:
     """Whether the selection asks for nothing but counts (plain fields, no fragments)."""
-    for node in _strawberry_compat.field_nodes(info):
-        if node.selection_set is None:
-            continue
-        for selection in node.selection_set.selections:
-            if not isinstance(selection, FieldNode) or selection.name.value not in _COUNT_FIELDS:
-                return False
-    return True
+    selected = _selected(info)
+    return selected is not None and selected <= _COUNT_FIELDS
 
 
 async def impact(
@@ -85,24 +81,53 @@ async def impact(
             total_runs=counts.runs,
             total_d_objects=counts.dobjects,
             truncated=counts.truncated,
-            rerun_ids=[],
+            rerun_order=[],
             transform_ids=[],
             as_of=at,
         )
     found = await impact_walk(db, root, kind, at)
     if not found.root_exists:
         raise not_found(kind, root, at)
+    selected = _selected(info)
+    loaders = loaders_at(info, at)
+    runs: dict[uuid.UUID, Run] = {}
+    dobjects: dict[uuid.UUID, DObject] = {}
+    if selected is None or selected & {"runs", "rerunOrder"}:
+        ids = [i for i, _ in found.runs]
+        runs = {i: r for i, r in zip(ids, await loaders.runs_by_id(ids), strict=True) if r}
+    if selected is None or "dobjects" in selected:
+        ids = [i for i, _ in found.dobjects]
+        loaded = await loaders.dobjects_by_id(ids)
+        dobjects = {i: d for i, d in zip(ids, loaded, strict=True) if d}
     return Impact(
         root=strawberry.ID(str(root)),
-        runs=[ImpactedRun(run_id=i, as_of=at, distance=d) for i, d in found.runs],
-        dobjects=[ImpactedDObject(dobject_id=i, as_of=at, distance=d) for i, d in found.dobjects],
+        runs=[ImpactedRun(run=runs[i], distance=d) for i, d in found.runs if i in runs],
+        dobjects=[
+            ImpactedDObject(dobject=dobjects[i], distance=d)
+            for i, d in found.dobjects
+            if i in dobjects
+        ],
         total_runs=len(found.runs),
         total_d_objects=len(found.dobjects),
         truncated=found.truncated,
-        rerun_ids=found.rerun_order,
+        rerun_order=[runs[i] for i in found.rerun_order if i in runs],
         transform_ids=found.transforms,
         as_of=at,
     )
+
+
+def _selected(info: ApiInfo) -> set[str] | None:
+    """The names of the plain fields selected under this field; None when a fragment
+    (or a directive) hides what is selected."""
+    names: set[str] = set()
+    for node in _strawberry_compat.field_nodes(info):
+        if node.selection_set is None:
+            continue
+        for selection in node.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.directives:
+                return None
+            names.add(selection.name.value)
+    return names
 
 
 def _set_diff(diff: SetDiff) -> DObjectSetDiff:
