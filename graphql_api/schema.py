@@ -54,7 +54,9 @@ from graphql_api.types import (
     LineageEvent,
     LineageGraph,
     LineageNode,
+    Notebook,
     NotebookConnection,
+    Pipeline,
     PipelineConnection,
     ProjectionStatus,
     Run,
@@ -150,7 +152,8 @@ class Query:
         page = await pages.transforms_page(
             info.context.db, TransformType.NOTEBOOK, filter, first, after
         )
-        return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+        nodes = [n for n in page.nodes if isinstance(n, Notebook)]  # all are: type = notebook
+        return NotebookConnection(nodes=nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Pipelines matching the filter, oldest first.")
     async def pipelines(
@@ -163,7 +166,8 @@ class Query:
         page = await pages.transforms_page(
             info.context.db, TransformType.PIPELINE, filter, first, after
         )
-        return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+        nodes = [n for n in page.nodes if isinstance(n, Pipeline)]  # all are: type = pipeline
+        return PipelineConnection(nodes=nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The lineage graph around one dobject or one run.")
     async def lineage(
@@ -323,21 +327,21 @@ class RequestPipeline(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
+        query = ec.query or ""  # strawberry parses only when there is a query
         ec.graphql_document = (
-            documents.parse(ec.query)
-            if not ec.parse_options
-            else parse(ec.query, **ec.parse_options)
+            documents.parse(query) if not ec.parse_options else parse(query, **ec.parse_options)
         )
         yield
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        ec.pre_execution_errors = documents.validate(
-            _strawberry_compat.graphql_schema(ec.schema),
-            ec.query,
-            ec.graphql_document,
-            tuple(ec.validation_rules),
-        )
+        if ec.graphql_document is not None:  # strawberry validates only a parsed document
+            ec.pre_execution_errors = documents.validate(
+                _strawberry_compat.graphql_schema(ec.schema),
+                ec.query or "",
+                ec.graphql_document,
+                tuple(ec.validation_rules),
+            )
         yield
 
 

@@ -118,8 +118,8 @@ async def walk(
     kind: str,
     direction: str,
     depth: int,
-    node_cap: int = MAX_NODES,
     *,
+    node_cap: int = MAX_NODES,
     at: datetime | None = None,
 ) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`, as of

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from graphql_api.openlineage.models import Dataset, JobEvent, RunEvent, parse_event_time
 from lineage_core import events as ev
@@ -20,6 +20,10 @@ from lineage_core.ids import dataset_dobject_id, transform_id
 
 FILE_SCHEMES = ("file", "s3", "s3a", "gs", "gcs", "hdfs", "abfs", "abfss", "wasbs", "az")
 PRODUCER_LIMIT = 256
+# the limits of our events (lineage_core.events): longer values cannot be expressed
+NAME_LIMIT = 512
+TEXT_LIMIT = 4096  # error messages and URIs
+SUFFIX_LIMIT = 64  # past this, the dot is part of the name, not a suffix
 
 
 class MappingError(ValueError):
@@ -45,19 +49,23 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
     out: list[ev.Event] = [
         ev.RunStarted(event_id=_id(event, "started"), transform=transform, **common)
     ]
-    for ds in event.inputs:
-        out.append(
-            ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
-        )
-    for ds in event.outputs:
-        size = (ds.outputFacets or {}).get("outputStatistics", {})
+    out.extend(
+        ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
+        for ds in event.inputs
+    )
+    for output in event.outputs:
+        size = (output.outputFacets or {}).get("outputStatistics", {})
         out.append(
             ev.OutputRegistered(
-                event_id=_id(event, "out", ds), dobject=_dobject(ds, size.get("size")), **common
+                event_id=_id(event, "out", output),
+                dobject=_dobject(output, size.get("size")),
+                **common,
             )
         )
     if event.eventType in ("COMPLETE", "FAIL", "ABORT"):
-        status = "completed" if event.eventType == "COMPLETE" else "failed"
+        status: Literal["completed", "failed"] = (
+            "completed" if event.eventType == "COMPLETE" else "failed"
+        )
         error = ((event.run.facets or {}).get("errorMessage") or {}).get("message")
         if event.eventType == "ABORT" and not error:
             error = "aborted"
@@ -65,7 +73,7 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
             ev.RunFinished(
                 event_id=_id(event, "finished"),
                 status=status,
-                error=error[:4096] if isinstance(error, str) else None,
+                error=error[:TEXT_LIMIT] if isinstance(error, str) else None,
                 **common,
             )
         )
@@ -81,7 +89,7 @@ def split_dataset_name(namespace: str, name: str) -> tuple[str, str]:
         return name, ""
     leaf = name.rstrip("/").rsplit("/", 1)[-1] or name
     dot = leaf.find(".", 1)
-    if dot == -1 or len(leaf) - dot > 64:
+    if dot == -1 or len(leaf) - dot > SUFFIX_LIMIT:
         return leaf, ""
     return leaf[:dot], leaf[dot:]
 
@@ -90,8 +98,8 @@ def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transfor
     version = (facets.get("sourceCodeLocation") or {}).get("version")
     version = version if isinstance(version, str) and version else "1"
     full = f"{namespace}/{name}"
-    if len(full) > 512 or len(version) > 512:
-        raise MappingError(f"job name {full[:80]!r}... is over 512 characters")
+    if len(full) > NAME_LIMIT or len(version) > NAME_LIMIT:
+        raise MappingError(f"job name {full[:80]!r}... is over {NAME_LIMIT} characters")
     return ev.Transform(
         id=transform_id("pipeline", full, version), type="pipeline", name=full, version=version
     )
@@ -99,15 +107,15 @@ def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transfor
 
 def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
     name, suffix = split_dataset_name(ds.namespace, ds.name)
-    if len(name) > 512:
-        raise MappingError(f"dataset name {name[:80]!r}... is over 512 characters")
+    if len(name) > NAME_LIMIT:
+        raise MappingError(f"dataset name {name[:80]!r}... is over {NAME_LIMIT} characters")
     uri = f"{ds.namespace.rstrip('/')}/{ds.name.lstrip('/')}"
     return ev.DObjectRef(
         id=dataset_dobject_id(ds.namespace, ds.name),
         name=name,
         suffix=suffix,
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
-        uri=uri if len(uri) <= 4096 else None,
+        uri=uri if len(uri) <= TEXT_LIMIT else None,
     )
 
 

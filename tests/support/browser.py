@@ -53,7 +53,7 @@ class OfflinePage:
     """A page (one tab: sessionStorage lives as long as it) whose requests to any
     host but the local server are aborted and recorded."""
 
-    def __init__(self, browser: Browser, viewport: tuple[int, int] = (1400, 820)) -> None:
+    def __init__(self, browser: Browser, viewport: tuple[int, int] = (1360, 660)) -> None:
         self.context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]}, timezone_id="UTC"
         )

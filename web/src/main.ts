@@ -266,7 +266,7 @@ function renderList(nodes: ViewNode[], fresh: Set<string>): void {
       }
       button.onclick = () => select(n.id);
       button.onkeydown = (e) => {
-        if (e.key === 'o') graph.focusNode(n.id);
+        if (e.key === 'o') go(`/ui/${n.kind === 'RUN' ? 'run' : 'dobject'}/${n.id}`);
       };
     }
     li.append(button);

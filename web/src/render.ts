@@ -159,7 +159,7 @@ export class GraphView {
       const icon = n.kind === 'RUN' ? `${STATUS_ICON[n.status ?? ''] ?? '?'} ` : n.kind === 'DOBJECT' ? '▤ ' : '';
       const status = n.status ? `, ${n.status.toLowerCase()}` : '';
       const kind = n.kind === 'RUN' ? 'run' : n.kind === 'DOBJECT' ? 'dobject' : 'folded nodes';
-      const label = n.label.length > 26 ? `${n.label.slice(0, 25)}…` : n.label;
+      const label = n.label.length > 28 ? `${n.label.slice(0, 27)}…` : n.label;
       parts.push(
         `<g class="${cls}" data-graph-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(`${n.label} (${kind}${status})`)}" transform="translate(${p.x - NODE_W / 2},${p.y - NODE_H / 2})">` +
           `<rect width="${NODE_W}" height="${NODE_H}" rx="${n.kind === 'RUN' ? 4 : 14}"/>` +
