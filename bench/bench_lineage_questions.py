@@ -62,8 +62,8 @@ from lineage_core.events import (
     encode,
 )
 from projector.store import Accepted, apply_batch, asyncpg_dsn
-from tests.support.workload import pipeline, run_events
 from tests.support.servers import NatsServer, PostgresServer
+from tests.support.workload import pipeline, run_events
 
 EXTRA_BASE = datetime(2026, 6, 1, tzinfo=UTC)  # after the chain
 FIELDS = 100

@@ -177,6 +177,7 @@ class Query:
         run_id: strawberry.ID | None = None,
         direction: LineageDirection | None = LineageDirection.UPSTREAM,
         depth: int | None = 10,
+        *,
         as_of: AsOf = None,
     ) -> LineageGraph:
         at = questions.instant(as_of)

@@ -211,11 +211,11 @@ async def runs_page(
             db,
             sql,
             _RUNS_ALONE,
-            as_of.run_columns(instant),
-            where,
-            first,
-            after,
-            _stamped(run_of, at),
+            columns=as_of.run_columns(instant),
+            where=where,
+            first=first,
+            after=after,
+            build=_stamped(run_of, at),
         )
         return RunsPage(page, [])
     columns = f"{RUN_COLUMNS}, t AS transform"
@@ -257,9 +257,17 @@ async def dobjects_page(
             f"{as_of.dobject_exists('d', instant)} AND "
             f"{dobject_condition(sql, filter, 'd', instant)}"
         )
-        columns = as_of.dobject_columns(instant)
-        build = _stamped(dobject_of, at)
-        return await _keyset_page(db, sql, _DOBJECTS_ALONE, columns, where, first, after, build), []
+        page = await _keyset_page(
+            db,
+            sql,
+            _DOBJECTS_ALONE,
+            columns=as_of.dobject_columns(instant),
+            where=where,
+            first=first,
+            after=after,
+            build=_stamped(dobject_of, at),
+        )
+        return page, []
     page = await _keyset_page(
         db,
         sql,
