@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from graphql_api.dao import as_of
-from graphql_api.database import RequestDb
+from graphql_api.database import Record, RequestDb
 
 MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is
@@ -88,8 +88,15 @@ SELECT
               GROUP BY r.transform_id) t) AS transforms,
     (SELECT count(*) FROM reached) > (SELECT count(*) FROM kept)
       OR (SELECT count(*) FROM visited) >= $5::int
-      OR EXISTS (SELECT 1 FROM runs_reached WHERE distance >= $3::int) AS truncated
+      OR EXISTS (SELECT 1 FROM runs_reached WHERE distance >= $3::int) AS truncated,
+    {rows}
 """
+# Today's rows of the nodes kept come with the walk (whole table rows, read by name);
+# as of an instant they are read through that instant's loaders instead.
+_ROWS = """ARRAY(SELECT r FROM kept k JOIN projection.runs r ON r.id = k.id
+                 WHERE k.kind = 'RUN') AS run_rows,
+    ARRAY(SELECT d FROM kept k JOIN projection.dobjects d ON d.id = k.id
+           WHERE k.kind = 'DOBJECT') AS dobject_rows"""
 
 _COUNTS = """
 WITH RECURSIVE walk(id) AS (
@@ -124,6 +131,7 @@ def _statement(template: str, kind: str, dated: bool, at_param: str) -> str:
         table="runs" if kind == "RUN" else "dobjects",
         root_exists=exists("x", at),
         started="r.transform_id IS NOT NULL" if at is None else as_of.started("r", at),
+        rows=_ROWS if at is None else "NULL AS run_rows, NULL AS dobject_rows",
     )
 
 
@@ -144,6 +152,8 @@ class ImpactRows:
     rerun_order: list[uuid.UUID]
     transforms: list[uuid.UUID]
     truncated: bool
+    run_rows: list[Record] | None  # the runs' rows, when they came with the walk
+    dobject_rows: list[Record] | None
 
 
 @dataclass
@@ -175,6 +185,8 @@ async def impact(
         rerun_order=[uuid.UUID(i) for i in _json(row["rerun_order"])],
         transforms=[uuid.UUID(i) for i in _json(row["transforms"])],
         truncated=bool(row["truncated"]),
+        run_rows=row["run_rows"],
+        dobject_rows=row["dobject_rows"],
     )
 
 
