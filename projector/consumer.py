@@ -46,6 +46,11 @@ class Decoded:
     bad: list[tuple[Msg, str]] = field(default_factory=list)
 
 
+# Tokens of a JetStream ack subject: the short form, and the least of the long form.
+_ACK_TOKENS = 9
+_ACK_TOKENS_WITH_DOMAIN = 12
+
+
 def sequence_of(msg: Msg) -> int:
     """The message's stream sequence, read straight from its ack subject.
 
@@ -54,9 +59,9 @@ def sequence_of(msg: Msg) -> int:
     the hot path per message.
     """
     tokens = msg.reply.split(".")
-    if len(tokens) == 9:
+    if len(tokens) == _ACK_TOKENS:
         return int(tokens[5])
-    if len(tokens) >= 12:
+    if len(tokens) >= _ACK_TOKENS_WITH_DOMAIN:
         return int(tokens[7])
     return int(msg.metadata.sequence.stream)
 

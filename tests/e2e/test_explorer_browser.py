@@ -312,6 +312,29 @@ def test_impact_is_one_click_from_a_dobject(explorer: Explorer) -> None:
     explorer.tab.shot("10-impact")
 
 
+def test_compare_with_another_run_is_one_click_from_a_run(explorer: Explorer) -> None:
+    _skip_without_section_5(explorer)
+    runs = _graphql(
+        explorer.service,
+        """{ qc: runs(filter: {transformName: "QC"}) { nodes { id } }
+             cr: runs(filter: {transformName: "Cell Ranger"}) { nodes { id } } }""",
+    )
+    qc = runs["qc"]["nodes"][0]["id"]  # type: ignore[index]
+    cell_ranger = runs["cr"]["nodes"][0]["id"]  # type: ignore[index]
+    page = explorer.tab.page
+    page.goto(f"{explorer.url}/ui/run/{cell_ranger}")
+    page.locator("#details .diff-button").click()
+    form = page.locator("#details form.compare")
+    form.locator("input").fill(qc)  # no other Cell Ranger run: compare by id
+    form.locator("button[type=submit]").click()
+    diff = page.locator("#details .diff")
+    diff.get_by_text("transform changed").wait_for()
+    inputs = diff.locator("table").first  # before: QC (loaded output.bam); after: Cell Ranger
+    assert inputs.locator("tr", has_text="added").locator("a", has_text="input.fastq.gz").count()
+    assert inputs.locator("tr", has_text="removed").locator("a", has_text="output.bam").count()
+    explorer.tab.shot("11-run-diff")
+
+
 def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
     page = explorer.tab.page
     page.goto(f"{explorer.url}/graphql")
@@ -326,7 +349,7 @@ def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
     page.keyboard.insert_text("{ dobjects(first: 5) { totalCount } }")
     page.keyboard.press("Control+Enter")
     page.locator(".graphiql-response", has_text="totalCount").wait_for()
-    explorer.tab.shot("11-graphiql")
+    explorer.tab.shot("12-graphiql")
 
 
 def test_the_notebook_view_shows_the_graph_inline(explorer: Explorer) -> None:
@@ -364,7 +387,7 @@ def test_the_notebook_view_shows_the_graph_inline(explorer: Explorer) -> None:
         frame.locator(f'#node-list li[data-node-id="{explorer.fastq}"]').wait_for()
         names = frame.locator("#node-list .node-name").all_inner_texts()
         assert {"output.bam", "Cell Ranger v7 run", "input.fastq.gz"} <= set(names)
-        tab.shot("12-notebook-view")
+        tab.shot("13-notebook-view")
         assert not [u for u in tab.blocked_from if u.startswith(explorer.url)]
     finally:
         tab.close()
