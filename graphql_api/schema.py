@@ -262,7 +262,7 @@ def _validate(
         refused = complexity_errors(document)
         if refused:
             return refused
-    return _strawberry_compat.validate_document(schema, document, rules)  # type: ignore[no-any-return]
+    return _strawberry_compat.validate_document(schema, document, rules)
 
 
 documents = DocumentCache()
