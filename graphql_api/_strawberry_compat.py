@@ -57,7 +57,7 @@ def resolver_function(definition: StrawberryField) -> Callable[..., Any] | None:
     resolver = definition.base_resolver
     if resolver is None:
         return None
-    return cast("Callable[..., Any]", resolver._unbound_wrapped_func)
+    return resolver._unbound_wrapped_func
 
 
 def input_definition(cls: type) -> StrawberryObjectDefinition:

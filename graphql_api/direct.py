@@ -1,11 +1,13 @@
 """The plain case of POST /graphql, answered without strawberry's HTTP view.
 
 Almost every request is a JSON body `{"query", "variables"?, "operationName"?}` whose
-document holds only queries. For those the endpoint calls `schema.execute` itself and
-writes the answer: strawberry's view would spend as much time on content negotiation,
-request and response objects as the query takes to run. Anything else (GET, multipart,
-other content types, malformed bodies, syntax errors, mutations, an unknown operation
-name) goes to strawberry's view, which answers it as before. Queries have no side effects, so handing over is always safe.
+document holds only queries. For those the endpoint runs graphql-core's execution itself
+(as `schema.execute` would, see `run_query`) and writes the answer: strawberry's view
+would spend as much time on content negotiation, request and response objects as the
+query takes to run. Anything else (GET, multipart, other content types, malformed
+bodies, syntax errors, mutations, an unknown operation name) goes to strawberry's view,
+which answers it as before. Queries have no side effects, so handing over is always
+safe.
 """
 
 from __future__ import annotations
@@ -125,7 +127,9 @@ async def execute_plain(
             allowed_operation_types=_QUERY_ONLY,
         )
     else:
-        result = await run_query(schema, query, document, variables, operation, context)
+        result = await run_query(
+            schema, query, document, variables=variables, operation=operation, context=context
+        )
     return _encode(answer_of(result, context.request_id))
 
 
@@ -133,6 +137,7 @@ async def run_query(
     schema: LineageSchema,
     query: str,
     document: DocumentNode,
+    *,
     variables: dict[str, Any] | None,
     operation: OperationDefinitionNode,
     context: RequestContext,
@@ -143,11 +148,12 @@ async def run_query(
     started = time.perf_counter()
     graphql_schema = _strawberry_compat.graphql_schema(schema)
     errors = documents.validate(graphql_schema, query, document, VALIDATION_RULES)
+    result: GraphQLExecutionResult
     if errors:
         result = GraphQLExecutionResult(data=None, errors=errors)
     else:
         name = operation.name.value if operation.name is not None else None
-        result = execute(
+        executed = execute(
             graphql_schema,
             document,
             variable_values=variables,
@@ -157,8 +163,7 @@ async def run_query(
             executor_class=_strawberry_compat.executor_class(schema),
             operation_extensions=None,
         )
-        if inspect.isawaitable(result):
-            result = await result
+        result = await executed if inspect.isawaitable(executed) else executed
     context.metrics.observe(
         operation.name.value if operation.name else "anonymous",
         time.perf_counter() - started,

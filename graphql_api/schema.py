@@ -40,7 +40,7 @@ from graphql_api.inputs import (
     install_fast_inputs,
     parse_id,
 )
-from graphql_api.rules import ComplexityRule
+from graphql_api.rules import ComplexityRule, complexity_errors, too_deep_to_parse
 from graphql_api.status import projection_status
 from graphql_api.subscriptions import lineage_events
 from graphql_api.types import (
@@ -51,7 +51,9 @@ from graphql_api.types import (
     LineageEvent,
     LineageGraph,
     LineageNode,
+    Notebook,
     NotebookConnection,
+    Pipeline,
     PipelineConnection,
     ProjectionStatus,
     Run,
@@ -127,7 +129,8 @@ class Query:
         page = await pages.transforms_page(
             info.context.db, TransformType.NOTEBOOK, filter, first, after
         )
-        return NotebookConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+        nodes = [n for n in page.nodes if isinstance(n, Notebook)]  # all are: type = notebook
+        return NotebookConnection(nodes=nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="Pipelines matching the filter, oldest first.")
     async def pipelines(
@@ -140,7 +143,8 @@ class Query:
         page = await pages.transforms_page(
             info.context.db, TransformType.PIPELINE, filter, first, after
         )
-        return PipelineConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
+        nodes = [n for n in page.nodes if isinstance(n, Pipeline)]  # all are: type = pipeline
+        return PipelineConnection(nodes=nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The lineage graph around one dobject or one run.")
     async def lineage(
@@ -199,6 +203,9 @@ MAX_TOKENS: Final = 10_000
 def parse_bounded(query: str) -> DocumentNode:
     """The document, refused past MAX_TOKENS: parsing and validating a 1 MiB document
     holds the event loop for seconds, so a big one is turned away while parsing it."""
+    too_deep = too_deep_to_parse(query)
+    if too_deep is not None:
+        raise too_deep
     try:
         return parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError as error:
@@ -239,13 +246,23 @@ class DocumentCache:
     ) -> list[GraphQLError]:
         entry = self._entries.get(query)
         if entry is None or entry[0] is not document:  # evicted meanwhile
-            return _strawberry_compat.validate_document(schema, document, rules)
+            return _validate(schema, document, rules)
         if entry[1] != rules:
-            entry[1], entry[2] = (
-                rules,
-                _strawberry_compat.validate_document(schema, document, rules),
-            )
+            entry[1], entry[2] = (rules, _validate(schema, document, rules))
         return entry[2]  # type: ignore[no-any-return]
+
+
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """The complexity rule alone first: a depth or alias bomb is refused before the
+    standard rules (OverlappingFieldsCanBeMerged is quadratic in the fields) spend up to
+    a second of CPU on it."""
+    if ComplexityRule in rules:
+        refused = complexity_errors(document)
+        if refused:
+            return refused
+    return _strawberry_compat.validate_document(schema, document, rules)
 
 
 documents = DocumentCache()
@@ -270,21 +287,21 @@ class RequestPipeline(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
+        query = ec.query or ""  # strawberry parses only when there is a query
         ec.graphql_document = (
-            documents.parse(ec.query)
-            if not ec.parse_options
-            else parse(ec.query, **ec.parse_options)
+            documents.parse(query) if not ec.parse_options else parse(query, **ec.parse_options)
         )
         yield
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        ec.pre_execution_errors = documents.validate(
-            _strawberry_compat.graphql_schema(ec.schema),
-            ec.query,
-            ec.graphql_document,
-            tuple(ec.validation_rules),
-        )
+        if ec.graphql_document is not None:  # strawberry validates only a parsed document
+            ec.pre_execution_errors = documents.validate(
+                _strawberry_compat.graphql_schema(ec.schema),
+                ec.query or "",
+                ec.graphql_document,
+                tuple(ec.validation_rules),
+            )
         yield
 
 

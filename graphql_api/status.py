@@ -6,11 +6,12 @@ import asyncio
 from typing import Final
 
 from graphql_api.dao import status
+from graphql_api.inputs import BigInt
 from graphql_api.resources import Resources
 from graphql_api.types import ProjectionStatus
 from lineage_core.subjects import STREAM
 
-READY_TIMEOUT: Final = 2.0
+READY_TIMEOUT: Final = 2  # seconds
 
 
 async def projection_status(resources: Resources) -> ProjectionStatus:
@@ -19,20 +20,24 @@ async def projection_status(resources: Resources) -> ProjectionStatus:
     info = await resources.js.stream_info(STREAM)
     stream = int(info.state.last_seq)
     return ProjectionStatus(
-        applied_sequence=applied.sequence,
-        stream_sequence=stream,
-        lag=max(0, stream - applied.sequence),
+        applied_sequence=BigInt(applied.sequence),
+        stream_sequence=BigInt(stream),
+        lag=BigInt(max(0, stream - applied.sequence)),
         last_event_at=applied.last_event_at,
     )
+
+
+async def _flush(resources: Resources) -> None:
+    if not resources.nc.is_connected:
+        raise ConnectionError("not connected")
+    await resources.nc.flush(timeout=READY_TIMEOUT)
 
 
 async def readiness(resources: Resources) -> dict[str, str]:
     """'ok' or the failure, for NATS and Postgres, each checked within READY_TIMEOUT."""
     checks: dict[str, str] = {}
     try:
-        if not resources.nc.is_connected:
-            raise ConnectionError("not connected")
-        await resources.nc.flush(timeout=READY_TIMEOUT)
+        await _flush(resources)
         checks["nats"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
         checks["nats"] = f"{type(exc).__name__}: {exc}"

@@ -15,10 +15,12 @@ from typing import Any, Final
 from graphql import GraphQLError
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
+from strawberry.scalars import JSON
 
 from graphql_api.dao.relations import transform_name_of_run
 from graphql_api.database import Database
 from graphql_api.errors import BAD_USER_INPUT
+from graphql_api.inputs import BigInt
 from graphql_api.resources import Resources
 from graphql_api.types import LineageEvent
 from lineage_core.subjects import STREAM, SUBJECT_BY_EVENT_TYPE
@@ -73,8 +75,8 @@ def _event_of(msg: Msg, event: dict[str, Any]) -> LineageEvent:
         event_type=event["event_type"],
         run_id=event.get("run_id"),
         occurred_at=datetime.fromisoformat(event["occurred_at"]),
-        sequence=msg.metadata.sequence.stream,
-        payload=event,
+        sequence=BigInt(msg.metadata.sequence.stream),
+        payload=JSON(event),
     )
 
 

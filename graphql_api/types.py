@@ -22,6 +22,8 @@ from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType
 
 F = TypeVar("F", bound=Callable[..., Any])
+V = TypeVar("V")
+C = TypeVar("C")
 
 # Relation resolvers are plain functions returning the loader's value when this request
 # already has it, else the loader's future (graphql-core awaits it). That spares a
@@ -39,7 +41,7 @@ def context_only(func: F) -> F:
     return func
 
 
-def _now_or_later(loader: DataLoader[uuid.UUID, Any], key: uuid.UUID) -> Any:
+def _now_or_later(loader: DataLoader[uuid.UUID, V], key: uuid.UUID) -> V | Awaitable[V]:
     """The value the request already loaded for `key`, else the loader's future."""
     future = loader.cache_map.get(key)
     if (
@@ -52,12 +54,12 @@ def _now_or_later(loader: DataLoader[uuid.UUID, Any], key: uuid.UUID) -> Any:
     return loader.load(key)
 
 
-async def _only(pending: Awaitable[Any], cls: type) -> Any:
+async def _only(pending: Awaitable[object], cls: type[C]) -> C | None:
     value = await pending
     return value if isinstance(value, cls) else None
 
 
-def _of_type(value: Any, cls: type) -> Any:
+def _of_type(value: object, cls: type[C]) -> C | Awaitable[C | None] | None:
     if inspect.isawaitable(value):
         return _only(value, cls)
     return value if isinstance(value, cls) else None

@@ -44,6 +44,7 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
             keep_alive=True,
             keep_alive_interval=15,
         )
+        self.lineage_schema = schema
         self.metrics = metrics
 
     def context_for(
@@ -99,8 +100,8 @@ class GraphQLEndpoint:
             if scope["method"] == "POST" and is_json(headers.get(b"content-type")):
                 body = await _read_body(receive)
                 answer = await execute_plain(
-                    self.view.schema,
-                    body,  # type: ignore[arg-type]
+                    self.view.lineage_schema,
+                    body,
                     self.view.context_for(scope, None, None),
                 )
                 receive = _replay(body, receive)
@@ -133,9 +134,9 @@ class GraphQLEndpoint:
             return None
         try:
             sequence = int(raw)
-            if sequence < 0:
-                raise ValueError(sequence)
         except ValueError:
+            sequence = -1
+        if sequence < 0:
             return JSONResponse(
                 error_body(
                     BAD_USER_INPUT, f"{MIN_SEQUENCE_HEADER}: {raw!r} is not a stream sequence"

@@ -8,7 +8,7 @@ import os
 import signal
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -37,6 +37,11 @@ def up() -> None:
 
     _sigterm_like_ctrl_c()
     settings = Settings()
+    try:
+        api_settings(settings, with_projector=True)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     settings.home.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if not settings.database_url:
@@ -85,10 +90,33 @@ def projector() -> None:
         pass
 
 
-def api() -> None:
+def api(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (uvicorn workers); each opens up to "
+            "LINEAGE_DB_POOL_SIZE database sessions and serves its own subscriptions",
+        ),
+    ] = 1,
+) -> None:
     """Run only the GraphQL API."""
-    _sigterm_like_ctrl_c()
     settings = Settings()
+    if workers > 1:
+        import uvicorn
+
+        # uvicorn's supervisor starts the workers, each builds the app from LINEAGE_*,
+        # and it stops them on Ctrl-C or SIGTERM
+        uvicorn.run(
+            "graphql_api.app:create_app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return
+    _sigterm_like_ctrl_c()
     with suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, projector=False, api=True))
 
@@ -159,6 +187,28 @@ def _record_endpoints(
     tmp.replace(path)
 
 
+# The projector's database sessions: the advisory-lock connection on which every batch
+# commits (projector/leader.py); nothing else of it opens one.
+PROJECTOR_SESSIONS: Final = 1
+
+
+def api_settings(settings: Settings, *, with_projector: bool) -> Settings:
+    """The settings the API runs with. LINEAGE_DB_POOL_SIZE bounds each part's sessions
+    (CONTRACT section 8); `lineage up` runs both parts in one process within that one
+    budget: the projector's session comes out of it and the API has the rest."""
+    if not with_projector:
+        return settings
+    from graphql_api.database import MIN_SESSIONS
+
+    sessions = settings.db_pool_size - PROJECTOR_SESSIONS
+    if sessions < MIN_SESSIONS:
+        raise ValueError(
+            f"LINEAGE_DB_POOL_SIZE={settings.db_pool_size} is too small for `lineage up`: "
+            f"the projector needs {PROJECTOR_SESSIONS} and the API {MIN_SESSIONS} sessions"
+        )
+    return settings.model_copy(update={"db_pool_size": sessions})
+
+
 async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
     """Run the chosen parts until Ctrl-C/SIGTERM or until one of them fails.
 
@@ -176,7 +226,11 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
     if api:
         from graphql_api.app import create_app
 
-        server = _http_server(create_app(settings), settings.host, settings.port)
+        server = _http_server(
+            create_app(api_settings(settings, with_projector=projector)),
+            settings.host,
+            settings.port,
+        )
     elif settings.metrics_port is not None:
         from projector.metrics_server import create_metrics_app
 

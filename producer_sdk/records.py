@@ -18,17 +18,26 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 from urllib.parse import unquote, urlparse
 
 from lineage_core.ids import transform_id
+from producer_sdk.dataset_fields import (
+    ColumnInput,
+    DatasetField,
+    parse_column_lineage,
+    parse_fields,
+)
 from producer_sdk.errors import LineageError
 from producer_sdk.files import FileFacts, file_facts
 from producer_sdk.lineage_view import view_lineage
+
+if TYPE_CHECKING:
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
 
 log = logging.getLogger("producer_sdk")
 
@@ -155,6 +164,7 @@ class Run:
     process exit like a global run. `ln.Run(...)` creates and starts one at once. As a
     context manager (`with ln.Run(...) as run:`) it is the current run inside the block
     and is finished when the block ends: `failed` with the error if an exception ends it.
+    `parent=run` names the run that started this one (`RunStarted.parent_run_id`).
     """
 
     __lineage_kind__: ClassVar[str] = "run"
@@ -166,11 +176,15 @@ class Run:
         *,
         notebook: Notebook | None = None,
         id: uuid.UUID | None = None,  # noqa: A002 - the record's field is called id
+        parent: Run | None = None,
     ) -> None:
         if pipeline is not None and notebook is not None:
             raise TypeError("lns.Run takes pipeline= or notebook=, not both")
+        if parent is not None and not isinstance(parent, Run):
+            raise TypeError(f"parent= takes a run (lns.Run or ln.Run(...)), not {parent!r}")
         self.id: uuid.UUID = id or uuid.uuid4()
         self.name = name
+        self.parent = parent  # the run that started this one (sent with RunStarted)
         self.transform: Transform | None = pipeline if pipeline is not None else notebook
         self.status: RunStatus | None = None  # None: not started by this process yet
         self.started_at: datetime | None = None
@@ -267,6 +281,10 @@ class DObject:
 
     Attributes: `id`, `name` (no suffix), `suffix` (every part: `.fastq.gz`), `size`,
     `hash`, `uri`, `created_at` (from the service), `path` (local file, when known).
+
+    `fields=[...]` gives its schema and `column_lineage={...}` where its fields come from
+    (see `parse_fields`, `parse_column_lineage`); both are sent with its
+    `OutputRegistered`.
     """
 
     __lineage_kind__: ClassVar[str] = "dobject"
@@ -280,12 +298,28 @@ class DObject:
     created_at: datetime | None
     path: Path | None
 
-    def __new__(cls, path: str | Path, source: Run | None = None) -> DObject:
+    def __new__(
+        cls,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> DObject:
+        schema = parse_fields(fields) if fields is not None else None
+        lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
         facts = file_facts(path)
         existing = host_of(source).existing_dobject(facts.hash)
-        return cls.for_file(facts, source, existing)
+        return cls.for_file(facts, source, existing, schema, lineage)
 
-    def __init__(self, path: str | Path, source: Run | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> None:
         """Everything happens in `__new__`, which may return an existing DObject."""
 
     def _fill(
@@ -302,15 +336,31 @@ class DObject:
         self.id, self.name, self.suffix = dobject_id, name, suffix
         self.size, self.hash, self.uri, self.created_at = size, content_hash, uri, created_at
         self.path = _local_path(uri)
+        self.fields: tuple[DatasetField, ...] | None = None
+        self.column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None
         self._source: Run | None = None
         self._registered = False  # True once the service has it (or our OutputRegistered)
         self._host: RecordHost | None = None
 
     @classmethod
-    def for_file(cls, facts: FileFacts, source: Run | None, existing: DObject | None) -> DObject:
+    def for_file(
+        cls,
+        facts: FileFacts,
+        source: Run | None,
+        existing: DObject | None,
+        fields: tuple[DatasetField, ...] | None = None,
+        column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None,
+    ) -> DObject:
         """`existing` (with a warning naming it) when known, else a new DObject."""
         if existing is None:
-            return cls.from_facts(facts, source)
+            new = cls.from_facts(facts, source)
+            new.fields, new.column_lineage = fields, column_lineage
+            return new
+        if (fields or column_lineage) and existing._registered:
+            log.warning(
+                "fields/column_lineage of %s are not sent: the DObject is registered already",
+                facts.path,
+            )
         log.warning(
             "returning existing DObject %s%s (id %s) with the same content hash as %s",
             existing.name,

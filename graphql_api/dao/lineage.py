@@ -94,7 +94,13 @@ class Walk:
 
 
 async def walk(
-    db: RequestDb, root: uuid.UUID, kind: str, direction: str, depth: int, node_cap: int = MAX_NODES
+    db: RequestDb,
+    root: uuid.UUID,
+    kind: str,
+    direction: str,
+    depth: int,
+    *,
+    node_cap: int = MAX_NODES,
 ) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`."""
     rows = await db.rows(

@@ -59,16 +59,15 @@ def encode_cursor(kind: str, at: datetime, row_id: uuid.UUID) -> str:
 
 def decode_cursor(kind: str, cursor: str) -> tuple[datetime, uuid.UUID]:
     """The keyset of a cursor made by `encode_cursor(kind, ...)`; else BAD_USER_INPUT."""
+    key: tuple[datetime, uuid.UUID] | None
     try:
         got_kind, at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if got_kind != kind:
-            raise ValueError(got_kind)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError(at)
-        return parsed, uuid.UUID(row_id)
+        key = (datetime.fromisoformat(at), uuid.UUID(row_id))
     except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise bad_input(f"after: {cursor!r} is not a cursor of this list") from None
+        key = None
+    if key is None or got_kind != kind or key[0].tzinfo is None:
+        raise bad_input(f"after: {cursor!r} is not a cursor of this list")
+    return key
 
 
 @dataclass
@@ -102,6 +101,7 @@ async def _keyset_page(
     db: RequestDb,
     sql: Sql,
     keyset: _Keyset,
+    *,
     columns: str,
     where: str,
     first: int | None,
@@ -180,7 +180,14 @@ async def runs_page(
     if with_inputs:
         columns = f"{columns}, {_RUN_INPUTS_COLUMN}"
     page = await _keyset_page(
-        db, sql, _RUNS, columns, run_condition(sql, filter, "r"), first, after, run_of
+        db,
+        sql,
+        _RUNS,
+        columns=columns,
+        where=run_condition(sql, filter, "r"),
+        first=first,
+        after=after,
+        build=run_of,
     )
     transforms = [
         transform_of(row["transform"]) for row in page.rows if row["transform"] is not None
@@ -201,11 +208,11 @@ async def dobjects_page(
         db,
         sql,
         _DOBJECTS,
-        f"{DOBJECT_COLUMNS}, r AS source",
-        dobject_condition(sql, filter, "d"),
-        first,
-        after,
-        dobject_of,
+        columns=f"{DOBJECT_COLUMNS}, r AS source",
+        where=dobject_condition(sql, filter, "d"),
+        first=first,
+        after=after,
+        build=dobject_of,
     )
     return page, [run_of(row["source"]) for row in page.rows if row["source"] is not None]
 
@@ -231,9 +238,9 @@ async def transforms_page(
         db,
         sql,
         keyset,
-        f"{TRANSFORM_COLUMNS}, t.registered_at",
-        where,
-        first,
-        after,
-        transform_of,
+        columns=f"{TRANSFORM_COLUMNS}, t.registered_at",
+        where=where,
+        first=first,
+        after=after,
+        build=transform_of,
     )

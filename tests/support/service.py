@@ -48,12 +48,14 @@ def lineage_command() -> list[str]:
 
 
 def start_service(
-    nats_url: str, database_url: str, home: Path, extra_env: dict[str, str] | None = None
+    nats_url: str | None, database_url: str, home: Path, extra_env: dict[str, str] | None = None
 ) -> Service:
+    """`lineage up` in a subprocess, ready; `nats_url=None` lets it embed its nats-server."""
     port = free_port()
+    inherited = {k: v for k, v in os.environ.items() if k != "LINEAGE_NATS_URL"}
     env = {
-        **os.environ,
-        "LINEAGE_NATS_URL": nats_url,
+        **inherited,
+        **({"LINEAGE_NATS_URL": nats_url} if nats_url else {}),
         "LINEAGE_DATABASE_URL": database_url,
         "LINEAGE_HOME": str(home),
         "LINEAGE_PORT": str(port),
@@ -66,7 +68,9 @@ def start_service(
         process = subprocess.Popen(
             [*lineage_command(), "up"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    service = Service(process, f"http://127.0.0.1:{port}", nats_url, database_url, home, env, log)
+    service = Service(
+        process, f"http://127.0.0.1:{port}", nats_url or "", database_url, home, env, log
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

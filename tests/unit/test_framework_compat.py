@@ -37,7 +37,7 @@ def relied_on(framework: str, symbol: str) -> Iterator[None]:
     """Turn any failure inside into one that says which private name broke."""
     try:
         yield
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever broke, name the symbol
         pytest.fail(
             f"{framework} no longer provides {symbol} as the API relies on it "
             f"(graphql_api/_{framework.replace('-', '')}_compat.py): "
@@ -72,7 +72,7 @@ class Query:
     def paint(self, info: strawberry.Info, paint: Paint) -> str:
         try:
             seen["field_nodes"] = field_nodes(info)
-        except Exception as error:  # reported by the test, under the symbol's name
+        except Exception as error:  # noqa: BLE001 - reported by the test under its name
             seen["field_nodes"] = error
         seen["paint"] = paint
         return "ok"
@@ -131,7 +131,8 @@ def test_strawberry_input_and_info_internals() -> None:
     schema = strawberry.Schema(query=Query)
     result = schema.execute_sync("{ paint(paint: {color: RED}) }")
     with relied_on("strawberry", "StrawberryObjectDefinition.from_input"):
-        assert result.errors is None and len(built) == 1, (result.errors, built)
+        assert result.errors is None, result.errors
+        assert len(built) == 1, built
         assert Color(built[0]["color"]) is Color.RED  # the builder converts either form
         assert seen["paint"] == Paint(color=Color.RED)
     with relied_on("strawberry", "Info._raw_info.field_nodes"):
