@@ -8,6 +8,8 @@ correlates with exactly its parent.
 
 from __future__ import annotations
 
+import enum
+import uuid
 from typing import Any
 
 from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, parse_id
@@ -33,26 +35,36 @@ def _all(conditions: list[str]) -> str:
     return " AND ".join(conditions) if conditions else "true"
 
 
+def _equal(sql: Sql, alias: str, values: dict[str, Any]) -> list[str]:
+    """`alias.column = $n` for each value given (not None), in order."""
+    return [f"{alias}.{column} = {sql.param(v)}" for column, v in values.items() if v is not None]
+
+
+def _id(value: str | None, what: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(value, what)
+
+
+def _enum(value: enum.Enum | None) -> Any:
+    return None if value is None else value.value
+
+
 def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
     """The condition on the runs row aliased `r` that `f` means."""
     if f is None:
         return "true"
-    c: list[str] = []
-    if f.id is not None:
-        c.append(f"{r}.id = {sql.param(parse_id(f.id, 'run id'))}")
-    if f.name is not None:
-        c.append(f"{r}.name = {sql.param(f.name)}")
-    if f.status is not None:
-        c.append(f"{r}.status = {sql.param(f.status.value)}")
+    c = _equal(sql, r, {"id": _id(f.id, "run id"), "name": f.name, "status": _enum(f.status)})
     if any(v is not None for v in (f.transform_type, f.transform_name, f.transform_version)):
         t = sql.alias("t")
         tc = [f"{t}.id = {r}.transform_id"]
-        if f.transform_type is not None:
-            tc.append(f"{t}.type = {sql.param(f.transform_type.value)}")
-        if f.transform_name is not None:
-            tc.append(f"{t}.name = {sql.param(f.transform_name)}")
-        if f.transform_version is not None:
-            tc.append(f"{t}.version = {sql.param(f.transform_version)}")
+        tc += _equal(
+            sql,
+            t,
+            {
+                "type": _enum(f.transform_type),
+                "name": f.transform_name,
+                "version": f.transform_version,
+            },
+        )
         c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
         d = sql.alias("d")
@@ -76,15 +88,11 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str) -> str:
     """The condition on the dobjects row aliased `d` that `f` means."""
     if f is None:
         return "true"
-    c: list[str] = []
-    if f.id is not None:
-        c.append(f"{d}.id = {sql.param(parse_id(f.id, 'dobject id'))}")
-    if f.name is not None:
-        c.append(f"{d}.name = {sql.param(f.name)}")
-    if f.suffix is not None:
-        c.append(f"{d}.suffix = {sql.param(f.suffix)}")
-    if f.hash is not None:
-        c.append(f"{d}.hash = {sql.param(f.hash)}")
+    c = _equal(
+        sql,
+        d,
+        {"id": _id(f.id, "dobject id"), "name": f.name, "suffix": f.suffix, "hash": f.hash},
+    )
     if f.source is not None:
         r = sql.alias("r")
         c.append(
@@ -106,13 +114,7 @@ def transform_condition(sql: Sql, f: TransformFilter | None, t: str) -> str:
     """The condition on the transforms row aliased `t` that `f` means."""
     if f is None:
         return "true"
-    c: list[str] = []
-    if f.id is not None:
-        c.append(f"{t}.id = {sql.param(parse_id(f.id, 'transform id'))}")
-    if f.name is not None:
-        c.append(f"{t}.name = {sql.param(f.name)}")
-    if f.version is not None:
-        c.append(f"{t}.version = {sql.param(f.version)}")
+    c = _equal(sql, t, {"id": _id(f.id, "transform id"), "name": f.name, "version": f.version})
     if f.run is not None:
         r = sql.alias("r")
         c.append(
