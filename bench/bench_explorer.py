@@ -8,6 +8,9 @@ The pages and files are the package's own, served by a small Starlette app in th
 process; /graphql answers the explorer's lineage query with a synthetic lineage-shaped
 graph of the asked size (so the figures are the front end's, not the database's). The
 reference, measured in the same run, is the load of a blank page from the same server.
+"main thread" is the page's own work to draw (fold, SVG or canvas, the text list), the
+layout being in a worker; "longest task" is the longest the browser reported (wall
+time, so a starved CPU lengthens it).
 With Node.js present it also compares the layout libraries (web/bench-layout.mjs).
 
     python bench/bench_explorer.py [--sizes 50,2000] [--repeat 3]
@@ -156,6 +159,7 @@ def measure(browser: Any, url: str) -> dict[str, Any]:
         "renderer": probe["renderer"],
         "nodes": probe["nodes"],
         "longest_task_ms": max(tasks, default=0.0),
+        "main_ms": probe["foldMs"] + probe["drawMs"] + probe["listMs"],
     }
 
 
@@ -210,16 +214,18 @@ def main() -> None:
     print(f"reference: blank page load {blank:.0f} ms (median of {len(blanks)})\n")
     print(
         f"{'nodes':>6} {'drawn after nav':>16} {'x blank':>8} {'layout':>8} {'engine':>8} "
-        f"{'renderer':>8} {'longest task':>13}"
+        f"{'renderer':>8} {'main thread':>12} {'longest task':>13}"
     )
     for size in sizes:
         runs = [r for s, r in rows if s == size]
         drawn = statistics.median(r["drawn_ms"] for r in runs)
         lay = statistics.median(r["layout_ms"] for r in runs)
         longest = max(r["longest_task_ms"] for r in runs)
+        main_ms = statistics.median(r["main_ms"] for r in runs)
         print(
             f"{size:>6} {drawn:>13.0f} ms {drawn / blank:>7.1f}x {lay:>5.0f} ms "
-            f"{runs[0]['engine']:>8} {runs[0]['renderer']:>8} {longest:>10.0f} ms"
+            f"{runs[0]['engine']:>8} {runs[0]['renderer']:>8} "
+            f"{main_ms:>9.0f} ms {longest:>10.0f} ms"
         )
     libs = layout_libraries(sizes)
     if libs:

@@ -3,11 +3,14 @@
 Frozen pydantic v2 models with `extra="forbid"`. `encode` and `decode` are pure
 functions between models and the bytes of one NATS message. Events of an older
 `schema_version` are upcast on decode; a newer one is invalid.
+
+Version 2 added `RunStarted.parent_run_id` and `OutputRegistered.fields` /
+`column_lineage`; a version 1 event that carries one of them is invalid, as any
+unknown field is.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
@@ -21,17 +24,26 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import from_json
 
 from lineage_core.ids import transform_id
 
-CURRENT_SCHEMA_VERSION: Final = 1
+CURRENT_SCHEMA_VERSION: Final = 2
 MAX_MESSAGE_BYTES: Final = 64 * 1024
+# Counts per OutputRegistered; the 64 KiB message limit usually binds first.
+MAX_FIELDS: Final = 2048
+MAX_COLUMN_LINEAGE: Final = 2048
+MAX_COLUMN_INPUTS: Final = 512
 
 Name = Annotated[str, Field(min_length=1, max_length=512)]
 Version = Annotated[str, Field(min_length=1, max_length=512)]
 Suffix = Annotated[str, Field(max_length=64)]
 LongText = Annotated[str, Field(max_length=4096)]
 Producer = Annotated[str, Field(max_length=256)]
+# A field of a dataset; nested fields are flattened with dots (`address.city`).
+FieldName = Annotated[str, Field(min_length=1, max_length=1024)]
+FieldType = Annotated[str, Field(max_length=256)]
+Transformation = Annotated[str, Field(max_length=1024)]
 
 
 class _Frozen(BaseModel):
@@ -53,8 +65,8 @@ class Transform(_Frozen):
         expected = transform_id(self.type, self.name, self.version)
         if self.id != expected:
             raise ValueError(
-                f"transform id {self.id} is not uuid5 of ({self.type}, {self.name}, {self.version}); "
-                f"expected {expected}"
+                f"transform id {self.id} is not uuid5 of "
+                f"({self.type}, {self.name}, {self.version}); expected {expected}"
             )
         return self
 
@@ -70,10 +82,44 @@ class DObjectRef(_Frozen):
     uri: LongText | None = None
 
 
+class DatasetField(_Frozen):
+    """One field of a dobject's schema, in the producer's order."""
+
+    name: FieldName
+    type: FieldType | None = None
+    description: LongText | None = None
+
+
+class ColumnInput(_Frozen):
+    """A field of another dobject that feeds an output field."""
+
+    dobject_id: uuid.UUID
+    field: FieldName
+    # `TYPE/SUBTYPE` (or `TYPE`), several joined by `, `, e.g. "DIRECT/IDENTITY".
+    transformation: Transformation | None = None
+
+
+class ColumnLineage(_Frozen):
+    """Where one field of the output comes from."""
+
+    field: FieldName
+    inputs: Annotated[tuple[ColumnInput, ...], Field(min_length=1, max_length=MAX_COLUMN_INPUTS)]
+
+    @model_validator(mode="after")
+    def _inputs_are_unique(self) -> ColumnLineage:
+        keys = [(i.dobject_id, i.field) for i in self.inputs]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"column_lineage of {self.field!r} names an input field twice")
+        return self
+
+
 class _Envelope(_Frozen):
     event_id: uuid.UUID
     event_type: str
-    schema_version: Annotated[int, Field(ge=1, le=CURRENT_SCHEMA_VERSION)] = CURRENT_SCHEMA_VERSION
+    # Strict: 2.0, "2" or true are not versions (the fast and the stepwise decode agree).
+    schema_version: Annotated[int, Field(strict=True, ge=1, le=CURRENT_SCHEMA_VERSION)] = (
+        CURRENT_SCHEMA_VERSION
+    )
     occurred_at: AwareDatetime
     producer: Producer
 
@@ -88,6 +134,7 @@ class RunStarted(_Envelope):
     run_id: uuid.UUID
     transform: Transform
     run_name: Name | None = None
+    parent_run_id: uuid.UUID | None = None  # the run that started this one (version 2)
 
 
 class InputLoaded(_Envelope):
@@ -100,6 +147,21 @@ class OutputRegistered(_Envelope):
     event_type: Literal["OutputRegistered"] = "OutputRegistered"
     run_id: uuid.UUID
     dobject: DObjectRef
+    # Version 2: the dobject's schema and where its fields come from.
+    fields: Annotated[tuple[DatasetField, ...], Field(max_length=MAX_FIELDS)] | None = None
+    column_lineage: (
+        Annotated[tuple[ColumnLineage, ...], Field(max_length=MAX_COLUMN_LINEAGE)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> OutputRegistered:
+        names = [f.name for f in self.fields or ()]
+        if len(set(names)) != len(names):
+            raise ValueError("fields names a field twice")
+        targets = [c.field for c in self.column_lineage or ()]
+        if len(set(targets)) != len(targets):
+            raise ValueError("column_lineage names an output field twice")
+        return self
 
 
 class RunFinished(_Envelope):
@@ -124,10 +186,6 @@ EVENT_TYPES: Final = (
 
 _EVENT_ADAPTER: Final[TypeAdapter[Event]] = TypeAdapter(Event)
 
-# UPCASTERS[v] turns the JSON of a version-v event into version v+1.
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[int, Upcaster] = {}
-
 
 class InvalidEvent(ValueError):
     """Bytes that are not a valid event; `reason` is short enough for a NATS header."""
@@ -137,9 +195,46 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
+# The fields each event type gained in version 2.
+V2_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "RunStarted": ("parent_run_id",),
+    "OutputRegistered": ("fields", "column_lineage"),
+}
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 only added optional fields; a version 1 event carrying one is invalid."""
+    for name in V2_FIELDS.get(str(data.get("event_type")), ()):
+        if name in data:
+            raise InvalidEvent(
+                f"{name}: extra inputs are not permitted in schema_version 1 (added in 2)"
+            )
+    return data
+
+
+# UPCASTERS[v] turns the JSON of a version-v event into version v+1.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[int, Upcaster] = {1: _v1_to_v2}
+
+
 def encode(event: Event) -> bytes:
     """The canonical bytes of an event: compact JSON, fields in model order, no nulls."""
     return event.model_dump_json(exclude_none=True).encode()
+
+
+def encode_checked(event: Event) -> bytes:
+    """`encode`, refusing an event whose message would exceed MAX_MESSAGE_BYTES.
+
+    For producers: an oversized event would only be dead-lettered, so say so before
+    publishing it.
+    """
+    raw = encode(event)
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InvalidEvent(
+            f"{event.event_type} {event.event_id} encodes to {len(raw)} bytes, over the "
+            f"{MAX_MESSAGE_BYTES}-byte message limit (fewer fields or column_lineage entries)"
+        )
+    return raw
 
 
 def upcast(data: dict[str, Any], current: int = CURRENT_SCHEMA_VERSION) -> dict[str, Any]:
@@ -161,18 +256,45 @@ def upcast(data: dict[str, Any], current: int = CURRENT_SCHEMA_VERSION) -> dict[
 def decode(raw: bytes) -> Event:
     """Parse one NATS message body into an event, upcasting old versions.
 
-    Raises InvalidEvent for anything that is not a valid event of a known version.
+    Raises InvalidEvent for anything that is not a valid event of a known version. Every
+    reader (projector, rebuild, API) uses this one function. The fast path validates the
+    bytes in one step; it only returns an event that names the current schema_version
+    itself, which `decode_stepwise` would return too (a property test holds them to it).
+    Anything else, an old version to upcast or an invalid event whose reason the DLQ
+    header needs, goes through `decode_stepwise`.
+    """
+    if len(raw) <= MAX_MESSAGE_BYTES:
+        try:
+            event = _EVENT_ADAPTER.validate_json(raw)
+        except ValueError:
+            pass
+        else:
+            # The model's default would fill a missing schema_version in: that is invalid.
+            if (
+                event.schema_version == CURRENT_SCHEMA_VERSION
+                and "schema_version" in event.model_fields_set
+            ):
+                return event
+    return decode_stepwise(raw)
+
+
+def decode_stepwise(raw: bytes) -> Event:
+    """The reference decoder: size, JSON, envelope checks, upcast, then validation.
+
+    It parses with the same JSON parser as the fast path in `decode` (pydantic's), so both
+    read the same bytes the same way.
     """
     if len(raw) > MAX_MESSAGE_BYTES:
         raise InvalidEvent(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
         raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidEvent("event must be a JSON object")
-    if data.get("event_type") not in EVENT_TYPES:
-        raise InvalidEvent(f"unknown event_type {data.get('event_type')!r}")
+    event_type = data.get("event_type")
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+        raise InvalidEvent(f"unknown event_type {event_type!r}")
     data = upcast(data)
     try:
         return _EVENT_ADAPTER.validate_python(data)

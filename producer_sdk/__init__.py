@@ -22,6 +22,7 @@ from typing import TypeVar
 from producer_sdk import _runtime, dev, schema
 from producer_sdk._runtime import context
 from producer_sdk.errors import (
+    EventTooLarge,
     LineageError,
     MultipleResultsFound,
     NoResultFound,
@@ -38,6 +39,7 @@ from producer_sdk.version import __version__
 
 __all__ = [
     "DObject",
+    "EventTooLarge",
     "LineageError",
     "MultipleResultsFound",
     "NoResultFound",

@@ -23,6 +23,7 @@ with an exception, else `completed`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar
@@ -47,6 +48,7 @@ from producer_sdk.records import (
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from producer_sdk.records import FieldSpec, InputSpec
 
 R = TypeVar("R")
 __all__ = [
@@ -104,15 +106,17 @@ class AsyncClient:
         pipeline: Pipeline | None = None,
         version: str | None = None,
         name: str | None = None,
+        parent: Run | None = None,
     ) -> Run:
-        """Start a run (`RunStarted`) of a pipeline record or of a registered pipeline name."""
+        """Start a run (`RunStarted`) of a pipeline record or of a registered pipeline name;
+        `parent=` is the run that started it."""
         if pipeline is None:
             if pipeline_name is None:
                 raise TypeError("AsyncClient.run needs pipeline_name= or pipeline=")
             pipeline = await self.core.find_pipeline(pipeline_name, version)
             if pipeline is None:
                 raise UnknownPipeline(pipeline_name, version, self.api_url)
-        run = Run(pipeline=pipeline, name=name)
+        run = Run(pipeline=pipeline, name=name, parent=parent)
         await self.core.start_run(run)
         return run
 
@@ -122,10 +126,18 @@ class AsyncClient:
         """Publish `RunFinished` for a run this client started (once)."""
         await self.core.finish_run(run, status, error)
 
-    async def dobject(self, path: str | Path, source: Run | None = None) -> DObject:
-        """Like `ln.DObject(path, source=...)`: an existing DObject of the same content, with
-        a warning, else a new one. The file is hashed in a worker thread."""
-        return await self.core.dobject(path, source)
+    async def dobject(
+        self,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> DObject:
+        """Like `ln.DObject(path, source=..., fields=..., column_lineage=...)`: an existing
+        DObject of the same content, with a warning, else a new one. The file is hashed in
+        a worker thread."""
+        return await self.core.dobject(path, source, fields, column_lineage)
 
     async def load(self, dobject: DObject, run: Run) -> Path | None:
         """Record `dobject` as an input of `run` (`InputLoaded`); its local path."""

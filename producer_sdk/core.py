@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage_core.events import encode
+from lineage_core.events import MAX_MESSAGE_BYTES, encode
 from lineage_core.subjects import subject_for
 from producer_sdk import operations as ops
 from producer_sdk import query as q
-from producer_sdk.errors import ServiceUnreachable, error_text
+from producer_sdk.errors import EventTooLarge, ServiceUnreachable, error_text
 from producer_sdk.event_factory import producer
 from producer_sdk.files import file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
@@ -37,12 +37,15 @@ from producer_sdk.records import (
     Relation,
     Run,
     Transform,
+    parse_column_lineage,
+    parse_fields,
     record_from_api,
     transform_from_api,
 )
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from producer_sdk.records import FieldSpec, InputSpec
 
 log = logging.getLogger("producer_sdk")
 
@@ -92,8 +95,19 @@ class ClientCore:
         return self.publisher.highest_sequence
 
     async def publish(self, events: list[Any]) -> None:
-        """Publish events in order; returns once each is acked by JetStream or in the outbox."""
+        """Publish events in order; returns once each is acked by JetStream or in the outbox.
+
+        Every event is encoded and measured first: one over the message limit raises
+        EventTooLarge before any of them is published or written to the outbox.
+        """
         batch = [(subject_for(e.event_type), str(e.event_id), encode(e)) for e in events]
+        for (_, event_id, data), event in zip(batch, events, strict=True):
+            if len(data) > MAX_MESSAGE_BYTES:
+                raise EventTooLarge(
+                    f"{event.event_type} {event_id} would be {len(data):,} bytes, over the "
+                    f"lineage service's {MAX_MESSAGE_BYTES:,}-byte (64 KiB) message limit; "
+                    "nothing was sent"
+                )
         for subject, event_id, data in batch:
             await self.publisher.publish(subject, event_id, data)
 
@@ -201,10 +215,20 @@ class ClientCore:
         found: list[DObject] = self._records("dobject", data["dobjects"]["nodes"])
         return found[0] if found else None
 
-    async def dobject(self, path: str | Path, source: Run | None = None) -> DObject:
-        """`DObject(path, source=...)`: the file is hashed in a worker thread."""
+    async def dobject(
+        self,
+        path: str | Path,
+        source: Run | None = None,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> DObject:
+        """`DObject(path, source=..., fields=..., column_lineage=...)`: the file is hashed in
+        a worker thread."""
+        schema = parse_fields(fields) if fields is not None else None
+        lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
         facts = await asyncio.to_thread(file_facts, path)
-        dobject = DObject.for_file(facts, source, await self.existing_dobject(facts.hash))
+        existing = await self.existing_dobject(facts.hash)
+        dobject = DObject.for_file(facts, source, existing, schema, lineage)
         self._bind(dobject, source)
         return dobject
 

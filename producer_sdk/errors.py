@@ -44,6 +44,10 @@ class NoRunError(LineageError):
     """A record needs a run and there is neither an explicit one nor `ln.context.run`."""
 
 
+class EventTooLarge(LineageError):
+    """An event would exceed the service's message limit; nothing of the call was sent."""
+
+
 class QueryError(LineageError):
     """A select/join chain the API cannot answer, or an error answered by the API."""
 

@@ -64,6 +64,7 @@ def plan_output(dobject: DObject, run: Run | None, ledger: Ledger) -> list[Event
             "ln.Run(pipeline_name=..., global_context=True) first, or pass "
             "ln.DObject(path, source=run)"
         )
+    ef.check_output_size(run, dobject)  # before the run is marked started: nothing half-done
     events = plan_start(run, ledger)
     events.append(ef.output_registered(run, dobject))
     dobject._registered = True

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, Self, TypeAlias
 from urllib.parse import unquote, urlparse
 
 from lineage_core.ids import transform_id
@@ -33,6 +34,7 @@ from producer_sdk.lineage_view import view_lineage
 log = logging.getLogger("producer_sdk")
 
 RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
+FIELD_KEYS: Final = frozenset({"name", "type", "description"})
 FinalStatus = Literal["completed", "failed"]
 Relation = Literal["inputs", "outputs", "source", "targets"]
 
@@ -155,6 +157,7 @@ class Run:
     process exit like a global run. `ln.Run(...)` creates and starts one at once. As a
     context manager (`with ln.Run(...) as run:`) it is the current run inside the block
     and is finished when the block ends: `failed` with the error if an exception ends it.
+    `parent=run` names the run that started this one (`RunStarted.parent_run_id`).
     """
 
     __lineage_kind__: ClassVar[str] = "run"
@@ -166,11 +169,15 @@ class Run:
         *,
         notebook: Notebook | None = None,
         id: uuid.UUID | None = None,  # noqa: A002 - the record's field is called id
+        parent: Run | None = None,
     ) -> None:
         if pipeline is not None and notebook is not None:
             raise TypeError("lns.Run takes pipeline= or notebook=, not both")
+        if parent is not None and not isinstance(parent, Run):
+            raise TypeError(f"parent= takes a run (lns.Run or ln.Run(...)), not {parent!r}")
         self.id: uuid.UUID = id or uuid.uuid4()
         self.name = name
+        self.parent = parent  # the run that started this one (sent with RunStarted)
         self.transform: Transform | None = pipeline if pipeline is not None else notebook
         self.status: RunStatus | None = None  # None: not started by this process yet
         self.started_at: datetime | None = None
@@ -252,6 +259,80 @@ class Run:
         return run
 
 
+@dataclass(frozen=True)
+class DatasetField:
+    """One field of a DObject's schema (`ln.DObject(path, fields=[...])`)."""
+
+    name: str
+    type: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """A field of an input DObject that feeds a field of the output."""
+
+    dobject_id: uuid.UUID
+    field: str
+    transformation: str | None = None  # `TYPE/SUBTYPE`, e.g. "DIRECT/IDENTITY"
+
+
+if TYPE_CHECKING:  # spelled for the type checker only: building them costs import time
+    FieldSpec = Mapping[str, str | None] | tuple[str, str | None] | tuple[str] | str
+    Source: TypeAlias = "DObject | uuid.UUID | str"
+    InputSpec = tuple[Source, str] | tuple[Source, str, str | None]
+
+
+def parse_fields(fields: Iterable[FieldSpec]) -> tuple[DatasetField, ...]:
+    """`fields=`: dicts `{"name", "type"?, "description"?}`, `(name, type)` tuples or names,
+    in the producer's order; nested fields are flattened with dots (`address.city`)."""
+    if isinstance(fields, str | Mapping):
+        raise TypeError('fields= takes a list: [{"name": "id", "type": "int"}, ("city", "str")]')
+    out = []
+    for spec in fields:
+        if isinstance(spec, str):
+            out.append(DatasetField(spec))
+        elif isinstance(spec, Mapping):
+            unknown = set(spec) - FIELD_KEYS
+            if unknown or not isinstance(spec.get("name"), str):
+                raise TypeError(
+                    f"a field is {{'name': str, 'type'?: str, 'description'?: str}}, got {spec!r}"
+                )
+            out.append(DatasetField(str(spec["name"]), spec.get("type"), spec.get("description")))
+        elif isinstance(spec, tuple) and spec and len(spec) <= len(("name", "type")):
+            name, *rest = spec
+            out.append(DatasetField(str(name), rest[0] if rest else None))
+        else:
+            raise TypeError(f"a field is a dict, a (name, type) tuple or a name, got {spec!r}")
+    return tuple(out)
+
+
+def parse_column_lineage(
+    lineage: Mapping[str, Iterable[InputSpec]],
+) -> tuple[tuple[str, tuple[ColumnInput, ...]], ...]:
+    """`column_lineage=`: `{output field: [(input DObject or its id, input field[,
+    transformation]), ...]}`, e.g. `{"total": [(orders, "amount", "DIRECT/AGGREGATION")]}`."""
+    if not isinstance(lineage, Mapping):
+        raise TypeError(
+            'column_lineage= takes a dict: {"total": [(orders, "amount", "DIRECT/AGGREGATION")]}'
+        )
+    out = []
+    for field, inputs in lineage.items():
+        parsed = []
+        for spec in inputs:
+            if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+                raise TypeError(
+                    f"column_lineage[{field!r}] takes (dobject, field[, transformation]) "
+                    f"tuples, got {spec!r}"
+                )
+            source = spec[0]
+            source_id = source.id if isinstance(source, DObject) else uuid.UUID(str(source))
+            transformation = spec[2] if len(spec) == 3 else None  # noqa: PLR2004
+            parsed.append(ColumnInput(source_id, str(spec[1]), transformation))
+        out.append((str(field), tuple(parsed)))
+    return tuple(out)
+
+
 def dobject_id(content_hash: str) -> uuid.UUID:
     """The id of a new DObject with this content hash."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject/{content_hash}")
@@ -267,6 +348,10 @@ class DObject:
 
     Attributes: `id`, `name` (no suffix), `suffix` (every part: `.fastq.gz`), `size`,
     `hash`, `uri`, `created_at` (from the service), `path` (local file, when known).
+
+    `fields=[...]` gives its schema and `column_lineage={...}` where its fields come from
+    (see `parse_fields`, `parse_column_lineage`); both are sent with its
+    `OutputRegistered`.
     """
 
     __lineage_kind__: ClassVar[str] = "dobject"
@@ -280,12 +365,28 @@ class DObject:
     created_at: datetime | None
     path: Path | None
 
-    def __new__(cls, path: str | Path, source: Run | None = None) -> DObject:
+    def __new__(
+        cls,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> DObject:
+        schema = parse_fields(fields) if fields is not None else None
+        lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
         facts = file_facts(path)
         existing = host_of(source).existing_dobject(facts.hash)
-        return cls.for_file(facts, source, existing)
+        return cls.for_file(facts, source, existing, schema, lineage)
 
-    def __init__(self, path: str | Path, source: Run | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> None:
         """Everything happens in `__new__`, which may return an existing DObject."""
 
     def _fill(
@@ -302,15 +403,31 @@ class DObject:
         self.id, self.name, self.suffix = dobject_id, name, suffix
         self.size, self.hash, self.uri, self.created_at = size, content_hash, uri, created_at
         self.path = _local_path(uri)
+        self.fields: tuple[DatasetField, ...] | None = None
+        self.column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None
         self._source: Run | None = None
         self._registered = False  # True once the service has it (or our OutputRegistered)
         self._host: RecordHost | None = None
 
     @classmethod
-    def for_file(cls, facts: FileFacts, source: Run | None, existing: DObject | None) -> DObject:
+    def for_file(
+        cls,
+        facts: FileFacts,
+        source: Run | None,
+        existing: DObject | None,
+        fields: tuple[DatasetField, ...] | None = None,
+        column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None,
+    ) -> DObject:
         """`existing` (with a warning naming it) when known, else a new DObject."""
         if existing is None:
-            return cls.from_facts(facts, source)
+            new = cls.from_facts(facts, source)
+            new.fields, new.column_lineage = fields, column_lineage
+            return new
+        if (fields or column_lineage) and existing._registered:
+            log.warning(
+                "fields/column_lineage of %s are not sent: the DObject is registered already",
+                facts.path,
+            )
         log.warning(
             "returning existing DObject %s%s (id %s) with the same content hash as %s",
             existing.name,

@@ -25,6 +25,7 @@ def Run(  # noqa: N802 - the seed API spells it `ln.Run(...)`, as lamindb does
     name: str | None = None,
     notebook: str | Path | None = None,
     global_context: bool | None = None,
+    parent: schema.Run | None = None,
 ) -> schema.Run:
     """Start a run now (`RunStarted`) and return it.
 
@@ -39,6 +40,7 @@ def Run(  # noqa: N802 - the seed API spells it `ln.Run(...)`, as lamindb does
     `global_context=True` makes it `ln.context.run` (finishing the previous global run);
     it is the default for `ln.Run()` without a pipeline. `with ln.Run(...) as run:` makes
     it the current run inside the block and finishes it at the end of the block.
+    `parent=run` names the run that started this one (`RunStarted.parent_run_id`).
     """
     client = _runtime.client()
     transform: schema.Transform
@@ -54,7 +56,7 @@ def Run(  # noqa: N802 - the seed API spells it `ln.Run(...)`, as lamindb does
         transform, announce = _implicit_transform(notebook)
         if global_context is None:
             global_context = True
-    run = schema.Run(pipeline=transform, name=name)
+    run = schema.Run(pipeline=transform, name=name, parent=parent)
     if global_context:
         _runtime.set_global_run(run)
     client.start_run(run)

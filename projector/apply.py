@@ -5,12 +5,16 @@ UPDATE` cannot touch a row twice. Folding two rows of one key (`merge`) follows 
 the rules the SQL upserts in `store.py` follow when a row meets the stored one, so the
 projection does not depend on batch boundaries, arrival order or duplicates:
 
-- run: `RunStarted` sets transform, name and started_at (the earliest RunStarted by
-  (occurred_at, event_id) if several); the earliest `RunFinished` is final (status,
-  finished_at, error); a run known only from inputs/outputs is a STARTED stub;
-  first_seen_at is the earliest occurred_at of any event of the run.
+- run: `RunStarted` sets transform, name, parent and started_at (the earliest RunStarted
+  by (occurred_at, event_id) if several); the earliest `RunFinished` is final (status,
+  finished_at, error); a run known only from inputs/outputs, or named as a parent, is a
+  STARTED stub; first_seen_at is the earliest occurred_at of any event of the run (or
+  of a RunStarted naming it as parent).
 - dobject: attributes and created_at from the earliest event naming it; its source is
-  the earliest `OutputRegistered` by (occurred_at, event_id).
+  the earliest `OutputRegistered` by (occurred_at, event_id); its fields come from the
+  earliest `OutputRegistered` that carries fields.
+- column edges of a dobject: all from its earliest `OutputRegistered` whose
+  column_lineage is not empty (a later one stays in the raw log only).
 - input edge (run, dobject): the earliest `InputLoaded`.
 - transform: registered_at is the earliest occurred_at; title/reference come from the
   latest event that carries either (events carrying neither only count for registered_at).
@@ -18,6 +22,7 @@ projection does not depend on batch boundaries, arrival order or duplicates:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -25,6 +30,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from lineage_core.events import (
+    ColumnLineage,
+    DatasetField,
     Event,
     InputLoaded,
     OutputRegistered,
@@ -75,6 +82,7 @@ class RunStart:
     event_id: uuid.UUID
     transform_id: uuid.UUID
     name: str | None
+    parent_run_id: uuid.UUID | None = None
 
 
 @dataclass(slots=True)
@@ -113,6 +121,13 @@ class DObjectSource:
 
 
 @dataclass(slots=True)
+class DObjectFields:
+    at: datetime
+    event_id: uuid.UUID
+    fields: str  # JSON: [{name, type, description}] in the producer's order
+
+
+@dataclass(slots=True)
 class DObjectRow:
     id: uuid.UUID
     name: str
@@ -123,15 +138,36 @@ class DObjectRow:
     created_at: datetime
     created_event_id: uuid.UUID
     source: DObjectSource | None = None
+    schema: DObjectFields | None = None
 
     def merge(self, other: DObjectRow) -> DObjectRow:
         mine = (self.created_at, self.created_event_id)
         first = self if mine <= (other.created_at, other.created_event_id) else other
         source = _earliest(self.source, other.source)
-        return first if first.source is source else replace(first, source=source)
+        schema = _earliest(self.schema, other.schema)
+        if first.source is source and first.schema is schema:
+            return first
+        return replace(first, source=source, schema=schema)
 
 
-_T = TypeVar("_T", RunStart, RunFinish, DObjectSource)
+# One column edge: (target_field, source_dobject_id, source_field, transformation).
+ColumnEdge = tuple[str, uuid.UUID, str, str | None]
+
+
+@dataclass(slots=True)
+class ColumnLineageRow:
+    """Every column edge into one dobject, from one OutputRegistered."""
+
+    dobject_id: uuid.UUID
+    at: datetime
+    event_id: uuid.UUID
+    edges: tuple[ColumnEdge, ...]
+
+    def merge(self, other: ColumnLineageRow) -> ColumnLineageRow:
+        return self if (self.at, self.event_id) <= (other.at, other.event_id) else other
+
+
+_T = TypeVar("_T", RunStart, RunFinish, DObjectSource, DObjectFields)
 
 
 @dataclass(slots=True)
@@ -163,6 +199,7 @@ class ProjectionRows:
     runs: dict[uuid.UUID, RunRow] = field(default_factory=dict)
     dobjects: dict[uuid.UUID, DObjectRow] = field(default_factory=dict)
     run_inputs: dict[tuple[uuid.UUID, uuid.UUID], InputRow] = field(default_factory=dict)
+    column_lineage: dict[uuid.UUID, ColumnLineageRow] = field(default_factory=dict)
 
     def add_transform(self, row: TransformRow) -> None:
         old = self.transforms.get(row.id)
@@ -181,8 +218,18 @@ class ProjectionRows:
         old = self.run_inputs.get(key)
         self.run_inputs[key] = row if old is None else old.merge(row)
 
+    def add_column_lineage(self, row: ColumnLineageRow) -> None:
+        old = self.column_lineage.get(row.dobject_id)
+        self.column_lineage[row.dobject_id] = row if old is None else old.merge(row)
+
     def __len__(self) -> int:
-        return len(self.transforms) + len(self.runs) + len(self.dobjects) + len(self.run_inputs)
+        return (
+            len(self.transforms)
+            + len(self.runs)
+            + len(self.dobjects)
+            + len(self.run_inputs)
+            + len(self.column_lineage)
+        )
 
 
 def fold(events: Iterable[Event]) -> ProjectionRows:
@@ -225,8 +272,14 @@ def transform_row(transform: Transform, event: Event) -> TransformRow:
 
 def apply_run_started(rows: ProjectionRows, event: RunStarted) -> None:
     rows.add_transform(transform_row(event.transform, event))
-    start = RunStart(event.occurred_at, event.event_id, event.transform.id, event.run_name)
+    start = RunStart(
+        event.occurred_at, event.event_id, event.transform.id, event.run_name, event.parent_run_id
+    )
     rows.add_run(RunRow(event.run_id, event.occurred_at, start=start))
+    if event.parent_run_id is not None:
+        # A parent not seen yet exists from now on, as a run known only from its outputs
+        # does. (A run naming itself, or a cycle, is stored as sent; walks are capped.)
+        rows.add_run(RunRow(event.parent_run_id, event.occurred_at))
 
 
 def apply_input_loaded(rows: ProjectionRows, event: InputLoaded) -> None:
@@ -238,7 +291,33 @@ def apply_input_loaded(rows: ProjectionRows, event: InputLoaded) -> None:
 def apply_output_registered(rows: ProjectionRows, event: OutputRegistered) -> None:
     rows.add_run(RunRow(event.run_id, event.occurred_at))
     source = DObjectSource(event.occurred_at, event.event_id, event.run_id)
-    rows.add_dobject(dobject_row(event, source))
+    schema = None
+    if event.fields is not None:
+        schema = DObjectFields(event.occurred_at, event.event_id, fields_json(event.fields))
+    rows.add_dobject(dobject_row(event, source, schema))
+    edges = column_edges(event.column_lineage or ())
+    if edges:
+        rows.add_column_lineage(
+            ColumnLineageRow(event.dobject.id, event.occurred_at, event.event_id, edges)
+        )
+
+
+def fields_json(fields: Iterable[DatasetField]) -> str:
+    """The `fields` column: every key present (null when not sent), in the producer's order."""
+    return json.dumps(
+        [{"name": f.name, "type": f.type, "description": f.description} for f in fields],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def column_edges(lineage: Iterable[ColumnLineage]) -> tuple[ColumnEdge, ...]:
+    """One edge per (output field, input dobject, input field); the model keeps them unique."""
+    return tuple(
+        (entry.field, i.dobject_id, i.field, i.transformation)
+        for entry in lineage
+        for i in entry.inputs
+    )
 
 
 def apply_run_finished(rows: ProjectionRows, event: RunFinished) -> None:
@@ -247,7 +326,9 @@ def apply_run_finished(rows: ProjectionRows, event: RunFinished) -> None:
 
 
 def dobject_row(
-    event: InputLoaded | OutputRegistered, source: DObjectSource | None = None
+    event: InputLoaded | OutputRegistered,
+    source: DObjectSource | None = None,
+    schema: DObjectFields | None = None,
 ) -> DObjectRow:
     d = event.dobject
     return DObjectRow(
@@ -260,4 +341,5 @@ def dobject_row(
         created_at=event.occurred_at,
         created_event_id=event.event_id,
         source=source,
+        schema=schema,
     )

@@ -15,22 +15,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
 import asyncpg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from pydantic import TypeAdapter
 
 from lineage_core import subjects
-from lineage_core.events import (
-    CURRENT_SCHEMA_VERSION,
-    MAX_MESSAGE_BYTES,
-    Event,
-    InvalidEvent,
-    decode,
-)
+from lineage_core.events import InvalidEvent, decode
 from projector import metrics
 from projector.apply import ProjectionRows, fold
 from projector.dlq import dead_letter, park
@@ -54,6 +46,11 @@ class Decoded:
     bad: list[tuple[Msg, str]] = field(default_factory=list)
 
 
+# Tokens of a JetStream ack subject: the short form, and the least of the long form.
+_ACK_TOKENS = 9
+_ACK_TOKENS_WITH_DOMAIN = 12
+
+
 def sequence_of(msg: Msg) -> int:
     """The message's stream sequence, read straight from its ack subject.
 
@@ -62,39 +59,23 @@ def sequence_of(msg: Msg) -> int:
     the hot path per message.
     """
     tokens = msg.reply.split(".")
-    if len(tokens) == 9:
+    if len(tokens) == _ACK_TOKENS:
         return int(tokens[5])
-    if len(tokens) >= 12:
+    if len(tokens) >= _ACK_TOKENS_WITH_DOMAIN:
         return int(tokens[7])
     return int(msg.metadata.sequence.stream)
 
 
-_EVENT: Final[TypeAdapter[Event]] = TypeAdapter(Event)
-
-
-def decode_event(raw: bytes) -> Event:
-    """`lineage_core.events.decode`, with a fast path for a valid event of the current version.
-
-    The fast path parses and validates in one step; anything else (an old version to upcast,
-    an invalid event whose exact reason the DLQ header needs) goes through `decode`.
-    """
-    if len(raw) <= MAX_MESSAGE_BYTES:
-        try:
-            event = _EVENT.validate_json(raw)
-        except ValueError:
-            pass
-        else:
-            if event.schema_version == CURRENT_SCHEMA_VERSION:
-                return event
-    return decode(raw)
-
-
 def decode_batch(msgs: Sequence[Msg]) -> Decoded:
-    """Split messages into decoded events and bad ones with their reason."""
+    """Split messages into decoded events and bad ones with their reason.
+
+    `decode` is the one decoder every reader uses (its fast path included), so the
+    projector, a rebuild and the API accept and refuse exactly the same bytes.
+    """
     out = Decoded()
     for msg in msgs:
         try:
-            event = decode_event(msg.data)
+            event = decode(msg.data)
             payload = msg.data.decode()
         except InvalidEvent as exc:
             out.bad.append((msg, exc.reason))

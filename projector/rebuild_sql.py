@@ -61,16 +61,25 @@ ORDER BY id, (title IS NOT NULL OR reference IS NOT NULL) DESC, occurred_at DESC
 
 _RUNS: Final = """
 INSERT INTO {s}.runs (id, first_seen_at, name, transform_id, started_at, started_event_id,
-                      status, finished_at, error, finished_event_id)
+                      status, finished_at, error, finished_event_id, parent_run_id)
 WITH seen AS (
+    -- a run is seen by its own events and by every RunStarted naming it as parent
     SELECT run_id, min(occurred_at) AS first_seen_at
-    FROM {raw} WHERE run_id IS NOT NULL GROUP BY run_id
+    FROM (
+        SELECT run_id, occurred_at FROM {raw} WHERE run_id IS NOT NULL
+        UNION ALL
+        SELECT (payload->>'parent_run_id')::uuid, occurred_at
+        FROM {raw}
+        WHERE event_type = 'RunStarted' AND jsonb_typeof(payload->'parent_run_id') = 'string'
+    ) r
+    GROUP BY run_id
 ), started AS (
     SELECT DISTINCT ON (run_id) run_id, name, transform_id, occurred_at AS started_at,
-           event_id AS started_event_id
+           event_id AS started_event_id, parent_run_id
     FROM (
         SELECT run_id, payload->>'run_name' AS name,
-               (payload->'transform'->>'id')::uuid AS transform_id, occurred_at, event_id
+               (payload->'transform'->>'id')::uuid AS transform_id, occurred_at, event_id,
+               (payload->>'parent_run_id')::uuid AS parent_run_id
         FROM {raw} WHERE event_type = 'RunStarted'
         OFFSET 0
     ) e
@@ -88,7 +97,7 @@ WITH seen AS (
 )
 SELECT seen.run_id, seen.first_seen_at, s.name, s.transform_id, s.started_at,
        s.started_event_id, coalesce(f.status, 'STARTED'), f.finished_at, f.error,
-       f.finished_event_id
+       f.finished_event_id, s.parent_run_id
 FROM seen
 LEFT JOIN started s ON s.run_id = seen.run_id
 LEFT JOIN finished f ON f.run_id = seen.run_id
@@ -96,7 +105,8 @@ LEFT JOIN finished f ON f.run_id = seen.run_id
 
 _DOBJECTS: Final = """
 INSERT INTO {s}.dobjects (id, name, suffix, size, hash, uri, created_at, created_event_id,
-                          source_run_id, source_at, source_event_id)
+                          source_run_id, source_at, source_event_id,
+                          fields, fields_at, fields_event_id)
 WITH created AS (
     SELECT DISTINCT ON (id) *
     FROM (
@@ -117,10 +127,27 @@ WITH created AS (
         OFFSET 0
     ) e
     ORDER BY id, occurred_at, event_id
+), schema AS (
+    -- the earliest registration carrying fields; every key present, as apply.fields_json
+    SELECT DISTINCT ON (id) id, fields, occurred_at, event_id
+    FROM (
+        SELECT (payload->'dobject'->>'id')::uuid AS id,
+               coalesce((
+                   SELECT jsonb_agg(jsonb_build_object('name', f->'name', 'type', f->'type',
+                                                       'description', f->'description')
+                                    ORDER BY n)
+                   FROM jsonb_array_elements(payload->'fields') WITH ORDINALITY AS e(f, n)
+               ), '[]'::jsonb) AS fields,
+               occurred_at, event_id
+        FROM {raw}
+        WHERE event_type = 'OutputRegistered' AND jsonb_typeof(payload->'fields') = 'array'
+        OFFSET 0
+    ) e
+    ORDER BY id, occurred_at, event_id
 )
 SELECT c.id, c.name, c.suffix, c.size, c.hash, c.uri, c.created_at, c.created_event_id,
-       s.run_id, s.occurred_at, s.event_id
-FROM created c LEFT JOIN sourced s ON s.id = c.id
+       s.run_id, s.occurred_at, s.event_id, f.fields, f.occurred_at, f.event_id
+FROM created c LEFT JOIN sourced s ON s.id = c.id LEFT JOIN schema f ON f.id = c.id
 """
 
 _RUN_INPUTS: Final = """
@@ -134,6 +161,30 @@ FROM (
 ORDER BY run_id, dobject_id, occurred_at, event_id
 """
 
+# Every edge of a dobject from its earliest registration carrying column lineage.
+_COLUMN_EDGES: Final = """
+INSERT INTO {s}.column_edges (target_dobject_id, target_field, source_dobject_id,
+                              source_field, transformation, occurred_at, event_id)
+WITH winner AS (
+    SELECT DISTINCT ON (id) id, occurred_at, event_id
+    FROM (
+        SELECT (payload->'dobject'->>'id')::uuid AS id, occurred_at, event_id
+        FROM {raw}
+        WHERE event_type = 'OutputRegistered'
+          AND jsonb_typeof(payload->'column_lineage') = 'array'
+          AND jsonb_array_length(payload->'column_lineage') > 0
+        OFFSET 0
+    ) e
+    ORDER BY id, occurred_at, event_id
+)
+SELECT w.id, entry->>'field', (input->>'dobject_id')::uuid, input->>'field',
+       input->>'transformation', w.occurred_at, w.event_id
+FROM winner w
+JOIN {raw} r ON r.event_id = w.event_id,
+     jsonb_array_elements(r.payload->'column_lineage') AS entry,
+     jsonb_array_elements(entry->'inputs') AS input
+"""
+
 RAW: Final = "public.raw_events"
 
 STATEMENTS: Final = (
@@ -141,6 +192,7 @@ STATEMENTS: Final = (
     ("runs", _RUNS),
     ("dobjects", _DOBJECTS),
     ("run_inputs", _RUN_INPUTS),
+    ("column_edges", _COLUMN_EDGES),
 )
 
 # The keys and indexes of the rebuilt tables, as statements that drop and recreate them
@@ -168,8 +220,9 @@ WHERE i.schemaname = $1 AND i.tablename = ANY($2::text[])
 WORK_MEM: Final = "256MB"
 
 
-# Upcasters whose effect on the fields these statements read is the identity.
-IDENTITY_ON_READ: Final[frozenset[events.Upcaster]] = frozenset()
+# Upcasters whose effect on the fields these statements read is the identity. Version 2
+# only added optional fields (a version 1 payload carrying one was never accepted).
+IDENTITY_ON_READ: Final[frozenset[events.Upcaster]] = frozenset({events.UPCASTERS[1]})
 
 
 def sql_can_upcast() -> bool:

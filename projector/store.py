@@ -20,7 +20,7 @@ import asyncpg
 
 from lineage_core.db.tables import APPLIED_CHANNEL, PROJECTION_SCHEMA
 from lineage_core.events import Event
-from projector.apply import ProjectionRows, fold
+from projector.apply import ColumnLineageRow, ProjectionRows, fold
 
 # Held shared by every batch transaction and exclusively by `lineage rebuild`, so no
 # batch is applied to a projection that is being replaced.
@@ -74,6 +74,16 @@ RETURNING event_id
 """
 
 
+# the run columns the earliest RunStarted decides (the parent included)
+RUN_START_COLUMNS: Final = (
+    "name",
+    "transform_id",
+    "started_at",
+    "started_event_id",
+    "parent_run_id",
+)
+
+
 def _sql(schema: str) -> dict[str, str]:
     """The statements for one projection schema (`projection`, or the rebuild's shadow)."""
     transform_newer = (
@@ -92,6 +102,10 @@ def _sql(schema: str) -> dict[str, str]:
     )
     created_wins = (
         "((excluded.created_at, excluded.created_event_id) < (d.created_at, d.created_event_id))"
+    )
+    fields_wins = (
+        "(excluded.fields_event_id IS NOT NULL AND (d.fields_event_id IS NULL OR "
+        "(excluded.fields_at, excluded.fields_event_id) < (d.fields_at, d.fields_event_id)))"
     )
     source_wins = (
         "(excluded.source_event_id IS NOT NULL AND (d.source_event_id IS NULL OR "
@@ -122,24 +136,49 @@ WHERE excluded.registered_at < t.registered_at OR {transform_newer}
 """,
         "runs": f"""
 INSERT INTO {schema}.runs AS r (id, first_seen_at, name, transform_id, started_at,
-                                started_event_id, status, finished_at, error, finished_event_id)
+                                started_event_id, status, finished_at, error, finished_event_id,
+                                parent_run_id)
 SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::timestamptz[],
-                     $6::uuid[], $7::text[], $8::timestamptz[], $9::text[], $10::uuid[])
+                     $6::uuid[], $7::text[], $8::timestamptz[], $9::text[], $10::uuid[],
+                     $11::uuid[])
 ON CONFLICT (id) DO UPDATE SET
   first_seen_at = LEAST(r.first_seen_at, excluded.first_seen_at),
-  {pick(start_wins, "r", "name", "transform_id", "started_at", "started_event_id")},
+  {pick(start_wins, "r", *RUN_START_COLUMNS)},
   {pick(finish_wins, "r", "status", "finished_at", "error", "finished_event_id")}
 WHERE excluded.first_seen_at < r.first_seen_at OR {start_wins} OR {finish_wins}
 """,
         "dobjects": f"""
 INSERT INTO {schema}.dobjects AS d (id, name, suffix, size, hash, uri, created_at,
-                                    created_event_id, source_run_id, source_at, source_event_id)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-                     $7::timestamptz[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::uuid[])
+                                    created_event_id, source_run_id, source_at, source_event_id,
+                                    fields, fields_at, fields_event_id)
+SELECT i, n, s, z, h, u, c, ce, sr, sa, se, f::jsonb, fa, fe
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+            $7::timestamptz[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::uuid[],
+            $12::text[], $13::timestamptz[], $14::uuid[])
+     AS x(i, n, s, z, h, u, c, ce, sr, sa, se, f, fa, fe)
 ON CONFLICT (id) DO UPDATE SET
   {pick(created_wins, "d", *DOBJECT_CREATED_COLUMNS)},
-  {pick(source_wins, "d", "source_run_id", "source_at", "source_event_id")}
-WHERE {created_wins} OR {source_wins}
+  {pick(source_wins, "d", "source_run_id", "source_at", "source_event_id")},
+  {pick(fields_wins, "d", "fields", "fields_at", "fields_event_id")}
+WHERE {created_wins} OR {source_wins} OR {fields_wins}
+""",
+        # A dobject's column edges all come from one event, the earliest carrying any: an
+        # earlier one arriving late first removes the edges of the later one, then the
+        # insert skips targets that already hold edges of an earlier event.
+        "column_edges_superseded": f"""
+DELETE FROM {schema}.column_edges c
+USING unnest($1::uuid[], $2::timestamptz[], $3::uuid[]) AS w(target, at, ev)
+WHERE c.target_dobject_id = w.target AND (w.at, w.ev) < (c.occurred_at, c.event_id)
+""",
+        "column_edges": f"""
+INSERT INTO {schema}.column_edges (target_dobject_id, target_field, source_dobject_id,
+                                   source_field, transformation, occurred_at, event_id)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
+                     $6::timestamptz[], $7::uuid[]) AS u(t, tf, s, sf, tr, at, ev)
+WHERE NOT EXISTS (
+  SELECT 1 FROM {schema}.column_edges c
+  WHERE c.target_dobject_id = u.t AND (c.occurred_at, c.event_id) < (u.at, u.ev))
+ON CONFLICT (target_dobject_id, target_field, source_dobject_id, source_field) DO NOTHING
 """,
         "run_inputs": f"""
 INSERT INTO {schema}.run_inputs AS ri (run_id, dobject_id, loaded_at, event_id)
@@ -262,6 +301,7 @@ async def write_rows(
             [r.finish.at if r.finish else None for r in rs],
             [r.finish.error if r.finish else None for r in rs],
             [r.finish.event_id if r.finish else None for r in rs],
+            [r.start.parent_run_id if r.start else None for r in rs],
         )
     if rows.dobjects:
         ds = list(rows.dobjects.values())
@@ -278,6 +318,9 @@ async def write_rows(
             [d.source.run_id if d.source else None for d in ds],
             [d.source.at if d.source else None for d in ds],
             [d.source.event_id if d.source else None for d in ds],
+            [d.schema.fields if d.schema else None for d in ds],
+            [d.schema.at if d.schema else None for d in ds],
+            [d.schema.event_id if d.schema else None for d in ds],
         )
     if rows.run_inputs:
         ins = list(rows.run_inputs.values())
@@ -288,6 +331,31 @@ async def write_rows(
             [i.loaded_at for i in ins],
             [i.event_id for i in ins],
         )
+    if rows.column_lineage:
+        await write_column_edges(conn, list(rows.column_lineage.values()), sql)
+
+
+async def write_column_edges(
+    conn: asyncpg.Connection, lineage: Sequence[ColumnLineageRow], sql: dict[str, str]
+) -> None:
+    """Replace later events' edges by earlier ones, then add the winners' edges."""
+    await conn.execute(
+        sql["column_edges_superseded"],
+        [c.dobject_id for c in lineage],
+        [c.at for c in lineage],
+        [c.event_id for c in lineage],
+    )
+    edges = [(c, e) for c in lineage for e in c.edges]
+    await conn.execute(
+        sql["column_edges"],
+        [c.dobject_id for c, _ in edges],
+        [e[0] for _, e in edges],
+        [e[1] for _, e in edges],
+        [e[2] for _, e in edges],
+        [e[3] for _, e in edges],
+        [c.at for c, _ in edges],
+        [c.event_id for c, _ in edges],
+    )
 
 
 async def applied_sequence(conn: asyncpg.Connection) -> int:

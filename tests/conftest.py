@@ -30,9 +30,15 @@ _MARKED_FOLDERS = {"integration": "integration", "e2e": "e2e"}
 _SEED_PROPERTY = "random seed"
 
 
+_SERVER_FIXTURES = frozenset(
+    {"nats_server", "nats_url", "postgres_server", "database_url", "service"}
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/integration and tests/e2e carries its folder's marker, so
-    `-m "not integration and not e2e"` really is the quick unit run."""
+    """Every test under tests/integration and tests/e2e carries its folder's marker, and
+    no test under tests/unit asks for a real server, so `-m "not integration and not
+    e2e"` really is the quick, server-free run."""
     unmarked = [
         item.nodeid
         for item in items
@@ -43,6 +49,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             "tests without their folder's marker (add `pytestmark = pytest.mark.<folder>`): "
             + ", ".join(unmarked)
+        )
+    with_servers = [
+        item.nodeid
+        for item in items
+        if item.path.parent.name == "unit"
+        and _SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    ]
+    if with_servers:
+        raise pytest.UsageError(
+            "unit tests that need a real server (move them to tests/integration): "
+            + ", ".join(with_servers)
         )
 
 

@@ -46,7 +46,8 @@ SELECT r.id FROM projection.runs r JOIN projection.transforms t ON t.id = r.tran
  WHERE t.name = $1 ORDER BY r.first_seen_at DESC, r.id DESC LIMIT 1
 """
 _DOBJECTS: Final = (
-    "SELECT id, name, suffix, created_at FROM projection.dobjects WHERE id = ANY($1::uuid[])"
+    "SELECT id, name, suffix, created_at, fields FROM projection.dobjects "
+    "WHERE id = ANY($1::uuid[])"
 )
 
 
@@ -108,7 +109,8 @@ async def datasets_of_runs(db: RequestDb, run_ids: Sequence[uuid.UUID]) -> Seque
 
 
 async def dobjects(db: RequestDb, ids: Sequence[uuid.UUID]) -> Sequence[Record]:
-    """`id`, `name`, `suffix` and `created_at` of the dobjects that exist among `ids`."""
+    """`id`, `name`, `suffix`, `created_at` and `fields` (JSON text: [{name, type,
+    description}], or null) of the dobjects that exist among `ids`."""
     return await db.rows(_DOBJECTS, list(ids))
 
 

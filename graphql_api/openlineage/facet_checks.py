@@ -63,13 +63,48 @@ class NominalTime(_Facet):
     nominalStartTime: str
 
 
+class _SchemaField(_Facet):
+    name: str
+    type: str | None = None
+    description: str | None = None
+    fields: list[_SchemaField] | None = None
+
+
+class Schema(_Facet):
+    fields: list[_SchemaField] = Field(default_factory=list)
+
+
+class _Transformation(_Facet):
+    type: str
+
+
+class _InputField(_Facet):
+    namespace: str
+    name: str
+    field: str
+    transformations: list[_Transformation] | None = None
+
+
+class _ColumnFields(_Facet):
+    inputFields: list[_InputField]
+
+
+class ColumnLineage(_Facet):
+    fields: dict[str, _ColumnFields]
+    dataset: list[_InputField] | None = None
+
+
 RUN_FACETS: dict[str, type[_Facet]] = {
     "parent": Parent,
     "errorMessage": ErrorMessage,
     "nominalTime": NominalTime,
 }
 JOB_FACETS: dict[str, type[_Facet]] = {"ownership": Ownership}
-DATASET_FACETS: dict[str, type[_Facet]] = {"ownership": Ownership}
+DATASET_FACETS: dict[str, type[_Facet]] = {
+    "ownership": Ownership,
+    "schema": Schema,
+    "columnLineage": ColumnLineage,
+}
 INPUT_FACETS: dict[str, type[_Facet]] = {"dataQualityMetrics": DataQualityMetrics}
 OUTPUT_FACETS: dict[str, type[_Facet]] = {"outputStatistics": OutputStatistics}
 

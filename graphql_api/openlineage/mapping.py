@@ -2,8 +2,11 @@
 
 - job (namespace, name) -> pipeline transform named `<namespace>/<name>`, version from
   the job's `sourceCodeLocation.version` facet where present, else "1";
-- run -> run (same id); every RunEvent sends a RunStarted (the projector keeps the earliest);
+- run -> run (same id); every RunEvent sends a RunStarted (the projector keeps the earliest),
+  with the ParentRunFacet's run id as its parent;
 - inputs -> InputLoaded, outputs -> OutputRegistered, dobject id = uuid5 of (namespace, name);
+  an output's schema and column-lineage facets give its fields and column lineage
+  (facet_mapping.py);
 - COMPLETE -> RunFinished(completed); FAIL and ABORT -> RunFinished(failed, errorMessage).
 Event ids are uuid5 of the OpenLineage event's identity, so a client's retry de-duplicates.
 """
@@ -14,6 +17,12 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+from graphql_api.openlineage.facet_mapping import (
+    MappingError,
+    column_lineage,
+    dataset_fields,
+    parent_run_id,
+)
 from graphql_api.openlineage.models import Dataset, JobEvent, RunEvent, parse_event_time
 from lineage_core import events as ev
 from lineage_core.ids import dataset_dobject_id, transform_id
@@ -26,8 +35,7 @@ TEXT_LIMIT = 4096  # error messages and URIs
 SUFFIX_LIMIT = 64  # past this, the dot is part of the name, not a suffix
 
 
-class MappingError(ValueError):
-    """The OpenLineage event is valid but cannot be expressed in our events (a limit)."""
+__all__ = ["MappingError", "event_time", "map_event", "split_dataset_name"]
 
 
 def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
@@ -47,7 +55,12 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
     run_id = event.run.runId
     common: dict[str, Any] = {"occurred_at": occurred_at, "producer": producer, "run_id": run_id}
     out: list[ev.Event] = [
-        ev.RunStarted(event_id=_id(event, "started"), transform=transform, **common)
+        ev.RunStarted(
+            event_id=_id(event, "started"),
+            transform=transform,
+            parent_run_id=parent_run_id(event.run.facets),
+            **common,
+        )
     ]
     out.extend(
         ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
@@ -59,6 +72,8 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
             ev.OutputRegistered(
                 event_id=_id(event, "out", output),
                 dobject=_dobject(output, size.get("size")),
+                fields=dataset_fields(output.facets),
+                column_lineage=column_lineage(output.facets),
                 **common,
             )
         )
@@ -77,6 +92,11 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
                 **common,
             )
         )
+    for lineage_event in out:
+        try:
+            ev.encode_checked(lineage_event)
+        except ev.InvalidEvent as exc:
+            raise MappingError(exc.reason) from None
     return out
 
 

@@ -11,6 +11,7 @@ the others are `dataset:lineage:<dobject id>`. The walk is the API's one recursi
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from typing import Any
 
@@ -123,7 +124,7 @@ async def _marquez_nodes(
                 "sourceName": namespace,
                 "createdAt": created,
                 "updatedAt": created,
-                "fields": [],
+                "fields": _marquez_fields(row["fields"]),
                 "tags": [],
                 "lastModifiedAt": None,
                 "description": None,
@@ -140,6 +141,16 @@ async def _marquez_nodes(
             "outEdges": [{"origin": o, "destination": d} for o, d in sorted(flows) if o == key],
         }
         for key, value in sorted(node_data.items())
+    ]
+
+
+def _marquez_fields(stored: str | None) -> list[dict[str, Any]]:
+    """A dobject's fields (flattened with dots, in the producer's order) as Marquez lists
+    a dataset's: name, type, tags, description."""
+    fields = json.loads(stored) if stored else []
+    return [
+        {"name": f["name"], "type": f["type"], "tags": [], "description": f["description"]}
+        for f in fields
     ]
 
 

@@ -92,14 +92,30 @@ AnyEvent = RunEvent | DatasetEvent | JobEvent
 
 
 def parse_event(data: object) -> AnyEvent:
-    """Pick the event kind by its keys (as the spec does: `run` makes a RunEvent,
-    `dataset` a DatasetEvent, a `job` alone a JobEvent) and validate it."""
+    """Pick the event kind and validate the document as that kind.
+
+    A schemaURL naming one of the spec's event definitions (`#/$defs/RunEvent`, or
+    `#/definitions/JobEvent` of spec 1) decides. Without one, `run` or `eventType` (which
+    only RunEvents have) makes a RunEvent, so one with `eventType` but no `run` is refused
+    for its missing `run`; then `dataset` makes a DatasetEvent and a `job` alone a JobEvent.
+    """
     if not isinstance(data, dict):
         raise ValueError("an OpenLineage event must be a JSON object")  # noqa: TRY004 - a 400
-    if "run" in data:
+    kind = _DEFINITION.search(str(data.get("schemaURL") or ""))
+    if kind is not None:
+        return _KINDS[kind.group(1)].model_validate(data)
+    if "run" in data or "eventType" in data:
         return RunEvent.model_validate(data)
     if "dataset" in data:
         return DatasetEvent.model_validate(data)
     if "job" in data:
         return JobEvent.model_validate(data)
     raise ValueError("not an OpenLineage event: it has none of run, job, dataset")
+
+
+_DEFINITION = re.compile(r"/(?:\$defs|definitions)/(RunEvent|JobEvent|DatasetEvent)/?$")
+_KINDS: dict[str, type[RunEvent] | type[JobEvent] | type[DatasetEvent]] = {
+    "RunEvent": RunEvent,
+    "JobEvent": JobEvent,
+    "DatasetEvent": DatasetEvent,
+}

@@ -125,7 +125,10 @@ runs = Table(
     Column(
         "first_seen_at", DateTime(timezone=True), nullable=False
     ),  # earliest occurred_at of the run
+    # The run that started this one: from the earliest RunStarted, like transform_id.
+    Column("parent_run_id", Uuid),
     Index("runs_transform_id_idx", "transform_id"),
+    Index("runs_parent_run_id_idx", "parent_run_id"),
     Index("runs_status_idx", "status"),
     Index("runs_first_seen_idx", "first_seen_at", "id"),  # the API's page order
     schema=PROJECTION_SCHEMA,
@@ -145,6 +148,11 @@ dobjects = Table(
     Column("source_run_id", Uuid),  # earliest OutputRegistered by (occurred_at, event_id)
     Column("source_at", DateTime(timezone=True)),
     Column("source_event_id", Uuid),
+    # Its schema, [{name, type, description}] in the producer's order, from the earliest
+    # OutputRegistered (by occurred_at, event_id) that carries fields.
+    Column("fields", JSONB),
+    Column("fields_at", DateTime(timezone=True)),
+    Column("fields_event_id", Uuid),
     Index("dobjects_name_suffix_idx", "name", "suffix"),
     Index("dobjects_hash_idx", "hash"),
     Index("dobjects_source_run_id_idx", "source_run_id"),
@@ -166,6 +174,25 @@ run_inputs = Table(
     schema=PROJECTION_SCHEMA,
 )
 
+# Field-to-field lineage, data flowing source -> target. A dobject's edges all come from
+# its earliest OutputRegistered (by occurred_at, event_id) that carries column_lineage, so
+# every edge of one target carries that event's stamp; an earlier event arriving late
+# replaces them. A source dobject need not exist (yet) in `dobjects`.
+column_edges = Table(
+    "column_edges",
+    metadata,
+    Column("target_dobject_id", Uuid, nullable=False),
+    Column("target_field", Text, nullable=False),
+    Column("source_dobject_id", Uuid, nullable=False),
+    Column("source_field", Text, nullable=False),
+    Column("transformation", Text),  # `TYPE/SUBTYPE` (or `TYPE`), several joined by `, `
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("target_dobject_id", "target_field", "source_dobject_id", "source_field"),
+    Index("column_edges_source_idx", "source_dobject_id", "source_field"),
+    schema=PROJECTION_SCHEMA,
+)
+
 projection_state = Table(
     "projection_state",
     metadata,
@@ -176,7 +203,14 @@ projection_state = Table(
     schema=PROJECTION_SCHEMA,
 )
 
-PROJECTION_TABLES: Final = (transforms, runs, dobjects, run_inputs, projection_state)
+PROJECTION_TABLES: Final = (
+    transforms,
+    runs,
+    dobjects,
+    run_inputs,
+    column_edges,
+    projection_state,
+)
 
 # Postgres channel on which the projector NOTIFYs the applied sequence after each commit.
 APPLIED_CHANNEL: Final = "lineage_applied"

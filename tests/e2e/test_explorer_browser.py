@@ -7,6 +7,7 @@ each state leaves a screenshot under test-artifacts/explorer/."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -14,15 +15,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import nats
 import pytest
 
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
+from tests.support.notebook import cell
 from tests.support.seed import SEED
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -50,6 +56,11 @@ for lane in range(1, 8):
     ln.add(ln.DObject(path))
 """
 
+VIEW_IN_NOTEBOOK = """import producer_sdk as ln
+with ln.Session() as ss:
+    bam = ss.select(ln.DObject, name="output", suffix=".bam").one()
+link = bam.view_lineage()"""
+
 IDS = """{ bam: dobjects(filter: {name: "output", suffix: ".bam"}) { nodes { id } }
   fastq: dobjects(filter: {name: "input", suffix: ".fastq.gz"}) { nodes { id } } }"""
 
@@ -57,6 +68,7 @@ IDS = """{ bam: dobjects(filter: {name: "output", suffix: ".bam"}) { nodes { id 
 @dataclass
 class Explorer:
     service: Service
+    browser: Browser
     tab: OfflinePage
     bam: str
     fastq: str
@@ -113,7 +125,7 @@ def explorer(
     try:
         with chromium() as browser:
             tab = OfflinePage(browser)
-            ui = Explorer(service, tab, "", "", workdir)
+            ui = Explorer(service, browser, tab, "", "", workdir)
             ui.run_script(SEED)
             ids = _graphql(service, IDS)
             ui.bam = ids["bam"]["nodes"][0]["id"]
@@ -300,6 +312,29 @@ def test_impact_is_one_click_from_a_dobject(explorer: Explorer) -> None:
     explorer.tab.shot("10-impact")
 
 
+def test_compare_with_another_run_is_one_click_from_a_run(explorer: Explorer) -> None:
+    _skip_without_section_5(explorer)
+    runs = _graphql(
+        explorer.service,
+        """{ qc: runs(filter: {transformName: "QC"}) { nodes { id } }
+             cr: runs(filter: {transformName: "Cell Ranger"}) { nodes { id } } }""",
+    )
+    qc = runs["qc"]["nodes"][0]["id"]  # type: ignore[index]
+    cell_ranger = runs["cr"]["nodes"][0]["id"]  # type: ignore[index]
+    page = explorer.tab.page
+    page.goto(f"{explorer.url}/ui/run/{cell_ranger}")
+    page.locator("#details .diff-button").click()
+    form = page.locator("#details form.compare")
+    form.locator("input").fill(qc)  # no other Cell Ranger run: compare by id
+    form.locator("button[type=submit]").click()
+    diff = page.locator("#details .diff")
+    diff.get_by_text("transform changed").wait_for()
+    inputs = diff.locator("table").first  # before: QC (loaded output.bam); after: Cell Ranger
+    assert inputs.locator("tr", has_text="added").locator("a", has_text="input.fastq.gz").count()
+    assert inputs.locator("tr", has_text="removed").locator("a", has_text="output.bam").count()
+    explorer.tab.shot("11-run-diff")
+
+
 def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
     page = explorer.tab.page
     page.goto(f"{explorer.url}/graphql")
@@ -314,4 +349,45 @@ def test_graphiql_renders_the_schema_offline(explorer: Explorer) -> None:
     page.keyboard.insert_text("{ dobjects(first: 5) { totalCount } }")
     page.keyboard.press("Control+Enter")
     page.locator(".graphiql-response", has_text="totalCount").wait_for()
-    explorer.tab.shot("11-graphiql")
+    explorer.tab.shot("12-graphiql")
+
+
+def test_the_notebook_view_shows_the_graph_inline(explorer: Explorer) -> None:
+    notebook = {
+        "cells": [cell("code", VIEW_IN_NOTEBOOK)],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (explorer.workdir / "view.ipynb").write_text(json.dumps(notebook))
+    nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute"]
+    done = subprocess.run(
+        [*nbconvert, "--output", "view.html", "view.ipynb"],
+        cwd=explorer.workdir,
+        env=explorer.service.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    link = f"{explorer.url}/ui/dobject/{explorer.bam}"
+    rendered = (explorer.workdir / "view.html").read_text()
+    assert re.search(f'<iframe class="lineage-view"[^>]* src="{re.escape(link)}"', rendered)
+
+    # nbconvert's own page template asks CDNs for require.js and MathJax: a tab of its
+    # own, where only requests from the explorer's frame must stay on this machine
+    tab = OfflinePage(explorer.browser)
+    try:
+        tab.page.goto((explorer.workdir / "view.html").as_uri())
+        frame = tab.page.frame_locator("iframe.lineage-view")
+        prompt = frame.locator("#token-dialog input[type=password]")
+        prompt.fill(TOKEN)  # the frame is another site's storage: it asks once
+        prompt.press("Enter")
+        frame.locator(f'#node-list li[data-node-id="{explorer.fastq}"]').wait_for()
+        names = frame.locator("#node-list .node-name").all_inner_texts()
+        assert {"output.bam", "Cell Ranger v7 run", "input.fastq.gz"} <= set(names)
+        tab.shot("13-notebook-view")
+        assert not [u for u in tab.blocked_from if u.startswith(explorer.url)]
+    finally:
+        tab.close()

@@ -11,18 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
 from graphql import GraphQLError
 
-from graphql_api.app import create_app
 from graphql_api.resources import Resources
 from graphql_api.subscriptions import lineage_events
 from lineage_core import events as ev
 from lineage_core.settings import Settings
 from lineage_core.subjects import STREAM, subject_for
 from tests.support.api import Seed
-from tests.support.servers import free_port
+from tests.support.served import served_app
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -34,19 +32,9 @@ SUBSCRIBE = """subscription($types: [String!], $t: String) {
 
 @asynccontextmanager
 async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIterator[str]:
-    port = free_port()
-    app = create_app(Settings(database_url=database_url, nats_url=nats_url, **settings))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    await wait_until(lambda: server.started, what="uvicorn serving")
-    await asyncio.wait_for(app.state.startup.ready.wait(), 30)
-    try:
-        yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
+    """The app on a real uvicorn; yields its WebSocket URL."""
+    async with served_app(database_url, nats_url, **settings) as (base, _app):
+        yield base.replace("http://", "ws://") + "/graphql"
 
 
 def run_event(kind: str, run_id: uuid.UUID, **fields: Any) -> ev.Event:

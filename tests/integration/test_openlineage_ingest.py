@@ -3,14 +3,18 @@ examples, Marquez's edge cases, the real openlineage-python client, and GraphQL 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from lineage_core.ids import dataset_dobject_id
+from projector.store import asyncpg_dsn
 from tests.support.graphql import graphql_at_tip
 from tests.support.service import Service
 
@@ -110,6 +114,12 @@ def test_bad_bodies_get_400_with_a_reason(service: Service) -> None:
     assert answer.status_code == 400
     assert answer.json()["error"].startswith("event 1:")
     assert _post(service, []).status_code == 400
+    # eventType makes a RunEvent: without `run` it is refused, naming `run`.
+    no_run = {k: v for k, v in _event("COMPLETE", str(uuid.uuid4())).items() if k != "run"}
+    no_run["schemaURL"] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+    refused = _post(service, no_run)
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith("invalid OpenLineage event: run: Field required")
 
 
 def test_the_real_openlineage_python_client(service: Service) -> None:
@@ -210,3 +220,118 @@ def test_marquez_shaped_lineage_of_a_dataset(service: Service) -> None:
         ).status_code
         == 400
     )
+
+
+def test_parent_schema_and_column_lineage_facets_from_the_real_client(service: Service) -> None:
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
+    from openlineage.client.facet_v2 import column_lineage_dataset as cl
+    from openlineage.client.facet_v2 import parent_run, schema_dataset
+    from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=service.api_url)))
+    parent, child = str(uuid.uuid4()), str(uuid.uuid4())
+    source = InputDataset(namespace="postgres://db", name="crm.customers")
+    schema = schema_dataset.SchemaDatasetFacet(
+        fields=[
+            schema_dataset.SchemaDatasetFacetFields(name="id", type="BIGINT"),
+            schema_dataset.SchemaDatasetFacetFields(
+                name="address",
+                type="STRUCT",
+                fields=[schema_dataset.SchemaDatasetFacetFields(name="city", type="VARCHAR")],
+            ),
+        ]
+    )
+    identity = [cl.Transformation(type="DIRECT", subtype="IDENTITY")]
+    lineage = cl.ColumnLineageDatasetFacet(
+        fields={
+            "id": cl.Fields(
+                inputFields=[cl.InputField("postgres://db", "crm.customers", "id", identity)]
+            ),
+            "address.city": cl.Fields(
+                inputFields=[cl.InputField("postgres://db", "crm.customers", "city", identity)]
+            ),
+        }
+    )
+    output = OutputDataset(
+        namespace="s3://lake",
+        name="marts/customers.parquet",
+        facets={"schema": schema, "columnLineage": lineage},
+    )
+    # The child first: its parent is not known yet when it arrives.
+    client.emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime="2026-11-25T03:00:02Z",
+            run=Run(
+                runId=child,
+                facets={
+                    "parent": parent_run.ParentRunFacet(
+                        run=parent_run.Run(runId=parent),
+                        job=parent_run.Job(namespace="airflow", name="nightly"),
+                    )
+                },
+            ),
+            job=Job(namespace="airflow", name="nightly.load_customers"),
+            producer="https://example.org/client",
+            inputs=[source],
+            outputs=[output],
+        )
+    )
+    client.emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime="2026-11-25T03:00:00Z",
+            run=Run(runId=parent),
+            job=Job(namespace="airflow", name="nightly"),
+            producer="https://example.org/client",
+        )
+    )
+    _graphql(service, "{ projectionStatus { appliedSequence } }")  # wait until projected
+
+    runs = _rows(service, "SELECT id, parent_run_id, transform_id FROM projection.runs")
+    by_id = {str(r["id"]): r for r in runs}
+    assert str(by_id[child]["parent_run_id"]) == parent  # parent and child meet
+    assert by_id[parent]["transform_id"] is not None  # the parent's own RunStarted
+    edges = _rows(
+        service,
+        "SELECT target_field, source_dobject_id, source_field, transformation "
+        "FROM projection.column_edges ORDER BY target_field",
+    )
+    source_id = dataset_dobject_id("postgres://db", "crm.customers")
+    assert [tuple(e.values()) for e in edges] == [
+        ("address.city", source_id, "city", "DIRECT/IDENTITY"),
+        ("id", source_id, "id", "DIRECT/IDENTITY"),
+    ]
+
+    answer = httpx.get(
+        f"{service.api_url}/api/v1/lineage",
+        params={"nodeId": "dataset:s3://lake:marts/customers.parquet", "depth": 1},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    nodes = {n["id"]: n for n in answer.json()["graph"]}
+    assert nodes["dataset:s3://lake:marts/customers.parquet"]["data"]["fields"] == [
+        {"name": "id", "type": "BIGINT", "tags": [], "description": None},
+        {"name": "address", "type": "STRUCT", "tags": [], "description": None},
+        {"name": "address.city", "type": "VARCHAR", "tags": [], "description": None},
+    ]
+    assert nodes["dataset:postgres://db:crm.customers"]["data"]["fields"] == []
+
+
+def _rows(service: Service, sql: str) -> list[dict[str, Any]]:
+    async def fetch() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(asyncpg_dsn(service.database_url))
+        try:
+            return [dict(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())

@@ -18,6 +18,7 @@ from lineage_core.settings import Settings
 from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
+from tests.support.lineage_v2 import family
 from tests.support.projector import (
     applied_sequence,
     connect_js,
@@ -59,18 +60,40 @@ async def test_rebuild_gives_identical_tables(
     projector: object, nats_url: str, database_url: str
 ) -> None:
     nc, js = await connect_js(nats_url)
+    v2 = family()
     last = await publish(js, workload(50))
+    for event in v2.events:  # one at a time, so each is its own batch: arrival order counts
+        await wait_applied(database_url, last)
+        last = await publish(js, [event])
     await wait_applied(database_url, last)
     before = await dump(database_url)
+    # Parents, fields and column edges as the earliest events say, whatever the arrival.
+    runs = {dict(r)["id"]: dict(r) for r in before["runs"]}
+    assert runs[str(v2.child)]["parent_run_id"] == str(v2.parent)
+    assert runs[str(v2.parent)]["name"] == "parent"
+    dobjects = {dict(r)["id"]: dict(r) for r in before["dobjects"]}
+    fields = json.loads(dobjects[str(v2.output)]["fields"])
+    assert [f["name"] for f in fields] == ["customer_id", "address.city"]
+    edges = sorted(
+        (dict(e)["target_field"], dict(e)["source_dobject_id"], dict(e)["source_field"])
+        for e in before["column_edges"]
+    )
+    assert edges == sorted(
+        [
+            ("address.city", str(v2.source), "address.city"),
+            ("address.city", str(v2.missing), "city"),
+            ("customer_id", str(v2.source), "id"),
+        ]
+    )
     settings = Settings(nats_url=nats_url, database_url=database_url)
-    assert await rebuild(settings) == 300
+    assert await rebuild(settings) == 300 + len(v2.events)
     assert await dump(database_url) == before
     assert await applied_sequence(database_url) == last
     # The projector goes on against the new projection.
     last = await publish(js, workload(5, seed=9))
     await nc.close()
     await wait_applied(database_url, last)
-    assert len((await dump(database_url))["runs"]) == 55
+    assert len((await dump(database_url))["runs"]) == 57  # 50 + 5 + the v2 parent and child
 
 
 async def test_rebuild_while_events_flow_loses_nothing(
@@ -129,7 +152,7 @@ async def test_dlq_replay_after_an_upgrade(
             raise InvalidEvent("unknown event_type 'RunFinished'")
         return event
 
-    monkeypatch.setattr(consumer, "decode_event", old_decode)
+    monkeypatch.setattr(consumer, "decode", old_decode)
     events = run_events(0)
     settings = Settings(nats_url=nats_url, database_url=database_url)
     task = asyncio.create_task(run_projector(settings))
@@ -138,7 +161,7 @@ async def test_dlq_replay_after_an_upgrade(
     await wait_applied(database_url, last)
     parked = [p async for p in parked_messages(js)]
     assert [json.loads(p.data)["event_type"] for p in parked] == ["RunFinished"]
-    monkeypatch.setattr(consumer, "decode_event", decode)  # the upgrade
+    monkeypatch.setattr(consumer, "decode", decode)  # the upgrade
 
     result = await asyncio.to_thread(CliRunner().invoke, app, ["dlq", "list", "--body"])
     assert "unknown event_type 'RunFinished'" in result.output

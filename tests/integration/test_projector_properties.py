@@ -19,7 +19,7 @@ from lineage_core import subjects
 from lineage_core.events import Event, encode
 from projector.store import Accepted, apply_batch, asyncpg_dsn
 from tests.support.projector import dump_conn
-from tests.support.strategies import event_sets, shuffled_with_duplicates
+from tests.support.strategies import event_sets, shuffled_with_duplicates, v2_event_sets
 
 pytestmark = pytest.mark.integration
 
@@ -70,5 +70,30 @@ async def test_every_permutation_with_duplicates_projects_like_the_ordered_set(
         expected = await _project(conn, [[e] for e in ordered])
         assert await _project(conn, [ordered]) == expected
         assert await _project(conn, _cut(delivered, cuts)) == expected
+    finally:
+        await conn.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), events=v2_event_sets)
+async def test_parents_fields_and_column_edges_do_not_depend_on_arrival(
+    database_url: str, data: st.DataObject, events: list[Event]
+) -> None:
+    """One event per transaction, in any order: a late earlier event replaces what a later
+    one left (column edges are deleted and inserted again in the same transaction)."""
+    delivered = data.draw(shuffled_with_duplicates(events))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        ordered = sorted(events, key=lambda e: (e.occurred_at, e.event_id))
+        expected = await _project(conn, [ordered])
+        # Every OutputRegistered of the strategy carries column lineage.
+        assert bool(expected["column_edges"]) == any(
+            e.event_type == "OutputRegistered" for e in events
+        )
+        assert await _project(conn, [[e] for e in delivered]) == expected
     finally:
         await conn.close()

@@ -1,8 +1,10 @@
-"""Schema evolution: after a (simulated) v2, v1 events are upcast and project like v2 ones.
+"""Schema evolution: version 1 events are upcast to 2 and project beside version 2 ones.
 
-The simulated v2 makes `RunStarted.run_name` required; its upcaster from v1 names an
-unnamed run after its id. The projector is given v2 as the current version (models,
-CURRENT_SCHEMA_VERSION, UPCASTERS), then a v2 event and the v1 golden events are published.
+The v1 golden events and the v2 golden events (given other ids, so both sets count) are
+published together; every one is applied, the raw log keeps each as sent, and a rebuild
+upcasts the v1 ones again to the same projection. Version 2 events the projector must
+refuse (a v2 field on a v1 event, malformed column lineage, over a limit) go to the
+dead-letter stream with their reason and the stream goes on.
 """
 
 from __future__ import annotations
@@ -10,118 +12,116 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pytest
-from pydantic import Field, TypeAdapter
 
-from lineage_core import events
-from lineage_core.ids import transform_id
+from lineage_core import events, subjects
 from lineage_core.settings import Settings
 from lineage_core.subjects import subject_for
-from projector import consumer
+from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
 from tests.support.projector import connect_js, dump, publish_raw, wait_applied
 
 pytestmark = pytest.mark.integration
 
-GOLDEN = Path(__file__).parents[1] / "golden" / "v1"
+GOLDEN = Path(__file__).parents[1] / "golden"
 ORDER = ("TransformRegistered", "RunStarted", "InputLoaded", "OutputRegistered", "RunFinished")
+V1_RUN = "6f1c2a9e-3b1d-4c5e-9f0a-1b2c3d4e5f60"
+V2_RUN = str(uuid.UUID(int=0x2222))
 
 
-class TransformRegisteredV2(events.TransformRegistered):
-    schema_version: Literal[2] = 2
+def _golden(version: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((GOLDEN / version / f"{name}.json").read_bytes())
+    return data
 
 
-class RunStartedV2(events.RunStarted):
-    schema_version: Literal[2] = 2
-    run_name: events.Name  # required from v2 on
-
-
-class InputLoadedV2(events.InputLoaded):
-    schema_version: Literal[2] = 2
-
-
-class OutputRegisteredV2(events.OutputRegistered):
-    schema_version: Literal[2] = 2
-
-
-class RunFinishedV2(events.RunFinished):
-    schema_version: Literal[2] = 2
-
-
-EventV2 = Annotated[
-    TransformRegisteredV2 | RunStartedV2 | InputLoadedV2 | OutputRegisteredV2 | RunFinishedV2,
-    Field(discriminator="event_type"),
-]
-
-
-def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    if data.get("event_type") == "RunStarted" and not data.get("run_name"):
-        return {**data, "run_name": f"run {str(data.get('run_id', ''))[:8]}"}
+def _v2(name: str) -> dict[str, Any]:
+    """A v2 golden event with its own event id and run, so it is not a duplicate of v1."""
+    data = _golden("v2", name)
+    data["event_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"v2/{name}"))
+    if "run_id" in data:
+        data["run_id"] = V2_RUN
     return data
 
 
 @pytest.fixture
-def schema_v2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events, "CURRENT_SCHEMA_VERSION", 2)
-    monkeypatch.setattr(events.upcast, "__defaults__", (2,))
-    monkeypatch.setitem(events.UPCASTERS, 1, v1_to_v2)
-    monkeypatch.setattr(events, "_EVENT_ADAPTER", TypeAdapter(EventV2))
-    monkeypatch.setattr(consumer, "CURRENT_SCHEMA_VERSION", 2)
-
-
-async def test_v1_golden_events_after_v2_both_project(
-    schema_v2: None, nats_url: str, database_url: str
-) -> None:
+async def projector(nats_url: str, database_url: str) -> AsyncIterator[Settings]:
     settings = Settings(nats_url=nats_url, database_url=database_url)
     task = asyncio.create_task(run_projector(settings))
-    nc, js = await connect_js(nats_url)
-    v2_run = uuid.uuid4()
-    v2 = {
-        "event_id": str(uuid.uuid4()),
-        "event_type": "RunStarted",
-        "schema_version": 2,
-        "occurred_at": "2026-11-25T01:00:00Z",
-        "producer": "producer_sdk/0.2",
-        "run_id": str(v2_run),
-        "run_name": "v2 run",
-        "transform": {
-            "id": str(transform_id("pipeline", "p", "2")),
-            "type": "pipeline",
-            "name": "p",
-            "version": "2",
-        },
-    }
-    await publish_raw(js, "lineage.run.started", json.dumps(v2).encode())
-    for name in ORDER:
-        last = await publish_raw(
-            js, subject_for(name), (GOLDEN / f"{name}.json").read_bytes().strip()
-        )
-    unnamed = json.loads((GOLDEN / "RunStarted.json").read_text())
-    unnamed.pop("run_name")
-    unnamed.update(event_id=str(uuid.uuid4()), run_id=str(uuid.uuid4()))
-    last = await publish_raw(js, "lineage.run.started", json.dumps(unnamed).encode())
-    await wait_applied(database_url, last)
-    dlq = await js.stream_info("LINEAGE_DLQ")
-    await nc.close()
-
-    snapshot = await dump(database_url)
-    runs = {dict(r)["id"]: dict(r) for r in snapshot["runs"]}
-    assert dlq.state.messages == 0
-    assert runs[str(v2_run)]["name"] == "v2 run"
-    golden = runs["6f1c2a9e-3b1d-4c5e-9f0a-1b2c3d4e5f60"]
-    assert (golden["name"], golden["status"]) == ("sample A", "FAILED")
-    assert runs[unnamed["run_id"]]["name"] == f"run {unnamed['run_id'][:8]}"  # upcast
-    assert len(snapshot["dobjects"]) == 2
-    assert len(snapshot["transforms"]) == 3
-    # The raw log keeps the v1 payloads as sent; a rebuild upcasts them again.
-    versions = sorted(json.loads(p)["schema_version"] for _, _, p in snapshot["raw_events"])
-    assert versions == [1] * 6 + [2]
+    yield settings
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await rebuild(settings)
+
+
+async def test_v1_and_v2_golden_events_both_project(
+    projector: Settings, nats_url: str, database_url: str
+) -> None:
+    nc, js = await connect_js(nats_url)
+    last = 0
+    for name in ORDER:
+        v1 = (GOLDEN / "v1" / f"{name}.json").read_bytes().strip()
+        await publish_raw(js, subject_for(name), v1)
+        last = await publish_raw(js, subject_for(name), json.dumps(_v2(name)).encode())
+    await wait_applied(database_url, last)
+    dlq = await js.stream_info(subjects.DLQ_STREAM)
+    await nc.close()
+
+    snapshot = await dump(database_url)
+    assert dlq.state.messages == 0
+    runs = {dict(r)["id"]: dict(r) for r in snapshot["runs"]}
+    assert runs[V1_RUN]["parent_run_id"] == "None"
+    parent = _golden("v2", "RunStarted")["parent_run_id"]
+    assert runs[V2_RUN]["parent_run_id"] == parent
+    assert runs[parent]["status"] == "STARTED"  # a stub: named as a parent only
+    output = {dict(d)["id"]: dict(d) for d in snapshot["dobjects"]}[
+        _golden("v2", "OutputRegistered")["dobject"]["id"]
+    ]
+    assert [f["name"] for f in json.loads(output["fields"])] == [
+        "read_id",
+        "address.city",
+        "quality",
+    ]
+    assert len(snapshot["column_edges"]) == 3
+    # The raw log keeps the v1 payloads as sent; a rebuild upcasts them again.
+    versions = sorted(json.loads(p)["schema_version"] for _, _, p in snapshot["raw_events"])
+    assert versions == [1] * 5 + [2] * 5
+    await rebuild(projector)
     assert await dump(database_url) == snapshot
+
+
+async def test_refused_v2_events_are_dead_lettered_with_their_reason(
+    projector: Settings, nats_url: str, database_url: str
+) -> None:
+    v1_with_parent = _golden("v1", "RunStarted") | {"parent_run_id": V2_RUN}
+    duplicate_inputs = _v2("OutputRegistered")
+    entry = duplicate_inputs["column_lineage"][0]
+    entry["inputs"] = entry["inputs"] * 2
+    no_inputs = _v2("OutputRegistered")
+    no_inputs["column_lineage"] = [{"field": "read_id", "inputs": []}]
+    oversized = _v2("OutputRegistered")
+    oversized["fields"] = [{"name": f"column_{i:05d}_{'x' * 30}"} for i in range(events.MAX_FIELDS)]
+    bad = [
+        ("lineage.run.started", v1_with_parent, "parent_run_id"),
+        ("lineage.output.registered", duplicate_inputs, "twice"),
+        ("lineage.output.registered", no_inputs, "inputs"),
+        ("lineage.output.registered", oversized, "exceeds"),
+    ]
+    nc, js = await connect_js(nats_url)
+    for subject, data, _ in bad:
+        await publish_raw(js, subject, json.dumps(data).encode())
+    good = _v2("RunStarted")
+    last = await publish_raw(js, "lineage.run.started", json.dumps(good).encode())
+    await wait_applied(database_url, last)
+    parked = [p async for p in parked_messages(js)]
+    await nc.close()
+    assert [p.original_sequence for p in parked] == [1, 2, 3, 4]
+    for p, (_, _, reason) in zip(parked, bad, strict=True):
+        assert reason in p.reason
+        assert p.headers[subjects.ERROR_HEADER] == p.reason
+    runs = {dict(r)["id"] for r in (await dump(database_url))["runs"]}
+    assert V2_RUN in runs  # the stream went on

@@ -319,3 +319,42 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
             "failed",
             "RuntimeError: alignment diverged",
         )
+
+
+def test_parent_and_fields_arrive_as_version_2(sdk: Client, nats_url: str, tmp_path: Path) -> None:
+    nightly = ln.Run(pipeline=lns.Pipeline(name="nightly"), global_context=True)
+    align = ln.Run(pipeline=lns.Pipeline(name="align", v="2"), parent=nightly)
+    table = ln.DObject(
+        data_file(tmp_path, "counts.csv", "gene,count\n"),
+        source=align,
+        fields=[{"name": "gene", "type": "string"}, ("count", "int64")],
+    )
+    ln.add(table)
+    got = [e for _, _, e in stream_events(nats_url)]
+    started = [e for e in got if isinstance(e, events.RunStarted)]
+    assert [(e.run_id, e.parent_run_id) for e in started] == [
+        (nightly.id, None),
+        (align.id, nightly.id),
+    ]
+    output = next(e for e in got if isinstance(e, events.OutputRegistered))
+    assert [(f.name, f.type) for f in output.fields or ()] == [
+        ("gene", "string"),
+        ("count", "int64"),
+    ]
+    assert {e.schema_version for e in got} == {2}
+
+
+def test_an_oversized_output_is_refused_before_nats_and_the_outbox(
+    sdk: Client, nats_url: str, tmp_path: Path
+) -> None:
+    run = lns.Run(pipeline=lns.Pipeline(name="wide"))
+    wide = ln.DObject(
+        data_file(tmp_path, "wide.parquet", "PAR1"),
+        source=run,
+        fields=[(f"column_{i:05}", "string") for i in range(10_000)],
+    )
+    with pytest.raises(ln.EventTooLarge, match=r"10,000 fields .* 65,536"):
+        ln.add(wide)
+    assert stream_events(nats_url) == []
+    assert not list(sdk.outbox_dir.glob("*.jsonl"))
+    assert run.status is None  # not started either: the call did nothing

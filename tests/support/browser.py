@@ -58,6 +58,7 @@ class OfflinePage:
             viewport={"width": viewport[0], "height": viewport[1]}, timezone_id="UTC"
         )
         self.blocked: list[str] = []
+        self.blocked_from: list[str] = []  # the URL of the frame that asked
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
         self.page: Page = self.context.new_page()
@@ -65,10 +66,11 @@ class OfflinePage:
 
     def _route(self, route: Route) -> None:
         host = urlsplit(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        if route.request.url.startswith(("data:", "blob:", "file:")) or host in LOCAL_HOSTS:
             route.continue_()
         else:
             self.blocked.append(route.request.url)
+            self.blocked_from.append(route.request.frame.url)
             route.abort()
 
     def shot(self, name: str) -> Path:

@@ -23,7 +23,7 @@ from projector.store import Accepted, apply_batch, asyncpg_dsn
 
 # Columns that are the time of projection, not of the events: excluded from comparisons.
 _VOLATILE = {"received_at", "updated_at"}
-PROJECTION_TABLES = ("transforms", "runs", "dobjects", "run_inputs")
+PROJECTION_TABLES = ("transforms", "runs", "dobjects", "run_inputs", "column_edges")
 
 
 async def publish(js: JetStreamContext, events: Iterable[Event], *, msg_id: bool = True) -> int:

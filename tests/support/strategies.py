@@ -2,7 +2,10 @@
 
 A small universe (few runs, dobjects, transforms, instants) makes collisions likely: two
 runs registering one dobject, ties on occurred_at broken by event_id, a run finished
-twice, a transform registered with and without a title.
+twice, a transform registered with and without a title. Version 2 fields collide too:
+parents among the same runs (self and cycles included), two schemas for one dobject,
+column lineage from several registrations of one dobject, naming dobjects that never
+appear in the set.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from lineage_core.events import (
+    ColumnInput,
+    ColumnLineage,
+    DatasetField,
     DObjectRef,
     Event,
     InputLoaded,
@@ -45,6 +51,43 @@ dobjects = st.builds(
     st.one_of(st.none(), st.integers(0, 10)),
 )
 runs = st.sampled_from(RUNS)
+# A parent may be a run of the set (itself included) or one never seen otherwise.
+parents = st.one_of(st.none(), runs, st.just(uuid.UUID(int=0xAFFF)))
+field_names = st.sampled_from(["a", "b", "address.city"])
+schemas = st.one_of(
+    st.none(),
+    st.lists(
+        st.builds(
+            DatasetField,
+            name=field_names,
+            type=st.sampled_from([None, "string", "int"]),
+            description=st.sampled_from([None, "d"]),
+        ),
+        max_size=3,
+        unique_by=lambda f: f.name,
+    ).map(tuple),
+)
+# Inputs may name a dobject outside the set (0xDFFF): it may appear later, or never.
+column_inputs = st.builds(
+    ColumnInput,
+    dobject_id=st.sampled_from([*DOBJECTS[:2], uuid.UUID(int=0xDFFF)]),
+    field=field_names,
+    transformation=st.sampled_from([None, "DIRECT/IDENTITY", "DIRECT/IDENTITY, INDIRECT/FILTER"]),
+)
+column_lineages = st.one_of(
+    st.none(),
+    st.lists(
+        st.builds(
+            ColumnLineage,
+            field=field_names,
+            inputs=st.lists(
+                column_inputs, min_size=1, max_size=3, unique_by=lambda i: (i.dobject_id, i.field)
+            ).map(tuple),
+        ),
+        max_size=3,
+        unique_by=lambda c: c.field,
+    ).map(tuple),
+)
 common = {"event_id": event_ids, "occurred_at": instants, "producer": st.just("test")}
 
 event: st.SearchStrategy[Event] = st.one_of(
@@ -54,10 +97,18 @@ event: st.SearchStrategy[Event] = st.one_of(
         run_id=runs,
         transform=transforms,
         run_name=st.sampled_from([None, "r1", "r2"]),
+        parent_run_id=parents,
         **common,
     ),
     st.builds(InputLoaded, run_id=runs, dobject=dobjects, **common),
-    st.builds(OutputRegistered, run_id=runs, dobject=dobjects, **common),
+    st.builds(
+        OutputRegistered,
+        run_id=runs,
+        dobject=dobjects,
+        fields=schemas,
+        column_lineage=column_lineages,
+        **common,
+    ),
     st.builds(
         RunFinished,
         run_id=runs,
@@ -83,3 +134,25 @@ def shuffled_with_duplicates(draw: st.DrawFn, events: list[Event]) -> list[Event
     """Any order, any duplication of `events` (every event at least once)."""
     extra = draw(st.lists(st.sampled_from(events), max_size=len(events)))
     return draw(st.permutations(events + extra))
+
+
+# Version 2 events only, on two dobjects and two runs: the rules for parents, fields and
+# column lineage meet each other often (several registrations of one dobject with lineage).
+v2_event: st.SearchStrategy[Event] = st.one_of(
+    st.builds(
+        RunStarted,
+        run_id=st.sampled_from(RUNS[:2]),
+        transform=transforms,
+        parent_run_id=parents,
+        **common,
+    ),
+    st.builds(
+        OutputRegistered,
+        run_id=st.sampled_from(RUNS[:2]),
+        dobject=dobjects.map(lambda d: d.model_copy(update={"id": DOBJECTS[d.id.int % 2]})),
+        fields=schemas,
+        column_lineage=column_lineages.filter(bool),
+        **common,
+    ),
+)
+v2_event_sets = st.lists(v2_event, min_size=2, max_size=10).map(unique_by_id)

@@ -18,25 +18,13 @@ POLL_SECONDS: Final = 0.02
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "the condition") -> T:
-    """Call `probe` until it returns a truthy value and return that value.
+    """Call `probe` until it returns a truthy value and return that value (outside an
+    event loop; inside one, await `wait_until`).
 
     An exception from `probe` counts as "not yet" (a server still starting); after
     `timeout` seconds an AssertionError says what was awaited and the last answer.
     """
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            value = probe()
-        except Exception as exc:  # noqa: BLE001 - not reachable yet is "not yet"
-            last = exc
-        else:
-            if value:
-                return value
-            last = value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} did not hold within {timeout}s (last: {last!r})")
-        time.sleep(POLL_SECONDS)
+    return asyncio.run(wait_until(probe, timeout=timeout, what=what))
 
 
 async def wait_until(

@@ -15,17 +15,131 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 GOLDEN_FILES = sorted(GOLDEN.glob("v*/*.json"))
 
 
-def test_every_event_type_has_a_golden_file() -> None:
-    names = {p.stem for p in GOLDEN.glob("v1/*.json")}
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_event_type_has_a_golden_file(version: str) -> None:
+    names = {p.stem for p in GOLDEN.glob(f"{version}/*.json")}
     assert names == set(events.EVENT_TYPES)
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_golden_round_trips_byte_for_byte(path: Path) -> None:
+    """A current-version event re-encodes to its bytes; an older one to the same bytes
+    upcast (version 2 only added optional fields, so only the version number changes)."""
     raw = path.read_bytes().rstrip(b"\n")
     event = events.decode(raw)
     assert event.event_type == path.stem
-    assert events.encode(event) == raw
+    assert event.schema_version == events.CURRENT_SCHEMA_VERSION
+    version = int(path.parent.name.removeprefix("v"))
+    expected = raw.replace(
+        b'"schema_version":%d' % version, b'"schema_version":%d' % events.CURRENT_SCHEMA_VERSION
+    )
+    assert events.encode(event) == expected
+
+
+def test_v2_golden_values_decode_to_the_fields_they_say() -> None:
+    started = events.decode((GOLDEN / "v2" / "RunStarted.json").read_bytes())
+    assert isinstance(started, events.RunStarted)
+    assert started.parent_run_id == uuid.UUID("0b7d6a4e-2f3c-4a1b-8c9d-0e1f2a3b4c5d")
+    output = events.decode((GOLDEN / "v2" / "OutputRegistered.json").read_bytes())
+    assert isinstance(output, events.OutputRegistered)
+    assert [f.name for f in output.fields or ()] == ["read_id", "address.city", "quality"]
+    assert output.fields is not None
+    assert output.fields[2].type is None
+    lineage = {c.field: c.inputs for c in output.column_lineage or ()}
+    assert [i.field for i in lineage["quality"]] == ["phred", "calibration"]
+    assert lineage["read_id"][0].transformation == "DIRECT/IDENTITY"
+
+
+def test_v1_events_decode_without_the_v2_fields() -> None:
+    started = events.decode((GOLDEN / "v1" / "RunStarted.json").read_bytes())
+    output = events.decode((GOLDEN / "v1" / "OutputRegistered.json").read_bytes())
+    assert isinstance(started, events.RunStarted)
+    assert started.parent_run_id is None
+    assert isinstance(output, events.OutputRegistered)
+    assert output.fields is None
+    assert output.column_lineage is None
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("RunStarted", "parent_run_id"),
+        ("OutputRegistered", "fields"),
+        ("OutputRegistered", "column_lineage"),
+    ],
+)
+def test_a_v1_event_carrying_a_v2_field_is_invalid(name: str, field: str) -> None:
+    v2 = json.loads((GOLDEN / "v2" / f"{name}.json").read_bytes())
+    data = _golden(name) | {field: v2[field]}
+    assert field in _bad(data)
+    assert "schema_version 1" in _bad(data)
+    assert field in _bad(data | {field: None})  # present at all, even null
+
+
+@pytest.mark.parametrize(
+    "name", ["TransformRegistered", "RunStarted", "InputLoaded", "RunFinished"]
+)
+def test_v2_fields_on_other_event_types_are_invalid(name: str) -> None:
+    data = _golden_v2(name) | {"fields": [{"name": "a"}]}
+    assert "extra" in _bad(data).lower()
+
+
+def _golden_v2(name: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((GOLDEN / "v2" / f"{name}.json").read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"fields": [{"name": "a"}, {"name": "a"}]}, "twice"),
+        ({"fields": [{"name": ""}]}, "fields"),
+        ({"fields": [{"name": "a", "type": "t" * 257}]}, "fields"),
+        ({"fields": [{"name": f"f{i}"} for i in range(events.MAX_FIELDS + 1)]}, "fields"),
+        ({"column_lineage": [{"field": "a", "inputs": []}]}, "inputs"),
+        ({"column_lineage": [{"field": "a"}]}, "inputs"),
+        ({"column_lineage": [{"field": "a", "inputs": [{"field": "x"}]}]}, "dobject_id"),
+        (
+            {"column_lineage": [{"field": "a", "inputs": [{"dobject_id": "nope", "field": "x"}]}]},
+            "dobject_id",
+        ),
+        (
+            {
+                "column_lineage": [
+                    {
+                        "field": "a",
+                        "inputs": [
+                            {"dobject_id": str(uuid.UUID(int=1)), "field": "x"},
+                            {"dobject_id": str(uuid.UUID(int=1)), "field": "x"},
+                        ],
+                    }
+                ]
+            },
+            "twice",
+        ),
+        (
+            {
+                "column_lineage": [
+                    {"field": "a", "inputs": [{"dobject_id": str(uuid.UUID(int=1)), "field": "x"}]},
+                    {"field": "a", "inputs": [{"dobject_id": str(uuid.UUID(int=1)), "field": "y"}]},
+                ]
+            },
+            "twice",
+        ),
+        ({"column_lineage": {"a": "b"}}, "column_lineage"),
+    ],
+)
+def test_malformed_v2_fields_are_invalid(change: dict, reason: str) -> None:  # type: ignore[type-arg]
+    assert reason in _bad(_golden_v2("OutputRegistered") | change)
+
+
+def test_encode_checked_refuses_an_event_over_the_message_limit() -> None:
+    base = events.decode((GOLDEN / "v2" / "OutputRegistered.json").read_bytes())
+    assert isinstance(base, events.OutputRegistered)
+    fields = tuple(events.DatasetField(name=f"column_{i:05d}") for i in range(4000))
+    big = base.model_copy(update={"fields": fields})
+    with pytest.raises(events.InvalidEvent, match="message limit"):
+        events.encode_checked(big)
+    assert events.encode_checked(base) == events.encode(base)
 
 
 def test_golden_values_decode_to_the_fields_they_say() -> None:
@@ -72,7 +186,17 @@ def test_unknown_event_type_is_invalid() -> None:
 
 
 def test_schema_version_from_the_future_is_invalid() -> None:
-    assert "newer" in _bad(_golden("RunFinished") | {"schema_version": 2})
+    assert "newer" in _bad(_golden("RunFinished") | {"schema_version": 3})
+
+
+@pytest.mark.parametrize("version", [None, 0, 2.0, "2", True])
+def test_schema_version_is_a_required_integer(version: object) -> None:
+    data = _golden_v2("RunFinished")
+    if version is None:
+        del data["schema_version"]
+    else:
+        data["schema_version"] = version
+    assert "schema_version" in _bad(data)
 
 
 def test_run_event_without_run_id_is_invalid() -> None:
@@ -113,15 +237,15 @@ def test_undecodable_bytes_are_invalid(raw: bytes) -> None:
 
 
 def test_upcaster_chain_brings_old_versions_to_current(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Simulate a v2 that renamed `producer` to `source`; v1 events are upcast, never rejected.
+    # Simulate a v3 that renamed `producer` to `source`; v1 events are upcast, never rejected.
     def v1_to_v2(data: dict) -> dict:  # type: ignore[type-arg]
         data = dict(data)
         data["source"] = data.pop("producer")
         return data
 
-    monkeypatch.setitem(events.UPCASTERS, 1, v1_to_v2)
-    upcast = events.upcast(_golden("RunFinished"), current=2)
-    assert upcast["schema_version"] == 2
+    monkeypatch.setitem(events.UPCASTERS, 2, v1_to_v2)
+    upcast = events.upcast(_golden("RunFinished"), current=3)
+    assert upcast["schema_version"] == 3
     assert upcast["source"].startswith("producer_sdk/")
     assert "producer" not in upcast
 

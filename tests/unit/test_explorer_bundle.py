@@ -4,6 +4,7 @@ Node.js is present, byte for byte (the build is deterministic)."""
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 
 from graphql_api.ui import STATIC_DIR
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+SCHEMA = ROOT / "graphql_api" / "schema.graphql"
 
 
 def _node_modules() -> None:
@@ -34,11 +37,16 @@ def _node_modules() -> None:
         pytest.skip(f"npm ci failed (no registry?): {done.stderr[-500:]}")
 
 
-def test_the_shipped_bundle_is_what_web_builds(tmp_path: Path) -> None:
+def _node() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node.js is absent: the shipped bundle cannot be rebuilt here")
     _node_modules()
+    return node
+
+
+def test_the_shipped_bundle_is_what_web_builds(tmp_path: Path) -> None:
+    node = _node()
     out = tmp_path / "static"
     subprocess.run([node, "build.mjs", str(out)], cwd=WEB, check=True, timeout=300)
     shipped = sorted(p.name for p in STATIC_DIR.iterdir())
@@ -55,3 +63,26 @@ def test_the_pages_load_nothing_from_another_host() -> None:
         assert "http://" not in html
         assert "https://" not in html
         assert 'src="/ui/static/' in html
+
+
+def test_every_document_the_explorer_sends_is_valid_for_the_schema() -> None:
+    """The explorer's queries against the API's exported SDL; those that need section 5
+    (asOf, impact, runDiff, fields, parent) only once the schema has it: before, the page
+    falls back to the plain ones."""
+    done = subprocess.run(
+        [_node(), "check-queries.mjs", str(SCHEMA)],
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(done.stdout)
+    has_section_5 = "impact(" in SCHEMA.read_text()
+    invalid = {
+        name: r["errors"]
+        for name, r in result.items()
+        if r["errors"] and (has_section_5 or not r["section5"])
+    }
+    assert invalid == {}
+    assert len(result) >= 13

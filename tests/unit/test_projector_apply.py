@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage_core.events import Event, InputLoaded, OutputRegistered, RunFinished, RunStarted
+from lineage_core.events import (
+    ColumnInput,
+    ColumnLineage,
+    DatasetField,
+    Event,
+    InputLoaded,
+    OutputRegistered,
+    RunFinished,
+    RunStarted,
+)
 from projector.apply import fold
 from tests.support.strategies import event_sets, shuffled_with_duplicates
 from tests.support.workload import pipeline, run_events
@@ -151,4 +160,93 @@ def test_any_order_any_duplication_any_batching_folds_the_same(
             merged.add_dobject(r3)
         for r4 in rows.run_inputs.values():
             merged.add_input(r4)
+        for r5 in rows.column_lineage.values():
+            merged.add_column_lineage(r5)
     assert merged == fold(events)
+
+
+# --- version 2: parents, fields, column lineage ----------------------------------------
+
+
+def _started(run: uuid.UUID, at: int, parent: uuid.UUID | None, event: int) -> RunStarted:
+    template = run_events(0)[0]
+    assert isinstance(template, RunStarted)
+    return template.model_copy(
+        update={
+            "run_id": run,
+            "occurred_at": T0 + timedelta(seconds=at),
+            "event_id": uuid.UUID(int=event),
+            "parent_run_id": parent,
+        }
+    )
+
+
+def _output(
+    at: int,
+    event: int,
+    fields: tuple[DatasetField, ...] | None = None,
+    lineage: tuple[ColumnLineage, ...] | None = None,
+) -> OutputRegistered:
+    template = run_events(0)[3]
+    assert isinstance(template, OutputRegistered)
+    return template.model_copy(
+        update={
+            "occurred_at": T0 + timedelta(seconds=at),
+            "event_id": uuid.UUID(int=event),
+            "fields": fields,
+            "column_lineage": lineage,
+        }
+    )
+
+
+def test_a_parent_not_seen_yet_is_a_stub_and_the_earliest_run_started_decides() -> None:
+    parent, other = uuid.UUID(int=100), uuid.UUID(int=101)
+    first, later = _started(RUN, 1, parent, 10), _started(RUN, 2, other, 11)
+    for order in ([first, later], [later, first]):
+        rows = fold(order)
+        assert rows.runs[RUN].start is not None
+        assert rows.runs[RUN].start.parent_run_id == parent
+        assert rows.runs[parent].status == "STARTED"
+        assert rows.runs[parent].start is None
+    # A run naming itself is stored as sent.
+    (run,) = fold([_started(RUN, 1, RUN, 12)]).runs.values()
+    assert run.start is not None
+    assert run.start.parent_run_id == RUN
+
+
+def test_the_earliest_registration_carrying_fields_gives_the_fields() -> None:
+    a = (DatasetField(name="a", type="int"), DatasetField(name="address.city"))
+    b = (DatasetField(name="b"),)
+    events = [_output(1, 20), _output(2, 21, fields=a), _output(3, 22, fields=b)]
+    for order in itertools.permutations(events):
+        (d,) = fold(order).dobjects.values()
+        assert d.created_event_id == uuid.UUID(int=20)
+        assert d.schema is not None
+        assert d.schema.event_id == uuid.UUID(int=21)
+        assert d.schema.fields == (
+            '[{"name":"a","type":"int","description":null},'
+            '{"name":"address.city","type":null,"description":null}]'
+        )
+
+
+def test_column_lineage_comes_from_the_earliest_registration_carrying_some() -> None:
+    src = uuid.UUID(int=0xD1)
+    first = (
+        ColumnLineage(
+            field="a",
+            inputs=(
+                ColumnInput(dobject_id=src, field="x", transformation="DIRECT/IDENTITY"),
+                ColumnInput(dobject_id=src, field="y"),
+            ),
+        ),
+    )
+    later = (ColumnLineage(field="b", inputs=(ColumnInput(dobject_id=src, field="z"),)),)
+    events = [
+        _output(1, 30, lineage=()),
+        _output(2, 31, lineage=first),
+        _output(3, 32, lineage=later),
+    ]
+    for order in itertools.permutations(events):
+        (row,) = fold(order).column_lineage.values()
+        assert row.event_id == uuid.UUID(int=31)
+        assert row.edges == (("a", src, "x", "DIRECT/IDENTITY"), ("a", src, "y", None))

@@ -15,8 +15,24 @@ export interface GqlResult<T> {
 
 const TOKEN_KEY = 'lineage.token';
 
+// The tab's sessionStorage; a page framed by another site (a notebook's output cell)
+// may be denied storage, and then keeps the token in memory for as long as it lives.
+let memoryToken: string | null = null;
+function tabStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
 export function storedToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
+  return tabStorage()?.getItem(TOKEN_KEY) ?? memoryToken;
+}
+
+function keepToken(token: string): void {
+  memoryToken = token;
+  tabStorage()?.setItem(TOKEN_KEY, token);
 }
 
 function authHeaders(): Record<string, string> {
@@ -36,7 +52,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     });
     if (response.status === 401) {
       const token = await askToken(storedToken() !== null);
-      sessionStorage.setItem(TOKEN_KEY, token);
+      keepToken(token);
       continue;
     }
     return (await response.json()) as GqlResult<T>;
@@ -97,7 +113,7 @@ export function subscribe(query: string, variables: Record<string, unknown>, onN
       if (stopped) return;
       if (event.code === 4401) {
         void askToken(true).then((token) => {
-          sessionStorage.setItem(TOKEN_KEY, token);
+          keepToken(token);
           open();
         });
         return;

@@ -13,7 +13,12 @@ interface Params {
 }
 type Headers = Record<string, string>;
 
-const token = sessionStorage.getItem('lineage.token');
+let token: string | null = null;
+try {
+  token = sessionStorage.getItem('lineage.token');
+} catch {
+  // storage denied (a framed page): no token to prefill
+}
 const defaultHeaders = token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined;
 
 function isSubscription(query: string, operationName?: string | null): boolean {

@@ -106,7 +106,7 @@ export function fold(nodes: ViewNode[], edges: Edge[], root: string, unfolded: S
         .filter((id) => id !== root && degree.get(id) === 1 && !hidden.has(id))
         .map((id) => byId.get(id))
         .filter((n): n is ViewNode => n !== undefined)
-        .sort((a, b) => a.label.localeCompare(b.label));
+        .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
       if (leaves.length <= FOLD_LIMIT) continue;
       const folded = leaves.slice(FOLD_LIMIT - 1);
       for (const n of folded) hidden.add(n.id);

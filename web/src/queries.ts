@@ -74,10 +74,11 @@ export const RUN_DIFF = `query ExplorerRunDiff($before: ID!, $after: ID!) {
 // each kind for matching parts of names in the page.
 export function searchQuery(byId: boolean): string {
   const ids = byId
-    ? `runById: runs(filter: { id: $q }, first: 1) { nodes { ${RUN_SUMMARY} } }
-  dobjectById: dobjects(filter: { id: $q }, first: 1) { nodes { ${DOBJECT_SUMMARY} } }`
+    ? `runById: runs(filter: { id: $id }, first: 1) { nodes { ${RUN_SUMMARY} } }
+  dobjectById: dobjects(filter: { id: $id }, first: 1) { nodes { ${DOBJECT_SUMMARY} } }`
     : '';
-  return `query ExplorerSearch($q: String!, $stem: String!, $suffix: String!) {
+  const idVar = byId ? ', $id: ID!' : '';
+  return `query ExplorerSearch($q: String!, $stem: String!, $suffix: String!${idVar}) {
   byName: dobjects(filter: { name: $q }, first: 20) { nodes { ${DOBJECT_SUMMARY} } }
   byFile: dobjects(filter: { name: $stem, suffix: $suffix }, first: 20) { nodes { ${DOBJECT_SUMMARY} } }
   runsByName: runs(filter: { name: $q }, first: 20) { nodes { ${RUN_SUMMARY} } }

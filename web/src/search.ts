@@ -89,7 +89,7 @@ export function setUpSearch(input: HTMLInputElement, list: HTMLElement, go: (hre
     const stem = dot > 0 ? q.slice(0, dot) : q;
     const suffix = dot > 0 ? q.slice(dot) : '';
     const [exact, idx] = await Promise.all([
-      gql<Record<string, { nodes: (DObjectSummary | RunSummary)[] }>>(searchQuery(UUID.test(q)), { q, stem, suffix }),
+      gql<Record<string, { nodes: (DObjectSummary | RunSummary)[] }>>(searchQuery(UUID.test(q)), UUID.test(q) ? { q, stem, suffix, id: q } : { q, stem, suffix }),
       loadIndex(),
     ]);
     if (mine !== seq) return;
@@ -101,7 +101,7 @@ export function setUpSearch(input: HTMLInputElement, list: HTMLElement, go: (hre
       found.set(r.id, { kind: 'run', label: runName(r), href: `/ui/run/${r.id}` });
     };
     for (const [alias, conn] of Object.entries(exact.data ?? {})) {
-      for (const n of conn?.nodes ?? []) (alias.startsWith('runs') || alias === 'runById' ? addRun(n as RunSummary) : addDObject(n as DObjectSummary));
+      for (const n of conn?.nodes ?? []) (alias.startsWith('run') ? addRun(n as RunSummary) : addDObject(n as DObjectSummary));
     }
     const needle = q.toLowerCase();
     if (idx) {
