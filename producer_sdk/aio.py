@@ -48,7 +48,7 @@ from producer_sdk.records import (
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
-    from producer_sdk.records import FieldSpec, InputSpec
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
 
 R = TypeVar("R")
 __all__ = [
