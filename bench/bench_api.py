@@ -313,9 +313,11 @@ def measure(
     assert "errors" not in answer, answer
     run = run_wrk if args.load == "wrk" else run_python_load
     run(port, body, 2, args.connections)  # warm-up, not measured
-    cpu_before = _cpu_seconds(server.pid)
+    pids = [server.pid, *_children(server.pid)]  # uvicorn workers are children
+    cpu_before = sum(_cpu_seconds(pid) for pid in pids)
     load = run(port, body, args.seconds, args.connections)
-    cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(load.rate * args.seconds, 1)
+    cpu_after = sum(_cpu_seconds(pid) for pid in pids)
+    cpu_ms = (cpu_after - cpu_before) * 1000 / max(load.rate * args.seconds, 1)
     return load, cpu_ms, answer
 
 
@@ -381,6 +383,13 @@ def main() -> None:
         help="load generator (wrk when installed)",
     )
     parser.add_argument("--database-url", help="reuse a database built by an earlier run")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="API processes to measure, e.g. `--processes 1 2` (uvicorn workers on one port)",
+    )
     args = parser.parse_args()
 
     nats = NatsServer()
@@ -404,33 +413,84 @@ def main() -> None:
             ("lineage depth 10 upstream", {"query": LINEAGE, "variables": {"d": last_output}}),
         ]
         rows = []
-        server, port = serve(
-            [
-                "-c",
-                (
-                    "import uvicorn, sys; from graphql_api.app import create_app; "
-                    "from lineage_core.settings import Settings; "
-                    "uvicorn.run(create_app(Settings("
-                    "database_url=sys.argv[1], nats_url=sys.argv[2])),"
-                    " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"
-                ),
-                database_url,
-                nats.url,
-            ]
-        )
-        try:
-            for label, body in scenarios:
-                load, cpu_ms, answer = measure(server, port, body, args)
-                rows.append((label, load, cpu_ms, _summary(answer)))
-        finally:
-            server.terminate()
-            server.wait(10)
+        by_processes: dict[int, list[Load]] = {}
+        for processes in args.processes:
+            server, port = serve_api(database_url, nats.url, processes)
+            try:
+                for label, body in scenarios:
+                    load, cpu_ms, answer = measure(server, port, body, args)
+                    by_processes.setdefault(processes, []).append(load)
+                    if processes == args.processes[0]:
+                        rows.append((label, load, cpu_ms, _summary(answer)))
+            finally:
+                server.terminate()
+                server.wait(20)
         references = calibrate(args)
     finally:
         nats.close()
         if postgres is not None and args.database_url is None:
             postgres.close()
     report(events, rows, references, args)
+    if len(by_processes) > 1:
+        report_processes([label for label, _ in scenarios], by_processes, args)
+
+
+def serve_api(database_url: str, nats_url: str, processes: int) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+    """`lineage api --workers N` on a free port (N uvicorn worker processes, one socket)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LINEAGE_DATABASE_URL": database_url,
+        "LINEAGE_NATS_URL": nats_url,
+        "LINEAGE_PORT": str(port),
+        "LINEAGE_HOST": "127.0.0.1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lineage_cli.main", "api", "--workers", str(processes)],
+        cwd=ROOT,
+        env=env,
+    )
+    wait_for_port(port, 60)
+    wait_until_ready(port)
+    if processes > 1:
+        # every worker must be serving before the load starts: each builds its own app
+        deadline = time.monotonic() + 60
+        while len(_children(server.pid)) < processes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for _ in range(4 * processes):
+            wait_until_ready(port)
+    return server, port
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def report_processes(
+    labels: list[str], by_processes: dict[int, list[Load]], args: argparse.Namespace
+) -> None:
+    base = min(by_processes)
+    print(
+        f"\nAPI processes (uvicorn workers behind one port), {args.connections} connections; "
+        f"ratio to {base} process(es) in the same run; 2 shared cores cap it at 2x:\n"
+    )
+    header = " | ".join(f"{n} proc req/s | ratio" for n in sorted(by_processes))
+    print(f"| {'query':34} | {header} |")
+    for i, label in enumerate(labels):
+        base_rate = by_processes[base][i].rate
+        cells = " | ".join(
+            f"{by_processes[n][i].rate:12.0f} | {by_processes[n][i].rate / base_rate:5.2f}"
+            for n in sorted(by_processes)
+        )
+        print(f"| {label:34} | {cells} |")
 
 
 def report(

@@ -1,6 +1,6 @@
 """JetStream failover under load: three nats-servers, LINEAGE_STREAM_REPLICAS=3.
 
-    .venv/bin/python bench/bench_failover.py [--events 20000] [--rate 200] [--producers 8]
+    .venv/bin/python bench/bench_failover.py [--events 20000] [--rate 60] [--producers 4]
 
 Starts a three-node JetStream cluster on loopback (its own ports and stores), a fresh
 Postgres database, `lineage projector` and `lineage api` as their own processes. SDK
@@ -72,8 +72,8 @@ async def main(args: argparse.Namespace, postgres: PostgresServer) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--rate", type=float, default=200.0, help="events/s, all producers")
-    parser.add_argument("--producers", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=60.0, help="events/s, all producers")
+    parser.add_argument("--producers", type=int, default=4)
     server = PostgresServer()  # probes the local server with its own event loop
     try:
         code = asyncio.run(main(parser.parse_args(), server))

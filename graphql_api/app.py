@@ -48,6 +48,12 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
+def create_app_from_environment() -> Starlette:
+    """The app configured by LINEAGE_* (an import string for uvicorn's worker processes:
+    `lineage api --workers N`)."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings) -> Starlette:
     """The API as an ASGI app; the lifespan opens `Resources` at `app.state.resources`."""
     metrics = ApiMetrics()

@@ -88,8 +88,8 @@ async def _open_databases(settings: Settings) -> tuple[Database, Database | None
         statement_timeout_ms=timeout,
     )
     try:
-        # a hot standby cannot LISTEN: the replica's LISTEN slot is never opened, so it
-        # gets one session more and every one of them serves reads
+        # a hot standby cannot LISTEN: the session Database keeps for it is never opened
+        # on the replica, so asking for one more leaves S - 2 pooled reads there (S in all)
         sessions = settings.db_pool_size - PRIMARY_SESSIONS_WITH_REPLICA + LISTEN_SESSIONS
         reader = await Database.open(
             settings.database_read_url,

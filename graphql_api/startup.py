@@ -41,12 +41,11 @@ async def open_when_ready(settings: Settings, startup: Startup) -> Resources:
     """Wait for Postgres, then JetStream, then open the API's resources (retrying each).
 
     The caller sets `startup.resources` once everything else is in place: that opens the gate."""
-    url = settings.resolved_database_url()
-    await wait_until(
-        f"Postgres at {where(url)}",
-        lambda: probe_postgres(url),
-        on_failure=startup.failed("postgres"),
-    )
+    databases = [("Postgres", settings.resolved_database_url())]
+    if settings.database_read_url:
+        databases.append(("the Postgres read replica", settings.database_read_url))
+    for role, url in databases:
+        await _wait_for_database(role, url, startup)
     startup.checks["postgres"] = "ok"
     servers = settings.nats_servers()
     await wait_until(
@@ -56,6 +55,14 @@ async def open_when_ready(settings: Settings, startup: Startup) -> Resources:
     )
     startup.checks["nats"] = "ok"
     return await wait_until("the API's connections", lambda: Resources.open(settings))
+
+
+async def _wait_for_database(role: str, url: str, startup: Startup) -> None:
+    await wait_until(
+        f"{role} at {where(url)}",
+        lambda: probe_postgres(url),
+        on_failure=startup.failed("postgres"),
+    )
 
 
 class StartingGate:

@@ -8,7 +8,7 @@ import os
 import signal
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -90,10 +90,33 @@ def projector() -> None:
         pass
 
 
-def api() -> None:
+def api(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (uvicorn workers); each opens up to "
+            "LINEAGE_DB_POOL_SIZE database sessions and serves its own subscriptions",
+        ),
+    ] = 1,
+) -> None:
     """Run only the GraphQL API."""
-    _sigterm_like_ctrl_c()
     settings = Settings()
+    if workers > 1:
+        import uvicorn
+
+        # uvicorn's supervisor starts the workers, each builds the app from LINEAGE_*,
+        # and it stops them on Ctrl-C or SIGTERM
+        uvicorn.run(
+            "graphql_api.app:create_app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return
+    _sigterm_like_ctrl_c()
     with suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings, projector=False, api=True))
 

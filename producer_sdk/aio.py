@@ -39,9 +39,7 @@ from producer_sdk.errors import (
 )
 from producer_sdk.records import (
     DObject,
-    FieldSpec,
     FinalStatus,
-    InputSpec,
     Pipeline,
     Relation,
     Run,
@@ -50,6 +48,7 @@ from producer_sdk.records import (
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
 
 R = TypeVar("R")
 __all__ = [

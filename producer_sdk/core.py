@@ -23,6 +23,7 @@ from lineage_core.events import MAX_MESSAGE_BYTES, encode
 from lineage_core.subjects import subject_for
 from producer_sdk import operations as ops
 from producer_sdk import query as q
+from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
 from producer_sdk.errors import EventTooLarge, ServiceUnreachable, error_text
 from producer_sdk.event_factory import producer
 from producer_sdk.files import file_facts
@@ -31,22 +32,19 @@ from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
 from producer_sdk.records import (
     DObject,
-    FieldSpec,
     FinalStatus,
-    InputSpec,
     Pipeline,
     RecordHost,
     Relation,
     Run,
     Transform,
-    parse_column_lineage,
-    parse_fields,
     record_from_api,
     transform_from_api,
 )
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
 
 log = logging.getLogger("producer_sdk")
 

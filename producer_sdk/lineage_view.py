@@ -9,7 +9,6 @@ under it; the plain-text form of the output is the link, for viewers without HTM
 
 from __future__ import annotations
 
-import html
 import sys
 import uuid
 from typing import Literal
@@ -40,6 +39,8 @@ IFRAME_HEIGHT = 520
 
 def inline_html(link: str) -> str:
     """The output cell's HTML: the explorer focused on the node, and its link."""
+    import html  # only in Jupyter: keeps `import producer_sdk` from loading html.entities
+
     href = html.escape(link, quote=True)
     return (
         f'<div class="lineage-view">'

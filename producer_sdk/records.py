@@ -19,22 +19,29 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 from urllib.parse import unquote, urlparse
 
 from lineage_core.ids import transform_id
+from producer_sdk.dataset_fields import (
+    ColumnInput,
+    DatasetField,
+    parse_column_lineage,
+    parse_fields,
+)
 from producer_sdk.errors import LineageError
 from producer_sdk.files import FileFacts, file_facts
 from producer_sdk.lineage_view import view_lineage
 
+if TYPE_CHECKING:
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
+
 log = logging.getLogger("producer_sdk")
 
 RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
-FIELD_KEYS: Final = frozenset({"name", "type", "description"})
 FinalStatus = Literal["completed", "failed"]
 Relation = Literal["inputs", "outputs", "source", "targets"]
 
@@ -257,80 +264,6 @@ class Run:
         run._started = True
         run._finished = run.status in ("COMPLETED", "FAILED")
         return run
-
-
-@dataclass(frozen=True)
-class DatasetField:
-    """One field of a DObject's schema (`ln.DObject(path, fields=[...])`)."""
-
-    name: str
-    type: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class ColumnInput:
-    """A field of an input DObject that feeds a field of the output."""
-
-    dobject_id: uuid.UUID
-    field: str
-    transformation: str | None = None  # `TYPE/SUBTYPE`, e.g. "DIRECT/IDENTITY"
-
-
-FieldSpec = Mapping[str, str | None] | tuple[str, str | None] | tuple[str] | str
-InputSpec = (
-    tuple["DObject | uuid.UUID | str", str] | tuple["DObject | uuid.UUID | str", str, str | None]
-)
-
-
-def parse_fields(fields: Iterable[FieldSpec]) -> tuple[DatasetField, ...]:
-    """`fields=`: dicts `{"name", "type"?, "description"?}`, `(name, type)` tuples or names,
-    in the producer's order; nested fields are flattened with dots (`address.city`)."""
-    if isinstance(fields, str | Mapping):
-        raise TypeError('fields= takes a list: [{"name": "id", "type": "int"}, ("city", "str")]')
-    out = []
-    for spec in fields:
-        if isinstance(spec, str):
-            out.append(DatasetField(spec))
-        elif isinstance(spec, Mapping):
-            unknown = set(spec) - FIELD_KEYS
-            if unknown or not isinstance(spec.get("name"), str):
-                raise TypeError(
-                    f"a field is {{'name': str, 'type'?: str, 'description'?: str}}, got {spec!r}"
-                )
-            out.append(DatasetField(str(spec["name"]), spec.get("type"), spec.get("description")))
-        elif isinstance(spec, tuple) and spec and len(spec) <= len(("name", "type")):
-            name, *rest = spec
-            out.append(DatasetField(str(name), rest[0] if rest else None))
-        else:
-            raise TypeError(f"a field is a dict, a (name, type) tuple or a name, got {spec!r}")
-    return tuple(out)
-
-
-def parse_column_lineage(
-    lineage: Mapping[str, Iterable[InputSpec]],
-) -> tuple[tuple[str, tuple[ColumnInput, ...]], ...]:
-    """`column_lineage=`: `{output field: [(input DObject or its id, input field[,
-    transformation]), ...]}`, e.g. `{"total": [(orders, "amount", "DIRECT/AGGREGATION")]}`."""
-    if not isinstance(lineage, Mapping):
-        raise TypeError(
-            'column_lineage= takes a dict: {"total": [(orders, "amount", "DIRECT/AGGREGATION")]}'
-        )
-    out = []
-    for field, inputs in lineage.items():
-        parsed = []
-        for spec in inputs:
-            if not isinstance(spec, tuple) or len(spec) not in (2, 3):
-                raise TypeError(
-                    f"column_lineage[{field!r}] takes (dobject, field[, transformation]) "
-                    f"tuples, got {spec!r}"
-                )
-            source = spec[0]
-            source_id = source.id if isinstance(source, DObject) else uuid.UUID(str(source))
-            transformation = spec[2] if len(spec) == 3 else None  # noqa: PLR2004
-            parsed.append(ColumnInput(source_id, str(spec[1]), transformation))
-        out.append((str(field), tuple(parsed)))
-    return tuple(out)
 
 
 def dobject_id(content_hash: str) -> uuid.UUID:

@@ -16,7 +16,8 @@ import nats
 import pytest
 
 from lineage_core import subjects
-from lineage_core.startup import wait_for_jetstream
+from lineage_core.startup import wait_for_jetstream, wait_until
+from lineage_core.streams import ensure_streams
 from tests.support.cluster import NatsCluster
 from tests.support.failover import describe_report, run_failover
 from tests.support.parts import start_part, wait_for_part
@@ -52,12 +53,21 @@ async def test_leader_kills_lose_and_duplicate_nothing(
     cluster: NatsCluster, database_url: str, tmp_path: Path
 ) -> None:
     await wait_for_jetstream(cluster.url.split(","))
+    # a producer came first and created the streams with one replica: the parts update them
+    nc = await nats.connect(cluster.url.split(","))
+    js = nc.jetstream()
+    await wait_until("the streams", lambda: ensure_streams(js))
+    await nc.close()
+    assert await _replicas(cluster.url) == [1, 1]
     env = {"LINEAGE_STREAM_REPLICAS": "3"}
     projector = start_part("projector", cluster.url, database_url, tmp_path / "p", **env)
     api = start_part("api", cluster.url, database_url, tmp_path / "a", **env)
     try:
         await asyncio.to_thread(wait_for_part, lambda: api.readyz()[0] == 200, 90, "ready", api)
-        assert await _replicas(cluster.url) == [3, 3]
+        deadline = asyncio.get_running_loop().time() + 60
+        while await _replicas(cluster.url) != [3, 3]:  # the API and the projector update them
+            assert asyncio.get_running_loop().time() < deadline, await _replicas(cluster.url)
+            await asyncio.sleep(0.2)
         report = await run_failover(
             cluster, database_url, api, projector, tmp_path / "producers", events=EVENTS, rate=RATE
         )

@@ -46,8 +46,15 @@ class Part:
         return response.status_code, response.json()
 
 
-def start_part(kind: str, nats_url: str, database_url: str, home: Path, **extra_env: str) -> Part:
-    """Start `lineage api` or `lineage projector` (not waiting for readiness)."""
+def start_part(
+    kind: str,
+    nats_url: str,
+    database_url: str,
+    home: Path,
+    *options: str,
+    **extra_env: str,
+) -> Part:
+    """Start `lineage api` or `lineage projector` with `options` (not waiting for readiness)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port() if kind == "api" else None
     env = {
@@ -61,7 +68,7 @@ def start_part(kind: str, nats_url: str, database_url: str, home: Path, **extra_
     log = home / f"{kind}-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*lineage_command(), kind], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*lineage_command(), kind, *options], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     return Part(kind, process, log, port)
 
