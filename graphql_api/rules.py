@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -19,6 +21,11 @@ from graphql_api.errors import QUERY_TOO_COMPLEX
 
 MAX_DEPTH: Final = 15
 MAX_ROOT_ALIASES: Final = 50
+# Braces nest at least as deep as fields do (inline fragments add braces, not fields):
+# past twice the field limit no document can pass the depth rule, so it is refused
+# before the parser spends ~100 ms of pure Python on a 10,000-token depth bomb.
+MAX_BRACE_DEPTH: Final = 2 * MAX_DEPTH + 1
+_NOT_BRACES: Final = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
 def _depth(
@@ -62,6 +69,64 @@ def _root_aliases(
     return count
 
 
+def brace_depth(query: str) -> int:
+    """How deep `{` nest in a document's text, strings and comments left out."""
+    depth = deepest = 0
+    for brace in re.findall(r"[{}]", _NOT_BRACES.sub("", query)):
+        depth += 1 if brace == "{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def too_deep_to_parse(query: str) -> GraphQLError | None:
+    """QUERY_TOO_COMPLEX for a document nested past MAX_BRACE_DEPTH, before parsing."""
+    depth = brace_depth(query)
+    if depth <= MAX_BRACE_DEPTH:
+        return None
+    return GraphQLError(
+        f"query nested {depth} braces deep; fields nest at most {MAX_DEPTH} levels",
+        extensions={"code": QUERY_TOO_COMPLEX},
+    )
+
+
+def complexity_errors(document: DocumentNode) -> list[GraphQLError]:
+    """The QUERY_TOO_COMPLEX errors of a document, read straight off its syntax tree (no
+    visitor, no schema): cheap enough to run before every other validation rule."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    errors: list[GraphQLError] = []
+    for node in document.definitions:
+        if isinstance(node, OperationDefinitionNode):
+            errors += _operation_errors(node, fragments)
+    return errors
+
+
+def _operation_errors(
+    node: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> list[GraphQLError]:
+    errors = []
+    depth = _depth(node.selection_set, fragments, frozenset())
+    if depth > MAX_DEPTH:
+        errors.append(
+            GraphQLError(
+                f"query nested {depth} levels deep; the limit is {MAX_DEPTH}",
+                node,
+                extensions={"code": QUERY_TOO_COMPLEX},
+            )
+        )
+    aliases = _root_aliases(node.selection_set, fragments, frozenset())
+    if aliases > MAX_ROOT_ALIASES:
+        errors.append(
+            GraphQLError(
+                f"{aliases} aliased root fields; the limit is {MAX_ROOT_ALIASES}",
+                node,
+                extensions={"code": QUERY_TOO_COMPLEX},
+            )
+        )
+    return errors
+
+
 class ComplexityRule(ValidationRule):
     """At most MAX_DEPTH levels of fields and MAX_ROOT_ALIASES aliased root fields."""
 
@@ -71,24 +136,8 @@ class ComplexityRule(ValidationRule):
             for d in self.context.document.definitions
             if isinstance(d, FragmentDefinitionNode)
         }
-        depth = _depth(node.selection_set, fragments, frozenset())
-        if depth > MAX_DEPTH:
-            self.report_error(
-                GraphQLError(
-                    f"query nested {depth} levels deep; the limit is {MAX_DEPTH}",
-                    node,
-                    extensions={"code": QUERY_TOO_COMPLEX},
-                )
-            )
-        aliases = _root_aliases(node.selection_set, fragments, frozenset())
-        if aliases > MAX_ROOT_ALIASES:
-            self.report_error(
-                GraphQLError(
-                    f"{aliases} aliased root fields; the limit is {MAX_ROOT_ALIASES}",
-                    node,
-                    extensions={"code": QUERY_TOO_COMPLEX},
-                )
-            )
+        for error in _operation_errors(node, fragments):
+            self.report_error(error)
 
 
-__all__ = ["ComplexityRule"]
+__all__ = ["ComplexityRule", "complexity_errors"]

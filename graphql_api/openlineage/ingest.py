@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,30 +27,58 @@ from lineage_core.events import Event, encode
 MAX_BATCH = 1000
 
 
-async def post_lineage(request: Request) -> Response:
-    """Accept one OpenLineage event or a JSON array of them (all or nothing)."""
+@dataclass(frozen=True)
+class Interpreted:
+    """One accepted OpenLineage document: what it maps to and its facet warnings."""
+
+    document: dict[str, Any]
+    event: AnyEvent
+    lineage: list[Event]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Body:
+    """An accepted request body: one document, or a JSON array of them (`batch`)."""
+
+    items: list[Interpreted]
+    batch: bool
+
+
+def interpret(body: bytes) -> Body | str:
+    """The events a request body means, or the reason it is refused (a 400). Pure: the
+    fuzzer (bench/fuzz.py) drives it with any bytes and expects one or the other."""
     try:
-        body = json.loads(await request.body())
+        data = json.loads(body)
     except ValueError as exc:
-        return _bad(f"body is not JSON: {exc}")
-    batch = isinstance(body, list)
-    documents = body if batch else [body]
+        return f"body is not JSON: {exc}"
+    batch = isinstance(data, list)
+    documents = data if batch else [data]
     if not documents or len(documents) > MAX_BATCH:
-        return _bad(f"a batch holds 1 to {MAX_BATCH} events, got {len(documents)}")
-    metrics = request.app.state.metrics
-    parsed: list[tuple[dict[str, Any], AnyEvent, list[Event], list[str]]] = []
+        return f"a batch holds 1 to {MAX_BATCH} events, got {len(documents)}"
+    parsed: list[Interpreted] = []
     for index, document in enumerate(documents):
         where = f"event {index}: " if batch else ""
         try:
             event = parse_event(document)
             lineage = [] if isinstance(event, DatasetEvent) else map_event(event)
         except ValidationError as exc:
-            metrics.openlineage_events.labels("invalid").inc()
-            return _bad(where + _schema_error(exc))
+            return where + _schema_error(exc)
         except (ValueError, MappingError) as exc:
-            metrics.openlineage_events.labels("invalid").inc()
-            return _bad(where + str(exc))
-        parsed.append((document, event, lineage, facet_warnings(event)))
+            return where + str(exc)
+        parsed.append(Interpreted(document, event, lineage, facet_warnings(event)))
+    return Body(parsed, batch)
+
+
+async def post_lineage(request: Request) -> Response:
+    """Accept one OpenLineage event or a JSON array of them (all or nothing)."""
+    metrics = request.app.state.metrics
+    interpreted = interpret(await request.body())
+    if isinstance(interpreted, str):
+        metrics.openlineage_events.labels("invalid").inc()
+        return _bad(interpreted)
+    batch = interpreted.batch
+    parsed = [(p.document, p.event, p.lineage, p.warnings) for p in interpreted.items]
 
     resources: Resources = request.app.state.resources
     await _keep_raw(resources, parsed)

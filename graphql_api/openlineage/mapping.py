@@ -29,6 +29,7 @@ from lineage_core.ids import dataset_dobject_id, transform_id
 
 FILE_SCHEMES = ("file", "s3", "s3a", "gs", "gcs", "hdfs", "abfs", "abfss", "wasbs", "az")
 PRODUCER_LIMIT = 256
+MAX_SIZE = 2**63 - 1  # a dobject's size is a BigInt
 # the limits of our events (lineage_core.events): longer values cannot be expressed
 NAME_LIMIT = 512
 TEXT_LIMIT = 4096  # error messages and URIs
@@ -67,11 +68,13 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
         for ds in event.inputs
     )
     for output in event.outputs:
-        size = (output.outputFacets or {}).get("outputStatistics", {})
+        # a broken standard facet is a warning (facet_checks.py), never a failure here
+        stats = (output.outputFacets or {}).get("outputStatistics")
+        size = stats.get("size") if isinstance(stats, dict) else None
         out.append(
             ev.OutputRegistered(
                 event_id=_id(event, "out", output),
-                dobject=_dobject(output, size.get("size")),
+                dobject=_dobject(output, size),
                 fields=dataset_fields(output.facets),
                 column_lineage=column_lineage(output.facets),
                 **common,
@@ -81,7 +84,8 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
         status: Literal["completed", "failed"] = (
             "completed" if event.eventType == "COMPLETE" else "failed"
         )
-        error = ((event.run.facets or {}).get("errorMessage") or {}).get("message")
+        facet = (event.run.facets or {}).get("errorMessage")
+        error = facet.get("message") if isinstance(facet, dict) else None
         if event.eventType == "ABORT" and not error:
             error = "aborted"
         out.append(
@@ -115,7 +119,8 @@ def split_dataset_name(namespace: str, name: str) -> tuple[str, str]:
 
 
 def _transform(namespace: str, name: str, facets: dict[str, Any]) -> ev.Transform:
-    version = (facets.get("sourceCodeLocation") or {}).get("version")
+    location = facets.get("sourceCodeLocation")
+    version = location.get("version") if isinstance(location, dict) else None
     version = version if isinstance(version, str) and version else "1"
     full = f"{namespace}/{name}"
     if len(full) > NAME_LIMIT or len(version) > NAME_LIMIT:
@@ -134,7 +139,9 @@ def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
         id=dataset_dobject_id(ds.namespace, ds.name),
         name=name,
         suffix=suffix,
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        size=size
+        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_SIZE
+        else None,
         uri=uri if len(uri) <= TEXT_LIMIT else None,
     )
 
