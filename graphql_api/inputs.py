@@ -84,6 +84,9 @@ class RunFilter:
     input: DObjectFilter | None = strawberry.field(
         default=None, description="some dobject this run loaded"
     )
+    parent: RunFilter | None = strawberry.field(
+        default=None, description="the run that started this one"
+    )
 
 
 @strawberry.input(description="Transforms matching every given field.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import strawberry
 from graphql import (
@@ -23,11 +24,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from graphql_api import _graphql_compat, _strawberry_compat
+from graphql_api import _graphql_compat, _strawberry_compat, questions
 from graphql_api.context import ApiInfo, RequestContext
 from graphql_api.dao import pages
 from graphql_api.dao.lineage import MAX_DEPTH, walk
-from graphql_api.errors import NOT_FOUND, QUERY_TOO_COMPLEX, LineageError, bad_input
+from graphql_api.date_time import DATE_TIME_SCALAR
+from graphql_api.errors import QUERY_TOO_COMPLEX, bad_input
 from graphql_api.inputs import (
     BIG_INT_SCALAR,
     BigInt,
@@ -40,6 +42,8 @@ from graphql_api.inputs import (
     install_fast_inputs,
     parse_id,
 )
+from graphql_api.question_types import ColumnLineage, Impact, RunDiff
+from graphql_api.ratelimit import charged_to_caller
 from graphql_api.rules import ComplexityRule, complexity_errors, too_deep_to_parse
 from graphql_api.status import projection_status
 from graphql_api.subscriptions import lineage_events
@@ -58,7 +62,17 @@ from graphql_api.types import (
     ProjectionStatus,
     Run,
     RunConnection,
+    loaders_at,
 )
+
+# `asOf` of the root fields: the answer as it stood at that instant (dao/as_of.py).
+AsOf = Annotated[
+    datetime | None,
+    strawberry.argument(
+        description="The answer as it stood at this instant (RFC 3339 with an offset): "
+        "only events that occurred by then count. Nested fields inherit it."
+    ),
+]
 
 
 def selects(info: ApiInfo, *path: str) -> bool:
@@ -81,8 +95,9 @@ def selects(info: ApiInfo, *path: str) -> bool:
 @strawberry.type
 class Query:
     @strawberry.field(description="The run with this id; null if there is none.")
-    async def run(self, info: ApiInfo, id: strawberry.ID) -> Run | None:
-        return await info.context.loaders.run.load(parse_id(id, "run id"))
+    async def run(self, info: ApiInfo, id: strawberry.ID, as_of: AsOf = None) -> Run | None:
+        loaders = loaders_at(info, questions.instant(as_of))
+        return await loaders.run.load(parse_id(id, "run id"))
 
     @strawberry.field(description="Runs matching the filter, oldest first.")
     async def runs(
@@ -91,11 +106,17 @@ class Query:
         filter: RunFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
+        as_of: AsOf = None,
     ) -> RunConnection:
         ctx = info.context
+        at = questions.instant(as_of)
         found = await pages.runs_page(
-            ctx.db, filter, first, after, with_inputs=selects(info, "nodes", "inputs")
+            ctx.db, filter, first, after, with_inputs=selects(info, "nodes", "inputs"), at=at
         )
+        if at is not None:
+            ctx.loaders.at(at).prime_runs(found.page.nodes)
+            page = found.page
+            return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
         ctx.loaders.prime_runs(found.page.nodes)
         ctx.loaders.prime_transforms(found.transforms)
         ctx.loaders.prime_run_inputs(found.inputs)
@@ -103,8 +124,9 @@ class Query:
         return RunConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
     @strawberry.field(description="The dobject with this id; null if there is none.")
-    async def dobject(self, info: ApiInfo, id: strawberry.ID) -> DObject | None:
-        return await info.context.loaders.dobject.load(parse_id(id, "dobject id"))
+    async def dobject(self, info: ApiInfo, id: strawberry.ID, as_of: AsOf = None) -> DObject | None:
+        loaders = loaders_at(info, questions.instant(as_of))
+        return await loaders.dobject.load(parse_id(id, "dobject id"))
 
     @strawberry.field(description="DObjects matching the filter, oldest first.")
     async def dobjects(
@@ -113,8 +135,10 @@ class Query:
         filter: DObjectFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
+        as_of: AsOf = None,
     ) -> DObjectConnection:
-        page, sources = await pages.dobjects_page(info.context.db, filter, first, after)
+        at = questions.instant(as_of)
+        page, sources = await pages.dobjects_page(info.context.db, filter, first, after, at)
         info.context.loaders.prime_runs(sources)
         return DObjectConnection(nodes=page.nodes, page_info=page.page_info, count=page.count)
 
@@ -154,7 +178,10 @@ class Query:
         run_id: strawberry.ID | None = None,
         direction: LineageDirection | None = LineageDirection.UPSTREAM,
         depth: int | None = 10,
+        *,
+        as_of: AsOf = None,
     ) -> LineageGraph:
+        at = questions.instant(as_of)
         direction = direction or LineageDirection.UPSTREAM
         depth = 10 if depth is None else depth
         if (dobject_id is None) == (run_id is None):
@@ -166,13 +193,13 @@ class Query:
             dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]
             "dobjectId" if dobject_id is not None else "runId",
         )
-        found = await walk(info.context.db, root, kind.value, direction.value, depth)
+        found = await walk(info.context.db, root, kind.value, direction.value, depth, at=at)
         if not found.root_exists:
-            raise LineageError(NOT_FOUND, f"no {kind.value.lower()} with id {root}")
+            raise questions.not_found(kind.value, root, at)
         return LineageGraph(
             root=strawberry.ID(str(root)),
             nodes=[
-                LineageNode(id=strawberry.ID(i), kind=LineageNodeKind(k), depth=d)
+                LineageNode(id=strawberry.ID(i), kind=LineageNodeKind(k), depth=d, as_of=at)
                 for i, k, d in found.nodes
             ],
             edges=[
@@ -181,6 +208,34 @@ class Query:
             ],
             truncated=found.truncated,
         )
+
+    @strawberry.field(
+        description="Everything downstream of one dobject or one run, nearest first, and "
+        "the order to re-run it."
+    )
+    async def impact(
+        self,
+        info: ApiInfo,
+        dobject_id: strawberry.ID | None = None,
+        run_id: strawberry.ID | None = None,
+        as_of: AsOf = None,
+    ) -> Impact:
+        return await questions.impact(info, dobject_id, run_id, as_of)
+
+    @strawberry.field(description="How run `after` differs from run `before`.")
+    async def run_diff(self, info: ApiInfo, before: strawberry.ID, after: strawberry.ID) -> RunDiff:
+        return await questions.diff_runs(info, before, after)
+
+    @strawberry.field(description="Field-to-field lineage around one dobject's field(s).")
+    async def column_lineage(
+        self,
+        info: ApiInfo,
+        dobject_id: strawberry.ID,
+        field: str | None = None,
+        direction: LineageDirection | None = LineageDirection.UPSTREAM,
+        depth: int | None = 10,
+    ) -> ColumnLineage:
+        return await questions.column_lineage(info, dobject_id, field, direction, depth)
 
     @strawberry.field(description="How far the projection has applied the event stream.")
     async def projection_status(self, info: ApiInfo) -> ProjectionStatus:
@@ -230,7 +285,9 @@ class DocumentCache:
     def parse(self, query: str) -> DocumentNode:
         entry = self._entries.get(query)
         if entry is None:
-            entry = self._entries[query] = [parse_bounded(query), None, None]
+            with charged_to_caller():
+                document = parse_bounded(query)
+            entry = self._entries[query] = [document, None, None]
             if len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
         else:
@@ -258,11 +315,12 @@ def _validate(
     """The complexity rule alone first: a depth or alias bomb is refused before the
     standard rules (OverlappingFieldsCanBeMerged is quadratic in the fields) spend up to
     a second of CPU on it."""
-    if ComplexityRule in rules:
-        refused = complexity_errors(document)
-        if refused:
-            return refused
-    return _strawberry_compat.validate_document(schema, document, rules)
+    with charged_to_caller():
+        if ComplexityRule in rules:
+            refused = complexity_errors(document)
+            if refused:
+                return refused
+        return _strawberry_compat.validate_document(schema, document, rules)
 
 
 documents = DocumentCache()
@@ -317,7 +375,7 @@ def build_schema() -> LineageSchema:
     schema = LineageSchema(
         query=Query,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
+        config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR, datetime: DATE_TIME_SCALAR}),
         extensions=[RequestPipeline],
     )
     install_fast_inputs(schema.config.name_converter.from_field)

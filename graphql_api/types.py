@@ -9,10 +9,11 @@ return annotations (which make the schema) name the loaded type: those lines car
 from __future__ import annotations
 
 import inspect
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -20,6 +21,9 @@ from strawberry.scalars import JSON
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, LineageNodeKind, RunStatus, TransformType
+
+if TYPE_CHECKING:  # the loaders build these types
+    from graphql_api.loaders import Loaders
 
 F = TypeVar("F", bound=Callable[..., Any])
 V = TypeVar("V")
@@ -59,6 +63,13 @@ async def _only(pending: Awaitable[object], cls: type[C]) -> C | None:
     return value if isinstance(value, cls) else None
 
 
+def loaders_at(info: ApiInfo, at: datetime | None) -> Loaders:
+    """The request's loaders as of `at` (an object built as of an instant carries it, so
+    its relations are read as of the same instant); None: as of now."""
+    loaders = info.context.loaders
+    return loaders if at is None else loaders.at(at)
+
+
 def _of_type(value: object, cls: type[C]) -> C | Awaitable[C | None] | None:
     if inspect.isawaitable(value):
         return _only(value, cls)
@@ -71,11 +82,12 @@ class Transform:
     type: TransformType
     name: str
     version: str
+    as_of: strawberry.Private[datetime | None] = None
 
     @strawberry.field(description="The runs of this transform, oldest first.")
     @context_only
     def runs(self, info: ApiInfo) -> list[Run]:
-        return info.context.loaders.transform_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).transform_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -98,13 +110,15 @@ class Run:
     error: str | None
     transform_id: strawberry.Private[uuid.UUID | None]
     first_seen_at: strawberry.Private[datetime]
+    parent_run_id: strawberry.Private[uuid.UUID | None] = None
+    as_of: strawberry.Private[datetime | None] = None  # built as of this instant
 
     @strawberry.field(description="Null only while RunStarted has not arrived.")
     @context_only
     def transform(self, info: ApiInfo) -> Transform | None:
         if self.transform_id is None:
             return None
-        return _now_or_later(info.context.loaders.transform, self.transform_id)  # type: ignore[return-value]
+        return _now_or_later(loaders_at(info, self.as_of).transform, self.transform_id)  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
@@ -119,22 +133,34 @@ class Run:
     @strawberry.field(description="The dobjects it loaded (not those it produced itself).")
     @context_only
     def inputs(self, info: ApiInfo) -> list[DObject]:
-        return info.context.loaders.run_inputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).run_inputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="The dobjects it produced (it is their source).")
     @context_only
     def outputs(self, info: ApiInfo) -> list[DObject]:
-        return info.context.loaders.run_outputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).run_outputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="Runs that produced an input of this run.")
     @context_only
     def upstream_runs(self, info: ApiInfo) -> list[Run]:
-        return info.context.loaders.upstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).upstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="Runs that loaded an output of this run.")
     @context_only
     def downstream_runs(self, info: ApiInfo) -> list[Run]:
-        return info.context.loaders.downstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).downstream_runs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
+    @strawberry.field(description="The run that started this one (its RunStarted's parent).")
+    @context_only
+    def parent(self, info: ApiInfo) -> Run | None:
+        if self.parent_run_id is None:
+            return None
+        return _now_or_later(loaders_at(info, self.as_of).run, self.parent_run_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The runs this one started, oldest first.")
+    @context_only
+    def children(self, info: ApiInfo) -> list[Run]:
+        return loaders_at(info, self.as_of).run_children.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="OpenLineage run facets merged over its events; null when none.")
     @context_only
@@ -152,18 +178,40 @@ class DObject:
     uri: str | None
     created_at: datetime
     source_run_id: strawberry.Private[uuid.UUID | None]
+    # the `fields` column: JSON text of [{name, type, description}], or None
+    fields_json: strawberry.Private[str | None] = None
+    as_of: strawberry.Private[datetime | None] = None  # built as of this instant
 
     @strawberry.field(description="The run that produced it.")
     @context_only
     def source(self, info: ApiInfo) -> Run | None:
         if self.source_run_id is None:
             return None
-        return _now_or_later(info.context.loaders.run, self.source_run_id)  # type: ignore[return-value]
+        return _now_or_later(loaders_at(info, self.as_of).run, self.source_run_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The runs that loaded it as an input.")
     @context_only
     def targets(self, info: ApiInfo) -> list[Run]:
-        return info.context.loaders.dobject_targets.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).dobject_targets.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Its schema, in the producer's order, when a producer sent one (the "
+        "earliest registration that carries fields); not affected by asOf."
+    )
+    def fields(self) -> list[DObjectField]:
+        if self.fields_json is None:
+            return []
+        return [
+            DObjectField(name=f["name"], type=f.get("type"), description=f.get("description"))
+            for f in json.loads(self.fields_json)
+        ]
+
+
+@strawberry.type(name="Field", description="One field of a dobject's schema.")
+class DObjectField:
+    name: str
+    type: str | None
+    description: str | None
 
 
 @strawberry.type
@@ -221,20 +269,21 @@ class LineageNode:
     id: strawberry.ID
     kind: LineageNodeKind
     depth: int = strawberry.field(description="Hops from the root (dobject -> run is one).")
+    as_of: strawberry.Private[datetime | None] = None  # the graph's asOf
 
     @strawberry.field
     @context_only
     def run(self, info: ApiInfo) -> Run | None:
         if self.kind is not LineageNodeKind.RUN:
             return None
-        return info.context.loaders.run.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).run.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
     def dobject(self, info: ApiInfo) -> DObject | None:
         if self.kind is not LineageNodeKind.DOBJECT:
             return None
-        return info.context.loaders.dobject.load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return loaders_at(info, self.as_of).dobject.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type(description="Data flow: dobject -> run (input), run -> dobject (output).")

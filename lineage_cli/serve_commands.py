@@ -122,13 +122,17 @@ def api(
 
 
 def demo() -> None:
-    """Run the seed program against the running service and say which run produced output.bam."""
+    """Run the seed program against the running service and say which run produced
+    output.bam; then a nightly run goes on from output.bam (docs/questions/)."""
+    from lineage_cli.demo_story import tell_nightly_story
     from producer_sdk.demo import run_demo
 
-    workdir = Settings().home / "demo"
+    settings = Settings()
+    workdir = settings.home / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
     typer.echo(run_demo())
+    typer.echo(tell_nightly_story(settings))
 
 
 def _migrate_when_reachable(settings: Settings) -> None:

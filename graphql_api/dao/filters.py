@@ -4,12 +4,17 @@ The whole filter tree compiles into the WHERE clause of one statement; nothing i
 filtered in Python. Values never enter the SQL text: each becomes a `$n` parameter
 (asyncpg), and every nesting level gets a fresh table alias so each subquery
 correlates with exactly its parent.
+
+With `at` (the `$n` placeholder of an `asOf` instant) every condition means the
+projection as it stood then (dao/as_of.py): a run's name, transform and parent count
+from its RunStarted, its status from its RunFinished, an edge from its event.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from graphql_api.dao import as_of
 from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, parse_id
 
 
@@ -33,19 +38,22 @@ def _all(conditions: list[str]) -> str:
     return " AND ".join(conditions) if conditions else "true"
 
 
-def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
-    """The condition on the runs row aliased `r` that `f` means."""
+def run_condition(sql: Sql, f: RunFilter | None, r: str, at: str | None = None) -> str:
+    """The condition on the runs row aliased `r` that `f` means (as of `at`, if given)."""
     if f is None:
         return "true"
     c: list[str] = []
     if f.id is not None:
         c.append(f"{r}.id = {sql.param(parse_id(f.id, 'run id'))}")
+    # name and transform come with the RunStarted: as of an instant, only once it occurred
+    started = [] if at is None else [as_of.started(r, at)]
     if f.name is not None:
-        c.append(f"{r}.name = {sql.param(f.name)}")
+        c += [*started, f"{r}.name = {sql.param(f.name)}"]
     if f.status is not None:
-        c.append(f"{r}.status = {sql.param(f.status.value)}")
+        c.append(f"{as_of.status(r, at)} = {sql.param(f.status.value)}")
     if any(v is not None for v in (f.transform_type, f.transform_name, f.transform_version)):
         t = sql.alias("t")
+        c += started
         tc = [f"{t}.id = {r}.transform_id"]
         if f.transform_type is not None:
             tc.append(f"{t}.type = {sql.param(f.transform_type.value)}")
@@ -56,9 +64,10 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
         c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
         d = sql.alias("d")
+        dated = "" if at is None else f" AND {as_of.output_edge(d, at)}"
         c.append(
             f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE {d}.source_run_id = "
-            f"{r}.id AND {dobject_condition(sql, f.output, d)})"
+            f"{r}.id{dated} AND {dobject_condition(sql, f.output, d, at)})"
         )
     if f.input is not None:
         i, d = sql.alias("i"), sql.alias("d")
@@ -66,14 +75,26 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str) -> str:
         c.append(
             f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.dobjects {d}"
             f" ON {d}.id = {i}.dobject_id WHERE {i}.run_id = {r}.id AND "
-            f"{d}.source_run_id IS DISTINCT FROM {r}.id AND "
-            f"{dobject_condition(sql, f.input, d)})"
+            f"{as_of.input_edge(i, d, at)} AND "
+            f"{dobject_condition(sql, f.input, d, at)})"
         )
+    if f.parent is not None:
+        c.append(_parent_condition(sql, f.parent, r, at))
     return _all(c)
 
 
-def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str) -> str:
-    """The condition on the dobjects row aliased `d` that `f` means."""
+def _parent_condition(sql: Sql, f: RunFilter, r: str, at: str | None) -> str:
+    """The run aliased `r` was started by a run matching `f`."""
+    p = sql.alias("r")
+    dated = "" if at is None else f" AND {as_of.started(r, at)}"
+    return (
+        f"EXISTS (SELECT 1 FROM projection.runs {p} WHERE {p}.id = {r}.parent_run_id"
+        f"{dated} AND {run_condition(sql, f, p, at)})"
+    )
+
+
+def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str, at: str | None = None) -> str:
+    """The condition on the dobjects row aliased `d` that `f` means (as of `at`, if given)."""
     if f is None:
         return "true"
     c: list[str] = []
@@ -87,17 +108,18 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str) -> str:
         c.append(f"{d}.hash = {sql.param(f.hash)}")
     if f.source is not None:
         r = sql.alias("r")
+        dated = "" if at is None else f" AND {as_of.output_edge(d, at)}"
         c.append(
             f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.id = {d}.source_run_id"
-            f" AND {run_condition(sql, f.source, r)})"
+            f"{dated} AND {run_condition(sql, f.source, r, at)})"
         )
     if f.target is not None:
         i, r = sql.alias("i"), sql.alias("r")
         c.append(
             f"EXISTS (SELECT 1 FROM projection.run_inputs {i} JOIN projection.runs {r}"
             f" ON {r}.id = {i}.run_id WHERE {i}.dobject_id = {d}.id AND "
-            f"{d}.source_run_id IS DISTINCT FROM {i}.run_id AND "
-            f"{run_condition(sql, f.target, r)})"
+            f"{as_of.input_edge(i, d, at)} AND "
+            f"{run_condition(sql, f.target, r, at)})"
         )
     return _all(c)
 

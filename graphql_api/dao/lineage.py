@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
+from graphql_api.dao import as_of
 from graphql_api.database import RequestDb
 
 MAX_DEPTH: Final = 50
@@ -31,21 +33,22 @@ WITH RECURSIVE walk(id, kind, dir, depth) AS (
         SELECT o.source_run_id AS id, 'RUN' AS kind
           FROM projection.dobjects o
          WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND o.id = w.id
-           AND o.source_run_id IS NOT NULL
+           AND {output_edge}
         UNION ALL
         SELECT i.dobject_id, 'DOBJECT'
           FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
          WHERE w.dir = 'U' AND w.kind = 'RUN' AND i.run_id = w.id
-           AND o.source_run_id IS DISTINCT FROM i.run_id
+           AND {input_edge}
         UNION ALL
         SELECT i.run_id, 'RUN'
           FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
          WHERE w.dir = 'D' AND w.kind = 'DOBJECT' AND i.dobject_id = w.id
-           AND o.source_run_id IS DISTINCT FROM i.run_id
+           AND {input_edge}
         UNION ALL
         SELECT o.id, 'DOBJECT'
           FROM projection.dobjects o
          WHERE w.dir = 'D' AND w.kind = 'RUN' AND o.source_run_id = w.id
+           AND {output_dated}
       ) n
      WHERE w.depth < $4::int
 ),
@@ -61,15 +64,17 @@ edges AS (
       FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
      WHERE i.run_id IN (SELECT id FROM kept_runs)
        AND i.dobject_id IN (SELECT id FROM kept_dobjects)
-       AND o.source_run_id IS DISTINCT FROM i.run_id
+       AND {input_edge}
     UNION ALL
     SELECT o.source_run_id, o.id
       FROM projection.dobjects o
      WHERE o.id IN (SELECT id FROM kept_dobjects)
        AND o.source_run_id IN (SELECT id FROM kept_runs)
+       AND {output_dated}
 )
 SELECT
-    EXISTS (SELECT 1 FROM projection.{table} WHERE id = $1::uuid) AS root_exists,
+    EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
+      AS root_exists,
     (SELECT coalesce(json_agg(json_build_array(id, kind, depth) ORDER BY depth, id), '[]')
        FROM kept) AS nodes,
     (SELECT coalesce(json_agg(json_build_array(source, target) ORDER BY source, target), '[]')
@@ -77,10 +82,24 @@ SELECT
     (SELECT count(*) FROM nearest) > (SELECT count(*) FROM kept)
       OR (SELECT count(*) FROM visited) >= $7::int AS truncated
 """
-# The table name comes from this fixed map, never from the request.
+
+
+def _statement(kind: str, dated: bool) -> str:
+    """The walk from a root of `kind`; `dated`: as of the instant bound to $8."""
+    at = "$8::timestamptz" if dated else None
+    return _WALK.format(
+        table="runs" if kind == "RUN" else "dobjects",
+        output_edge=as_of.output_edge("o", at),
+        # today an output edge needs no test beyond the join on source_run_id
+        output_dated="true" if at is None else as_of.output_edge("o", at),
+        input_edge=as_of.input_edge("i", "o", at),
+        root_exists=(as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
+    )
+
+
+# Table names come from this fixed map, never from the request.
 _STATEMENTS: Final = {
-    "RUN": _WALK.format(table="runs"),
-    "DOBJECT": _WALK.format(table="dobjects"),
+    (kind, dated): _statement(kind, dated) for kind in ("RUN", "DOBJECT") for dated in (False, True)
 }
 DIRECTIONS: Final = {"UPSTREAM": ["U"], "DOWNSTREAM": ["D"], "BOTH": ["U", "D"]}
 
@@ -101,12 +120,14 @@ async def walk(
     depth: int,
     *,
     node_cap: int = MAX_NODES,
+    at: datetime | None = None,
 ) -> Walk:
-    """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`."""
-    rows = await db.rows(
-        _STATEMENTS[kind], root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP
-    )
-    row = rows[0]
+    """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`, as of
+    `at` when given (the root must exist by then)."""
+    params: list[Any] = [root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP]
+    if at is not None:
+        params.append(at)
+    row = (await db.rows(_STATEMENTS[kind, at is not None], *params))[0]
     return Walk(
         bool(row["root_exists"]),
         [(str(i), str(k), int(d)) for i, k, d in _json(row["nodes"])],

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Generic, TypeVar
 
+from graphql_api.dao import as_of
 from graphql_api.dao.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.dao.rows import (
     DOBJECT_COLUMNS,
@@ -143,6 +144,17 @@ async def _keyset_page(
     return Page([build(r) for r in kept], kept, page_info, count)
 
 
+def _stamped(build: Callable[[Record], T], at: datetime) -> Callable[[Record], T]:
+    """`build`, marking each object as built as of `at` (its relations follow it)."""
+
+    def stamped(row: Record) -> T:
+        item = build(row)
+        item.as_of = at  # type: ignore[attr-defined]
+        return item
+
+    return stamped
+
+
 def _name(column: str) -> str:
     """The name a qualified column has in the result ("r.id" -> "id")."""
     return column.rpartition(".")[2]
@@ -154,6 +166,20 @@ _RUNS: Final = _Keyset(
     count_source="projection.runs r",
     time="r.first_seen_at",
     id="r.id",
+)
+_RUNS_ALONE: Final = _Keyset(
+    kind="run",
+    source="projection.runs r",
+    count_source="projection.runs r",
+    time="r.first_seen_at",
+    id="r.id",
+)
+_DOBJECTS_ALONE: Final = _Keyset(
+    kind="dobject",
+    source="projection.dobjects d",
+    count_source="projection.dobjects d",
+    time="d.created_at",
+    id="d.id",
 )
 _DOBJECTS: Final = _Keyset(
     kind="dobject",
@@ -171,11 +197,27 @@ async def runs_page(
     after: str | None,
     *,
     with_inputs: bool,
+    at: datetime | None = None,
 ) -> RunsPage:
     """Runs matching `filter`, oldest first. The transform comes with each run, and the
     inputs when asked for: the usual question ("which run made this, from what") is
-    then one statement."""
+    then one statement. As of `at` when given: the runs that existed then, as they
+    were (their relations then come from the loaders of that instant)."""
     sql = Sql()
+    if at is not None:
+        instant = sql.param(at)
+        where = f"{as_of.run_exists('r', instant)} AND {run_condition(sql, filter, 'r', instant)}"
+        page = await _keyset_page(
+            db,
+            sql,
+            _RUNS_ALONE,
+            columns=as_of.run_columns(instant),
+            where=where,
+            first=first,
+            after=after,
+            build=_stamped(run_of, at),
+        )
+        return RunsPage(page, [])
     columns = f"{RUN_COLUMNS}, t AS transform"
     if with_inputs:
         columns = f"{columns}, {_RUN_INPUTS_COLUMN}"
@@ -199,11 +241,33 @@ async def runs_page(
 
 
 async def dobjects_page(
-    db: RequestDb, filter: DObjectFilter | None, first: int | None, after: str | None
+    db: RequestDb,
+    filter: DObjectFilter | None,
+    first: int | None,
+    after: str | None,
+    at: datetime | None = None,
 ) -> tuple[Page[DObject], list[Run]]:
     """DObjects matching `filter`, oldest first, and their source runs (a page of
-    dobjects usually shows them; they come in the same statement)."""
+    dobjects usually shows them; they come in the same statement). As of `at` when
+    given: the dobjects that existed then (their sources come from the loaders)."""
     sql = Sql()
+    if at is not None:
+        instant = sql.param(at)
+        where = (
+            f"{as_of.dobject_exists('d', instant)} AND "
+            f"{dobject_condition(sql, filter, 'd', instant)}"
+        )
+        page = await _keyset_page(
+            db,
+            sql,
+            _DOBJECTS_ALONE,
+            columns=as_of.dobject_columns(instant),
+            where=where,
+            first=first,
+            after=after,
+            build=_stamped(dobject_of, at),
+        )
+        return page, []
     page = await _keyset_page(
         db,
         sql,

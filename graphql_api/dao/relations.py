@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from graphql_api.dao.rows import DOBJECT_COLUMNS, RUN_COLUMNS, TRANSFORM_COLUMNS
 from graphql_api.database import Database, Record, RequestDb
@@ -55,6 +55,10 @@ DOWNSTREAM_RUNS: Final = (  # loaders of the run's outputs
     "WHERE d.source_run_id = ANY($1::uuid[]) AND r.id <> d.source_run_id "
     "ORDER BY r.first_seen_at, r.id"
 )
+RUN_CHILDREN: Final = (
+    f"SELECT {RUN_COLUMNS}, r.parent_run_id AS parent_id FROM projection.runs r "
+    "WHERE r.parent_run_id = ANY($1::uuid[]) ORDER BY r.first_seen_at, r.id"
+)
 _TRANSFORM_NAME: Final = (
     "SELECT t.name FROM projection.runs r JOIN projection.transforms t ON t.id = r.transform_id "
     "WHERE r.id = $1"
@@ -62,19 +66,20 @@ _TRANSFORM_NAME: Final = (
 
 
 async def by_id(
-    db: RequestDb, keys: Sequence[Key], sql: str, build: Callable[[Record], T]
+    db: RequestDb, keys: Sequence[Key], sql: str, build: Callable[[Record], T], *params: Any
 ) -> list[T | None]:
-    """The object of each key (None where there is none), from a `WHERE id = ANY($1)`."""
-    found = {row["id"]: build(row) for row in await db.rows(sql, list(keys))}
+    """The object of each key (None where there is none), from a `WHERE id = ANY($1)`;
+    `params` are bound from $2 on."""
+    found = {row["id"]: build(row) for row in await db.rows(sql, list(keys), *params)}
     return [found.get(k) for k in keys]
 
 
 async def grouped(
-    db: RequestDb, keys: Sequence[Key], sql: str, build: Callable[[Record], T]
+    db: RequestDb, keys: Sequence[Key], sql: str, build: Callable[[Record], T], *params: Any
 ) -> list[list[T]]:
-    """The related objects of each key, in the statement's order."""
+    """The related objects of each key, in the statement's order; `params` from $2 on."""
     groups: dict[Key, list[T]] = defaultdict(list)
-    for row in await db.rows(sql, list(keys)):
+    for row in await db.rows(sql, list(keys), *params):
         groups[row["parent_id"]].append(build(row))
     return [groups.get(k, []) for k in keys]
 

@@ -15,10 +15,11 @@ from graphql_api.types import DObject, Notebook, Pipeline, Run, Transform
 
 # the table aliases are r, d and t in every statement of the package
 RUN_COLUMNS: Final = (
-    "r.id, r.name, r.status, r.started_at, r.finished_at, r.error, r.transform_id, r.first_seen_at"
+    "r.id, r.name, r.status, r.started_at, r.finished_at, r.error, r.transform_id, "
+    "r.first_seen_at, r.parent_run_id"
 )
 DOBJECT_COLUMNS: Final = (
-    "d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.created_at, d.source_run_id"
+    "d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.created_at, d.source_run_id, d.fields"
 )
 TRANSFORM_COLUMNS: Final = "t.id, t.type, t.name, t.version, t.title, t.reference"
 _STATUS: Final = {s.value: s for s in RunStatus}
@@ -34,6 +35,7 @@ def run_of(row: Record) -> Run:
         error=row["error"],
         transform_id=row["transform_id"],
         first_seen_at=row["first_seen_at"],
+        parent_run_id=row["parent_run_id"],
     )
 
 
@@ -47,6 +49,7 @@ def dobject_of(row: Record) -> DObject:
         uri=row["uri"],
         created_at=row["created_at"],
         source_run_id=row["source_run_id"],
+        fields_json=row["fields"],
     )
 
 

@@ -1,0 +1,101 @@
+"""Run diff: two runs' inputs and outputs matched by (name, suffix), in one statement.
+
+A dobject on both sides (same id) is unchanged; one `(name, suffix)` held by exactly one
+dobject on each side, with different ids, is changed; everything else is added (only
+after) or removed (only before). Where several dobjects of one side share a
+`(name, suffix)`, nothing pairs them by name: only ids match there. Lists come in
+code-point order of (name, suffix) (`COLLATE "C"`, whatever the database's locale),
+then by id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from graphql_api.database import RequestDb
+
+_DIFF: Final = """
+WITH sides AS (
+    SELECT 'inputs' AS rel, i.run_id AS run, d.id, d.name, d.suffix
+      FROM projection.run_inputs i JOIN projection.dobjects d ON d.id = i.dobject_id
+     WHERE i.run_id IN ($1::uuid, $2::uuid) AND d.source_run_id IS DISTINCT FROM i.run_id
+    UNION ALL
+    SELECT 'outputs', d.source_run_id, d.id, d.name, d.suffix
+      FROM projection.dobjects d
+     WHERE d.source_run_id IN ($1::uuid, $2::uuid)
+),
+counted AS (
+    SELECT s.*, count(*) OVER (PARTITION BY run, rel, name, suffix) AS sharing FROM sides s
+),
+b AS (SELECT * FROM counted WHERE run = $1::uuid),
+a AS (SELECT * FROM counted WHERE run = $2::uuid),
+pairs AS (
+    SELECT coalesce(b.rel, a.rel) AS rel,
+           coalesce(b.name, a.name) AS name,
+           coalesce(b.suffix, a.suffix) AS suffix,
+           b.id AS before_id,
+           a.id AS after_id
+      FROM b FULL JOIN a
+        -- one id has one (name, suffix): both matches are within one (rel, name, suffix)
+        ON a.rel = b.rel AND a.name = b.name AND a.suffix = b.suffix
+       AND (a.id = b.id OR (a.sharing = 1 AND b.sharing = 1))
+)
+SELECT
+    EXISTS (SELECT 1 FROM projection.runs WHERE id = $1::uuid) AS before_exists,
+    EXISTS (SELECT 1 FROM projection.runs WHERE id = $2::uuid) AS after_exists,
+    (SELECT transform_id FROM projection.runs WHERE id = $1::uuid)
+      IS DISTINCT FROM (SELECT transform_id FROM projection.runs WHERE id = $2::uuid)
+      AS transform_changed,
+    (SELECT coalesce(json_agg(json_build_array(rel, before_id, after_id, name, suffix)
+                              ORDER BY name COLLATE "C", suffix COLLATE "C",
+                                       coalesce(before_id, after_id), after_id), '[]')
+       FROM pairs) AS pairs
+"""
+
+
+@dataclass
+class SetDiff:
+    added: list[uuid.UUID] = field(default_factory=list)
+    removed: list[uuid.UUID] = field(default_factory=list)
+    # before, after, name, suffix
+    changed: list[tuple[uuid.UUID, uuid.UUID, str, str]] = field(default_factory=list)
+    unchanged: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass
+class RunDiffRows:
+    before_exists: bool
+    after_exists: bool
+    transform_changed: bool
+    inputs: SetDiff
+    outputs: SetDiff
+
+
+async def run_diff(db: RequestDb, before: uuid.UUID, after: uuid.UUID) -> RunDiffRows:
+    """How run `after` differs from run `before` in transform, inputs and outputs."""
+    row = (await db.rows(_DIFF, before, after))[0]
+    sets = {"inputs": SetDiff(), "outputs": SetDiff()}
+    for rel, before_id, after_id, name, suffix in _json(row["pairs"]):
+        diff = sets[rel]
+        if before_id is None:
+            diff.added.append(uuid.UUID(after_id))
+        elif after_id is None:
+            diff.removed.append(uuid.UUID(before_id))
+        elif before_id == after_id:
+            diff.unchanged.append(uuid.UUID(before_id))
+        else:
+            diff.changed.append((uuid.UUID(before_id), uuid.UUID(after_id), name, suffix))
+    return RunDiffRows(
+        bool(row["before_exists"]),
+        bool(row["after_exists"]),
+        bool(row["transform_changed"]),
+        sets["inputs"],
+        sets["outputs"],
+    )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
