@@ -83,6 +83,7 @@ class Publisher:
         self._lock: asyncio.Lock | None = None
         self._adopted = not adopt_orphans  # True: never send other processes' outboxes
         self._adopt_due = False
+        self._resent = 0  # outbox events re-sent since the outbox last became empty
 
     async def publish(self, subject: str, event_id: str, data: bytes) -> int | None:
         """Publish one event; its stream sequence, or None if it went to the outbox."""
@@ -195,7 +196,6 @@ class Publisher:
                 return  # `lineage outbox flush` is at it right now
             self.outbox.sync()
             started = time.monotonic()
-            sent = 0
             while len(self.outbox):
                 batch = self.outbox.first(RESEND_BATCH)
                 try:
@@ -203,13 +203,14 @@ class Publisher:
                 except (NatsUnavailable, *UNAVAILABLE):
                     break
                 self.outbox.drop_first(acked)
-                sent += acked
+                self._resent += acked
                 if acked < len(batch):
                     break
                 if budget is not None and time.monotonic() - started > budget:
                     break
-            if sent and not len(self.outbox):
-                log.warning("NATS is back: sent %d events from the outbox", sent)
+            if self._resent and not len(self.outbox):
+                log.warning("NATS is back: sent %d events from the outbox", self._resent)
+                self._resent = 0
 
     async def _connected(self, wait: bool = False) -> JetStreamContext:
         """The JetStream context, or NatsUnavailable at once.
