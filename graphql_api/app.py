@@ -23,7 +23,7 @@ from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import MAX_BODY, TOKENS_STATE, Guard
 from graphql_api.openlineage import routes as openlineage_routes
-from graphql_api.ratelimit import ConnectionCounter, RateLimiter
+from graphql_api.ratelimit import ConnectionCounter, CpuBudget, RateLimiter
 from graphql_api.schema import build_schema
 from graphql_api.startup import StartingGate, Startup, open_when_ready
 from graphql_api.status import projection_status, readiness
@@ -128,6 +128,7 @@ def create_app(settings: Settings) -> Starlette:
                 Guard,
                 limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
                 sockets=ConnectionCounter(settings.api_max_websockets),
+                cpu=CpuBudget(settings.api_parse_share, settings.api_parse_burst_seconds),
                 max_body=MAX_BODY,
                 body_timeout=settings.api_body_timeout_seconds,
                 ws_init_timeout=settings.api_ws_init_timeout_seconds,

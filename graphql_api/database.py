@@ -151,7 +151,12 @@ class RequestDb:
                 self._conn = await self._database.acquire()
             self.stats.statements += 1
             try:
-                return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+                try:
+                    return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+                except asyncpg.OutdatedSchemaCacheError:
+                    # a migration changed a table whose rows a statement reads as one
+                    # column (dao/pages.py); asyncpg reloads the type on this error: again
+                    return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
             except asyncpg.QueryCanceledError as error:  # the pool's statement_timeout
                 raise LineageError(
                     QUERY_TOO_COMPLEX,

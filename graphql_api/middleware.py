@@ -18,7 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
 from graphql_api.errors import BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
-from graphql_api.ratelimit import ConnectionCounter, RateLimiter, retry_after_header
+from graphql_api.ratelimit import (
+    CALLER,
+    ConnectionCounter,
+    CpuBudget,
+    RateLimiter,
+    retry_after_header,
+)
 from graphql_api.socket_guard import SocketGuard
 from graphql_api.ui import is_open_page
 from lineage_core.tokens import READ, WRITE
@@ -90,12 +96,14 @@ class Guard:
         *,
         limiter: RateLimiter,
         sockets: ConnectionCounter,
+        cpu: CpuBudget | None = None,
         max_body: int = MAX_BODY,
         body_timeout: float = 30.0,
         ws_init_timeout: float = 10.0,
     ) -> None:
         self.app = app
         self.limiter = limiter
+        self.cpu = cpu or CpuBudget(0, 1)
         self.sockets = sockets
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -117,7 +125,8 @@ class Guard:
             return
         raw = dict(scope["headers"]).get(b"authorization")
         principal = await registry.authenticate(bearer_of(raw.decode("latin-1") if raw else None))
-        wait = self.limiter.retry_after(caller_key(principal, scope))
+        key = caller_key(principal, scope)
+        wait = self.cpu.retry_after(key) or self.limiter.retry_after(key)
         if wait > 0:
             await self._refuse(
                 scope,
@@ -151,7 +160,11 @@ class Guard:
             )
             return
         scope[PRINCIPAL_KEY] = principal
-        await self._limited(scope, receive, send)
+        caller = CALLER.set((self.cpu, key))
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            CALLER.reset(caller)
 
     async def _refuse(  # noqa: PLR0917 - the ASGI triple plus what to answer
         self,
@@ -168,6 +181,11 @@ class Guard:
             close_code = {401: 4401, 403: 4403, 429: 4429}.get(status, 1013)
             await send({"type": "websocket.close", "code": close_code, "reason": code})
             return
+        extra = list(extra)
+        if _has_body(scope):
+            # refused unread: close the connection rather than take in the body of a
+            # flood (up to 1 MiB a request) only to throw it away
+            extra.append((b"connection", b"close"))
         await send_json(send, status, refusal(scope, code, message), extra)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,7 +194,7 @@ class Guard:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _too_large(scope, send, self.max_body)
+            await _too_large(scope, send, self.max_body, close=True)
             return
         seen = 0
         started = False
@@ -213,5 +231,13 @@ class Guard:
                 await send_json(send, 408, refusal(scope, "REQUEST_TIMEOUT", message))
 
 
-async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    await send_json(send, 413, refusal(scope, BAD_USER_INPUT, f"request body over {limit} bytes"))
+async def _too_large(scope: Scope, send: Send, limit: int, *, close: bool = False) -> None:
+    message = f"request body over {limit} bytes"
+    extra = [(b"connection", b"close")] if close else []
+    await send_json(send, 413, refusal(scope, BAD_USER_INPUT, message), extra)
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length")
+    return b"transfer-encoding" in headers or (length is not None and length not in (b"", b"0"))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Final
 
 MAX_KEYS: Final = 100_000  # forget idle buckets past this many callers
@@ -81,3 +83,56 @@ class ConnectionCounter:
 
     def count(self, key: str) -> int:
         return self._open.get(key, 0)
+
+
+class CpuBudget:
+    """Seconds of the event loop a caller may spend parsing and validating documents, per
+    second (`share`), saved up to `burst` seconds; share 0 turns it off.
+
+    A request counts against the caller's rate whatever it asks; a document costs what
+    its parsing and validation take. One 10,000-token alias bomb holds the event loop
+    for ~0.1 s, so a rate of requests alone cannot keep a few such callers from
+    starving everyone else. Cached documents (the same query text again) cost nothing."""
+
+    def __init__(
+        self, share: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.share = share
+        self.burst = burst
+        self._clock = clock
+        self._left: dict[str, tuple[float, float]] = {}  # key -> (seconds left, at)
+
+    def _now_left(self, key: str) -> float:
+        left, at = self._left.get(key, (self.burst, self._clock()))
+        return min(self.burst, left + (self._clock() - at) * self.share)
+
+    def retry_after(self, key: str) -> float:
+        """0 while the caller has budget left, else seconds until it has again."""
+        if self.share <= 0:
+            return 0.0
+        left = self._now_left(key)
+        return 0.0 if left > 0 else (-left + 1e-3) / self.share
+
+    def charge(self, key: str, seconds: float) -> None:
+        if self.share <= 0:
+            return
+        if key not in self._left and len(self._left) >= MAX_KEYS:
+            self._left.clear()  # forgetting callers only ever gives them more budget
+        self._left[key] = (self._now_left(key) - seconds, self._clock())
+
+
+# The caller of the request being handled, for charging parse and validation time
+# (set by middleware.Guard; read by graphql_api.schema's document cache).
+CALLER: ContextVar[tuple[CpuBudget, str] | None] = ContextVar("lineage_caller", default=None)
+
+
+@contextmanager
+def charged_to_caller() -> Iterator[None]:
+    """Charge the time of the block to the current request's caller (if any)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        caller = CALLER.get()
+        if caller is not None:
+            caller[0].charge(caller[1], time.perf_counter() - started)

@@ -41,6 +41,7 @@ class Resources:
     @classmethod
     async def open(cls, settings: Settings) -> Resources:
         db, writer = await _open_databases(settings)
+        nc: NATSClient | None = None
         try:
             nc = await nats.connect(
                 servers=settings.nats_servers(),
@@ -54,6 +55,8 @@ class Resources:
                 "the LINEAGE streams", lambda: ensure_streams(js, settings.stream_replicas)
             )
         except BaseException:
+            if nc is not None:
+                await nc.close()
             await db.close()
             if writer is not None:
                 await writer.close()

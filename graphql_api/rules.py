@@ -25,6 +25,9 @@ MAX_ROOT_ALIASES: Final = 50
 # past twice the field limit no document can pass the depth rule, so it is refused
 # before the parser spends ~100 ms of pure Python on a 10,000-token depth bomb.
 MAX_BRACE_DEPTH: Final = 2 * MAX_DEPTH + 1
+# Field selections in one document: graphql-core's OverlappingFieldsCanBeMerged compares
+# fields pairwise, so 3,000 fields cost seconds of validation; no real question needs this.
+MAX_SELECTIONS: Final = 2000
 _NOT_BRACES: Final = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
@@ -78,15 +81,36 @@ def brace_depth(query: str) -> int:
     return deepest
 
 
+_SCAN: Final = re.compile(r"[{}()]|[_A-Za-z][_0-9A-Za-z]*\s*:")
+
+
 def too_deep_to_parse(query: str) -> GraphQLError | None:
-    """QUERY_TOO_COMPLEX for a document nested past MAX_BRACE_DEPTH, before parsing."""
-    depth = brace_depth(query)
-    if depth <= MAX_BRACE_DEPTH:
+    """QUERY_TOO_COMPLEX, before parsing, for a document nested past MAX_BRACE_DEPTH or
+    with more than MAX_ROOT_ALIASES aliases at the top of one definition (outside
+    arguments): parsing a 10,000-token bomb holds the event loop ~0.1 s."""
+    depth = deepest = parens = aliases = most = 0
+    for piece in _SCAN.findall(_NOT_BRACES.sub("", query)):
+        if piece == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif piece == "}":
+            depth -= 1
+            if depth == 0:
+                aliases = 0  # the next definition counts its own
+        elif piece == "(":
+            parens += 1
+        elif piece == ")":
+            parens -= 1
+        elif depth == 1 and parens == 0:
+            aliases += 1
+            most = max(most, aliases)
+    if deepest > MAX_BRACE_DEPTH:
+        message = f"query nested {deepest} braces deep; fields nest at most {MAX_DEPTH} levels"
+    elif most > MAX_ROOT_ALIASES:
+        message = f"{most} aliased root fields; the limit is {MAX_ROOT_ALIASES}"
+    else:
         return None
-    return GraphQLError(
-        f"query nested {depth} braces deep; fields nest at most {MAX_DEPTH} levels",
-        extensions={"code": QUERY_TOO_COMPLEX},
-    )
+    return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
 
 
 def complexity_errors(document: DocumentNode) -> list[GraphQLError]:
@@ -96,10 +120,28 @@ def complexity_errors(document: DocumentNode) -> list[GraphQLError]:
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     errors: list[GraphQLError] = []
+    selections = sum(
+        _selections(d.selection_set) for d in document.definitions if hasattr(d, "selection_set")
+    )
+    if selections > MAX_SELECTIONS:
+        return [
+            GraphQLError(
+                f"{selections} field selections; the limit is {MAX_SELECTIONS}",
+                extensions={"code": QUERY_TOO_COMPLEX},
+            )
+        ]
     for node in document.definitions:
         if isinstance(node, OperationDefinitionNode):
             errors += _operation_errors(node, fragments)
     return errors
+
+
+def _selections(selection_set: SelectionSetNode | None) -> int:
+    if selection_set is None:
+        return 0
+    return sum(
+        1 + _selections(getattr(sel, "selection_set", None)) for sel in selection_set.selections
+    )
 
 
 def _operation_errors(

@@ -43,6 +43,7 @@ from graphql_api.inputs import (
     parse_id,
 )
 from graphql_api.question_types import ColumnLineage, Impact, RunDiff
+from graphql_api.ratelimit import charged_to_caller
 from graphql_api.rules import ComplexityRule, complexity_errors, too_deep_to_parse
 from graphql_api.status import projection_status
 from graphql_api.subscriptions import lineage_events
@@ -284,7 +285,9 @@ class DocumentCache:
     def parse(self, query: str) -> DocumentNode:
         entry = self._entries.get(query)
         if entry is None:
-            entry = self._entries[query] = [parse_bounded(query), None, None]
+            with charged_to_caller():
+                document = parse_bounded(query)
+            entry = self._entries[query] = [document, None, None]
             if len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
         else:
@@ -312,11 +315,12 @@ def _validate(
     """The complexity rule alone first: a depth or alias bomb is refused before the
     standard rules (OverlappingFieldsCanBeMerged is quadratic in the fields) spend up to
     a second of CPU on it."""
-    if ComplexityRule in rules:
-        refused = complexity_errors(document)
-        if refused:
-            return refused
-    return _strawberry_compat.validate_document(schema, document, rules)
+    with charged_to_caller():
+        if ComplexityRule in rules:
+            refused = complexity_errors(document)
+            if refused:
+                return refused
+        return _strawberry_compat.validate_document(schema, document, rules)
 
 
 documents = DocumentCache()

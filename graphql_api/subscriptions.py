@@ -98,11 +98,18 @@ async def lineage_events(
 
     async def on_message(msg: Msg) -> None:
         if queue.qsize() >= queue_size:
-            # the client is a whole queue behind: drop it, keep the server's memory
+            # the client is a whole queue behind: drop it, keep the server's memory, and
+            # stop the deliveries at once: a client that never reads would otherwise cost
+            # the server every event of the stream until its socket times out
             if queue.qsize() == queue_size:
                 queue.put_nowait(_DROPPED)
+                asyncio.get_running_loop().create_task(_quietly_unsubscribe())
             return
         queue.put_nowait(msg)
+
+    async def _quietly_unsubscribe() -> None:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
 
     sub = await resources.js.subscribe(
         "lineage.>",

@@ -159,17 +159,10 @@ def _settings() -> Settings:
 
 
 async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[type-arg]
-    import nats
-
-    from lineage_core.nats_auth import service_connect_options
+    from lineage_core.nats_auth import connect_service
     from projector.dlq import parked_messages
 
-    nc = await nats.connect(
-        settings.nats_servers(),
-        connect_timeout=5,
-        max_reconnect_attempts=0,
-        **service_connect_options(settings.resolved_nats_creds()),
-    )
+    nc = await connect_service(settings)
     try:
         out = []
         async for parked in parked_messages(nc.jetstream()):
@@ -182,18 +175,11 @@ async def _list(settings: Settings, limit: int | None) -> list:  # type: ignore[
 
 
 async def _replay(settings: Settings, sequences: list[int]) -> int:
-    import nats
-
-    from lineage_core.nats_auth import service_connect_options
+    from lineage_core.nats_auth import connect_service
     from projector.dlq import parked_messages, replay
 
     wanted = set(sequences)
-    nc = await nats.connect(
-        settings.nats_servers(),
-        connect_timeout=5,
-        max_reconnect_attempts=0,
-        **service_connect_options(settings.resolved_nats_creds()),
-    )
+    nc = await connect_service(settings)
     done = 0
     try:
         js = nc.jetstream()

@@ -16,8 +16,13 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NatsClient
+
+    from lineage_core.settings import Settings
 
 JWT_MARKER: Final = "BEGIN NATS USER JWT"
 PRODUCER_USER: Final = "producer"
@@ -92,6 +97,19 @@ def connect_options(creds_file: Path | None) -> dict[str, Any]:
 def service_connect_options(creds_file: Path | None) -> dict[str, Any]:
     """`connect_options` plus the service's own inbox prefix (see SERVICE_INBOX_PREFIX)."""
     return {**connect_options(creds_file), "inbox_prefix": SERVICE_INBOX_PREFIX}
+
+
+async def connect_service(settings: Settings, *, timeout: float = 5.0) -> NatsClient:
+    """A short-lived connection of a service part or an operator command: the service's
+    credentials and inbox prefix, and no reconnects, so a command fails at once."""
+    import nats  # here: the SDK imports this module and connects its own way
+
+    return await nats.connect(
+        settings.nats_servers(),
+        connect_timeout=timeout,
+        max_reconnect_attempts=0,
+        **service_connect_options(settings.resolved_nats_creds()),
+    )
 
 
 def servers_with_password(servers: list[str], creds_file: Path | None) -> list[str]:

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     api_rate_limit: float = Field(default=1000.0, ge=0)
     api_rate_burst: float = Field(default=2000.0, ge=1)
     api_max_websockets: int = Field(default=100, ge=0)
+    # seconds per second a caller may spend parsing and validating new documents (cached
+    # ones are free), saved up to api_parse_burst_seconds; 0 turns it off
+    api_parse_share: float = Field(default=0.01, ge=0)
+    api_parse_burst_seconds: float = Field(default=1.0, gt=0)
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)
     api_ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
 

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
-import nats
 from nats.aio.client import Client as NatsClient
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
@@ -35,18 +34,12 @@ class StreamReader:
     """One NATS connection, opened on the first scrape and again after a loss."""
 
     def __init__(self, settings: Settings) -> None:
-        self.servers = settings.nats_servers()
-        self.options = nats_auth.service_connect_options(settings.resolved_nats_creds())
+        self.settings = settings
         self.nc: NatsClient | None = None
 
     async def last_sequence(self) -> int:
         if self.nc is None or self.nc.is_closed:
-            self.nc = await nats.connect(
-                self.servers,
-                connect_timeout=NATS_TIMEOUT,
-                max_reconnect_attempts=0,
-                **self.options,
-            )
+            self.nc = await nats_auth.connect_service(self.settings, timeout=NATS_TIMEOUT)
         info = await self.nc.jetstream(timeout=NATS_TIMEOUT).stream_info(subjects.STREAM)
         return int(info.state.last_seq)
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-import nats
 from nats.js.errors import NotFoundError
 
 from lineage_core import subjects
 from lineage_core.db.tables import PROJECTION_SCHEMA
-from lineage_core.nats_auth import service_connect_options
+from lineage_core.nats_auth import connect_service
 from lineage_core.settings import Settings
 from projector.dlq import dlq_size
 from projector.store import asyncpg_dsn
@@ -33,12 +32,7 @@ class ProjectorStatus:
 
 async def projector_status(settings: Settings) -> ProjectorStatus:
     """Read the stream and the tracking row (raises if NATS or Postgres is unreachable)."""
-    nc = await nats.connect(
-        settings.nats_servers(),
-        connect_timeout=5,
-        max_reconnect_attempts=0,
-        **service_connect_options(settings.resolved_nats_creds()),
-    )
+    nc = await connect_service(settings)
     try:
         js = nc.jetstream()
         try:

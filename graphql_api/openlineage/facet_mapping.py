@@ -88,8 +88,8 @@ def column_lineage(facets: dict[str, Any] | None) -> tuple[ev.ColumnLineage, ...
     out = []
     for target, spec in fields.items():
         inputs = _inputs(spec.get("inputFields") if isinstance(spec, dict) else None)
-        if not inputs:
-            continue  # a field fed by nothing named adds no edge
+        if not inputs or not target:
+            continue  # a field fed by nothing named (or without a name) adds no edge
         _check_length("column lineage field name", target, FIELD_NAME_LIMIT)
         if len(inputs) > ev.MAX_COLUMN_INPUTS:
             raise MappingError(

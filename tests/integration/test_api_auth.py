@@ -207,3 +207,30 @@ async def test_websocket_cap_per_token(
             return await acked(await ws_init(url, init))  # a refused one raises: not yet
 
         await wait_until(room_again, timeout=5, what="a slot freed by a closed socket")
+
+
+async def test_parse_time_budget_answers_429_to_a_caller_of_costly_documents(
+    database_url: str,
+    nats_url: str,
+    engine: AsyncEngine,
+) -> None:
+    bomber = await tokens.create_token(engine, "bomber", ["read"])
+    calm = await tokens.create_token(engine, "calm", ["read"])
+    settings = {"api_parse_share": 0.001, "api_parse_burst_seconds": 0.05}
+    async with api_client(database_url, nats_url, **settings) as (client, _app):
+        statuses = []
+        for i in range(60):  # distinct documents: the cache cannot help
+            fields = " ".join(f"f{i}_{j}: runs(first: 1) {{ totalCount }}" for j in range(49))
+            answer = await client.post(
+                "/graphql", json={"query": "{ " + fields + " }"}, headers=bearer(bomber)
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:
+                assert code_of(answer) == "RATE_LIMITED"
+                break
+        assert statuses[-1] == 429, statuses
+        assert statuses[0] == 200
+        # the calm caller's budget is its own; a cached document costs nothing again
+        for _ in range(20):
+            ok = await client.post("/graphql", json=QUERY, headers=bearer(calm))
+            assert ok.status_code == 200

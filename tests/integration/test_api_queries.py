@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 
+from graphql_api.database import asyncpg_dsn
 from tests.support.api import Seed, api_client, codes, gql, seed_graph
 
 pytestmark = pytest.mark.integration
@@ -179,3 +181,22 @@ async def test_queries_survive_a_rebuild_swap(database_url: str, nats_url: str) 
     assert before[-1]["data"]["runs"]["totalCount"] == 1
     # the raw log is empty here, so the rebuilt projection is too
     assert after == {"data": {"runs": {"totalCount": 0, "nodes": []}}}
+
+
+async def test_queries_survive_a_migration_of_the_tables_they_read(
+    database_url: str, nats_url: str
+) -> None:
+    """The runs page reads each input as a whole dobjects row; a migration that adds a
+    column while the API runs changes that row type under its pooled connections."""
+    s, _ids = seed_graph()
+    await s.write(database_url)
+    async with api_client(database_url, nats_url, db_pool_size=2) as (client, _):
+        before = await gql(client, SEED_QUESTION)
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            await conn.execute("ALTER TABLE projection.dobjects ADD COLUMN later text")
+        finally:
+            await conn.close()
+        after = await gql(client, SEED_QUESTION)
+    assert "errors" not in before, before
+    assert after == before
