@@ -11,6 +11,15 @@ crash is ignored. Lines are re-sent in file order; the `Nats-Msg-Id` header (the
 event id) makes a re-send of an event that did arrive harmless. Every change to the
 directory happens under an exclusive `flock` on `outbox/.lock`, so the owning process
 and `lineage outbox flush` never interleave.
+
+The owning process reads its file once and then keeps the waiting entries in memory: an
+append is one write and one fsync, an acknowledgement only moves a counter. The file
+may therefore start with lines already acknowledged (re-sent after a crash, which the
+event id makes harmless); it is rewritten without them only once they are at least
+`COMPACT_AFTER` and as many as the entries still waiting (so rewriting costs O(1) per
+event), and removed as soon as nothing waits. If someone else changed the file
+(`lineage outbox flush` rewrote or removed it), the owner notices by its inode and size
+and reads it again: the file stays the durable truth.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import json
 import os
 import socket
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +40,9 @@ from lineage_core.process import pid_alive
 
 SUFFIX: Final = ".jsonl"
 LOCK_NAME: Final = ".lock"
+# Rewrite the file without its acknowledged prefix once that many lines (and as many as
+# still wait) were acknowledged.
+COMPACT_AFTER: Final = 1024
 
 
 @dataclass(frozen=True)
@@ -116,46 +129,90 @@ def replace_entries(path: Path, entries: list[OutboxEntry]) -> None:
 
 
 class Outbox:
-    """This process's outbox file."""
+    """This process's outbox file, and its waiting entries in memory."""
 
     def __init__(self, directory: Path, name: str | None = None) -> None:
         self.directory = directory
         self.path = directory / (
             name or f"{socket.gethostname()}-{os.getpid()}-{int(time.time() * 1000)}{SUFFIX}"
         )
-        self._maybe_pending = False  # set on append; cleared when a read finds the file empty
+        self._pending: deque[OutboxEntry] = deque()  # waiting, in file order
+        self._acked_lines = 0  # lines at the start of the file acknowledged since written
+        self._file: tuple[int, int] | None = None  # (inode, size) as this object left it
+        self._loaded = False
+
+    def _file_state(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size)
+
+    def sync(self) -> None:
+        """Read the file if this object has not yet, or if someone else changed it since
+        (`lineage outbox flush`). One stat otherwise. Caller holds the lock (or reads only)."""
+        state = self._file_state()
+        if self._loaded and state == self._file:
+            return
+        self._pending = deque(read_entries(self.path) if state is not None else [])
+        self._acked_lines = 0
+        self._file, self._loaded = state, True
 
     def append(self, entry: OutboxEntry) -> None:
         """Write one entry and fsync it before returning."""
         with locked(self.directory):
-            new = not self.path.exists()
+            self.sync()
+            new = self._file is None
             with self.path.open("ab") as f:
                 f.write(encode_entry(entry))
                 f.flush()
                 os.fsync(f.fileno())
+                st = os.fstat(f.fileno())
             if new:
                 _fsync_dir(self.directory)
-        self._maybe_pending = True
+            self._file = (st.st_ino, st.st_size)
+            self._pending.append(entry)
 
     def has_pending(self) -> bool:
-        """Cheap: no file system access unless this process has written to the outbox."""
-        if not self._maybe_pending:
+        """Cheap: no file system access unless this process has entries waiting (then one
+        stat, to notice that `lineage outbox flush` sent them)."""
+        if not self._loaded:
+            self.sync()
+        if not self._pending:
             return False
-        if not self.path.exists():  # `lineage outbox flush` sent them
-            self._maybe_pending = False
-        return self._maybe_pending
+        if self._file_state() is None:  # `lineage outbox flush` sent them
+            self._pending.clear()
+            self._acked_lines, self._file = 0, None
+        return bool(self._pending)
+
+    def __len__(self) -> int:
+        """Entries waiting (as this object knows them)."""
+        return len(self._pending)
 
     def entries(self) -> list[OutboxEntry]:
-        return read_entries(self.path)
+        """The entries waiting, in order."""
+        self.sync()
+        return list(self._pending)
+
+    def first(self, count: int) -> list[OutboxEntry]:
+        """The first `count` entries waiting (no file access)."""
+        return [self._pending[i] for i in range(min(count, len(self._pending)))]
 
     def drop_first(self, count: int) -> None:
-        """Forget the first `count` entries (they were acknowledged). Caller holds the lock."""
-        entries = self.entries()
-        rest = entries[count:] if count > 0 else entries
-        if count > 0 or not rest:
-            replace_entries(self.path, rest)
-        if not rest:
-            self._maybe_pending = False
+        """Forget the first `count` entries (they were acknowledged). Caller holds the lock.
+
+        The file is removed once nothing waits, and rewritten without its acknowledged
+        prefix only when that prefix is long (see the module docstring)."""
+        for _ in range(min(count, len(self._pending))):
+            self._pending.popleft()
+        self._acked_lines += max(count, 0)
+        if not self._pending:
+            if self._file is not None or self._file_state() is not None:
+                replace_entries(self.path, [])
+            self._acked_lines, self._file = 0, None
+        elif self._acked_lines >= max(COMPACT_AFTER, len(self._pending)):
+            replace_entries(self.path, list(self._pending))
+            self._acked_lines, self._file = 0, self._file_state()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ Async, bound to one event loop: the sync SDK runs it on its private loop thread,
 times out, the event goes to the outbox, and the next publish (at most every
 `retry_interval` seconds) reconnects, re-sends the outbox in order, then publishes.
 While the outbox holds events, new events queue behind them, so order is kept.
+
+The outbox is re-sent from memory in batches of `RESEND_BATCH` publishes in flight at
+once (written to the connection in file order), each batch's acknowledged prefix
+dropped before the next; a publish spends at most `RESEND_BUDGET` seconds on it, so a
+producer that keeps sending drains a backlog a slice per call instead of stalling.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import nats
 import nats.errors
@@ -36,6 +41,10 @@ log = logging.getLogger("producer_sdk")
 
 # Everything that means "NATS did not take it now": keep the event and retry later.
 UNAVAILABLE = (nats.errors.Error, OSError, asyncio.TimeoutError)
+# Outbox entries published before waiting for their acks (one connection keeps them in
+# order), and how long one publish may spend re-sending before its own event.
+RESEND_BATCH: Final = 256
+RESEND_BUDGET: Final = 0.25
 
 
 class NatsUnavailable(Exception):
@@ -74,6 +83,7 @@ class Publisher:
         self._lock: asyncio.Lock | None = None
         self._adopted = not adopt_orphans  # True: never send other processes' outboxes
         self._adopt_due = False
+        self._resent = 0  # outbox events re-sent since the outbox last became empty
 
     async def publish(self, subject: str, event_id: str, data: bytes) -> int | None:
         """Publish one event; its stream sequence, or None if it went to the outbox."""
@@ -81,9 +91,12 @@ class Publisher:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self.outbox.has_pending():
-                await self._drain()
+                await self._drain(budget=RESEND_BUDGET)
                 if self.outbox.has_pending():
                     self._keep(OutboxEntry(subject, event_id, data))
+                    # Let the background reconnect run: a caller on this loop that
+                    # publishes without pause would otherwise starve it for good.
+                    await asyncio.sleep(0)
                     return None
             try:
                 sequence: int | None = await self.send(subject, event_id, data)
@@ -93,6 +106,7 @@ class Publisher:
                         "publish failed (%r): keeping event %s in the outbox", exc, event_id
                     )
                 self._keep(OutboxEntry(subject, event_id, data))
+                await asyncio.sleep(0)  # as above
                 sequence = None
             if self._adopt_due:
                 await self._adopt_orphans()
@@ -107,7 +121,7 @@ class Publisher:
                 await self._drain(wait=True)
             if self._adopt_due:
                 await self._adopt_orphans()
-            return len(self.outbox.entries()) if self.outbox.has_pending() else 0
+            return len(self.outbox) if self.outbox.has_pending() else 0
 
     async def close(self) -> int:
         """Flush what can be flushed, then close; how many events stay in the outbox."""
@@ -140,24 +154,63 @@ class Publisher:
         self.highest_sequence = max(self.highest_sequence, ack.seq)
         return int(ack.seq)
 
-    async def _drain(self, wait: bool = False) -> None:
-        """Re-send the outbox in order, stopping at the first failure. Caller holds _lock."""
+    async def send_batch(self, entries: list[OutboxEntry], wait: bool = False) -> int:
+        """Publish `entries` without waiting between them; how many of them, from the
+        first, JetStream acknowledged (the rest, if any, must be sent again)."""
+        js = await self._connected(wait)
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            for entry in entries:
+                future = await js.publish_async(
+                    entry.subject, entry.data, headers={MSG_ID_HEADER: entry.event_id}
+                )
+                futures.append(future)
+        except UNAVAILABLE as exc:
+            self._last_error = exc  # the connection went away: wait for what was written
+        if futures:
+            await asyncio.wait(futures, timeout=self.publish_timeout)
+        acked = 0
+        failure: BaseException | None = None
+        for future in futures:
+            if not future.done():
+                future.cancel()  # no ack in time
+                failure = failure or TimeoutError("no ack within the publish timeout")
+            elif future.cancelled():
+                failure = failure or asyncio.CancelledError()
+            elif (error := future.exception()) is not None:
+                failure = failure or error
+            else:
+                self.highest_sequence = max(self.highest_sequence, int(future.result().seq))
+                # Only the prefix before the first failure counts as sent: a later entry
+                # that did arrive is re-sent with the rest and de-duplicated by its id.
+                acked += failure is None
+        if failure is not None and not isinstance(failure, (NatsUnavailable, *UNAVAILABLE)):
+            log.warning("re-sending the outbox failed: %r", failure)
+        return acked
+
+    async def _drain(self, wait: bool = False, budget: float | None = None) -> None:
+        """Re-send the outbox in order from memory, stopping at the first failure or after
+        `budget` seconds. Caller holds _lock."""
         with outbox_mod.locked(self.outbox.directory, blocking=False) as mine:
             if not mine:
                 return  # `lineage outbox flush` is at it right now
-            entries = self.outbox.entries()
-            sent = 0
-            try:
-                for entry in entries:
-                    await self.send(entry.subject, entry.event_id, entry.data, wait)
-                    sent += 1
-            except Exception as exc:  # noqa: BLE001 - the rest stays in the outbox
-                if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
-                    log.warning("re-sending the outbox failed: %r", exc)
-            finally:
-                self.outbox.drop_first(sent)
-            if sent and sent == len(entries):
-                log.warning("NATS is back: sent %d events from the outbox", sent)
+            self.outbox.sync()
+            started = time.monotonic()
+            while len(self.outbox):
+                batch = self.outbox.first(RESEND_BATCH)
+                try:
+                    acked = await self.send_batch(batch, wait)
+                except (NatsUnavailable, *UNAVAILABLE):
+                    break
+                self.outbox.drop_first(acked)
+                self._resent += acked
+                if acked < len(batch):
+                    break
+                if budget is not None and time.monotonic() - started > budget:
+                    break
+            if self._resent and not len(self.outbox):
+                log.warning("NATS is back: sent %d events from the outbox", self._resent)
+                self._resent = 0
 
     async def _connected(self, wait: bool = False) -> JetStreamContext:
         """The JetStream context, or NatsUnavailable at once.
@@ -276,11 +329,15 @@ async def flush_files(publisher: Publisher, paths: list[Path]) -> int:
             entries = outbox_mod.read_entries(path)
             sent = 0
             try:
-                for entry in entries:
-                    await publisher.send(entry.subject, entry.event_id, entry.data, wait=True)
-                    sent += 1
+                while sent < len(entries):
+                    batch = entries[sent : sent + RESEND_BATCH]
+                    acked = await publisher.send_batch(batch, wait=True)
+                    sent += acked
+                    if acked < len(batch):
+                        raise NatsUnavailable(f"{len(entries) - sent} events not acknowledged")
             finally:
-                outbox_mod.replace_entries(path, entries[sent:])
+                if sent:
+                    outbox_mod.replace_entries(path, entries[sent:])
                 total += sent
     return total
 

@@ -89,3 +89,59 @@ def test_list_files_names_owner_and_liveness(tmp_path: Path) -> None:
     assert not found[dead.path.name].alive
     assert found[dead.path.name].events == 2
     assert outbox.list_files(tmp_path / "missing") == []
+
+
+def test_appends_and_acks_never_read_the_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = Outbox(tmp_path)
+    box.append(entry(0))
+    reads: list[Path] = []
+    real = outbox.read_entries
+
+    def counted(path: Path) -> list[OutboxEntry]:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(outbox, "read_entries", counted)
+    for n in range(1, 200):
+        box.append(entry(n))
+        assert box.has_pending()
+    with outbox.locked(tmp_path):
+        box.drop_first(50)
+    assert [e.event_id for e in box.first(2)] == ["id-50", "id-51"]
+    assert len(box) == 150
+    assert reads == []
+
+
+def test_acked_lines_stay_until_compaction_and_a_crash_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "COMPACT_AFTER", 4)
+    box = Outbox(tmp_path)
+    for n in range(10):
+        box.append(entry(n))
+    with outbox.locked(tmp_path):
+        box.drop_first(3)
+    # The file still holds the acknowledged prefix: a process reading it after a crash
+    # re-sends those (harmless, the event id de-duplicates) and everything waiting.
+    after_crash = Outbox(tmp_path, name=box.path.name)
+    assert [e.event_id for e in after_crash.entries()] == [f"id-{n}" for n in range(10)]
+    with outbox.locked(tmp_path):
+        box.drop_first(2)  # 5 acknowledged >= COMPACT_AFTER and >= the 5 waiting
+    assert [e.event_id for e in outbox.read_entries(box.path)] == [f"id-{n}" for n in range(5, 10)]
+    box.append(entry(10))
+    assert [e.event_id for e in Outbox(tmp_path, name=box.path.name).entries()] == [
+        f"id-{n}" for n in range(5, 11)
+    ]
+
+
+def test_the_owner_rereads_a_file_an_operator_flush_rewrote(tmp_path: Path) -> None:
+    box = Outbox(tmp_path)
+    for n in range(4):
+        box.append(entry(n))
+    with outbox.locked(tmp_path):  # what `lineage outbox flush` does after sending two
+        outbox.replace_entries(box.path, outbox.read_entries(box.path)[2:])
+    box.append(entry(4))
+    assert [e.event_id for e in box.entries()] == ["id-2", "id-3", "id-4"]
+    assert [e.event_id for e in outbox.read_entries(box.path)] == ["id-2", "id-3", "id-4"]
