@@ -28,6 +28,9 @@ MAX_BRACE_DEPTH: Final = 2 * MAX_DEPTH + 1
 # Field selections in one document: graphql-core's OverlappingFieldsCanBeMerged compares
 # fields pairwise, so 3,000 fields cost seconds of validation; no real question needs this.
 MAX_SELECTIONS: Final = 2000
+# Longer than any document of at most 10,000 tokens needs to be (with generous layout):
+# refused without reading it, where scanning and parsing 1 MiB holds the loop ~0.15 s.
+MAX_QUERY_CHARS: Final = 256 * 1024
 _NOT_BRACES: Final = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
@@ -88,6 +91,11 @@ def too_deep_to_parse(query: str) -> GraphQLError | None:
     """QUERY_TOO_COMPLEX, before parsing, for a document nested past MAX_BRACE_DEPTH or
     with more than MAX_ROOT_ALIASES aliases at the top of one definition (outside
     arguments): parsing a 10,000-token bomb holds the event loop ~0.1 s."""
+    if len(query) > MAX_QUERY_CHARS:
+        return GraphQLError(
+            f"the document has {len(query)} characters; the limit is {MAX_QUERY_CHARS}",
+            extensions={"code": QUERY_TOO_COMPLEX},
+        )
     depth = deepest = parens = aliases = most = 0
     for piece in _SCAN.findall(_NOT_BRACES.sub("", query)):
         if piece == "{":

@@ -46,3 +46,11 @@ def test_a_depth_bomb_is_refused_before_parsing() -> None:
         parse_bounded(bomb)
     assert refused.value.extensions == {"code": "QUERY_TOO_COMPLEX"}
     assert "braces deep" in refused.value.message
+
+
+def test_a_huge_document_is_refused_without_scanning_it() -> None:
+    huge = "{ runs { totalCount } }" + " " * (300 * 1024)
+    with pytest.raises(GraphQLError) as refused:
+        parse_bounded(huge)
+    assert refused.value.extensions == {"code": "QUERY_TOO_COMPLEX"}
+    assert "characters" in refused.value.message
