@@ -444,6 +444,9 @@ def serve_api(database_url: str, nats_url: str, processes: int) -> tuple[subproc
         "LINEAGE_NATS_URL": nats_url,
         "LINEAGE_PORT": str(port),
         "LINEAGE_HOST": "127.0.0.1",
+        # the load comes from one address: the per-caller limit (docs/security.md) would
+        # measure itself, not the API
+        "LINEAGE_API_RATE_LIMIT": "0",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "lineage_cli.main", "api", "--workers", str(processes)],

@@ -366,7 +366,8 @@ def run_scenarios(
             (
                 "import uvicorn, sys; from graphql_api.app import create_app; "
                 "from lineage_core.settings import Settings; "
-                "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2])),"
+                "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2],"
+                " api_rate_limit=0)),"  # one address makes the load: no per-caller limit
                 " host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', workers=1)"
             ),
             database_url,

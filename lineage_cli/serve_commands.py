@@ -71,7 +71,8 @@ def up() -> None:
         _record_endpoints(endpoints, settings, api_url, users)
         stack.callback(endpoints.unlink, missing_ok=True)
 
-        typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  NATS:     {settings.nats_url}")
+        typer.echo(f"lineage is up\n  GraphQL:  {api_url}/graphql\n  explorer: {api_url}/ui/")
+        typer.echo(f"  NATS:     {settings.nats_url}")
         typer.echo(f"  Postgres: {settings.database_url}\n  home:     {settings.home}")
         typer.echo("Ctrl-C (or SIGTERM) stops it.", err=True)
         with suppress(KeyboardInterrupt):

@@ -134,7 +134,7 @@ def _column_lineage_models(dobject: DObject) -> tuple[events.ColumnLineage, ...]
 def _fields_json(dobject: DObject) -> list[dict[str, str]] | None:
     if dobject.fields is None:
         return None
-    return [_without_none(vars(f)) for f in dobject.fields]
+    return [_without_none(f._asdict()) for f in dobject.fields]
 
 
 def _column_lineage_json(dobject: DObject) -> list[dict[str, object]] | None:

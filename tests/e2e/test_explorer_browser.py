@@ -164,6 +164,7 @@ def _skip_without_section_5(explorer: Explorer) -> None:
 
 def test_pages_are_open_and_data_needs_the_token(explorer: Explorer) -> None:
     url = explorer.url
+    assert f"explorer: {url}/ui/" in explorer.service.output()  # `lineage up` says where
     assert httpx.get(f"{url}/").headers["location"] == "/ui/"
     for path in ("/ui/", f"/ui/dobject/{explorer.bam}", "/ui/static/explorer.js"):
         assert httpx.get(f"{url}{path}").status_code == 200, path

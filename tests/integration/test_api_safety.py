@@ -244,8 +244,17 @@ async def test_a_statement_past_the_timeout_is_refused(database_url: str, nats_u
         whole = await gql(client, query)
     async with api_client(database_url, nats_url, api_statement_timeout_ms=1) as (client, _):
         cut = await gql(client, query)
-        after = await gql(client, "{ projectionStatus { appliedSequence } }")
+        # The connection went back to the pool in working order: later requests answer.
+        # With a 1 ms budget a small read may itself run out of time on a loaded machine,
+        # so a few are allowed to, as timeouts only; a broken connection would fail
+        # every one, and not as a timeout.
+        afters = []
+        for _ in range(20):
+            afters.append(await gql(client, "{ projectionStatus { appliedSequence } }"))
+            if "errors" not in afters[-1]:
+                break
     assert len(whole["data"]["lineage"]["nodes"]) == 1 + 1 + 300 + 300 + 3000
     assert codes(cut) == ["QUERY_TOO_COMPLEX"]
     assert "timeout" in cut["errors"][0]["message"]
-    assert "errors" not in after  # the connection went back to the pool in working order
+    assert "errors" not in afters[-1], afters
+    assert all(codes(a) == ["QUERY_TOO_COMPLEX"] for a in afters[:-1]), afters
