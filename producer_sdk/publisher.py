@@ -165,8 +165,10 @@ class Publisher:
                     entry.subject, entry.data, headers={MSG_ID_HEADER: entry.event_id}
                 )
                 futures.append(future)
-        except UNAVAILABLE as exc:
-            self._last_error = exc  # the connection went away: wait for what was written
+        except Exception as exc:  # noqa: BLE001 - wait for what was written; the rest stays
+            self._last_error = exc
+            if not isinstance(exc, UNAVAILABLE):
+                log.warning("re-sending the outbox failed: %r", exc)
         if futures:
             await asyncio.wait(futures, timeout=self.publish_timeout)
         acked = 0
@@ -200,7 +202,9 @@ class Publisher:
                 batch = self.outbox.first(RESEND_BATCH)
                 try:
                     acked = await self.send_batch(batch, wait)
-                except (NatsUnavailable, *UNAVAILABLE):
+                except Exception as exc:  # noqa: BLE001 - the outbox keeps them for later
+                    if not isinstance(exc, (NatsUnavailable, *UNAVAILABLE)):
+                        log.warning("re-sending the outbox failed: %r", exc)
                     break
                 self.outbox.drop_first(acked)
                 self._resent += acked
