@@ -27,6 +27,7 @@ UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 TOO_MANY = 4429
 INIT_TIMEOUT = 4408
+GONE = 1006  # the client went away without a close frame
 
 
 class SocketGuard:
@@ -43,6 +44,7 @@ class SocketGuard:
         self.init_timeout = init_timeout
         self.principal: Principal | None = None
         self.closed = False
+        self._code = GONE  # the close code the app is told once the socket is gone
         self._left = asyncio.Event()  # set when we closed the socket ourselves
         self._pending: asyncio.Task[Message] | None = None
         self._counted: str | None = None
@@ -71,7 +73,7 @@ class SocketGuard:
         """The client's next message as the app sees it (a disconnect once we closed)."""
         while True:
             if self.closed:
-                return {"type": "websocket.disconnect", "code": UNAUTHORIZED}
+                return {"type": "websocket.disconnect", "code": self._code}
             if self._pending is None:
                 self._pending = asyncio.ensure_future(self._receive())
             left = asyncio.ensure_future(self._left.wait())
@@ -92,7 +94,15 @@ class SocketGuard:
     async def send(self, message: Message) -> None:
         if self.closed:
             return  # the socket is gone: what the app still sends goes nowhere
-        await self._send(message)
+        try:
+            await self._send(message)
+        except OSError:
+            # the client went away (uvicorn's ClientDisconnected): tell the app through
+            # `receive` that it left, instead of an exception per subscription that would
+            # be logged with its traceback, thousands of times under a socket flood
+            self.closed = True
+            self._code = GONE
+            self._left.set()
 
     async def _check_init(self, message: Message) -> bool:
         """Whether a message before the handshake may reach the app (False: closed)."""
@@ -132,6 +142,7 @@ class SocketGuard:
         if self.closed:
             return
         self.closed = True
+        self._code = code
         self._left.set()
         with contextlib.suppress(Exception):  # the client may be gone already
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
