@@ -26,19 +26,31 @@ from graphql_api.types import LineageEvent
 from lineage_core.subjects import STREAM, SUBJECT_BY_EVENT_TYPE
 
 QUEUE_SIZE: Final = 1000
+# runs whose transform name a subscription remembers; the oldest are forgotten past this
+# (and looked up again if their events come back), so a long-lived subscription does not
+# grow with the number of runs it has seen
+KNOWN_RUNS: Final = 10_000
 SLOW_CONSUMER: Final = "SLOW_CONSUMER"
 _DROPPED: Final = object()
 
 
 class TransformNames:
-    """Transform name of each run, as far as the projection knows it (cached when known)."""
+    """Transform name of each run, as far as the projection knows it (the last
+    `limit` runs cached)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, limit: int = KNOWN_RUNS) -> None:
         self._database = database
+        self._limit = limit
         self._known: dict[str, str] = {}
 
+    def __len__(self) -> int:
+        return len(self._known)
+
     def learn(self, run_id: str, name: str) -> None:
+        self._known.pop(run_id, None)
         self._known[run_id] = name
+        if len(self._known) > self._limit:
+            del self._known[next(iter(self._known))]  # dicts keep insertion order
 
     async def of(self, run_id: str) -> str | None:
         if run_id in self._known:
@@ -49,7 +61,7 @@ class TransformNames:
             return None
         name = await transform_name_of_run(self._database, key)
         if name is not None:
-            self._known[run_id] = name  # a run's transform never changes once known
+            self.learn(run_id, name)  # a run's transform never changes once known
         return name
 
 
