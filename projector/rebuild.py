@@ -29,7 +29,7 @@ from projector.rebuild_sql import (
     plan_projection,
     sql_can_upcast,
 )
-from projector.store import REBUILD_LOCK_KEY
+from projector.store import REBUILD_LOCK_KEY, asyncpg_dsn
 
 log = logging.getLogger("lineage.projector")
 
@@ -40,7 +40,8 @@ RETIRED_SCHEMA: Final = "projection_old"
 async def rebuild(settings: Settings, *, progress: Progress | None = None) -> int:
     """Drop and rebuild the projection from the raw event log; the number of events applied.
 
-    `progress` is told each statement's table, rows and time (logged when not given)."""
+    `progress` is told each statement's table, rows and time (logged when not given).
+    The set-based fill uses a second connection, so Postgres builds two tables at once."""
     engine = create_engine(settings.resolved_database_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
@@ -50,7 +51,14 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
                 await _create_shadow(conn)
                 report = progress or _log_step
                 if sql_can_upcast():
-                    applied = await fill_projection(raw, SHADOW_SCHEMA, report)
+                    helper = await asyncpg.connect(
+                        asyncpg_dsn(settings.resolved_database_url()),
+                        server_settings={"application_name": "lineage rebuild"},
+                    )
+                    try:
+                        applied = await fill_projection(raw, SHADOW_SCHEMA, report, [helper])
+                    finally:
+                        await helper.close()
                 else:
                     log.warning("an upcaster has no SQL twin: rebuilding by folding in Python")
                     applied = await fold_projection(raw, SHADOW_SCHEMA, report)

@@ -19,8 +19,9 @@ rebuild then falls back to folding in Python (rebuild_fold.py).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -244,29 +245,84 @@ class StepReport:
 Progress = Callable[[StepReport], None]
 
 
-async def fill_projection(conn: asyncpg.Connection, schema: str, progress: Progress) -> int:
+async def fill_projection(
+    conn: asyncpg.Connection,
+    schema: str,
+    progress: Progress,
+    helpers: Sequence[asyncpg.Connection] = (),
+) -> int:
     """Fill the (empty) projection tables of `schema` from the raw log; events read.
 
     The tables' keys and indexes are dropped first and built again at the end: one sorted
     build of each index is several times cheaper than keeping it up to date row by row.
+    Without `helpers` it all happens in one transaction of `conn`. With them (more
+    connections to the same database), the statements, which write different tables,
+    run side by side on `conn` and the helpers, one transaction each, and so do the
+    index builds: Postgres then uses more than one core. The shadow schema is nobody
+    else's until the swap, so the fill needs no single transaction.
     """
+    tables = [table for table, _ in STATEMENTS]
+    if not helpers:
+        async with conn.transaction():
+            await _session_memory(conn)
+            indexes = await conn.fetch(_INDEXES, schema, tables)
+            for index in indexes:
+                await conn.execute(index["drop_ddl"])
+            for table, statement in STATEMENTS:
+                progress(await _fill_table(conn, schema, table, statement))
+            progress(await _build_indexes([conn], [i["create_ddl"] for i in indexes]))
+        return int(await conn.fetchval(f"SELECT count(*) FROM {RAW}"))
+
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        await conn.execute(f"SET LOCAL maintenance_work_mem = '{WORK_MEM}'")
-        indexes = await conn.fetch(_INDEXES, schema, [table for table, _ in STATEMENTS])
+        indexes = await conn.fetch(_INDEXES, schema, tables)
         for index in indexes:
             await conn.execute(index["drop_ddl"])
-        for table, statement in STATEMENTS:
-            started = time.perf_counter()
-            status = await conn.execute(statement.format(s=schema, raw=RAW))
-            progress(StepReport(table, _rows(status), time.perf_counter() - started))
-        started = time.perf_counter()
-        for index in indexes:
-            await conn.execute(index["create_ddl"])
-        progress(
-            StepReport("keys and indexes", len(indexes), time.perf_counter() - started, "built")
-        )
+    workers = [conn, *helpers]
+    for worker in workers:
+        await _session_memory(worker, local=False)
+    # longest first, so the workers finish together
+    todo = sorted(STATEMENTS, key=lambda step: _EXPECTED_ORDER.index(step[0]))
+
+    async def fill(worker: asyncpg.Connection) -> None:
+        while todo:
+            table, statement = todo.pop(0)
+            async with worker.transaction():
+                progress(await _fill_table(worker, schema, table, statement))
+
+    await asyncio.gather(*(fill(worker) for worker in workers))
+    progress(await _build_indexes(workers, [i["create_ddl"] for i in indexes]))
     return int(await conn.fetchval(f"SELECT count(*) FROM {RAW}"))
+
+
+# The statements by the time they take (dobjects sorts every InputLoaded and
+# OutputRegistered), for spreading them over workers.
+_EXPECTED_ORDER: Final = ("dobjects", "runs", "run_inputs", "transforms", "column_edges")
+
+
+async def _session_memory(conn: asyncpg.Connection, *, local: bool = True) -> None:
+    scope = "LOCAL " if local else ""
+    await conn.execute(f"SET {scope}work_mem = '{WORK_MEM}'")
+    await conn.execute(f"SET {scope}maintenance_work_mem = '{WORK_MEM}'")
+
+
+async def _fill_table(
+    conn: asyncpg.Connection, schema: str, table: str, statement: str
+) -> StepReport:
+    started = time.perf_counter()
+    status = await conn.execute(statement.format(s=schema, raw=RAW))
+    return StepReport(table, _rows(status), time.perf_counter() - started)
+
+
+async def _build_indexes(workers: Sequence[asyncpg.Connection], ddl: list[str]) -> StepReport:
+    started = time.perf_counter()
+    todo = list(ddl)
+
+    async def build(worker: asyncpg.Connection) -> None:
+        while todo:
+            await worker.execute(todo.pop(0))
+
+    await asyncio.gather(*(build(worker) for worker in workers))
+    return StepReport("keys and indexes", len(ddl), time.perf_counter() - started, "built")
 
 
 def _rows(status: str) -> int:

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 from typer.testing import CliRunner
@@ -18,6 +19,7 @@ from lineage_core.settings import Settings
 from projector.dlq import parked_messages
 from projector.rebuild import rebuild
 from projector.service import run_projector
+from projector.store import asyncpg_dsn
 from tests.support.lineage_v2 import family
 from tests.support.projector import (
     applied_sequence,
@@ -29,6 +31,17 @@ from tests.support.projector import (
 from tests.support.workload import run_events, workload
 
 pytestmark = pytest.mark.integration
+
+
+async def projection_indexes(database_url: str) -> list[tuple[str, str]]:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'projection'"
+        )
+    finally:
+        await conn.close()
+    return sorted((r["indexname"], r["indexdef"]) for r in rows)
 
 
 @pytest.fixture
@@ -86,8 +99,11 @@ async def test_rebuild_gives_identical_tables(
         ]
     )
     settings = Settings(nats_url=nats_url, database_url=database_url)
+    indexes = await projection_indexes(database_url)
     assert await rebuild(settings) == 300 + len(v2.events)
     assert await dump(database_url) == before
+    # the keys and indexes the fill dropped are all back, by name and definition
+    assert await projection_indexes(database_url) == indexes
     assert await applied_sequence(database_url) == last
     # The projector goes on against the new projection.
     last = await publish(js, workload(5, seed=9))
