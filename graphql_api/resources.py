@@ -5,7 +5,7 @@ Opened by the app's lifespan and kept on `app.state.resources`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import nats
@@ -13,6 +13,7 @@ from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
 from graphql_api.database import LISTEN_SESSIONS, MIN_SESSIONS, Database
+from graphql_api.live_events import LiveEvents
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
 from lineage_core.startup import wait_until
@@ -33,6 +34,11 @@ class Resources:
     js: JetStreamContext
     # where the API writes and LISTENs (the primary); `db` itself without a replica
     writer: Database | None = None
+    # the process's one consumer of live events, shared by its subscriptions
+    live: LiveEvents = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.live = LiveEvents(self.js)
 
     @property
     def primary(self) -> Database:
@@ -64,6 +70,7 @@ class Resources:
         return cls(settings=settings, db=db, nc=nc, js=js, writer=writer)
 
     async def close(self) -> None:
+        await self.live.close()
         # drain only a live connection; one that is reconnecting just closes
         if self.nc.is_connected:
             await self.nc.drain()

@@ -1,29 +1,22 @@
-"""Live events: a JetStream ordered consumer (deliver NEW) per subscription, filtered
-here, fed to the client through a bounded queue. A client that falls a whole queue
-behind is dropped (its subscription ends with an error) instead of growing memory."""
+"""Live events: the process's one JetStream consumer (live_events.LiveEvents) feeds each
+subscription a bounded queue of the events of its types; the transform name is checked
+here. A client that falls a whole queue behind is dropped (its subscription ends with
+an error) instead of growing memory."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any, Final
 
 from graphql import GraphQLError
-from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
-from strawberry.scalars import JSON
 
 from graphql_api.dao.relations import transform_name_of_run
 from graphql_api.database import Database
 from graphql_api.errors import BAD_USER_INPUT
-from graphql_api.inputs import BigInt
 from graphql_api.resources import Resources
 from graphql_api.types import LineageEvent
-from lineage_core.subjects import STREAM, SUBJECT_BY_EVENT_TYPE
+from lineage_core.subjects import SUBJECT_BY_EVENT_TYPE
 
 QUEUE_SIZE: Final = 1000
 # runs whose transform name a subscription remembers; the oldest are forgotten past this
@@ -31,7 +24,6 @@ QUEUE_SIZE: Final = 1000
 # grow with the number of runs it has seen
 KNOWN_RUNS: Final = 10_000
 SLOW_CONSUMER: Final = "SLOW_CONSUMER"
-_DROPPED: Final = object()
 
 
 class TransformNames:
@@ -81,17 +73,6 @@ async def _matches(
     return await names.of(run_id) == transform_name
 
 
-def _event_of(msg: Msg, event: dict[str, Any]) -> LineageEvent:
-    return LineageEvent(
-        event_id=event["event_id"],
-        event_type=event["event_type"],
-        run_id=event.get("run_id"),
-        occurred_at=datetime.fromisoformat(event["occurred_at"]),
-        sequence=BigInt(msg.metadata.sequence.stream),
-        payload=JSON(event),
-    )
-
-
 async def lineage_events(
     resources: Resources,
     event_types: list[str] | None,
@@ -106,48 +87,19 @@ async def lineage_events(
             extensions={"code": BAD_USER_INPUT},
         )
     wanted = set(event_types) if event_types else None
-    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
-
-    async def on_message(msg: Msg) -> None:
-        if queue.qsize() >= queue_size:
-            # the client is a whole queue behind: drop it, keep the server's memory, and
-            # stop the deliveries at once: a client that never reads would otherwise cost
-            # the server every event of the stream until its socket times out
-            if queue.qsize() == queue_size:
-                queue.put_nowait(_DROPPED)
-                asyncio.get_running_loop().create_task(_quietly_unsubscribe())
-            return
-        queue.put_nowait(msg)
-
-    async def _quietly_unsubscribe() -> None:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
-
-    sub = await resources.js.subscribe(
-        "lineage.>",
-        stream=STREAM,
-        cb=on_message,
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.NEW,
-    )
+    live = resources.live
+    listener = await live.listen(wanted, queue_size)
     names = TransformNames(resources.db)
     try:
         while True:
-            msg = await queue.get()
-            if msg is _DROPPED:
+            item = await listener.queue.get()
+            if not isinstance(item, tuple):  # DROPPED
                 raise GraphQLError(
                     f"subscriber dropped: more than {queue_size} events were waiting for it",
                     extensions={"code": SLOW_CONSUMER},
                 )
-            try:
-                event = json.loads(msg.data)
-                live = _event_of(msg, event)
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue  # not an event: the projector dead-letters it
-            if wanted is not None and live.event_type not in wanted:
-                continue
-            if await _matches(event, transform_name, names):
-                yield live
+            event, payload = item
+            if await _matches(payload, transform_name, names):
+                yield event
     finally:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+        await live.leave(listener)

@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import nats
 import pytest
 import websockets
 from graphql import GraphQLError
+from starlette.applications import Starlette
 
 from graphql_api.resources import Resources
 from graphql_api.subscriptions import lineage_events
@@ -35,6 +37,11 @@ async def served(database_url: str, nats_url: str, **settings: Any) -> AsyncIter
     """The app on a real uvicorn; yields its WebSocket URL."""
     async with served_app(database_url, nats_url, **settings) as (base, _app):
         yield base.replace("http://", "ws://") + "/graphql"
+
+
+def listeners(app: Starlette) -> int:
+    """The subscriptions the app's process feeds live events to."""
+    return len(app.state.startup.resources.live)
 
 
 def run_event(kind: str, run_id: uuid.UUID, **fields: Any) -> ev.Event:
@@ -75,19 +82,14 @@ async def test_events_filtered_by_type_and_transform(database_url: str, nats_url
     known = s.run(cr)  # projected: the server knows its transform
     await s.write(database_url)
     other = uuid.uuid4()
-    async with served(database_url, nats_url) as url:
+    async with served_app(database_url, nats_url) as (base, app):
+        url = base.replace("http://", "ws://") + "/graphql"
         by_transform = await subscribe(url, {"t": "Cell Ranger"})
         by_type = await subscribe(url, {"types": ["RunFinished"]})
-        import nats
-
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-
-        async def both_subscribed() -> bool:
-            return len(await js.consumers_info(STREAM)) >= 2
-
-        # both consumers exist before publishing (they deliver NEW)
-        await wait_until(both_subscribed, what="two subscription consumers")
+        # both listen before publishing (the consumer delivers NEW)
+        await wait_until(lambda: listeners(app) == 2, what="two live subscriptions")
         await js.publish("lineage.run.finished", b"not an event")  # skipped, not fatal
         published = [
             run_event("InputLoaded", known, dobject=dobject()),
@@ -168,3 +170,53 @@ async def test_slow_subscriber_is_dropped(database_url: str, nats_url: str) -> N
         assert received <= 6
     finally:
         await resources.close()
+
+
+async def test_subscriptions_of_a_process_share_one_consumer(
+    database_url: str, nats_url: str
+) -> None:
+    await Seed().write(database_url)
+    filters: list[dict[str, Any]] = [
+        {},
+        {},
+        {"types": ["RunFinished"]},
+        {"types": ["RunStarted", "RunFinished"]},
+        {"types": ["InputLoaded"]},
+    ]
+    async with served_app(database_url, nats_url) as (base, app):
+        url = base.replace("http://", "ws://") + "/graphql"
+        sockets = [await subscribe(url, f) for f in filters]
+        await wait_until(lambda: listeners(app) == len(filters), what="five live subscriptions")
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        # one delivery per event for the process, however many subscriptions it serves
+        assert len(await js.consumers_info(STREAM)) == 1
+        run = uuid.uuid4()
+        published = [
+            run_event("RunFinished", run, status="completed"),
+            run_event("InputLoaded", run, dobject=dobject()),
+            run_event("RunFinished", run, status="failed", error="boom"),
+        ]
+        seqs = [(await js.publish(subject_for(e.event_type), ev.encode(e))).seq for e in published]
+        expected = [
+            [0, 1, 2],
+            [0, 1, 2],
+            [0, 2],
+            [0, 2],
+            [1],
+        ]
+        for ws, wanted in zip(sockets, expected, strict=True):
+            got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in wanted]
+            events = [m["payload"]["data"]["lineageEvents"] for m in got]
+            assert [e["eventId"] for e in events] == [str(published[i].event_id) for i in wanted]
+            assert [e["sequence"] for e in events] == [seqs[i] for i in wanted]
+        for ws in sockets:
+            await ws.close()
+        # the consumer stops with the last subscription
+        await wait_until(lambda: listeners(app) == 0, what="the subscriptions ended")
+
+        async def no_consumer() -> bool:
+            return not await js.consumers_info(STREAM)
+
+        await wait_until(no_consumer, what="the shared consumer stopped")
+        await nc.close()
