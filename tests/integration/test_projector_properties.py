@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage_core import subjects
-from lineage_core.events import Event, encode
-from projector.store import Accepted, apply_batch, asyncpg_dsn
-from tests.support.projector import dump_conn
+from lineage_core.events import Event
+from projector.store import asyncpg_dsn
+from tests.support.projector import apply_batches, dump_conn
 from tests.support.strategies import event_sets, shuffled_with_duplicates, v2_event_sets
 
 pytestmark = pytest.mark.integration
@@ -29,20 +28,7 @@ async def _project(conn: asyncpg.Connection, batches: list[list[Event]]) -> dict
     tx = conn.transaction()
     await tx.start()
     try:
-        sequence = 0
-        for batch in batches:
-            accepted = []
-            for event in batch:
-                sequence += 1
-                accepted.append(
-                    Accepted(
-                        sequence,
-                        subjects.subject_for(event.event_type),
-                        encode(event).decode(),
-                        event,
-                    )
-                )
-            await apply_batch(conn, accepted, max_sequence=sequence)
+        await apply_batches(conn, batches)
         return await dump_conn(conn)
     finally:
         await tx.rollback()

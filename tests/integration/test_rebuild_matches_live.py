@@ -15,11 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage_core import subjects
-from lineage_core.events import Event, encode
+from lineage_core.events import Event
 from projector.rebuild_sql import StepReport, fill_projection
-from projector.store import Accepted, apply_batch, asyncpg_dsn
-from tests.support.projector import PROJECTION_TABLES, dump_conn
+from projector.store import asyncpg_dsn
+from tests.support.projector import PROJECTION_TABLES, apply_batches, dump_conn
 from tests.support.strategies import event_sets, shuffled_with_duplicates, v2_event_sets
 
 pytestmark = pytest.mark.integration
@@ -33,20 +32,7 @@ async def _live_then_rebuilt(
     tx = conn.transaction()
     await tx.start()
     try:
-        sequence = 0
-        for batch in batches:
-            accepted = []
-            for event in batch:
-                sequence += 1
-                accepted.append(
-                    Accepted(
-                        sequence,
-                        subjects.subject_for(event.event_type),
-                        encode(event).decode(),
-                        event,
-                    )
-                )
-            await apply_batch(conn, accepted, max_sequence=sequence)
+        await apply_batches(conn, batches)
         live = await dump_conn(conn)
         await conn.execute(f"CREATE SCHEMA {CHECK_SCHEMA}")
         for table in PROJECTION_TABLES:

@@ -90,6 +90,22 @@ async def dump(database_url: str, schema: str = "projection") -> dict[str, list[
         await conn.close()
 
 
+async def apply_batches(conn: asyncpg.Connection, batches: list[list[Event]]) -> None:
+    """Apply batches through the live projector's batch transaction, stream sequences
+    numbered in delivery order (the caller rolls back or keeps what it left)."""
+    sequence = 0
+    for batch in batches:
+        accepted = []
+        for event in batch:
+            sequence += 1
+            accepted.append(
+                Accepted(
+                    sequence, subjects.subject_for(event.event_type), encode(event).decode(), event
+                )
+            )
+        await apply_batch(conn, accepted, max_sequence=sequence)
+
+
 async def dump_conn(conn: asyncpg.Connection, schema: str = "projection") -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for table in PROJECTION_TABLES:
