@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import nats
 
-from lineage_core import subjects
 from lineage_core.events import (
     ColumnInput,
     ColumnLineage,
@@ -31,12 +30,11 @@ from lineage_core.events import (
     RunFinished,
     RunStarted,
     Transform,
-    encode,
 )
 from lineage_core.ids import transform_id
 from lineage_core.nats_auth import connect_options
 from lineage_core.settings import Settings
-from lineage_core.streams import ensure_streams
+from lineage_core.streams import ensure_streams, publish_in_order
 
 PRODUCER = "lineage demo"
 _OUTPUT_BAM = """{ dobjects(filter: {name: "output", suffix: ".bam"}, first: 1) {
@@ -173,15 +171,7 @@ async def _publish(settings: Settings, events: list[Event]) -> int:
     try:
         js = nc.jetstream()
         await ensure_streams(js)
-        last = 0
-        for event in events:
-            ack = await js.publish(
-                subjects.subject_for(event.event_type),
-                encode(event),
-                headers={subjects.MSG_ID_HEADER: str(event.event_id)},
-            )
-            last = int(ack.seq)
-        return last
+        return await publish_in_order(js, events)
     finally:
         await nc.close()
 

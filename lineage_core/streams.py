@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from lineage_core import subjects
+from lineage_core.events import Event, encode
 
 log = logging.getLogger("lineage_core.streams")
 
@@ -51,3 +53,17 @@ async def ensure_streams(js: JetStreamContext, replicas: int | None = None) -> N
         if replicas is not None and current != replicas:
             log.warning("stream %s: changing replicas from %d to %d", name, current, replicas)
             await js.update_stream(dataclasses.replace(info.config, num_replicas=replicas))
+
+
+async def publish_in_order(js: JetStreamContext, events: Iterable[Event]) -> int:
+    """Publish events one after another, each acknowledged before the next, with its
+    event id as `Nats-Msg-Id`; the stream sequence of the last one (0 for none)."""
+    last = 0
+    for event in events:
+        ack = await js.publish(
+            subjects.subject_for(event.event_type),
+            encode(event),
+            headers={subjects.MSG_ID_HEADER: str(event.event_id)},
+        )
+        last = int(ack.seq)
+    return last

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import nats
 
-from lineage_core import subjects
 from lineage_core.events import (
     ColumnInput,
     ColumnLineage,
@@ -26,10 +25,9 @@ from lineage_core.events import (
     RunFinished,
     RunStarted,
     Transform,
-    encode,
 )
 from lineage_core.ids import transform_id
-from lineage_core.streams import ensure_streams
+from lineage_core.streams import ensure_streams, publish_in_order
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -142,15 +140,7 @@ def publish(nats_url: str, events: Sequence[Event]) -> int:
         try:
             js = nc.jetstream()
             await ensure_streams(js)
-            last = 0
-            for event in events:
-                ack = await js.publish(
-                    subjects.subject_for(event.event_type),
-                    encode(event),
-                    headers={subjects.MSG_ID_HEADER: str(event.event_id)},
-                )
-                last = int(ack.seq)
-            return last
+            return await publish_in_order(js, events)
         finally:
             await nc.close()
 
