@@ -16,7 +16,8 @@ then while, at the same time:
 - a socket flood holds `--idle-sockets` WebSockets open that never send connection_init
   (reopened as the server closes them), and opens token-bearing ones past the cap;
 - `--silent-subscribers` subscribe to lineageEvents and never read, while events are
-  published to the stream.
+  published to the stream (once the attack is over they read what reached them, to
+  report how their subscriptions ended).
 
 Prints the well-behaved client's p50/p99 in both phases and their ratio (the target: the
 hostile p99 within 2x of the quiet p99, in the same run), and what each attacker got.
@@ -234,12 +235,31 @@ def silent_subscribers(url: str, token: str, seconds: float, count: int, out: An
             except (OSError, websockets.WebSocketException) as exc:
                 seen[type(exc).__name__] += 1
         await asyncio.sleep(seconds)  # never read
-        for ws in sockets:
+        for ws in sockets:  # the attack is over: what did each get?
             if ws.close_code is not None:
                 seen[f"closed by the server {ws.close_code}"] += 1
+                continue
+            events, ended = await _drain(ws)
+            seen["events received"] += events
+            seen[f"subscription ended {ended}"] += 1
         return seen
 
     out.put(("silent subscribers", dict(asyncio.run(run()))))
+
+
+async def _drain(ws: Any) -> tuple[int, str]:
+    """The events a subscription delivered, and how it ended (its error code, or
+    'still open' when nothing more came within a second)."""
+    events = 0
+    try:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 1))
+            errors = message.get("payload", {}).get("errors")
+            if errors:
+                return events, str(errors[0].get("extensions", {}).get("code"))
+            events += message["type"] == "next"
+    except (TimeoutError, websockets.WebSocketException):
+        return events, "still open"
 
 
 def publisher(nats_url: str, seconds: float, out: Any) -> None:

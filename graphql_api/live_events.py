@@ -34,11 +34,13 @@ DROPPED: Final = object()
 
 class Listener:
     """One subscription's queue: (event, its decoded payload) for the wanted types (all
-    when None), then DROPPED if it falls `queue_size` events behind."""
+    when None), then DROPPED if it falls `queue_size` events behind (and `dropped` set, so
+    the subscription can end without working through the events still queued)."""
 
     def __init__(self, wanted: set[str] | None, queue_size: int) -> None:
         self.wanted = wanted
         self.queue_size = queue_size
+        self.dropped = False
         # one slot more than the events, for DROPPED
         self.queue: asyncio.Queue[Item] = asyncio.Queue(queue_size + 1)
 
@@ -98,6 +100,7 @@ class LiveEvents:
                 # a whole queue behind: end its subscription and stop feeding it, so a
                 # client that never reads costs nothing more
                 listener.queue.put_nowait(DROPPED)
+                listener.dropped = True
                 self._listeners.discard(listener)
                 dropped = True
                 continue

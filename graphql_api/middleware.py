@@ -20,6 +20,7 @@ from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
 from graphql_api.errors import BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
 from graphql_api.ratelimit import (
     CALLER,
+    CALLER_KEY,
     ConnectionCounter,
     CpuBudget,
     RateLimiter,
@@ -126,6 +127,7 @@ class Guard:
         raw = dict(scope["headers"]).get(b"authorization")
         principal = await registry.authenticate(bearer_of(raw.decode("latin-1") if raw else None))
         key = caller_key(principal, scope)
+        scope[CALLER_KEY] = key
         wait = self.cpu.retry_after(key) or self.limiter.retry_after(key)
         if wait > 0:
             await self._refuse(

@@ -1,4 +1,5 @@
-"""Per-caller limits: a token bucket of requests and a count of open WebSockets.
+"""Per-caller limits: a token bucket of requests, a count of open WebSockets, parse time
+and what subscriptions may deliver.
 
 The key is the token's name, or the client's address for requests without a valid
 token, so one noisy caller is slowed down without slowing the others.
@@ -6,6 +7,7 @@ token, so one noisy caller is slowed down without slowing the others.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +16,9 @@ from contextvars import ContextVar
 from typing import Final
 
 MAX_KEYS: Final = 100_000  # forget idle buckets past this many callers
+# scope key: whose budget the request or WebSocket spends (set by middleware.Guard, and by
+# socket_guard.SocketGuard once connection_init names the token)
+CALLER_KEY: Final = "lineage.caller"
 
 
 class RateLimiter:
@@ -136,3 +141,45 @@ def charged_to_caller() -> Iterator[None]:
         caller = CALLER.get()
         if caller is not None:
             caller[0].charge(caller[1], time.perf_counter() - started)
+
+
+class EventPacer:
+    """At most `rate` events a second per key, in bursts of up to `burst`, as delays: each
+    event reserves the key's next free slot and waits for it (one wakeup per event, however
+    many subscriptions share the key). Rate 0 turns it off."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.allowance = max(burst, 1.0) / rate if rate > 0 else 0.0
+        self._clock = clock
+        self._next: dict[str, float] = {}  # key -> when its next slot is free
+
+    def delay(self, key: str) -> float:
+        """Seconds the key's next event must wait (0: now); the slot is taken."""
+        if self.rate <= 0:
+            return 0.0
+        now = self._clock()
+        due = max(self._next.get(key, now), now)
+        if key not in self._next and len(self._next) >= MAX_KEYS:
+            # keys whose slots are all free again carry nothing worth keeping
+            self._next = {k: at for k, at in self._next.items() if at > now}
+        self._next[key] = due + 1.0 / self.rate
+        return max(0.0, due - now - self.allowance)
+
+    async def pace(self, key: str) -> None:
+        wait = self.delay(key)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class SubscriptionLimits:
+    """What one caller's subscriptions may cost, across all its sockets: `events_per_second`
+    events delivered in all (a second's worth at once; past it each subscription waits its
+    turn while its queue fills, until it is dropped as a slow consumer) and `max_open`
+    subscriptions open at once. 0 turns either off."""
+
+    def __init__(self, events_per_second: float, max_open: int) -> None:
+        self.events = EventPacer(events_per_second, events_per_second)
+        self.open = ConnectionCounter(max_open)

@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 
 from graphql_api.database import LISTEN_SESSIONS, MIN_SESSIONS, Database
 from graphql_api.live_events import LiveEvents
+from graphql_api.ratelimit import SubscriptionLimits
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
 from lineage_core.startup import wait_until
@@ -36,9 +37,14 @@ class Resources:
     writer: Database | None = None
     # the process's one consumer of live events, shared by its subscriptions
     live: LiveEvents = field(init=False)
+    # what each caller's subscriptions may cost
+    subscription_limits: SubscriptionLimits = field(init=False)
 
     def __post_init__(self) -> None:
         self.live = LiveEvents(self.js)
+        self.subscription_limits = SubscriptionLimits(
+            self.settings.api_subscription_events, self.settings.api_max_subscriptions
+        )
 
     @property
     def primary(self) -> Database:

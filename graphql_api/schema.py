@@ -43,7 +43,7 @@ from graphql_api.inputs import (
     parse_id,
 )
 from graphql_api.question_types import ColumnLineage, Impact, RunDiff
-from graphql_api.ratelimit import charged_to_caller
+from graphql_api.ratelimit import CALLER_KEY, charged_to_caller
 from graphql_api.rules import ComplexityRule, complexity_errors, too_deep_to_parse
 from graphql_api.status import projection_status
 from graphql_api.subscriptions import lineage_events
@@ -248,7 +248,10 @@ class Subscription:
     async def lineage_events(
         self, info: ApiInfo, event_types: list[str] | None = None, transform_name: str | None = None
     ) -> AsyncIterator[LineageEvent]:
-        async for event in lineage_events(info.context.resources, event_types, transform_name):
+        request = info.context.request
+        caller = request.scope.get(CALLER_KEY, "-") if request is not None else "-"
+        events = lineage_events(info.context.resources, event_types, transform_name, caller)
+        async for event in events:
             yield event
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
-from graphql_api.ratelimit import ConnectionCounter
+from graphql_api.ratelimit import CALLER_KEY, ConnectionCounter
 from lineage_core.tokens import READ
 
 UNAUTHORIZED = 4401
@@ -52,7 +52,7 @@ class SocketGuard:
         self.address = "addr:-"
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        self._receive, self._send = receive, send
+        self._receive, self._send, self._scope = receive, send, scope
         client = scope.get("client")
         self.address = f"addr:{client[0] if client else '-'}"
         timer = asyncio.get_running_loop().call_later(
@@ -127,6 +127,7 @@ class SocketGuard:
             await self.close(TOO_MANY, "too many open WebSockets for this token or address")
             return False
         self._counted = key
+        self._scope[CALLER_KEY] = key  # the subscriptions' budget (ratelimit.SubscriptionLimits)
         self.principal = principal
         self._unwatch = self.registry.watch(principal, self._revoked)
         return True

@@ -1,7 +1,10 @@
 """Live events: the process's one JetStream consumer (live_events.LiveEvents) feeds each
 subscription a bounded queue of the events of its types; the transform name is checked
 here. A client that falls a whole queue behind is dropped (its subscription ends with
-an error) instead of growing memory."""
+an error) instead of growing memory. What a caller's subscriptions cost is bounded: so
+many open at once, so many events a second delivered in all; past the rate they wait,
+their queues fill and they are dropped, so subscribers that never read (whose sends
+the kernel's buffers absorb) cannot keep the event loop busy."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from graphql import GraphQLError
 
 from graphql_api.dao.relations import transform_name_of_run
 from graphql_api.database import Database
-from graphql_api.errors import BAD_USER_INPUT
+from graphql_api.errors import BAD_USER_INPUT, RATE_LIMITED
 from graphql_api.resources import Resources
 from graphql_api.types import LineageEvent
 from lineage_core.subjects import SUBJECT_BY_EVENT_TYPE
@@ -77,29 +80,47 @@ async def lineage_events(
     resources: Resources,
     event_types: list[str] | None,
     transform_name: str | None,
+    caller: str,
     queue_size: int = QUEUE_SIZE,
 ) -> AsyncIterator[LineageEvent]:
-    """The events published from now on that pass the filters, in stream order."""
+    """The events published from now on that pass the filters, in stream order, paced to
+    what the caller's subscriptions may receive in all (ratelimit.SubscriptionLimits)."""
     unknown = sorted(set(event_types or ()) - set(SUBJECT_BY_EVENT_TYPE))
     if unknown:
         raise GraphQLError(
             f"unknown event types {unknown}; known: {sorted(SUBJECT_BY_EVENT_TYPE)}",
             extensions={"code": BAD_USER_INPUT},
         )
+    limits = resources.subscription_limits
+    if not limits.open.acquire(caller):
+        raise GraphQLError(
+            f"too many subscriptions open for this token or address "
+            f"(at most {limits.open.limit}: LINEAGE_API_MAX_SUBSCRIPTIONS)",
+            extensions={"code": RATE_LIMITED},
+        )
     wanted = set(event_types) if event_types else None
     live = resources.live
-    listener = await live.listen(wanted, queue_size)
-    names = TransformNames(resources.db)
     try:
-        while True:
-            item = await listener.queue.get()
-            if not isinstance(item, tuple):  # DROPPED
-                raise GraphQLError(
-                    f"subscriber dropped: more than {queue_size} events were waiting for it",
-                    extensions={"code": SLOW_CONSUMER},
-                )
-            event, payload = item
-            if await _matches(payload, transform_name, names):
-                yield event
+        listener = await live.listen(wanted, queue_size)
+        names = TransformNames(resources.db)
+        try:
+            while True:
+                item = await listener.queue.get()
+                if listener.dropped or not isinstance(item, tuple):
+                    raise _dropped(queue_size, limits.events.rate)
+                event, payload = item
+                if await _matches(payload, transform_name, names):
+                    await limits.events.pace(caller)
+                    yield event
+        finally:
+            await live.leave(listener)
     finally:
-        await live.leave(listener)
+        limits.open.release(caller)
+
+
+def _dropped(queue_size: int, rate: float) -> GraphQLError:
+    paced = f"; this token's subscriptions receive at most {rate:g} events/s in all" if rate else ""
+    return GraphQLError(
+        f"subscriber dropped: more than {queue_size} events were waiting for it{paced}",
+        extensions={"code": SLOW_CONSUMER},
+    )

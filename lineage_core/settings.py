@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # ones are free), saved up to api_parse_burst_seconds; 0 turns it off
     api_parse_share: float = Field(default=0.01, ge=0)
     api_parse_burst_seconds: float = Field(default=1.0, gt=0)
+    # what one caller's subscriptions may cost, across its sockets: events a second
+    # delivered in all (past it they wait, and are dropped once a queue behind) and
+    # subscriptions open at once; 0 turns either off
+    api_subscription_events: float = Field(default=1000.0, ge=0)
+    api_max_subscriptions: int = Field(default=200, ge=0)
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)
     api_ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
 

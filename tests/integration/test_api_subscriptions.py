@@ -142,7 +142,7 @@ async def test_websocket_auth(database_url: str, nats_url: str) -> None:
 async def test_slow_subscriber_is_dropped(database_url: str, nats_url: str) -> None:
     resources = await Resources.open(Settings(database_url=database_url, nats_url=nats_url))
     try:
-        stream = lineage_events(resources, None, None, queue_size=5)
+        stream = lineage_events(resources, None, None, "test", queue_size=5)
         first = asyncio.create_task(anext(stream))
         # subscribed once its ordered consumer exists on the stream
         await wait_until(lambda: resources.js.consumers_info(STREAM), what="the consumer")
