@@ -34,6 +34,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from graphql_api import _strawberry_compat
 from graphql_api.context import RequestContext
 from graphql_api.errors import BAD_USER_INPUT, error_body, format_error
+from graphql_api.ratelimit import charged_to_caller
 from graphql_api.rules import ComplexityRule
 from graphql_api.schema import LineageSchema, RequestPipeline, documents
 
@@ -65,7 +66,8 @@ def is_json(content_type: bytes | None) -> bool:
 def plain_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
     """(query, variables, operation name) of a plain JSON request, else None."""
     try:
-        data = json.loads(body)
+        with charged_to_caller():  # decoding a big body is parsing too (ratelimit.CpuBudget)
+            data = json.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict) or not data.keys() <= _KEYS:
@@ -111,8 +113,12 @@ async def execute_plain(
     query, variables, name = request
     try:
         document = documents.parse(query)
-    except GraphQLError:
-        return None
+    except GraphQLError as error:
+        if (error.extensions or {}).get("code"):
+            # refused by a limit (QUERY_TOO_COMPLEX): answered here, where the body was
+            # decoded once, rather than by the view, which would decode it again
+            return _encode({"data": None, "errors": [format_error(error, context.request_id)]})
+        return None  # a syntax error: the view answers it
     operation = _selected(document, name)
     if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
         return _subscription_refusal(context.request_id)

@@ -234,3 +234,30 @@ async def test_parse_time_budget_answers_429_to_a_caller_of_costly_documents(
         for _ in range(20):
             ok = await client.post("/graphql", json=QUERY, headers=bearer(calm))
             assert ok.status_code == 200
+
+
+async def test_decoding_big_bodies_is_charged_to_the_parse_budget(
+    database_url: str,
+    nats_url: str,
+    engine: AsyncEngine,
+) -> None:
+    # documents over the text limit are refused unparsed: what they cost is the JSON
+    # decoding of a body of almost 1 MiB, which must still count against the caller
+    big = await tokens.create_token(engine, "big", ["read"])
+    filler = "a: runs { totalCount } "
+    body = json.dumps({"query": "{ " + filler * (900_000 // len(filler)) + "}"})
+    settings = {"api_parse_share": 0.001, "api_parse_burst_seconds": 0.02}
+    async with api_client(database_url, nats_url, **settings) as (client, _app):
+        statuses = []
+        for _ in range(200):
+            answer = await client.post(
+                "/graphql",
+                content=body,
+                headers={**bearer(big), "content-type": "application/json"},
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:
+                assert code_of(answer) == "RATE_LIMITED"
+                break
+            assert answer.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert statuses[-1] == 429, statuses
