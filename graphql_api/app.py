@@ -128,6 +128,7 @@ def create_app(settings: Settings) -> Starlette:
                 Guard,
                 limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
                 sockets=ConnectionCounter(settings.api_max_websockets),
+                pending_sockets=ConnectionCounter(settings.api_max_pending_websockets),
                 cpu=CpuBudget(settings.api_parse_share, settings.api_parse_burst_seconds),
                 max_body=MAX_BODY,
                 body_timeout=settings.api_body_timeout_seconds,

@@ -97,6 +97,7 @@ class Guard:
         *,
         limiter: RateLimiter,
         sockets: ConnectionCounter,
+        pending_sockets: ConnectionCounter | None = None,
         cpu: CpuBudget | None = None,
         max_body: int = MAX_BODY,
         body_timeout: float = 30.0,
@@ -106,6 +107,7 @@ class Guard:
         self.limiter = limiter
         self.cpu = cpu or CpuBudget(0, 1)
         self.sockets = sockets
+        self.pending_sockets = pending_sockets or ConnectionCounter(0)
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.ws_init_timeout = ws_init_timeout
@@ -141,7 +143,16 @@ class Guard:
             )
             return
         if scope["type"] == "websocket":
+            address = caller_key(None, scope)
+            if not self.pending_sockets.acquire(address):
+                # refused before the handshake: each idle socket held open costs a few
+                # hundred objects, and thousands of them make every full pass of the
+                # garbage collector stall the event loop for a third of a second
+                message = "too many WebSockets from this address waiting for connection_init"
+                await self._refuse(scope, receive, send, 429, RATE_LIMITED, message)
+                return
             guard = SocketGuard(registry, self.sockets, principal, self.ws_init_timeout)
+            guard.pending = (self.pending_sockets, address)
             await guard(self.app, scope, receive, send)
             return
         if principal is None:

@@ -6,7 +6,9 @@ client's messages before the GraphQL app does: at `connection_init` it refuses a
 missing, unknown or revoked token (close 4401), a token without the read scope (4403)
 or one more socket than the caller may hold open (4429). While the socket is open it
 watches the token: once revoked, the socket is closed with 4401 and the app is told the
-client left, which ends its subscriptions.
+client left, which ends its subscriptions. Sockets still waiting for connection_init
+are counted per address (middleware.Guard refuses past the cap); the count is given
+back here at connection_init.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
 from graphql_api.ratelimit import CALLER_KEY, ConnectionCounter
@@ -28,6 +32,7 @@ FORBIDDEN = 4403
 TOO_MANY = 4429
 INIT_TIMEOUT = 4408
 GONE = 1006  # the client went away without a close frame
+PROTOCOL = GRAPHQL_TRANSPORT_WS_PROTOCOL  # the only subprotocol the app speaks (view.py)
 
 
 class SocketGuard:
@@ -50,24 +55,70 @@ class SocketGuard:
         self._counted: str | None = None
         self._unwatch: Callable[[], None] = lambda: None
         self.address = "addr:-"
+        # the slot this socket holds among its address's sockets waiting for
+        # connection_init (middleware.Guard took it), given back at connection_init
+        self.pending: tuple[ConnectionCounter, str] | None = None
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self._receive, self._send, self._scope = receive, send, scope
         client = scope.get("client")
         self.address = f"addr:{client[0] if client else '-'}"
-        timer = asyncio.get_running_loop().call_later(
-            self.init_timeout, self._close_soon, INIT_TIMEOUT
-        )
+        # somewhere between half the timeout and the timeout: a flood of sockets opened at
+        # once is closed (and reopened) spread out, not in one burst that stalls the loop
+        timeout = self.init_timeout * (0.5 + random.random() / 2)  # noqa: S311 - not secret
+        timer = asyncio.get_running_loop().call_later(timeout, self._close_soon, INIT_TIMEOUT)
         self._timer = timer
         try:
-            await app(scope, self.receive, self.send)
+            if PROTOCOL not in scope.get("subprotocols", ()):
+                await app(scope, self.receive, self.send)  # the app refuses it
+                return
+            first = await self._until_init()
+            if first is not None:
+                await app(scope, self._replay(first), self._send_after_accept)
         finally:
+            self._initialized()
             timer.cancel()
             self._unwatch()
             if self._counted is not None:
                 self.sockets.release(self._counted)
             if self._pending is not None:
                 self._pending.cancel()
+
+    async def _until_init(self) -> Message | None:
+        """Accept the socket and wait for its first message, without the app: an idle
+        socket then holds a third of the objects and none of the app's tasks, which
+        keeps the collector's full passes short under a flood of them. The message
+        (connection_init with an accepted token, or one the app answers by the
+        protocol), or None once the socket is closed or gone."""
+        if (await self._receive())["type"] != "websocket.connect":
+            return None
+        await self.send({"type": "websocket.accept", "subprotocol": PROTOCOL})
+        while not self.closed:
+            # the init timer closes the socket, and uvicorn then answers this with a
+            # disconnect
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                return None
+            if await self._check_init(message):
+                return message
+        return None
+
+    def _replay(self, first: Message) -> Receive:
+        """The app's `receive`: the handshake as if it were new, then the guarded one."""
+        replayed = [{"type": "websocket.connect"}, first]
+
+        async def receive() -> Message:
+            return replayed.pop(0) if replayed else await self.receive()
+
+        return receive
+
+    async def _send_after_accept(self, message: Message) -> None:
+        """The app's `send`: its accept is answered already (the same subprotocol)."""
+        if message["type"] == "websocket.accept":
+            if message.get("subprotocol") != PROTOCOL:
+                raise RuntimeError(f"the app accepted {message.get('subprotocol')!r}")
+            return
+        await self.send(message)
 
     async def receive(self) -> Message:
         """The client's next message as the app sees it (a disconnect once we closed)."""
@@ -110,6 +161,7 @@ class SocketGuard:
         if payload is None:
             return True  # not a connection_init: the app answers it by the protocol
         self._timer.cancel()
+        self._initialized()
         principal = self.from_header
         given = payload.get("Authorization") or payload.get("authorization")
         if (principal is None or principal is OPEN) and isinstance(given, str):
@@ -131,6 +183,13 @@ class SocketGuard:
         self.principal = principal
         self._unwatch = self.registry.watch(principal, self._revoked)
         return True
+
+    def _initialized(self) -> None:
+        """No longer waiting for connection_init: give back the waiting slot."""
+        if self.pending is not None:
+            counter, key = self.pending
+            self.pending = None
+            counter.release(key)
 
     async def _revoked(self) -> None:
         await self.close(UNAUTHORIZED, "token revoked")

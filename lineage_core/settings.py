@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     api_rate_limit: float = Field(default=1000.0, ge=0)
     api_rate_burst: float = Field(default=2000.0, ge=1)
     api_max_websockets: int = Field(default=100, ge=0)
+    # WebSockets per client address still waiting for connection_init
+    api_max_pending_websockets: int = Field(default=5000, ge=0)
     # seconds per second a caller may spend parsing and validating new documents (cached
     # ones are free), saved up to api_parse_burst_seconds; 0 turns it off
     api_parse_share: float = Field(default=0.01, ge=0)

@@ -4,13 +4,18 @@ within 2 s, last use, rate limits (429) and the WebSocket cap."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.typing import Subprotocol
 
 from lineage_core import tokens
 from lineage_core.db.engine import create_engine
@@ -22,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 QUERY = {"query": "{ runs(first: 1) { totalCount } }"}
 REVOKE_DEADLINE = 2.0
+WS = Subprotocol("graphql-transport-ws")
 
 
 @pytest.fixture
@@ -261,3 +267,52 @@ async def test_decoding_big_bodies_is_charged_to_the_parse_budget(
                 break
             assert answer.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert statuses[-1] == 429, statuses
+
+
+def server_tasks() -> int:
+    """The tasks of this process that are not the test's own WebSocket clients'."""
+    client = f"{os.sep}websockets{os.sep}asyncio{os.sep}"
+    coros = [task.get_coro() for task in asyncio.all_tasks()]
+    return sum(1 for c in coros if client not in getattr(c, "cr_code", c).co_filename)
+
+
+async def test_sockets_waiting_for_connection_init_are_capped_and_timed_out(
+    database_url: str,
+    nats_url: str,
+    engine: AsyncEngine,
+) -> None:
+    token = await tokens.create_token(engine, "dash", ["read"])
+    cap = 8
+    settings = {"api_max_pending_websockets": cap, "api_ws_init_timeout_seconds": 1.0}
+    async with served_app(database_url, nats_url, **settings) as (url, _app):
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        tasks_before = server_tasks()
+        opened = time.monotonic()
+        idle = [await websockets.connect(ws_url, subprotocols=[WS]) for _ in range(cap)]
+        # an idle socket costs the server its connection's task, none of the app's
+        assert server_tasks() - tasks_before <= cap
+        # one more from the same address is refused at the handshake
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(ws_url, subprotocols=[WS])
+
+        async def closed_after(ws: Any) -> tuple[int | None, float]:
+            code = await close_code(ws, timeout=3)
+            return code, time.monotonic() - opened
+
+        closed = await asyncio.gather(*(closed_after(ws) for ws in idle))
+        # closed with 4408, between half the timeout and the timeout, spread out
+        assert [code for code, _ in closed] == [4408] * cap
+        times = [at for _, at in closed]
+        assert min(times) >= 0.5, times
+        assert max(times) < 2.0, times
+        assert max(times) - min(times) > 0.1, times
+        # their slots are free again; a socket that sends connection_init leaves its slot
+        # at once, so more than the cap can be open as long as they have said hello
+        ready = [await ws_init(url, {"Authorization": f"Bearer {token}"}) for _ in range(cap + 1)]
+        assert [await acked(ws) for ws in ready] == [True] * (cap + 1)
+        # a message other than connection_init first is the protocol's to answer: 4401
+        early = await websockets.connect(ws_url, subprotocols=[WS])
+        await early.send(json.dumps({"id": "1", "type": "subscribe", "payload": QUERY}))
+        assert await close_code(early) == 4401
+        for ws in ready:
+            await ws.close()
