@@ -6,7 +6,7 @@ fails naming the symbol when an upgrade changes it.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from graphql import GraphQLSyntaxError
 
@@ -18,3 +18,20 @@ TOKEN_LIMIT_MESSAGE: Final = "Document contains more than"  # noqa: S105 - not a
 def is_token_limit(error: GraphQLSyntaxError) -> bool:
     """Whether the parser refused the document for its size, not its syntax."""
     return TOKEN_LIMIT_MESSAGE in error.message
+
+
+def forget_subfields(executor: Any) -> None:
+    """Give a subscription event's executor a memo of collected subfields of its own.
+
+    graphql-core 3.3's per-event executor (`Executor.build_per_event_executor`) is a
+    shallow copy that shares the subscription's `_relevant_sub_fields`, a memo keyed by
+    the identity of field lists made anew for every event: it gains an entry per event
+    for as long as the subscription lives (measured: 100k FieldDetails objects after
+    ~30k events), a leak that also lengthens every full pass of the garbage collector.
+    """
+    executor._relevant_sub_fields = {}
+
+
+def memo_size(executor: Any) -> int:
+    """How many entries the executor's memo of collected subfields holds."""
+    return len(executor._relevant_sub_fields)

@@ -16,6 +16,7 @@ from typing import Any, TypeGuard, cast
 import strawberry
 from graphql import FieldNode, GraphQLField, GraphQLSchema
 from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema import validate_document as strawberry_validate
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
@@ -33,6 +34,10 @@ validate_document = strawberry_validate
 def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema strawberry built (`Schema._schema`)."""
     return schema._schema
+
+
+# the graphql-core executor strawberry executes with by default (schema.py subclasses it)
+BaseExecutor = StrawberryGraphQLCoreExecutionContext
 
 
 def executor_class(schema: strawberry.Schema) -> Any:

@@ -366,6 +366,16 @@ class RequestPipeline(SchemaExtension):
         yield
 
 
+class LineageExecutor(_strawberry_compat.BaseExecutor):
+    """strawberry's executor, without graphql-core 3.3's per-subscription memo that grows
+    with every event (_graphql_compat.forget_subfields)."""
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        _graphql_compat.forget_subfields(executor)
+        return executor
+
+
 class LineageSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -380,6 +390,7 @@ def build_schema() -> LineageSchema:
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR, datetime: DATE_TIME_SCALAR}),
         extensions=[RequestPipeline],
+        execution_context_class=LineageExecutor,
     )
     install_fast_inputs(schema.config.name_converter.from_field)
     direct_resolvers(schema)
