@@ -285,6 +285,9 @@ class DocumentCache:
         self.maxsize = maxsize
         self._entries: OrderedDict[str, list[Any]] = OrderedDict()
 
+    def knows(self, query: str) -> bool:
+        return query in self._entries
+
     def parse(self, query: str) -> DocumentNode:
         entry = self._entries.get(query)
         if entry is None:

@@ -43,3 +43,61 @@ def test_slots_free_up_as_time_passes_and_idle_time_is_not_saved_beyond_the_burs
 def test_rate_zero_turns_the_pacer_off() -> None:
     pacer = EventPacer(rate=0, burst=0, clock=Clock())
     assert all(pacer.delay("a") == 0.0 for _ in range(10_000))
+
+
+def _codes(query: str) -> list[str]:
+    from graphql import parse
+
+    from graphql_api.rules import complexity_errors
+
+    return [str((e.extensions or {}).get("code")) for e in complexity_errors(parse(query))]
+
+
+def test_documents_too_crowded_for_the_overlap_check_are_refused() -> None:
+    # each costs 50-450 ms in graphql-core's OverlappingFieldsCanBeMerged if let through
+    repeated = "{ runs { nodes { " + " ".join("id" for _ in range(11)) + " } } }"
+    spreads = (
+        "{ runs { nodes { "
+        + " ".join(f"...f{i}" for i in range(21))
+        + " } } } "
+        + " ".join(f"fragment f{i} on Run {{ id }}" for i in range(21))
+    )
+    fragments = "{ runs { nodes { ...f0 } } } " + " ".join(
+        f"fragment f{i} on Run {{ id }}" for i in range(31)
+    )
+    nested = "{ runs { nodes { inputs { " + " ".join("id" for _ in range(11)) + " } } } }"
+    for query in (repeated, spreads, fragments, nested):
+        assert _codes(query) == ["QUERY_TOO_COMPLEX"], query[:60]
+    # what real documents do: a few repeats (per type of an inline fragment) and spreads
+    fine = (
+        "{ runs { nodes { id ... on Run { id name } ...a ...b } } } "
+        "fragment a on Run { id status } fragment b on Run { id transform { name } }"
+    )
+    assert _codes(fine) == []
+
+
+async def test_new_long_documents_are_prepared_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from graphql_api import direct
+    from graphql_api.schema import build_schema
+
+    schema = build_schema()
+    threads: list[str] = []
+    parse = direct.documents.parse
+
+    def spy(query: str) -> object:
+        threads.append(threading.current_thread().name)
+        return parse(query)
+
+    monkeypatch.setattr(direct.documents, "parse", spy)
+    long = "{ runs { nodes { " + " ".join(f"a{i}: id" for i in range(400)) + " } } }"
+    assert len(long) > direct.OFFLOAD_CHARS
+    await direct._prepared(schema, long)  # new and long: on the parser thread
+    await direct._prepared(schema, long)  # cached: a lookup in the loop
+    await direct._prepared(schema, "{ runs { totalCount } }")  # short: in the loop
+    main = threading.current_thread().name
+    assert threads[0].startswith("lineage-parser"), threads
+    assert threads[1:] == [main, main]
