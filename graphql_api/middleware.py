@@ -32,6 +32,7 @@ from lineage_core.tokens import READ, WRITE
 
 OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
 MAX_BODY: Final = 1024 * 1024
+SMALL_BODY: Final = 64 * 1024  # refusals keep the connection open below this
 PRINCIPAL_KEY: Final = "lineage.principal"  # scope key: the Principal of the request
 TOKENS_STATE: Final = "tokens"  # app.state attribute holding the TokenRegistry
 
@@ -195,9 +196,10 @@ class Guard:
             await send({"type": "websocket.close", "code": close_code, "reason": code})
             return
         extra = list(extra)
-        if _has_body(scope):
+        if _big_body(scope):
             # refused unread: close the connection rather than take in the body of a
-            # flood (up to 1 MiB a request) only to throw it away
+            # flood (up to 1 MiB a request) only to throw it away; a small body is cheaper
+            # to skip than a new connection for the caller's next request
             extra.append((b"connection", b"close"))
         await send_json(send, status, refusal(scope, code, message), extra)
 
@@ -250,7 +252,10 @@ async def _too_large(scope: Scope, send: Send, limit: int, *, close: bool = Fals
     await send_json(send, 413, refusal(scope, BAD_USER_INPUT, message), extra)
 
 
-def _has_body(scope: Scope) -> bool:
+def _big_body(scope: Scope) -> bool:
+    """Whether the request's body is over SMALL_BODY bytes, or of unknown length."""
     headers = dict(scope["headers"])
     length = headers.get(b"content-length")
-    return b"transfer-encoding" in headers or (length is not None and length not in (b"", b"0"))
+    if b"transfer-encoding" in headers:
+        return True
+    return length is not None and (not length.isdigit() or int(length) > SMALL_BODY)

@@ -185,6 +185,12 @@ async def test_rate_limit_answers_429_per_token(
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert int(answers[-1].headers["retry-after"]) >= 1
         assert code_of(answers[-1]) == "RATE_LIMITED"
+        # refused unread: a small body is skipped and the connection kept for the next
+        # request, a big one is not taken in (the connection is closed)
+        assert answers[-1].headers.get("connection") != "close"
+        big = await client.post("/graphql", content=b" " * 100_000, headers=bearer(noisy))
+        assert big.status_code == 429
+        assert big.headers.get("connection") == "close"
         # another token, and the open pages, are not slowed down by the noisy one
         assert (await client.post("/graphql", json=QUERY, headers=bearer(calm))).status_code == 200
         assert (await client.get("/healthz")).status_code == 200
