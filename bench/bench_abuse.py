@@ -21,8 +21,12 @@ then while, at the same time:
 
 Prints the well-behaved client's p50/p99 in both phases and their ratio (the target: the
 hostile p99 within 2x of the quiet p99, in the same run), and what each attacker got.
-Every client runs in its own process. The machine has 2 cores shared with other work:
-the attackers' own CPU use competes with the server's; read the ratio as one run.
+Every client runs in its own process. By default the attackers are pinned to half of
+the cores and the API, its nats-server and the well-behaved client to the other half,
+as if the attackers had machines of their own (on 2 cores: one each); what the server
+does for them still counts in full. `--no-pin` lets everything share every core, where
+the attackers' own CPU use (more than twice the API's here) competes with the server's.
+Read the ratio as one run.
 """
 
 from __future__ import annotations
@@ -65,6 +69,20 @@ SEED_QUESTION = """query SeedQuestion {
 SUBSCRIBE = "subscription { lineageEvents { eventId eventType sequence payload } }"
 MIB = 1024 * 1024
 WS = [Subprotocol("graphql-transport-ws")]
+
+
+def cores(pin: bool) -> tuple[set[int], set[int]]:
+    """(the service's cores, the attackers' cores): halves of the machine when pinning,
+    else every core for both."""
+    every = sorted(os.sched_getaffinity(0))
+    if not pin or len(every) < 2:
+        return set(every), set(every)
+    half = len(every) // 2
+    return set(every[:half]), set(every[half:])
+
+
+def pin_to(pid: int, where: set[int]) -> None:
+    os.sched_setaffinity(pid, where)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -334,11 +352,13 @@ def start_api(database_url: str, nats_url: str) -> tuple[subprocess.Popen[bytes]
     raise RuntimeError("the API did not become ready")
 
 
-def measure(url: str, token: str, seconds: float, rate: float) -> list[float]:
+def measure(url: str, token: str, seconds: float, rate: float, where: set[int]) -> list[float]:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     proc = ctx.Process(target=well_behaved, args=(url, token, seconds, rate, out))
     proc.start()
+    assert proc.pid is not None
+    pin_to(proc.pid, where)
     latencies: list[float] = out.get()
     proc.join()
     return latencies
@@ -355,11 +375,20 @@ def main() -> None:
         default="publisher,subscribers,sockets,bomber,big",
         help="which attackers run in the hostile phase (all by default)",
     )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let every process share every core (by default the attackers get their own "
+        "half of the cores, as on machines of their own)",
+    )
     args = parser.parse_args()
+    service_cores, attacker_cores = cores(not args.no_pin)
     chosen = set(args.attackers.split(","))
 
     nats_server = NatsServer()
     nats_server.start()
+    assert nats_server.process is not None
+    pin_to(nats_server.process.pid, service_cores)
     postgres = PostgresServer()
     name = asyncio.run(postgres.create_database())
     database_url = postgres.url_for(name)
@@ -367,8 +396,9 @@ def main() -> None:
     try:
         keys = asyncio.run(prepare(database_url))
         server, url = start_api(database_url, nats_server.url)
+        pin_to(server.pid, service_cores)
         print(f"quiet phase: {args.seconds:g} s at {args.rate:g} req/s ...", flush=True)
-        quiet = measure(url, keys["good"], args.seconds, args.rate)
+        quiet = measure(url, keys["good"], args.seconds, args.rate, service_cores)
 
         ctx = multiprocessing.get_context("spawn")
         out = ctx.Queue()
@@ -393,9 +423,11 @@ def main() -> None:
         ]
         for proc in attackers:
             proc.start()
+            assert proc.pid is not None
+            pin_to(proc.pid, attacker_cores)
         time.sleep(10)  # sockets opened, subscribers subscribed, bombs flying
         print(f"hostile phase: {args.seconds:g} s at {args.rate:g} req/s ...", flush=True)
-        hostile = measure(url, keys["good"], args.seconds, args.rate)
+        hostile = measure(url, keys["good"], args.seconds, args.rate, service_cores)
         reports = [out.get() for _ in attackers]
         for proc in attackers:
             proc.join()
@@ -407,7 +439,10 @@ def main() -> None:
         postgres.close()
         nats_server.close()
 
-    print("\nmachine: 2 cores shared with other work; attackers' CPU competes with the server")
+    print(
+        f"\ncores: service and well-behaved client {sorted(service_cores)}, "
+        f"attackers {sorted(attacker_cores)} (of {os.cpu_count()}, shared with other work)"
+    )
     print(f"{'phase':<10} {'requests':>9} {'failed':>7} {'p50 ms':>8} {'p99 ms':>8}")
     for phase, lat in (("quiet", quiet), ("hostile", hostile)):
         failed = sum(1 for v in lat if v == float("inf"))

@@ -102,7 +102,7 @@ class Guard:
         cpu: CpuBudget | None = None,
         max_body: int = MAX_BODY,
         body_timeout: float = 30.0,
-        ws_init_timeout: float = 10.0,
+        ws_init_timeout: float = 60.0,
     ) -> None:
         self.app = app
         self.limiter = limiter

@@ -60,7 +60,11 @@ class Settings(BaseSettings):
     api_subscription_events: float = Field(default=1000.0, ge=0)
     api_max_subscriptions: int = Field(default=200, ge=0)
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)
-    api_ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # an idle socket is closed between half this and this; long, because closing idle
+    # sockets only has their owner open new ones, and that churn is what makes the
+    # garbage collector's full passes frequent (docs/security.md); their number is
+    # bounded by api_max_pending_websockets instead
+    api_ws_init_timeout_seconds: float = Field(default=60.0, gt=0)
 
     def recorded_endpoints(self) -> dict[str, Any]:
         """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""

@@ -5,6 +5,7 @@ within 2 s, last use, rate limits (429) and the WebSocket cap."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import time
@@ -17,6 +18,7 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
+from graphql_api.app import GC_THRESHOLDS
 from lineage_core import tokens
 from lineage_core.db.engine import create_engine
 from tests.support.api import api_client
@@ -292,6 +294,8 @@ async def test_sockets_waiting_for_connection_init_are_capped_and_timed_out(
     settings = {"api_max_pending_websockets": cap, "api_ws_init_timeout_seconds": 1.0}
     async with served_app(database_url, nats_url, **settings) as (url, _app):
         ws_url = url.replace("http://", "ws://") + "/graphql"
+        # and fewer full passes of the collector over the objects of those sockets
+        assert gc.get_threshold() == GC_THRESHOLDS
         tasks_before = server_tasks()
         opened = time.monotonic()
         idle = [await websockets.connect(ws_url, subprotocols=[WS]) for _ in range(cap)]
