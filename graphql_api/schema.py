@@ -275,14 +275,22 @@ def parse_bounded(query: str) -> DocumentNode:
         ) from None
 
 
+# The text the document cache may hold in all: a parsed document keeps ~1-2 objects per
+# character (its tokens and nodes), and every full pass of the garbage collector walks
+# them; the documents real clients repeat are a few KiB each.
+CACHE_CHARS: Final = 256 * 1024
+
+
 class DocumentCache:
     """Parsed documents and their validation errors by query text (LRU, bounded).
 
     Keyed by the text, whose hash Python keeps: a cache keyed by the parsed document
     would rehash its whole syntax tree on every lookup."""
 
-    def __init__(self, maxsize: int = 1000) -> None:
+    def __init__(self, maxsize: int = 1000, max_chars: int = CACHE_CHARS) -> None:
         self.maxsize = maxsize
+        self.max_chars = max_chars
+        self._chars = 0  # the text of the documents held
         self._entries: OrderedDict[str, list[Any]] = OrderedDict()
 
     def knows(self, query: str) -> bool:
@@ -294,8 +302,12 @@ class DocumentCache:
             with charged_to_caller():
                 document = parse_bounded(query)
             entry = self._entries[query] = [document, None, None]
-            if len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            self._chars += len(query)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.maxsize or self._chars > self.max_chars
+            ):
+                oldest, _ = self._entries.popitem(last=False)
+                self._chars -= len(oldest)
         else:
             self._entries.move_to_end(query)
         return entry[0]  # type: ignore[no-any-return]

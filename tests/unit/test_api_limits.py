@@ -101,3 +101,21 @@ async def test_new_long_documents_are_prepared_off_the_event_loop(
     main = threading.current_thread().name
     assert threads[0].startswith("lineage-parser"), threads
     assert threads[1:] == [main, main]
+
+
+def test_the_document_cache_is_bounded_by_its_text_too() -> None:
+    from graphql_api.schema import DocumentCache
+
+    cache = DocumentCache(maxsize=1000, max_chars=1000)
+    small = [f"{{ runs {{ totalCount }} }} # {i}" for i in range(5)]
+    for query in small:
+        cache.parse(query)
+    big = "{ runs { nodes { " + " ".join(f"a{i}: id" for i in range(120)) + " } } }"
+    assert len(big) > 900
+    cache.parse(big)
+    # the oldest went to make room; the newest is kept even alone past the bound
+    assert cache.knows(big)
+    assert not cache.knows(small[0])
+    assert sum(len(q) for q in [*small, big] if cache.knows(q)) <= 1000
+    cache.parse("{ runs { nodes { " + " ".join(f"b{i}: id" for i in range(200)) + " } } }")
+    assert not cache.knows(big)
