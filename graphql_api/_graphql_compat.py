@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from graphql import GraphQLSyntaxError
+from graphql import DocumentNode, GraphQLSyntaxError
 
 # The parser's message when a document passes `max_tokens` (graphql.language.parser);
 # graphql-core raises a plain syntax error, so the message is how the limit is told apart.
@@ -35,3 +35,14 @@ def forget_subfields(executor: Any) -> None:
 def memo_size(executor: Any) -> int:
     """How many entries the executor's memo of collected subfields holds."""
     return len(executor._relevant_sub_fields)
+
+
+def unlink_tokens(document: DocumentNode) -> None:
+    """Break the parser's doubly linked list of tokens (`Token.next`), which nothing
+    reads after parsing: with it every parsed document is a reference cycle of one
+    object per token that only the garbage collector can free (a refused 3,000-field
+    document left 3,000 objects for its next pass); without it a document is freed as
+    soon as nothing holds it. Error locations stay: they come from `Location.start`."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.next, token = None, token.next

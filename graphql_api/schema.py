@@ -265,7 +265,7 @@ def parse_bounded(query: str) -> DocumentNode:
     if too_deep is not None:
         raise too_deep
     try:
-        return parse(query, max_tokens=MAX_TOKENS)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError as error:
         if not _graphql_compat.is_token_limit(error):
             raise
@@ -273,6 +273,8 @@ def parse_bounded(query: str) -> DocumentNode:
             f"the document has more than {MAX_TOKENS} tokens",
             extensions={"code": QUERY_TOO_COMPLEX},
         ) from None
+    _graphql_compat.unlink_tokens(document)
+    return document
 
 
 # The text the document cache may hold in all: a parsed document keeps ~1-2 objects per
