@@ -17,10 +17,10 @@ import contextlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from lineage_core import tokens
 
@@ -183,3 +183,11 @@ class TokenRegistry:
                 log.warning(
                     "reloading API tokens failed; keeping the last known set", exc_info=True
                 )
+
+
+def caller_key(principal: Principal | None, scope: Mapping[str, Any]) -> str:
+    """Whose budget a request spends: its token's, else its client address's."""
+    if principal is not None and principal is not OPEN:
+        return f"token:{principal.name}"
+    client = scope.get("client")
+    return f"addr:{client[0] if client else '-'}"

@@ -16,7 +16,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
+from graphql_api.auth import TokenRegistry, bearer_of, caller_key
 from graphql_api.errors import BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
 from graphql_api.ratelimit import (
     CALLER,
@@ -50,14 +50,6 @@ def needed_scope(scope: Scope) -> str:
     if scope["path"].rstrip("/") == "/api/v1/lineage" and scope.get("method") == "POST":
         return WRITE
     return READ
-
-
-def caller_key(principal: Principal | None, scope: Scope) -> str:
-    """Whose budget a request spends: its token's, else its client address's."""
-    if principal is not None and principal is not OPEN:
-        return f"token:{principal.name}"
-    client = scope.get("client")
-    return f"addr:{client[0] if client else '-'}"
 
 
 def refusal(scope: Scope, code: str, message: str) -> dict[str, object]:
@@ -146,9 +138,8 @@ class Guard:
         if scope["type"] == "websocket":
             address = caller_key(None, scope)
             if not self.pending_sockets.acquire(address):
-                # refused before the handshake: each idle socket held open costs a few
-                # hundred objects, and thousands of them make every full pass of the
-                # garbage collector stall the event loop for a third of a second
+                # refused before the handshake: bounds the descriptors and memory one
+                # address can hold with sockets that never say connection_init
                 message = "too many WebSockets from this address waiting for connection_init"
                 await self._refuse(scope, receive, send, 429, RATE_LIMITED, message)
                 return

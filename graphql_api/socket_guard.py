@@ -23,7 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of
+from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of, caller_key
 from graphql_api.ratelimit import CALLER_KEY, ConnectionCounter
 from lineage_core.tokens import READ
 
@@ -54,15 +54,12 @@ class SocketGuard:
         self._pending: asyncio.Task[Message] | None = None
         self._counted: str | None = None
         self._unwatch: Callable[[], None] = lambda: None
-        self.address = "addr:-"
         # the slot this socket holds among its address's sockets waiting for
         # connection_init (middleware.Guard took it), given back at connection_init
         self.pending: tuple[ConnectionCounter, str] | None = None
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self._receive, self._send, self._scope = receive, send, scope
-        client = scope.get("client")
-        self.address = f"addr:{client[0] if client else '-'}"
         # somewhere between half the timeout and the timeout: a flood of sockets opened at
         # once is closed (and reopened) spread out, not in one burst that stalls the loop
         timeout = self.init_timeout * (0.5 + random.random() / 2)  # noqa: S311 - not secret
@@ -174,7 +171,7 @@ class SocketGuard:
         if not principal.allows(READ):
             await self.close(FORBIDDEN, "this token lacks the 'read' scope")
             return False
-        key = _key(principal, self)
+        key = caller_key(principal, self._scope)
         if not self.sockets.acquire(key):
             await self.close(TOO_MANY, "too many open WebSockets for this token or address")
             return False
@@ -206,12 +203,6 @@ class SocketGuard:
         self._left.set()
         with contextlib.suppress(Exception):  # the client may be gone already
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
-
-
-def _key(principal: Principal, guard: SocketGuard) -> str:
-    if principal is not OPEN:
-        return f"token:{principal.name}"
-    return guard.address
 
 
 def _connection_init_payload(message: Message) -> dict[str, Any] | None:
