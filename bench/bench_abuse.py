@@ -37,7 +37,6 @@ import json
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -54,6 +53,7 @@ from websockets.typing import Subprotocol
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_api import serve_api
 from lineage_core import events as ev
 from lineage_core import tokens
 from lineage_core.db.engine import create_engine, upgrade
@@ -61,7 +61,7 @@ from lineage_core.ids import transform_id
 from lineage_core.streams import ensure_streams
 from lineage_core.subjects import subject_for
 from tests.support.api import seed_graph
-from tests.support.servers import NatsServer, PostgresServer, free_port, wait_for_port
+from tests.support.servers import NatsServer, PostgresServer
 
 SEED_QUESTION = """query SeedQuestion {
   runs(filter: {output: {name: "output", suffix: ".bam"}}) {
@@ -327,31 +327,6 @@ async def prepare(database_url: str) -> dict[str, str]:
         await engine.dispose()
 
 
-def start_api(database_url: str, nats_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "LINEAGE_DATABASE_URL": database_url,
-        "LINEAGE_NATS_URL": nats_url,
-        "LINEAGE_PORT": str(port),
-        "LINEAGE_HOST": "127.0.0.1",
-    }
-    env.pop("LINEAGE_API_TOKEN", None)
-    server = subprocess.Popen([sys.executable, "-m", "lineage_cli.main", "api"], cwd=ROOT, env=env)
-    wait_for_port(port, 60)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the API did not become ready")
-
-
 def measure(url: str, token: str, seconds: float, rate: float, where: set[int]) -> list[float]:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
@@ -395,7 +370,8 @@ def main() -> None:
     server = None
     try:
         keys = asyncio.run(prepare(database_url))
-        server, url = start_api(database_url, nats_server.url)
+        server, port = serve_api(database_url, nats_server.url, 1, abuse_limits=True)
+        url = f"http://127.0.0.1:{port}"
         pin_to(server.pid, service_cores)
         print(f"quiet phase: {args.seconds:g} s at {args.rate:g} req/s ...", flush=True)
         quiet = measure(url, keys["good"], args.seconds, args.rate, service_cores)

@@ -435,8 +435,15 @@ def main() -> None:
         report_processes([label for label, _ in scenarios], by_processes, args)
 
 
-def serve_api(database_url: str, nats_url: str, processes: int) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
-    """`lineage api --workers N` on a free port (N uvicorn worker processes, one socket)."""
+def serve_api(
+    database_url: str, nats_url: str, processes: int, *, abuse_limits: bool = False
+) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
+    """`lineage api --workers N` on a free port (N uvicorn worker processes, one socket).
+
+    Without `abuse_limits` the per-caller rate limit is off: the load comes from one
+    address, and the limit (docs/security.md) would measure itself, not the API. With
+    them (bench_abuse.py) every limit has its default, and the tokens are the database's
+    (LINEAGE_API_TOKEN of the calling shell is not passed on)."""
     port = free_port()
     env = {
         **os.environ,
@@ -444,10 +451,11 @@ def serve_api(database_url: str, nats_url: str, processes: int) -> tuple[subproc
         "LINEAGE_NATS_URL": nats_url,
         "LINEAGE_PORT": str(port),
         "LINEAGE_HOST": "127.0.0.1",
-        # the load comes from one address: the per-caller limit (docs/security.md) would
-        # measure itself, not the API
-        "LINEAGE_API_RATE_LIMIT": "0",
     }
+    if abuse_limits:
+        env.pop("LINEAGE_API_TOKEN", None)
+    else:
+        env["LINEAGE_API_RATE_LIMIT"] = "0"
     server = subprocess.Popen(
         [sys.executable, "-m", "lineage_cli.main", "api", "--workers", str(processes)],
         cwd=ROOT,
