@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import nats
 
-from graphql_api.openlineage.mapping import map_event
-from graphql_api.openlineage.models import RunEvent
 from lineage_core import subjects
 from lineage_core.events import encode
 from lineage_core.settings import Settings
+from openlineage_api.mapping import map_event
+from openlineage_api.models import RunEvent
 
 
 def ol_event(i: int) -> dict[str, Any]:

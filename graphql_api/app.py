@@ -18,12 +18,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from graphql_api.auth import TokenRegistry
-from graphql_api.dao.tokens import TokenTable
-from graphql_api.database import QueryStats
 from graphql_api.freshness import ProjectionWatcher
 from graphql_api.metrics import ApiMetrics
 from graphql_api.middleware import MAX_BODY, TOKENS_STATE, Guard
-from graphql_api.openlineage import routes as openlineage_routes
 from graphql_api.ratelimit import ConnectionCounter, CpuBudget, RateLimiter
 from graphql_api.schema import build_schema
 from graphql_api.startup import StartingGate, Startup, open_when_ready
@@ -32,6 +29,9 @@ from graphql_api.ui import routes as ui_routes
 from graphql_api.view import GraphQLEndpoint, LineageGraphQL
 from lineage_core.settings import Settings
 from lineage_core.startup import log_to_stderr_if_unconfigured
+from lineage_read.database import QueryStats
+from lineage_read.tokens import TokenTable
+from openlineage_api import routes as openlineage_routes
 
 log = logging.getLogger("graphql_api")
 

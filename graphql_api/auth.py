@@ -49,7 +49,7 @@ OnRevoke = Callable[[], Awaitable[None]]
 
 
 class TokenStore(Protocol):
-    """Where the live tokens are kept (graphql_api.dao.tokens.TokenTable)."""
+    """Where the live tokens are kept (lineage_read.tokens.TokenTable)."""
 
     async def live(self) -> list[tokens.LiveToken]: ...
 

@@ -12,10 +12,10 @@ if TYPE_CHECKING:  # the context is imported by the types the loaders build
     from starlette.requests import Request
     from starlette.websockets import WebSocket
 
-    from graphql_api.database import RequestDb
     from graphql_api.loaders import Loaders
     from graphql_api.metrics import ApiMetrics
     from graphql_api.resources import Resources
+    from lineage_read.database import RequestDb
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """Read-your-writes: wait until the projection has applied a stream sequence.
 
-One LISTEN session per process (graphql_api.database) follows the projector's NOTIFY on
+One LISTEN session per process (lineage_read.database) follows the projector's NOTIFY on
 APPLIED_CHANNEL (payload = the applied sequence) and wakes every waiting request; no
 request polls.
 """
@@ -14,9 +14,9 @@ from typing import Any, Final
 
 import asyncpg
 
-from graphql_api.dao import status
-from graphql_api.database import Database
 from lineage_core.db.tables import APPLIED_CHANNEL
+from lineage_read import status
+from lineage_read.database import Database
 
 log = logging.getLogger("graphql_api")
 

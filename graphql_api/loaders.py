@@ -1,9 +1,9 @@
 """Per-request DataLoaders: one statement per relation per batch of parents
-(graphql_api.dao.relations). Loaders are created on first use, so a request pays only
+(lineage_read.relations). Loaders are created on first use, so a request pays only
 for the relations it asks for.
 
 A request that asks about the past (`asOf`) gets one more set of loaders per instant
-(`Loaders.at`), reading the same relations as of that instant (graphql_api.dao.as_of);
+(`Loaders.at`), reading the same relations as of that instant (lineage_read.as_of);
 the objects they build carry the instant, so their own relations follow it."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.dao import as_of, openlineage, relations
-from graphql_api.dao.relations import by_id, grouped
-from graphql_api.dao.rows import dobject_of, run_of, transform_of
-from graphql_api.database import RequestDb
 from graphql_api.types import DObject, Run, Transform
+from lineage_read import as_of, openlineage, relations
+from lineage_read.database import RequestDb
+from lineage_read.relations import by_id, grouped
+from lineage_read.rows import dobject_of, run_of, transform_of
 
 Key = uuid.UUID
 T = TypeVar("T", Run, DObject, Transform)

@@ -11,11 +11,6 @@ from graphql import FieldNode
 
 from graphql_api import _strawberry_compat
 from graphql_api.context import ApiInfo
-from graphql_api.dao.column_lineage import MAX_DEPTH, column_walk
-from graphql_api.dao.impact import ImpactRows, impact_counts
-from graphql_api.dao.impact import impact as impact_walk
-from graphql_api.dao.rows import dobject_of, run_of
-from graphql_api.dao.run_diff import SetDiff, run_diff
 from graphql_api.errors import NOT_FOUND, LineageError, bad_input
 from graphql_api.inputs import LineageDirection, parse_id
 from graphql_api.question_types import (
@@ -30,6 +25,11 @@ from graphql_api.question_types import (
     RunDiff,
 )
 from graphql_api.types import DObject, Run, loaders_at
+from lineage_read.column_lineage import MAX_DEPTH, column_walk
+from lineage_read.impact import ImpactRows, impact_counts
+from lineage_read.impact import impact as impact_walk
+from lineage_read.rows import dobject_of, run_of
+from lineage_read.run_diff import SetDiff, run_diff
 
 # Fields of Impact that the count-only statement answers.
 _COUNT_FIELDS: Final = frozenset({"root", "totalRuns", "totalDObjects", "truncated", "__typename"})

@@ -12,13 +12,13 @@ import nats
 from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
-from graphql_api.database import LISTEN_SESSIONS, MIN_SESSIONS, Database
 from graphql_api.live_events import LiveEvents
 from graphql_api.ratelimit import SubscriptionLimits
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
 from lineage_core.startup import wait_until
 from lineage_core.streams import ensure_streams
+from lineage_read.database import LISTEN_SESSIONS, MIN_SESSIONS, Database
 
 # With a read replica, the primary keeps this many of LINEAGE_DB_POOL_SIZE sessions: one
 # pooled for the API's few writes (OpenLineage documents) and its LISTEN session.

@@ -26,8 +26,6 @@ from strawberry.types import ExecutionContext
 
 from graphql_api import _graphql_compat, _strawberry_compat, questions
 from graphql_api.context import ApiInfo, RequestContext
-from graphql_api.dao import pages
-from graphql_api.dao.lineage import MAX_DEPTH, walk
 from graphql_api.date_time import DATE_TIME_SCALAR
 from graphql_api.errors import QUERY_TOO_COMPLEX, bad_input
 from graphql_api.inputs import (
@@ -64,6 +62,8 @@ from graphql_api.types import (
     RunConnection,
     loaders_at,
 )
+from lineage_read import pages
+from lineage_read.lineage import MAX_DEPTH, walk
 
 # `asOf` of the root fields: the answer as it stood at that instant (dao/as_of.py).
 AsOf = Annotated[

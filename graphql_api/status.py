@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from graphql_api.dao import status
 from graphql_api.inputs import BigInt
 from graphql_api.resources import Resources
 from graphql_api.types import ProjectionStatus
 from lineage_core.subjects import STREAM
+from lineage_read import status
 
 READY_TIMEOUT: Final = 2  # seconds
 

@@ -14,12 +14,12 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 
-from graphql_api.dao.relations import transform_name_of_run
-from graphql_api.database import Database
 from graphql_api.errors import BAD_USER_INPUT, RATE_LIMITED
 from graphql_api.resources import Resources
 from graphql_api.types import LineageEvent
 from lineage_core.subjects import SUBJECT_BY_EVENT_TYPE
+from lineage_read.database import Database
+from lineage_read.relations import transform_name_of_run
 
 QUEUE_SIZE: Final = 1000
 # runs whose transform name a subscription remembers; the oldest are forgotten past this

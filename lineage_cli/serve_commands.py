@@ -203,7 +203,7 @@ def api_settings(settings: Settings, *, with_projector: bool) -> Settings:
     budget: the projector's session comes out of it and the API has the rest."""
     if not with_projector:
         return settings
-    from graphql_api.database import MIN_SESSIONS
+    from lineage_read.database import MIN_SESSIONS
 
     sessions = settings.db_pool_size - PROJECTOR_SESSIONS
     if sessions < MIN_SESSIONS:

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from graphql_api.dao.lineage import walk
-from graphql_api.database import Database
+from lineage_read.database import Database
+from lineage_read.lineage import walk
 from tests.support.api import Seed, api_client, codes, gql
 
 pytestmark = pytest.mark.integration

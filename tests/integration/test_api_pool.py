@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from graphql_api.database import Database, asyncpg_dsn
+from lineage_read.database import Database, asyncpg_dsn
 
 pytestmark = pytest.mark.integration
 

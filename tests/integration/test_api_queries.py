@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 import pytest
 
-from graphql_api.database import asyncpg_dsn
+from lineage_read.database import asyncpg_dsn
 from tests.support.api import Seed, api_client, codes, gql, seed_graph
 
 pytestmark = pytest.mark.integration

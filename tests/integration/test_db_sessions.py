@@ -18,9 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from graphql_api.database import asyncpg_dsn
 from lineage_cli.serve_commands import api_settings
 from lineage_core.settings import Settings
+from lineage_read.database import asyncpg_dsn
 from projector.service import run_projector
 from tests.support.api import api_client
 from tests.support.projector import connect_js, publish, wait_applied

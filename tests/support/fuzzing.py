@@ -31,10 +31,10 @@ from hypothesis_graphql import nodes as gql_nodes
 from nats.aio.msg import Msg
 
 import graphql_api
-from graphql_api.openlineage.ingest import interpret
-from graphql_api.openlineage.mapping import event_time
 from lineage_core import events
 from lineage_core.events import decode, encode
+from openlineage_api.ingest import interpret
+from openlineage_api.mapping import event_time
 from projector.consumer import decode_batch
 from projector.dlq import header_text
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from graphql import GraphQLError
 
-from graphql_api.dao import as_of
-from graphql_api.dao.rows import DOBJECT_COLUMNS, RUN_COLUMNS
 from graphql_api.date_time import parse_rfc_3339
+from lineage_read import as_of
+from lineage_read.rows import DOBJECT_COLUMNS, RUN_COLUMNS
 
 
 def _names(columns: str) -> list[str]:

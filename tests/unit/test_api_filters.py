@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from graphql_api.dao.filters import Sql, dobject_condition, run_condition, transform_condition
 from graphql_api.errors import LineageError
 from graphql_api.inputs import DObjectFilter, RunFilter, RunStatus, TransformFilter, TransformType
+from lineage_read.filters import Sql, dobject_condition, run_condition, transform_condition
 
 
 def test_seed_question_is_one_exists_with_bound_values() -> None:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from graphql import get_introspection_query, parse, validate
 
-from graphql_api.dao.pages import MAX_PAGE, decode_cursor, encode_cursor, page_size
 from graphql_api.errors import LineageError
 from graphql_api.inputs import parse_id
 from graphql_api.rules import ComplexityRule
 from graphql_api.schema import build_schema
+from lineage_read.pages import MAX_PAGE, decode_cursor, encode_cursor, page_size
 
 
 def test_cursor_round_trip_and_refusals() -> None:

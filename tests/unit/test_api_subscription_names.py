@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from graphql_api.database import Database
 from graphql_api.subscriptions import KNOWN_RUNS, TransformNames
+from lineage_read.database import Database
 
 
 async def test_the_cache_keeps_only_the_latest_runs() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from graphql_api.openlineage.facet_checks import facet_warnings
-from graphql_api.openlineage.mapping import MappingError, map_event, split_dataset_name
-from graphql_api.openlineage.models import RunEvent, parse_event, parse_event_time
 from lineage_core import events
 from lineage_core.ids import dataset_dobject_id
+from openlineage_api.facet_checks import facet_warnings
+from openlineage_api.mapping import MappingError, map_event, split_dataset_name
+from openlineage_api.models import RunEvent, parse_event, parse_event_time
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "openlineage"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")

@@ -4,7 +4,7 @@ Marquez's graph has datasets and jobs; ours has dobjects and runs. Runs collapse
 their job: `job:<namespace>:<name>` as OpenLineage named it, else `job:lineage:<transform
 name>`. Dobjects that came from OpenLineage keep their `dataset:<namespace>:<name>`;
 the others are `dataset:lineage:<dobject id>`. The walk is the API's one recursive query
-(graphql_api.dao.lineage), both directions; Marquez's depth counts job hops, so it walks
+(lineage_read.lineage), both directions; Marquez's depth counts job hops, so it walks
 2 x depth of our hops (capped at 50). A job's graph is walked from its latest run.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graphql_api.dao import openlineage as dao
-from graphql_api.dao.lineage import MAX_DEPTH, walk
-from graphql_api.database import RequestDb
 from graphql_api.errors import LineageError
 from lineage_core.ids import dataset_dobject_id
+from lineage_read import openlineage as dao
+from lineage_read.database import RequestDb
+from lineage_read.lineage import MAX_DEPTH, walk
 
 LOCAL = "lineage"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from graphql_api.database import Database
+from lineage_read.database import Database
 
 _STATE: Final = (
     "SELECT applied_sequence, last_event_at FROM projection.projection_state WHERE id = 1"

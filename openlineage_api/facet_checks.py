@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from graphql_api.openlineage.models import AnyEvent, DatasetEvent, JobEvent, RunEvent
+from openlineage_api.models import AnyEvent, DatasetEvent, JobEvent, RunEvent
 
 
 class _Facet(BaseModel):

@@ -9,8 +9,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
-from graphql_api.dao.rows import DOBJECT_COLUMNS, RUN_COLUMNS, TRANSFORM_COLUMNS
-from graphql_api.database import Database, Record, RequestDb
+from lineage_read.database import Database, Record, RequestDb
+from lineage_read.rows import DOBJECT_COLUMNS, RUN_COLUMNS, TRANSFORM_COLUMNS
 
 T = TypeVar("T")
 Key = uuid.UUID

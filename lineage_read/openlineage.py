@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from graphql_api.database import Database, Record, RequestDb
+from lineage_read.database import Database, Record, RequestDb
 
 _INSERT: Final = (
     "INSERT INTO public.openlineage_events "

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from graphql_api.database import RequestDb
+from lineage_read.database import RequestDb
 
 _DIFF: Final = """
 WITH sides AS (

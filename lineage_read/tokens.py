@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from graphql_api.database import Database
 from lineage_core.tokens import LiveToken
+from lineage_read.database import Database
 
 _LIVE: Final = "SELECT name, token_hash, scopes FROM public.api_tokens WHERE revoked_at IS NULL"
 _USED: Final = (

@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Generic, TypeVar
 
-from graphql_api.dao import as_of
-from graphql_api.dao.filters import Sql, dobject_condition, run_condition, transform_condition
-from graphql_api.dao.rows import (
+from graphql_api.errors import bad_input
+from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, TransformType
+from graphql_api.types import DObject, PageInfo, Run, Transform
+from lineage_read import as_of
+from lineage_read.database import Record, RequestDb
+from lineage_read.filters import Sql, dobject_condition, run_condition, transform_condition
+from lineage_read.rows import (
     DOBJECT_COLUMNS,
     RUN_COLUMNS,
     TRANSFORM_COLUMNS,
@@ -26,10 +30,6 @@ from graphql_api.dao.rows import (
     run_of,
     transform_of,
 )
-from graphql_api.database import Record, RequestDb
-from graphql_api.errors import bad_input
-from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, TransformType
-from graphql_api.types import DObject, PageInfo, Run, Transform
 
 T = TypeVar("T")
 MAX_PAGE: Final = 1000

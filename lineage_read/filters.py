@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql_api.dao import as_of
 from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, parse_id
+from lineage_read import as_of
 
 
 class Sql:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from graphql_api.dao import as_of
-from graphql_api.database import RequestDb
+from lineage_read import as_of
+from lineage_read.database import RequestDb
 
 MAX_DEPTH: Final = 50
 MAX_NODES: Final = 10_000

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graphql_api.dao.openlineage import RawEvent, keep_raw
-from graphql_api.openlineage.facet_checks import facet_warnings
-from graphql_api.openlineage.mapping import MappingError, event_time, map_event
-from graphql_api.openlineage.models import AnyEvent, DatasetEvent, RunEvent, parse_event
 from graphql_api.resources import Resources
 from lineage_core import subjects
 from lineage_core.events import Event, encode
+from lineage_read.openlineage import RawEvent, keep_raw
+from openlineage_api.facet_checks import facet_warnings
+from openlineage_api.mapping import MappingError, event_time, map_event
+from openlineage_api.models import AnyEvent, DatasetEvent, RunEvent, parse_event
 
 MAX_BATCH = 1000
 

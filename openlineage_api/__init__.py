@@ -7,8 +7,8 @@ from starlette.routing import BaseRoute, Route
 
 def routes() -> list[BaseRoute]:
     """The HTTP routes of the OpenLineage endpoints, mounted by graphql_api.app.create_app."""
-    from graphql_api.openlineage.ingest import post_lineage
-    from graphql_api.openlineage.marquez import get_lineage
+    from openlineage_api.ingest import post_lineage
+    from openlineage_api.marquez import get_lineage
 
     return [
         Route("/api/v1/lineage", post_lineage, methods=["POST"]),

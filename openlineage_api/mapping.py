@@ -17,15 +17,15 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from graphql_api.openlineage.facet_mapping import (
+from lineage_core import events as ev
+from lineage_core.ids import dataset_dobject_id, transform_id
+from openlineage_api.facet_mapping import (
     MappingError,
     column_lineage,
     dataset_fields,
     parent_run_id,
 )
-from graphql_api.openlineage.models import Dataset, JobEvent, RunEvent, parse_event_time
-from lineage_core import events as ev
-from lineage_core.ids import dataset_dobject_id, transform_id
+from openlineage_api.models import Dataset, JobEvent, RunEvent, parse_event_time
 
 FILE_SCHEMES = ("file", "s3", "s3a", "gs", "gcs", "hdfs", "abfs", "abfss", "wasbs", "az")
 PRODUCER_LIMIT = 256

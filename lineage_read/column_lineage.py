@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graphql_api.dao.lineage import DIRECTIONS, MAX_DEPTH, MAX_NODES, WORK_CAP
-from graphql_api.database import RequestDb
+from lineage_read.database import RequestDb
+from lineage_read.lineage import DIRECTIONS, MAX_DEPTH, MAX_NODES, WORK_CAP
 
 __all__ = ["MAX_DEPTH", "ColumnWalk", "column_walk"]
 

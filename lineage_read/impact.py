@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from graphql_api.dao import as_of
-from graphql_api.database import Record, RequestDb
+from lineage_read import as_of
+from lineage_read.database import Record, RequestDb
 
 MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is

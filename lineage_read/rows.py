@@ -9,9 +9,9 @@ from typing import Final
 
 import strawberry
 
-from graphql_api.database import Record
 from graphql_api.inputs import RunStatus, TransformType
 from graphql_api.types import DObject, Notebook, Pipeline, Run, Transform
+from lineage_read.database import Record
 
 # the table aliases are r, d and t in every statement of the package
 RUN_COLUMNS: Final = (
