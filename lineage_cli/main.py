@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from lineage_cli import outbox_commands, projector_commands, serve_commands, token_commands
+from lineage_cli import (
+    outbox_commands,
+    projector_commands,
+    serve_commands,
+    token_commands,
+    watch_commands,
+)
 from lineage_cli.server_extra import require_server
 
 app = typer.Typer(
@@ -25,6 +31,7 @@ serve_commands.register(app)
 projector_commands.register(app)
 outbox_commands.register(app)
 token_commands.register(app)
+watch_commands.register(app)
 
 if __name__ == "__main__":
     app()

@@ -193,8 +193,8 @@ def _record_endpoints(
 
 
 # The projector's database sessions: the advisory-lock connection on which every batch
-# commits (projector/leader.py); nothing else of it opens one.
-PROJECTOR_SESSIONS: Final = 1
+# commits (projector/leader.py), and the watches' one (projector/watches/service.py).
+PROJECTOR_SESSIONS: Final = 2
 
 
 def api_settings(settings: Settings, *, with_projector: bool) -> Settings:

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # garbage collector's full passes frequent (docs/security.md); their number is
     # bounded by api_max_pending_websockets instead
     api_ws_init_timeout_seconds: float = Field(default=60.0, gt=0)
+    # webhooks of durable watches (docs/watches.md): a delivery is retried for this long
+    # after its first attempt, then `failed`; the wait between attempts doubles from 1 s
+    # up to watch_backoff_max_seconds
+    watch_retry_seconds: float = Field(default=86_400.0, gt=0)
+    watch_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
     def recorded_endpoints(self) -> dict[str, Any]:
         """What a running `lineage up` wrote under LINEAGE_HOME, or {}."""

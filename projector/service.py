@@ -34,6 +34,7 @@ from projector._faststream_compat import WINDOW_OVER, Fetch, wrap_fetch
 from projector.consumer import BatchHandler, Reposition
 from projector.leader import Leadership, LostLeadership
 from projector.store import asyncpg_dsn
+from projector.watches.service import run_watches
 
 log = logging.getLogger("lineage.projector")
 
@@ -57,12 +58,16 @@ async def run_projector(settings: Settings) -> None:
             await leadership.acquire()
             metrics.IS_ACTIVE.set(1)
             log.info("this projector is active")
+            # changes and webhooks follow the projection where it is applied
+            watching = asyncio.create_task(run_watches(settings), name="watches")
             try:
                 await _serve_term(settings, leadership)
             except LostLeadership:
                 log.warning("another projector took over; back to standby")
             finally:
                 metrics.IS_ACTIVE.set(0)
+                watching.cancel()
+                await asyncio.gather(watching, return_exceptions=True)
     finally:
         await leadership.release()
 

@@ -214,3 +214,7 @@ PROJECTION_TABLES: Final = (
 
 # Postgres channel on which the projector NOTIFYs the applied sequence after each commit.
 APPLIED_CHANNEL: Final = "lineage_applied"
+
+# The watches' tables share this metadata (migrations and schema checks see them all);
+# imported last because that module builds on the names above.
+from lineage_core.db import watch_tables as _watch_tables  # noqa: E402, F401

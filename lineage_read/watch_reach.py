@@ -1,0 +1,131 @@
+"""Which watched roots a change reaches: one recursive walk from the changed nodes.
+
+A watch on root R (direction UPSTREAM, depth N) watches the nodes within N hops upstream
+of R. Rather than walk every watch's graph for every change, the walk starts at the
+changed node and goes the other way: a node upstream of R is one from which R is
+downstream, so walking DOWNSTREAM from the node finds the UPSTREAM watches and walking
+UPSTREAM finds the DOWNSTREAM ones (BOTH watches are found either way). The nodes it
+reaches, with their distance, are joined on the watches' root ids: the cost is the
+changed node's own neighbourhood up to the deepest watch, whatever the number of
+watches (docs/watches.md).
+
+"As each change is applied": every edge counts only once the event that made it had
+been applied when the change's event was (its stream sequence is not greater), so a run
+that joins a watched graph after its RunStarted gets no RUN_STARTED, however far behind
+the detector runs. Edges are the lineage walk's (lineage_read/lineage.py): a dobject's
+writer runs upstream of it, a run's loaded inputs (not its own outputs) upstream of it.
+
+Both statements walk from the changes the detector recorded in public.lineage_changes
+with a sequence in ($1, $2], at most $3 hops.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Cap on rows of one walk (a node may be reached at several depths): a change to a node
+# with a huge neighbourhood costs at most this much, and watches past it miss the change
+# (counted and logged by the caller: docs/watches.md says what that costs).
+WORK_CAP: Final = 200_000
+
+# The graph's edges, each with the stream sequence of the event that made it. Until
+# every write is kept (dataset versions), a dobject's writer is its source run, from its
+# source event.
+_WRITERS_OF: Final = """
+    SELECT o.source_run_id AS id, e.sequence
+      FROM projection.dobjects o JOIN public.raw_events e ON e.event_id = o.source_event_id
+     WHERE o.id = w.id AND o.source_run_id IS NOT NULL
+"""
+_OUTPUTS_OF: Final = """
+    SELECT o.id, e.sequence
+      FROM projection.dobjects o JOIN public.raw_events e ON e.event_id = o.source_event_id
+     WHERE o.source_run_id = w.id
+"""
+# An input edge is hidden while the run itself wrote that dobject.
+_OWN_OUTPUT: Final = """
+    EXISTS (SELECT 1 FROM projection.dobjects o
+             WHERE o.id = i.dobject_id AND o.source_run_id = i.run_id)
+"""
+
+_WALK: Final = """
+WITH RECURSIVE changes(seq, ordinal, id, kind, change) AS (
+    SELECT sequence, ordinal, node_id, node_kind, kind
+      FROM public.lineage_changes WHERE sequence > $1::bigint AND sequence <= $2::bigint
+),
+walk(seq, ordinal, id, kind, dir, depth) AS (
+    SELECT c.seq, c.ordinal, c.id, c.kind, d.dir, 0
+      FROM changes c CROSS JOIN unnest(ARRAY['U', 'D']) AS d(dir)
+  UNION
+    SELECT w.seq, w.ordinal, n.id, n.kind, w.dir, w.depth + 1
+      FROM walk w
+      CROSS JOIN LATERAL (
+        SELECT o.id, 'RUN' AS kind FROM ({writers_of}) o
+         WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND o.sequence <= w.seq
+        UNION ALL
+        SELECT i.dobject_id, 'DOBJECT'
+          FROM projection.run_inputs i JOIN public.raw_events e ON e.event_id = i.event_id
+         WHERE w.dir = 'U' AND w.kind = 'RUN' AND i.run_id = w.id AND e.sequence <= w.seq
+           AND NOT {own_output}
+        UNION ALL
+        SELECT i.run_id, 'RUN'
+          FROM projection.run_inputs i JOIN public.raw_events e ON e.event_id = i.event_id
+         WHERE w.dir = 'D' AND w.kind = 'DOBJECT' AND i.dobject_id = w.id
+           AND e.sequence <= w.seq AND NOT {own_output}
+        UNION ALL
+        SELECT o.id, 'DOBJECT' FROM ({outputs_of}) o
+         WHERE w.dir = 'D' AND w.kind = 'RUN' AND o.sequence <= w.seq
+      ) n
+     WHERE w.depth < $3::int
+),
+visited AS (SELECT * FROM walk LIMIT {cap}),
+reached AS (SELECT seq, ordinal, id, kind, dir, min(depth) AS distance
+              FROM visited GROUP BY seq, ordinal, id, kind, dir)
+"""
+
+
+def _walk() -> str:
+    return _WALK.format(
+        writers_of=_WRITERS_OF, outputs_of=_OUTPUTS_OF, own_output=_OWN_OUTPUT, cap=WORK_CAP
+    )
+
+
+# The durable watches each change of ($1, $2] reaches, as delivery rows of the
+# detector's transaction. A watch delivers the changes after its `from_sequence`, of its
+# kinds, within its depth; several paths to one root give the shortest distance.
+INSERT_DELIVERIES: Final = (
+    _walk()
+    + """
+, matched AS (
+    SELECT r.seq, r.ordinal, x.id AS watch_id, min(r.distance) AS distance
+      FROM reached r
+      JOIN public.watches x ON x.root_id = r.id AND x.root_kind = r.kind
+      JOIN changes c ON c.seq = r.seq AND c.ordinal = r.ordinal
+     WHERE r.distance <= x.depth AND c.seq > x.from_sequence AND c.change = ANY(x.kinds)
+       AND (x.direction = 'BOTH'
+            OR x.direction = CASE r.dir WHEN 'D' THEN 'UPSTREAM' ELSE 'DOWNSTREAM' END)
+     GROUP BY r.seq, r.ordinal, x.id
+)
+INSERT INTO public.watch_deliveries
+    (id, watch_id, sequence, ordinal, kind, occurred_at, distance,
+     dobject_id, version_id, run_id)
+SELECT gen_random_uuid(), m.watch_id, l.sequence, l.ordinal, l.kind, l.occurred_at,
+       m.distance, l.dobject_id, l.version_id, l.run_id
+  FROM matched m
+  JOIN public.lineage_changes l ON l.sequence = m.seq AND l.ordinal = m.ordinal
+ON CONFLICT (watch_id, sequence, ordinal) DO NOTHING
+"""
+)
+
+# The roots among $4 (ids) that each change of ($1, $2] reaches, with the direction of
+# the walk that found them ('D' finds UPSTREAM roots) and the distance: what the API's
+# live subscriptions match against.
+REACHED_ROOTS: Final = (
+    _walk()
+    + """
+SELECT r.seq, r.ordinal, r.id, r.kind, r.dir, r.distance
+  FROM reached r
+ WHERE r.id = ANY($4::uuid[])
+"""
+)
+
+MAX_WATCH_DEPTH: Final = "SELECT coalesce(max(depth), 0) FROM public.watches"
