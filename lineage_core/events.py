@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -217,24 +217,61 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[int, Upcaster] = {1: _v1_to_v2}
 
 
-def encode(event: Event) -> bytes:
+def encode(event: _Envelope) -> bytes:
     """The canonical bytes of an event: compact JSON, fields in model order, no nulls."""
     return event.model_dump_json(exclude_none=True).encode()
 
 
-def encode_checked(event: Event) -> bytes:
-    """`encode`, refusing an event whose message would exceed MAX_MESSAGE_BYTES.
+E = TypeVar("E", bound="_Envelope")
 
-    For producers: an oversized event would only be dead-lettered, so say so before
-    publishing it.
-    """
-    raw = encode(event)
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise InvalidEvent(
-            f"{event.event_type} {event.event_id} encodes to {len(raw)} bytes, over the "
-            f"{MAX_MESSAGE_BYTES}-byte message limit (fewer fields or column_lineage entries)"
+
+class EventTooLarge(InvalidEvent):
+    """An event over the message limit or a count limit. `size`: the bytes its message
+    has (or would have); `over`: each limit it exceeds, as a phrase."""
+
+    def __init__(self, event: _Envelope, size: int, over: list[str]) -> None:
+        super().__init__(
+            f"{event.event_type} {event.event_id} encodes to {size:,} bytes, over the "
+            f"lineage service's limits ({'; '.join(over)})"
         )
+        self.size, self.over = size, tuple(over)
+
+
+def encode_checked(event: _Envelope) -> bytes:
+    """`encode`, refusing (EventTooLarge) an event over the message limit or the counts
+    of fields and column lineage: the one check producers run before publishing, as an
+    oversized event would only be dead-lettered. `event` may be an unvalidated draft
+    (`model_construct`), so that one over a count limit is measured too."""
+    raw = encode(event)
+    lineage = getattr(event, "column_lineage", None) or ()
+    counts = (
+        (len(getattr(event, "fields", None) or ()), MAX_FIELDS, "fields"),
+        (len(lineage), MAX_COLUMN_LINEAGE, "column_lineage entries"),
+        (
+            max((len(c.inputs) for c in lineage), default=0),
+            MAX_COLUMN_INPUTS,
+            "inputs of one field",
+        ),
+    )
+    over = [f"{n:,} {what} > {limit:,}" for n, limit, what in counts if n > limit]
+    if len(raw) > MAX_MESSAGE_BYTES:
+        over.insert(0, f"{len(raw):,} bytes > {MAX_MESSAGE_BYTES:,}, the 64 KiB message limit")
+    if over:
+        raise EventTooLarge(event, len(raw), over)
     return raw
+
+
+def build_checked(model: type[E], /, **values: Any) -> tuple[E, bytes]:
+    """A producer's new event and its bytes: built unvalidated from `values` (event
+    models), encoded, held to the limits (`encode_checked`), then validated from those
+    bytes as every reader decodes them. So an event that a count limit keeps from being
+    valid still raises EventTooLarge with its size and every limit it exceeds, and what
+    is published is exactly what was checked. Invalid otherwise: InvalidEvent."""
+    raw = encode_checked(model.model_construct(**values))
+    try:
+        return model.model_validate_json(raw), raw
+    except ValidationError as exc:
+        raise InvalidEvent(_short(exc)) from None
 
 
 def upcast(data: dict[str, Any], current: int = CURRENT_SCHEMA_VERSION) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 
 The top layer of the SDK: it imports the sync face (`client.Client`, on first use) and the
 records, never the other way round. Records that no async client bound ask this runtime
-(installed with `records.set_default_host` at import), which asks the current client.
+(installed with `host.set_default_host` at import), which asks the current client.
 
 Runs this process started are finished exactly once: `completed` when the next global
 run starts or the process exits, `failed` (with the error) when an exception ends the
@@ -20,9 +20,11 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from producer_sdk import records
+from producer_sdk import host
+from producer_sdk.dobject import DObject
 from producer_sdk.errors import error_text
-from producer_sdk.records import DObject, FinalStatus, Relation, Run, Transform
+from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.records import Run, Transform
 
 if TYPE_CHECKING:
     from producer_sdk.client import Client
@@ -79,7 +81,7 @@ class Terminated(SystemExit):
 class Runtime:
     """The process's state: its client, `ln.context`, and the exit hooks.
 
-    Also the default host of records (`records.RecordHost`): it answers with the
+    Also the default host of records (`host.RecordHost`): it answers with the
     current client and `ln.context`.
     """
 
@@ -133,7 +135,7 @@ class Runtime:
         else:
             self.client().finish_run(run, "failed", error_text(exc))
 
-    # -- records.RecordHost ---------------------------------------------------------------
+    # -- host.RecordHost -----------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
@@ -213,7 +215,7 @@ def _say(message: str) -> None:
 
 runtime = Runtime()
 context = runtime.context
-records.set_default_host(lambda: runtime)
+host.set_default_host(lambda: runtime)
 
 # The runtime's operations under the names the rest of the SDK (and tests) call.
 client = runtime.client

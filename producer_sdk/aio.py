@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar
 
 from producer_sdk import query as q
 from producer_sdk.core import ClientCore
+from producer_sdk.dobject import DObject
 from producer_sdk.errors import (
     LineageError,
     MultipleResultsFound,
@@ -37,14 +38,8 @@ from producer_sdk.errors import (
     ServiceUnreachable,
     UnknownPipeline,
 )
-from producer_sdk.records import (
-    DObject,
-    FinalStatus,
-    Pipeline,
-    Relation,
-    Run,
-    Transform,
-)
+from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.records import Pipeline, Run, Transform
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
@@ -175,7 +170,7 @@ class AsyncClient:
 
 
 class _RecordHost:
-    """What records bound to an AsyncClient ask (`records.RecordHost`). Answering would
+    """What records bound to an AsyncClient ask (`host.RecordHost`). Answering would
     block the client's event loop, so each says what to await instead."""
 
     def __init__(self, client: AsyncClient) -> None:

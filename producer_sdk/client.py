@@ -15,7 +15,9 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from producer_sdk.core import ClientCore
-from producer_sdk.records import DObject, FinalStatus, Pipeline, Relation, Run, Transform
+from producer_sdk.dobject import DObject
+from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.records import Pipeline, Run, Transform
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings

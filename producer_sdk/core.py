@@ -2,8 +2,9 @@
 
 Async and bound to one event loop: the sync face (`producer_sdk.client.Client`) runs it
 on a private loop thread, the async face (`producer_sdk.aio.AsyncClient`) on the
-caller's loop. Every SDK call is planned here (`operations`), encoded, published with
-ack (or kept in the outbox), and every query answer becomes records here; so both faces
+caller's loop. Every SDK call is planned (`operations`: the events, encoded and checked
+once) and published with ack (or kept in the outbox) here, and every query answer becomes
+records here (`rows`); so both faces
 publish the same events, keep the same read-your-writes watermark and read the same
 records.
 
@@ -19,28 +20,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage_core.events import MAX_MESSAGE_BYTES, encode
-from lineage_core.subjects import subject_for
 from producer_sdk import operations as ops
 from producer_sdk import query as q
 from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
-from producer_sdk.errors import EventTooLarge, ServiceUnreachable, error_text
-from producer_sdk.event_factory import producer
+from producer_sdk.dobject import DObject
+from producer_sdk.errors import ServiceUnreachable, error_text
 from producer_sdk.files import file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
+from producer_sdk.host import FinalStatus, RecordHost, Relation
 from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
-from producer_sdk.records import (
-    DObject,
-    FinalStatus,
-    Pipeline,
-    RecordHost,
-    Relation,
-    Run,
-    Transform,
-    record_from_api,
-    transform_from_api,
-)
+from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.rows import record_from_api, transform_from_api
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
@@ -70,7 +61,7 @@ class ClientCore:
         self.publisher = Publisher(
             self.nats_servers,
             Outbox(self.outbox_dir),
-            client_name=producer(),
+            client_name=ops.producer(),
             credentials=producer_credentials(settings),
         )
         self._warned_unreachable = False
@@ -81,7 +72,7 @@ class ClientCore:
         self.publisher = Publisher(
             self.nats_servers,
             previous.outbox,
-            client_name=producer(),
+            client_name=ops.producer(),
             credentials=previous.credentials,
         )
         self.publisher.highest_sequence = previous.highest_sequence
@@ -93,22 +84,12 @@ class ClientCore:
         """The highest JetStream sequence acked to this client (read-your-writes)."""
         return self.publisher.highest_sequence
 
-    async def publish(self, events: list[Any]) -> None:
-        """Publish events in order; returns once each is acked by JetStream or in the outbox.
-
-        Every event is encoded and measured first: one over the message limit raises
-        EventTooLarge before any of them is published or written to the outbox.
-        """
-        batch = [(subject_for(e.event_type), str(e.event_id), encode(e)) for e in events]
-        for (_, event_id, data), event in zip(batch, events, strict=True):
-            if len(data) > MAX_MESSAGE_BYTES:
-                raise EventTooLarge(
-                    f"{event.event_type} {event_id} would be {len(data):,} bytes, over the "
-                    f"lineage service's {MAX_MESSAGE_BYTES:,}-byte (64 KiB) message limit; "
-                    "nothing was sent"
-                )
-        for subject, event_id, data in batch:
-            await self.publisher.publish(subject, event_id, data)
+    async def publish(self, messages: list[ops.Message]) -> None:
+        """Publish planned messages in order; returns once each is acked by JetStream or in
+        the outbox. The plan encoded and checked them all (`operations.message`), so a
+        call over a limit failed before any of them got here."""
+        for m in messages:
+            await self.publisher.publish(m.subject, m.event_id, m.data)
 
     async def add(self, record: object, current_run: Run | None) -> None:
         """`ln.add(record)`: see `operations.plan_add`."""

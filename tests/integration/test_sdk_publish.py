@@ -173,8 +173,12 @@ def test_a_dead_process_outbox_is_sent_by_the_next_producer(
 ) -> None:
     orphan = Outbox(sdk.outbox_dir, name=f"{os.uname().nodename}-999999999-1.jsonl")
     pipeline = lns.Pipeline(name="orphaned")
-    lost = events.encode(
-        __import__("producer_sdk.event_factory").event_factory.transform_registered(pipeline)
+    lost = (
+        __import__("producer_sdk.operations")
+        .operations.plan_transform(
+            pipeline, __import__("producer_sdk.operations").operations.Ledger()
+        )[0]
+        .data
     )
     event_id = json.loads(lost)["event_id"]
     orphan.append(OutboxEntry("lineage.transform.registered", event_id, lost))

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import producer_sdk as ln
 from lineage_core.settings import Settings
-from producer_sdk import _runtime, aio
+from producer_sdk import _runtime, aio, rows
 from producer_sdk import schema as lns
 from producer_sdk.client import Client
 from producer_sdk.lineage_view import deep_link
@@ -37,7 +36,7 @@ def test_a_run_prints_its_deep_link(sdk: Client, capsys: pytest.CaptureFixture[s
 
 
 def test_a_dobject_prints_its_deep_link(sdk: Client, capsys: pytest.CaptureFixture[str]) -> None:
-    dobject = ln.DObject.from_api({"id": str(uuid.uuid4()), "name": "output", "suffix": ".bam"})
+    dobject = rows.dobject_from_api({"id": str(uuid.uuid4()), "name": "output", "suffix": ".bam"})
     dobject.view_lineage()
     assert capsys.readouterr().out == f"http://lineage.example:8123/ui/dobject/{dobject.id}\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,9 +11,10 @@ from lineage_core import events
 from lineage_core.ids import transform_id
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
+from producer_sdk.dobject import DObject, dobject_id
 from producer_sdk.errors import LineageError, NoRunError
 from producer_sdk.files import file_facts
-from producer_sdk.records import DObject, dobject_id
+from producer_sdk.rows import dobject_from_api, run_from_api
 
 
 def new_dobject(
@@ -23,15 +25,21 @@ def new_dobject(
     return DObject.from_facts(file_facts(path), source)
 
 
-def types(evs: list[events.Event]) -> list[str]:
-    return [e.event_type for e in evs]
+def planned(messages: list[ops.Message]) -> list[Any]:
+    """The events of a plan (each message's bytes are that event, encoded)."""
+    assert all(events.encode(m.event) == m.data for m in messages)
+    return [m.event for m in messages]
+
+
+def types(messages: list[ops.Message]) -> list[str]:
+    return [e.event_type for e in planned(messages)]
 
 
 def test_pipeline_is_registered_once_with_the_derived_id() -> None:
     ledger = ops.Ledger()
     pipeline = lns.Pipeline(v="1", name="10x scRNA-seq nextseq")
-    evs = ops.plan_add(pipeline, None, ledger)
-    assert types(evs) == ["TransformRegistered"]
+    evs = planned(ops.plan_add(pipeline, None, ledger))
+    assert [e.event_type for e in evs] == ["TransformRegistered"]
     assert evs[0].transform.id == transform_id("pipeline", "10x scRNA-seq nextseq", "1")
     assert (evs[0].transform.type, evs[0].transform.version) == ("pipeline", "1")
     assert ops.plan_add(pipeline, None, ledger) == []
@@ -41,8 +49,8 @@ def test_output_starts_the_run_first(tmp_path: Path) -> None:
     ledger = ops.Ledger()
     run = lns.Run(pipeline=lns.Pipeline(name="Cell Ranger", v="7"), name="sample 1")
     bam = new_dobject(tmp_path)
-    evs = ops.plan_add(bam, run, ledger)
-    assert types(evs) == ["TransformRegistered", "RunStarted", "OutputRegistered"]
+    evs = planned(ops.plan_add(bam, run, ledger))
+    assert [e.event_type for e in evs] == ["TransformRegistered", "RunStarted", "OutputRegistered"]
     started, output = evs[1], evs[2]
     assert started.run_id == output.run_id == run.id
     assert started.run_name == "sample 1"
@@ -60,7 +68,7 @@ def test_source_wins_over_the_current_run(tmp_path: Path) -> None:
     ledger = ops.Ledger()
     pipeline = lns.Pipeline(name="p")
     source, current = lns.Run(pipeline=pipeline), lns.Run(pipeline=pipeline)
-    evs = ops.plan_add(new_dobject(tmp_path, source=source), current, ledger)
+    evs = planned(ops.plan_add(new_dobject(tmp_path, source=source), current, ledger))
     assert evs[-1].run_id == source.id
 
 
@@ -70,7 +78,7 @@ def test_output_without_any_run_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_dobject_from_the_service_adds_nothing() -> None:
-    known = DObject.from_api(
+    known = dobject_from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "name": "input",
@@ -92,8 +100,8 @@ def test_input_and_finish(tmp_path: Path) -> None:
     evs = ops.plan_input(fastq, run, ledger)
     assert types(evs) == ["TransformRegistered", "RunStarted", "InputLoaded"]
     assert run.id in ledger.active_runs
-    finished = ops.plan_finish(run, "failed", "ValueError: boom", ledger)
-    assert types(finished) == ["RunFinished"]
+    finished = planned(ops.plan_finish(run, "failed", "ValueError: boom", ledger))
+    assert [e.event_type for e in finished] == ["RunFinished"]
     assert finished[0].status == "failed"
     assert finished[0].error == "ValueError: boom"
     assert run.status == "FAILED"
@@ -109,7 +117,7 @@ def test_a_run_needs_a_transform() -> None:
 
 
 def test_a_run_from_the_service_is_not_started_again() -> None:
-    remote = lns.Run.from_api(
+    remote = run_from_api(
         {
             "id": "7d2c1f44-8a1b-4a55-9e55-0c3c4ad0a3f1",
             "status": "STARTED",
@@ -131,7 +139,7 @@ def test_long_errors_are_cut_to_the_limit() -> None:
     ledger = ops.Ledger()
     run = lns.Run(pipeline=lns.Pipeline(name="p"))
     ops.plan_start(run, ledger)
-    finished = ops.plan_finish(run, "failed", "x" * 5000, ledger)[0]
+    finished = planned(ops.plan_finish(run, "failed", "x" * 5000, ledger))[0]
     assert len(finished.error) == 4096
     events.decode(events.encode(finished))  # still a valid event
 

@@ -4,22 +4,18 @@ anything is planned or sent."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from lineage_core import events
-from lineage_core.settings import Settings
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
-from producer_sdk.core import ClientCore
 from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
+from producer_sdk.dobject import DObject
 from producer_sdk.errors import EventTooLarge
 from producer_sdk.files import file_facts
-from producer_sdk.records import DObject
 
 
 def new_dobject(tmp_path: Path, name: str = "table.parquet", data: bytes = b"PAR1") -> DObject:
@@ -35,13 +31,13 @@ def roundtrip(event: events.Event) -> events.Event:
 def test_parent_becomes_parent_run_id() -> None:
     parent = lns.Run(pipeline=lns.Pipeline(name="nightly"))
     child = lns.Run(pipeline=lns.Pipeline(name="align"), parent=parent)
-    started = ops.plan_start(child, ops.Ledger())[-1]
+    started = ops.plan_start(child, ops.Ledger())[-1].event
     assert isinstance(started, events.RunStarted)
     assert started.parent_run_id == parent.id
     assert started.schema_version == 2
     assert roundtrip(started) == started
     orphan = ops.plan_start(lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger())[-1]
-    assert b"parent_run_id" not in events.encode(orphan)
+    assert b"parent_run_id" not in orphan.data
 
 
 def test_parent_must_be_a_run() -> None:
@@ -59,7 +55,7 @@ def test_fields_keep_the_producer_order_in_both_spellings(tmp_path: Path) -> Non
         ]
     )
     run = lns.Run(pipeline=lns.Pipeline(name="p"))
-    output = ops.plan_add(table, run, ops.Ledger())[-1]
+    output = ops.plan_add(table, run, ops.Ledger())[-1].event
     assert isinstance(output, events.OutputRegistered)
     assert [(f.name, f.type, f.description) for f in output.fields or ()] == [
         ("id", "int64", "row key"),
@@ -79,7 +75,7 @@ def test_column_lineage_points_at_input_fields(tmp_path: Path) -> None:
             "customer": [(orders, "customer_id"), (str(customers_id), "id", "INDIRECT/JOIN")],
         }
     )
-    output = ops.plan_add(totals, lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger())[-1]
+    output = ops.plan_add(totals, lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger())[-1].event
     assert isinstance(output, events.OutputRegistered)
     got = [
         (c.field, [(i.dobject_id, i.field, i.transformation) for i in c.inputs])
@@ -134,18 +130,29 @@ def test_a_few_fields_with_long_descriptions_are_refused_by_size(tmp_path: Path)
     assert ops.plan_add(table, lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger())
 
 
-def test_the_core_measures_every_event_before_publishing_any(tmp_path: Path) -> None:
-    core = ClientCore(Settings(home=tmp_path, nats_url="nats://127.0.0.1:9", api_url="x"))
-    small = events.RunFinished(
-        event_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        producer="p",
-        run_id=uuid.uuid4(),
-        status="completed",
-    )
-    # built without validation: only a bug could make one, and the core must still refuse it
-    huge = small.model_copy(update={"error": "x" * 70_000})
+def test_an_event_built_past_validation_is_still_measured() -> None:
+    """The one check is the encoding's: whatever built the event, what would be published
+    is measured there (a RunFinished carries at most 4,096 characters of error, so only
+    a bug could make this one)."""
     with pytest.raises(EventTooLarge, match=r"RunFinished .* 70,\d{3} bytes, over .* 65,536"):
-        asyncio.run(core.publish([small, huge]))
-    assert not core.publisher.outbox.path.exists()
-    assert core.min_sequence == 0
+        ops.message(events.RunFinished, run_id=uuid.uuid4(), status="completed", error="x" * 70_000)
+
+
+def test_a_column_fed_by_too_many_inputs_is_refused_with_its_size(tmp_path: Path) -> None:
+    wide = new_dobject(tmp_path)
+    wide.column_lineage = parse_column_lineage(
+        {"total": [(str(uuid.UUID(int=i)), "amount") for i in range(600)]}
+    )
+    ledger, run = ops.Ledger(), lns.Run(pipeline=lns.Pipeline(name="p"))
+    with pytest.raises(EventTooLarge, match=r"600 inputs of one field > 512"):
+        ops.plan_add(wide, run, ledger)
+    assert (run.status, ledger.active_runs) == (None, {})
+
+
+def test_an_invalid_field_is_refused_from_the_event_bytes(tmp_path: Path) -> None:
+    table = new_dobject(tmp_path)
+    table.fields = parse_fields([("id", "int64"), ("id", "string")])
+    run = lns.Run(pipeline=lns.Pipeline(name="p"))
+    with pytest.raises(events.InvalidEvent, match="fields names a field twice"):
+        ops.plan_add(table, run, ops.Ledger())
+    assert run.status is None

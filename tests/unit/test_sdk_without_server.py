@@ -21,14 +21,14 @@ run = lns.Run(pipeline=pipeline, name="sample 1")
 path = ln.dev.datasets.file_bam(sys.argv[1])
 bam = ln.DObject.from_facts(__import__("producer_sdk.files").files.file_facts(path), run)
 planned = operations.plan_add(bam, None, ledger)
-for event in planned:
-    assert events.decode(events.encode(event)) == event
+for message in planned:
+    assert events.decode(message.data) == message.event
 select = query.build_select([("run", {}), ("dobject", {"name": "output", "suffix": ".bam"})], 10)
 assert select.variables["filter"] == {"output": {"name": "output", "suffix": ".bam"}}
 settings = Settings(home=sys.argv[1], nats_url="nats://127.0.0.1:9", api_url="http://127.0.0.1:9")
 client.Client(settings)
 aio.AsyncClient(settings)
-print(" ".join(e.event_type for e in planned))
+print(" ".join(m.event.event_type for m in planned))
 """
 
 

@@ -1,0 +1,198 @@
+"""`ln.DObject(path)`: a file as a data object, and what it is related to.
+
+A new file's id is derived from its content hash, `uuid5(NAMESPACE_URL,
+"lineage:dobject/<hash>")`, so two producers registering the same content while the
+service is unreachable still agree on one DObject; and `DObject(path)` of content the
+service already has returns that DObject (with a warning naming it), as lamindb does, so
+a program can run any number of times.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from producer_sdk.dataset_fields import (
+    ColumnInput,
+    DatasetField,
+    parse_column_lineage,
+    parse_fields,
+)
+from producer_sdk.files import FileFacts, file_facts
+from producer_sdk.host import RecordHost, host_of
+from producer_sdk.lineage_view import view_lineage
+
+if TYPE_CHECKING:
+    from producer_sdk.dataset_fields import FieldSpec, InputSpec
+    from producer_sdk.records import Run
+
+log = logging.getLogger("producer_sdk")
+
+
+def dobject_id(content_hash: str) -> uuid.UUID:
+    """The id of a new DObject with this content hash."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject/{content_hash}")
+
+
+class DObject:
+    """A file: `ln.DObject(path)` reads its name, suffix, size and content hash.
+
+    If the service already has a DObject with the same content hash, that DObject is
+    returned instead (with a warning naming it), as lamindb does; so a program can run
+    any number of times. `ln.add(dobject)` registers it as an output of its `source` run
+    (or of `ln.context.run`).
+
+    Attributes: `id`, `name` (no suffix), `suffix` (every part: `.fastq.gz`), `size`,
+    `hash`, `uri`, `created_at` (from the service), `path` (local file, when known).
+
+    `fields=[...]` gives its schema and `column_lineage={...}` where its fields come from
+    (see `parse_fields`, `parse_column_lineage`); both are sent with its
+    `OutputRegistered`.
+    """
+
+    __lineage_kind__: ClassVar[str] = "dobject"
+
+    id: uuid.UUID
+    name: str
+    suffix: str
+    size: int | None
+    hash: str | None
+    uri: str | None
+    created_at: datetime | None
+    path: Path | None
+
+    def __new__(
+        cls,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> DObject:
+        schema = parse_fields(fields) if fields is not None else None
+        lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
+        facts = file_facts(path)
+        existing = host_of(source).existing_dobject(facts.hash)
+        return cls.for_file(facts, source, existing, schema, lineage)
+
+    def __init__(
+        self,
+        path: str | Path,
+        source: Run | None = None,
+        *,
+        fields: Iterable[FieldSpec] | None = None,
+        column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+    ) -> None:
+        """Everything happens in `__new__`, which may return an existing DObject."""
+
+    def fill(
+        self,
+        dobject_id: uuid.UUID,
+        *,
+        name: str,
+        suffix: str,
+        size: int | None,
+        content_hash: str | None,
+        uri: str | None,
+        created_at: datetime | None,
+        path: Path | None,
+    ) -> None:
+        """Set every attribute (the constructors below and `producer_sdk.rows` do)."""
+        self.id, self.name, self.suffix = dobject_id, name, suffix
+        self.size, self.hash, self.uri, self.created_at = size, content_hash, uri, created_at
+        self.path = path
+        self.fields: tuple[DatasetField, ...] | None = None
+        self.column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None
+        self._source: Run | None = None
+        self._registered = False  # True once the service has it (or our OutputRegistered)
+        self._host: RecordHost | None = None
+
+    @classmethod
+    def for_file(
+        cls,
+        facts: FileFacts,
+        source: Run | None,
+        existing: DObject | None,
+        fields: tuple[DatasetField, ...] | None = None,
+        column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None,
+    ) -> DObject:
+        """`existing` (with a warning naming it) when known, else a new DObject."""
+        if existing is None:
+            new = cls.from_facts(facts, source)
+            new.fields, new.column_lineage = fields, column_lineage
+            return new
+        if (fields or column_lineage) and existing._registered:
+            log.warning(
+                "fields/column_lineage of %s are not sent: the DObject is registered already",
+                facts.path,
+            )
+        log.warning(
+            "returning existing DObject %s%s (id %s) with the same content hash as %s",
+            existing.name,
+            existing.suffix,
+            existing.id,
+            facts.path,
+        )
+        if existing.path is None:
+            existing.path = facts.path
+        return existing
+
+    @classmethod
+    def from_facts(cls, facts: FileFacts, source: Run | None) -> DObject:
+        """A new DObject for a file (no look-up of existing ones)."""
+        self = object.__new__(cls)
+        self.fill(
+            dobject_id(facts.hash),
+            name=facts.name,
+            suffix=facts.suffix,
+            size=facts.size,
+            content_hash=facts.hash,
+            uri=facts.uri,
+            created_at=None,
+            path=facts.path,
+        )
+        self._source = source
+        return self
+
+    @property
+    def source(self) -> Run | None:
+        """The run that produced this DObject."""
+        if self._source is not None:
+            return self._source
+        if not self._registered:
+            return None
+        found: list[Run] = host_of(self).related(self, "source")
+        return found[0] if found else None
+
+    @property
+    def targets(self) -> list[Run]:
+        """The runs that loaded this DObject as an input, as the service knows them now."""
+        return host_of(self).related(self, "targets")
+
+    def load(self, is_run_input: bool = False, run: Run | None = None) -> Path | None:
+        """Return the local path of the file; with `is_run_input=True` also record it as
+        an input (`InputLoaded`) of `run` or of `ln.context.run`."""
+        if is_run_input or run is not None:
+            host_of(self, run).load_input(self, run)
+        return self.path
+
+    def view_lineage(self) -> str:
+        """This DObject in the lineage explorer: inline in Jupyter, else its deep link
+        printed; returns the link."""
+        return view_lineage(host_of(self).api_url, "dobject", self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DObject) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return (
+            f"DObject(id={str(self.id)!r}, name={self.name!r}, suffix={self.suffix!r}, "
+            f"size={self.size!r}, hash={self.hash!r})"
+        )

@@ -1,0 +1,75 @@
+"""What records ask of the client behind them: the relation look-ups.
+
+A record answers what it knows by itself (ids, names, hashes) and asks its *host* for the
+rest (`run.inputs`, `dobject.targets`, the content-hash look-up of
+`DObject(path)`, `with run:`): the client that produced or published it (the async client
+binds every record it touches), else the default host that the module-level runtime
+installs when `import producer_sdk` runs (`set_default_host`). So the records import no
+client, and the direction of imports is records <- planning <- client core <- runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from producer_sdk.errors import LineageError
+
+if TYPE_CHECKING:
+    from producer_sdk.dobject import DObject
+    from producer_sdk.records import Run, Transform
+
+RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
+FinalStatus = Literal["completed", "failed"]
+# What a record reads on access: `inputs`/`outputs` of a run, `source`/`targets` of a
+# DObject.
+Relation = Literal["inputs", "outputs", "source", "targets"]
+
+
+class RecordHost(Protocol):
+    """What records ask of the client behind them (blocking calls)."""
+
+    @property
+    def api_url(self) -> str:
+        """The API base URL (for deep links)."""
+        ...
+
+    def related(self, record: Run | DObject, relation: Relation) -> list[Any]:
+        """A relation of a run or a DObject (see `Relation`), read now."""
+        ...
+
+    def transform_runs(self, transform: Transform) -> list[Run]: ...
+
+    def existing_dobject(self, content_hash: str) -> DObject | None:
+        """The DObject with this content hash, if this process or the service has one."""
+        ...
+
+    def load_input(self, dobject: DObject, run: Run | None) -> None:
+        """`InputLoaded` of `dobject` for `run` (None: the current run)."""
+        ...
+
+    def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> None: ...
+
+    def enter_run(self, run: Run) -> None: ...
+
+    def exit_run(self, run: Run, exc: BaseException | None) -> None: ...
+
+
+class _Default:
+    host: Callable[[], RecordHost] | None = None
+
+
+def set_default_host(provider: Callable[[], RecordHost] | None) -> None:
+    """Install what unbound records ask (the module-level runtime does, at import)."""
+    _Default.host = provider
+
+
+def host_of(*records: Any) -> RecordHost:
+    """The host of the first of `records` bound to one, else the default host."""
+    for record in records:
+        bound: RecordHost | None = record._host if record is not None else None
+        if bound is not None:
+            return bound
+    if _Default.host is None:
+        raise LineageError("no lineage client: `import producer_sdk` installs the default one")
+    return _Default.host()
