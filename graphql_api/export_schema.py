@@ -1,11 +1,14 @@
-"""The schema's SDL, and `python -m graphql_api.export_schema` to rewrite schema.graphql."""
+"""The schema's SDL, and `python -m graphql_api.export_schema` to rewrite
+docs/reference/schema.graphql, the served schema as the reference documents it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
 
-SDL_FILE: Final = Path(__file__).parent / "schema.graphql"
+# In the repository, not the package: the file is documentation, read by people and by the
+# tests (tests/unit/test_api_schema.py fails when it differs from the code's schema).
+SDL_FILE: Final = Path(__file__).resolve().parents[1] / "docs" / "reference" / "schema.graphql"
 
 
 def schema_sdl() -> str:

@@ -30,7 +30,6 @@ from hypothesis_graphql import Mode, from_schema
 from hypothesis_graphql import nodes as gql_nodes
 from nats.aio.msg import Msg
 
-import graphql_api
 from lineage_core import events
 from lineage_core.events import decode, encode
 from openlineage_api.ingest import interpret
@@ -226,7 +225,7 @@ def check_openlineage(body: bytes) -> None:
             assert decode(encode(event)) == event, "the ingest made an event the projector parks"
 
 
-SCHEMA_SDL: Final = Path(graphql_api.__file__).parent / "schema.graphql"
+SCHEMA_SDL: Final = Path(__file__).resolve().parents[2] / "docs" / "reference" / "schema.graphql"
 
 
 def _custom_scalars() -> dict[str, st.SearchStrategy[Any]]:

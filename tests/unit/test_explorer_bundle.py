@@ -15,7 +15,7 @@ from graphql_api.ui import STATIC_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-SCHEMA = ROOT / "graphql_api" / "schema.graphql"
+SCHEMA = ROOT / "docs" / "reference" / "schema.graphql"
 
 
 def _node_modules() -> None:
