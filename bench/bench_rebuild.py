@@ -7,7 +7,7 @@ Fills public.raw_events of a fresh database with a lineage chain (runs of 1 RunS
 2 InputLoaded, 2 OutputRegistered, 1 RunFinished; each run loads the outputs of the run
 before it, ten pipelines) generated inside Postgres, so ten million events need no
 Python-side encoding. The payloads are valid schema version 1 events (transform ids are
-the contract's uuid5). Then, in this order, on the same database:
+docs/reference/events.md's uuid5). Then, in this order, on the same database:
 
 1. the COPY ceiling: the first 200,000 raw rows fetched and COPYed back through asyncpg
    into a table of the same columns (no indexes), rows/s;

@@ -7,8 +7,8 @@ Uses the running service (`lineage up`, found like the SDK finds it). Without a
 reachable API it starts its own nats-server in a temp dir and measures the publishing
 calls only. Prints a table; never asserts timings.
 
-Peers, same workload (a run with one input and one output, SQLite, the recipe of
-../shared/peers), measured on 2026-11-28 on the machine where this bench gave 106 runs/s
+Peers, same workload (a run with one input and one output, in-process on SQLite),
+measured on 2026-11-28 on the machine where this bench gave 106 runs/s
 (README): lamindb 2.12.1 16-18 runs/s with the manual API, MLflow 3.17.2 17.5-22.8
 runs/s; query p50 1.9-5.9 ms (lamindb), 15-20 ms (MLflow). They are not installed with
 the project; their figures are printed as measured then, for scale.

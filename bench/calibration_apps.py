@@ -1,9 +1,9 @@
 """Reference servers for bench_api.py, run under the same load in the same run.
 
-Shared machines differ from day to day by 2x and more (../shared/FIELD-NOTES.md), so
-the API's figures are also given relative to two apps whose rates the field notes
-record on the reference machine: strawberry's `{ hello }` with the parser and
-validation caches (7.2k req/s there) and a bare ASGI hello (50k req/s there).
+Shared machines differ from day to day by 2x and more, so the API's figures are also
+given relative to two apps whose rates are known on the project's reference machine:
+strawberry's `{ hello }` with the parser and validation caches (7.2k req/s there) and a bare
+ASGI hello (50k req/s there).
 
     python bench/calibration_apps.py strawberry|asgi PORT
 """

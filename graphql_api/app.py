@@ -100,7 +100,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The API serves from the start: /healthz answers, /readyz says 503 and what it
-        # waits for, until NATS and Postgres answer (CONTRACT section 8).
+        # waits for, until NATS and Postgres answer (docs/reference/deployment.md).
         log_to_stderr_if_unconfigured()
         app.state.startup = startup
         app.state.metrics = metrics

@@ -1,4 +1,4 @@
-"""Who is asking (CONTRACT section 7): bearer tokens, their scopes, revocation.
+"""Who is asking (docs/reference/tokens.md): bearer tokens, their scopes, revocation.
 
 Every API process keeps the live tokens' SHA-256 digests in memory and reloads them
 from Postgres every `refresh_seconds` (1 s), so a `lineage token revoke` is in force

@@ -1,4 +1,4 @@
-"""Error codes of the API (CONTRACT.md section 2) and how every GraphQL error gets one.
+"""Error codes of the API (docs/reference/graphql.md) and how every GraphQL error gets one.
 
 Resolvers raise `LineageError(code, message)`; anything else that escapes a resolver is
 an internal fault: logged with the request id and answered as `INTERNAL` without detail.

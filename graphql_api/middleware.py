@@ -1,5 +1,5 @@
-"""Pure ASGI guard in front of every route: who is asking and may they (CONTRACT
-section 7), how often (rate limits), and how big and slow their bodies may be.
+"""Pure ASGI guard in front of every route: who is asking and may they
+(docs/reference/tokens.md), how often (rate limits), and how big and slow their bodies may be.
 
 HTTP: no, unknown or revoked token -> 401 UNAUTHENTICATED; a token without the scope
 -> 403 FORBIDDEN; past the caller's rate -> 429 with Retry-After; a body over 1 MiB ->

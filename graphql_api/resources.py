@@ -89,7 +89,7 @@ class Resources:
 
 async def _open_databases(settings: Settings) -> tuple[Database, Database | None]:
     """(reads, writes): one pool on the primary, or a replica's pool plus a small one on
-    the primary, LINEAGE_DB_POOL_SIZE sessions in all (CONTRACT section 8)."""
+    the primary, LINEAGE_DB_POOL_SIZE sessions in all (docs/reference/deployment.md)."""
     timeout = settings.api_statement_timeout_ms
     if not settings.database_read_url:
         db = await Database.open(

@@ -53,7 +53,7 @@ def up() -> None:
         _migrate_when_reachable(settings)
         users = None
         if not settings.nats_url:
-            # with tokens configured, NATS asks for credentials too (CONTRACT section 7)
+            # with tokens configured, NATS asks for credentials too (docs/reference/tokens.md)
             if settings.api_token or _tokens_exist(settings):
                 users = NatsUsers.under(settings.home)
                 settings.nats_creds = users.service_file
@@ -199,7 +199,7 @@ PROJECTOR_SESSIONS: Final = 2
 
 def api_settings(settings: Settings, *, with_projector: bool) -> Settings:
     """The settings the API runs with. LINEAGE_DB_POOL_SIZE bounds each part's sessions
-    (CONTRACT section 8); `lineage up` runs both parts in one process within that one
+    (docs/reference/deployment.md); `lineage up` runs both parts in one process within that one
     budget: the projector's session comes out of it and the API has the rest."""
     if not with_projector:
         return settings

@@ -9,7 +9,7 @@ TransformType = Literal["notebook", "pipeline"]
 
 
 def transform_id(type_: TransformType, name: str, version: str) -> uuid.UUID:
-    """The id of transform `(type, name, version)`, as CONTRACT.md section 1 defines it."""
+    """The id of transform `(type, name, version)`, as docs/reference/events.md defines it."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:transform/{type_}/{name}/{version}")
 
 

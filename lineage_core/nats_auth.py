@@ -1,4 +1,4 @@
-"""Credentials for NATS connections (CONTRACT section 7).
+"""Credentials for NATS connections (docs/reference/tokens.md).
 
 `LINEAGE_NATS_CREDS` names a credentials file of one of two kinds:
 - a standard NATS user credentials file (a user JWT and its nkey seed, for servers in

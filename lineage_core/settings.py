@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     port: int = 8000
     # longest a statement of a GraphQL request may run in Postgres (then QUERY_TOO_COMPLEX)
     api_statement_timeout_ms: int = Field(default=10_000, ge=1)
-    # CONTRACT section 8: most database sessions one part (API or projector) opens,
+    # docs/reference/deployment.md: most database sessions one part (API or projector) opens,
     # pools, listeners and locks together; `lineage up` runs both parts
     db_pool_size: int = Field(default=10, ge=2)
     # replicas of the LINEAGE and LINEAGE_DLQ streams when created or updated
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     database_read_url: str | None = None
     # `lineage projector` serves /metrics and /healthz on this port when set
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    # a NATS credentials file (CONTRACT section 7); user:password in nats_url also works
+    # a NATS credentials file (docs/reference/tokens.md); user:password in nats_url also works
     nats_creds: Path | None = None
     # abuse limits of the API (docs/security.md): requests a second per token (per client
     # address without one) in bursts of api_rate_burst, 0 turns the limit off; open

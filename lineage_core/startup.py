@@ -1,4 +1,4 @@
-"""Waiting for NATS and Postgres at start, instead of exiting (CONTRACT section 8).
+"""Waiting for NATS and Postgres at start, instead of exiting (docs/reference/deployment.md).
 
 Every part (projector, API, `lineage up` with external URLs) calls `wait_until` with a
 probe; the probe's failure is logged with what is awaited, then retried with a growing

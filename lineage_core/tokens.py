@@ -1,4 +1,4 @@
-"""Scoped API tokens (CONTRACT section 7): making them, hashing them, and their table.
+"""Scoped API tokens (docs/reference/tokens.md): making them, hashing them, and their table.
 
 A token is 32 random bytes (URL-safe text after a `lin_` prefix). Only its SHA-256 is
 stored: a token that strong cannot be found from its digest, so a slow password hash

@@ -1,5 +1,5 @@
 """The API's database sessions: one asyncpg pool per process, bounded by
-`LINEAGE_DB_POOL_SIZE` (CONTRACT section 8), and the request's one connection.
+`LINEAGE_DB_POOL_SIZE` (docs/reference/deployment.md), and the request's one connection.
 
 Every session of the API comes from here: `sessions - 1` pooled connections for
 requests and every other read or write (status, readiness, OpenLineage ingest,

@@ -1,4 +1,4 @@
-"""`lineage demo`: the seed program of CONTRACT.md section 3, against the running service."""
+"""`lineage demo`: the seed program of docs/reference/sdk.md, against the running service."""
 
 from __future__ import annotations
 

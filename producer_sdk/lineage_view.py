@@ -1,7 +1,7 @@
 """`dobject.view_lineage()` and `run.view_lineage()`: the explorer's view of a record.
 
 Outside Jupyter this prints the explorer's absolute deep link,
-`<api_url>/ui/dobject/<id>` or `<api_url>/ui/run/<id>` (CONTRACT section 6), built from
+`<api_url>/ui/dobject/<id>` or `<api_url>/ui/run/<id>` (docs/reference/explorer.md), built from
 the API URL the SDK resolved (LINEAGE_API_URL, else what `lineage up` recorded). In a
 Jupyter kernel it displays the explorer inline (an iframe on the deep link, with the link
 under it; the plain-text form of the output is the link, for viewers without HTML).

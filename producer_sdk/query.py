@@ -10,7 +10,7 @@ that matches, which is related to a C that matches:
 - `DObject -> Notebook`/`Pipeline`: the transform of its source run;
 - `Notebook`/`Pipeline -> DObject`: a run of the transform produced it.
 
-Each chain compiles to one nested GraphQL filter (CONTRACT.md section 2), which the
+Each chain compiles to one nested GraphQL filter (docs/reference/graphql.md), which the
 service compiles to SQL.
 """
 

@@ -1,7 +1,7 @@
 """Prometheus metrics of the projector, in the default registry.
 
 Served on the one /metrics of `lineage up` (the API's), and by `lineage projector` on
-LINEAGE_METRICS_PORT (projector/metrics_server.py). CONTRACT section 8 names the ones
+LINEAGE_METRICS_PORT (projector/metrics_server.py). docs/reference/deployment.md names the ones
 every deployment can rely on.
 """
 

@@ -3,7 +3,7 @@
 The projector's metrics live in the default registry (projector/metrics.py); this app
 renders them, after reading the stream's last sequence so `lineage_projector_lag` is
 current even while the projector is stuck (Postgres down, a batch retrying). No token:
-bind the port to an internal address (CONTRACT section 8).
+bind the port to an internal address (docs/reference/deployment.md).
 """
 
 from __future__ import annotations

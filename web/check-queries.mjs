@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 const out = await build({ entryPoints: ['src/queries.ts'], bundle: true, format: 'esm', write: false, platform: 'node', logLevel: 'warning' });
 const q = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 const schema = buildSchema(readFileSync(process.argv[2], 'utf8'));
-// "section5": documents that need CONTRACT section 5 (asOf, impact, runDiff, fields, parent)
+// "section5": documents that need the lineage questions of docs/reference/questions.md
+// (asOf, impact, runDiff, fields, parent)
 const documents = {
   lineage: [q.lineageQuery(false), false],
   run: [q.runDetailsQuery(false, false), false],

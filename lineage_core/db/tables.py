@@ -69,7 +69,7 @@ openlineage_events = Table(
     schema=RAW_SCHEMA,
 )
 
-# API tokens (CONTRACT section 7): only a SHA-256 of each token is kept. They live in
+# API tokens (docs/reference/tokens.md): only a SHA-256 of each token is kept. They live in
 # `public` because `lineage rebuild` replaces the projection schema, never this one.
 # A revoked token keeps its row (revoked_at set) and frees its name for a new token.
 api_tokens = Table(

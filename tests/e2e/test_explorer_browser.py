@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 TOKEN = "explorer-s3cret"
-LIVE_WITHIN = 5.0  # CONTRACT section 6: live updates show within 5 s
+LIVE_WITHIN = 5.0  # docs/reference/explorer.md: live updates show within 5 s
 
 # A later run that loads output.bam and writes a report and seven lane files: more
 # outputs than the explorer shows of one run before folding them into "+N more".
@@ -155,11 +155,12 @@ def _graphql(service: Service, query: str) -> dict[str, object]:
 
 
 def _skip_without_section_5(explorer: Explorer) -> None:
-    """asOf and impact come with CONTRACT section 5; before it the explorer hides them."""
+    """asOf and impact come with the lineage questions (docs/reference/questions.md); without
+    them the explorer hides them."""
     fields = _graphql(explorer.service, '{ __type(name: "Query") { fields { name } } }')
     names = {f["name"] for f in fields["__type"]["fields"]}  # type: ignore[index]
     if "impact" not in names:
-        pytest.skip("this API has no section 5 (asOf, impact) yet")
+        pytest.skip("this API has no lineage questions (asOf, impact) yet")
 
 
 def test_pages_are_open_and_data_needs_the_token(explorer: Explorer) -> None:

@@ -1,4 +1,4 @@
-"""The projector's metrics as an operator scrapes them (CONTRACT section 8): on the one
+"""The projector's metrics as an operator scrapes them (docs/reference/deployment.md): on the one
 /metrics of `lineage up`, and on LINEAGE_METRICS_PORT of `lineage projector` alone."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from tests.support.workload import workload
 
 pytestmark = pytest.mark.e2e
 
-# CONTRACT section 8: the names every deployment can rely on.
-CONTRACT_FAMILIES = (
+# docs/reference/deployment.md: the names every deployment can rely on.
+DOCUMENTED_FAMILIES = (
     "# TYPE lineage_projector_applied_sequence gauge",
     "# TYPE lineage_projector_lag gauge",
     "# TYPE lineage_projector_active gauge",
@@ -46,9 +46,9 @@ def _caught_up(url: str, last: int) -> Samples | None:
     return samples if applied is not None and applied >= last else None
 
 
-def _assert_contract(url: str, samples: Samples) -> None:
+def _assert_documented(url: str, samples: Samples) -> None:
     text = httpx.get(url, timeout=5).text
-    for family in CONTRACT_FAMILIES:
+    for family in DOCUMENTED_FAMILIES:
         assert family in text, family
     assert value(samples, "lineage_projector_active") == 1
     assert value(samples, "lineage_projector_events_applied_total") == 12  # 2 runs x 6
@@ -62,7 +62,7 @@ def test_lineage_up_serves_the_projectors_metrics(service: Service) -> None:
     last = asyncio.run(_publish_good_and_bad(service.nats_url))
     samples = wait_for(lambda: _caught_up(url, last), what="applied_sequence on /metrics")
     assert before != value(samples, "lineage_projector_applied_sequence")
-    _assert_contract(url, samples)
+    _assert_documented(url, samples)
     lag = wait_for(lambda: value(scrape(url), "lineage_projector_lag") == 0, what="lag back to 0")
     assert lag
     # one family per name: the API's lag and the projector's do not both appear
@@ -86,7 +86,7 @@ def test_lineage_projector_serves_metrics_on_its_port(
         samples = wait_for(
             lambda: _caught_up(f"{base}/metrics", last), what="applied_sequence on /metrics"
         )
-        _assert_contract(f"{base}/metrics", samples)
+        _assert_documented(f"{base}/metrics", samples)
         wait_for(
             lambda: value(scrape(f"{base}/metrics"), "lineage_projector_lag") == 0,
             what="lag back to 0",

@@ -1,4 +1,4 @@
-"""The seed program of CONTRACT.md section 3, as its own script, against `lineage up`;
+"""The seed program of docs/reference/sdk.md, as its own script, against `lineage up`;
 then the SDK's queries and errors in this process against the same service."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`lineage up` with tokens, as a user runs it (CONTRACT section 7): its embedded
+"""`lineage up` with tokens, as a user runs it (docs/reference/tokens.md): its embedded
 nats-server asks for credentials, the producer's are recorded where the SDK finds them,
 events published with them reach the projection; and no token ever shows up in the
 service's logs, its metrics, its error answers or `lineage status`."""

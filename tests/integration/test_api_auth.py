@@ -1,4 +1,4 @@
-"""Scoped tokens on every door of the API (CONTRACT section 7), against real Postgres
+"""Scoped tokens on every door of the API (docs/reference/tokens.md), against real Postgres
 and nats-server: HTTP 401/403, GraphQL FORBIDDEN, WebSocket 4401/4403, revocation
 within 2 s, last use, rate limits (429) and the WebSocket cap."""
 

@@ -1,4 +1,4 @@
-"""CONTRACT section 8: several `lineage api` processes serve one deployment. Read-your-
+"""docs/reference/deployment.md: several `lineage api` processes serve one deployment. Read-your-
 writes holds on each, and a subscription on any of them receives every event."""
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ async def test_websocket_auth(database_url: str, nats_url: str) -> None:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(refused.recv(), 5)
     assert closed.value.rcvd is not None
-    assert closed.value.rcvd.code == 4401  # no or bad token (CONTRACT section 7)
+    assert closed.value.rcvd.code == 4401  # no or bad token (docs/reference/tokens.md)
 
 
 async def test_slow_subscriber_is_dropped(database_url: str, nats_url: str) -> None:

@@ -1,4 +1,4 @@
-"""LINEAGE_DB_POOL_SIZE bounds every database session of each part (CONTRACT section 8):
+"""LINEAGE_DB_POOL_SIZE bounds every database session of each part (docs/reference/deployment.md):
 pools, listeners and locks together, under load, and a bounded pool queues requests
 rather than failing them.
 

@@ -1,4 +1,4 @@
-"""CONTRACT section 8: a three-node JetStream cluster with LINEAGE_STREAM_REPLICAS=3 loses
+"""docs/reference/deployment.md: a three-node JetStream cluster with LINEAGE_STREAM_REPLICAS=3 loses
 nothing and duplicates nothing while its stream leaders are killed (-9) under load; the
 projector and the API reconnect by themselves.
 

@@ -1,4 +1,4 @@
-"""The embedded nats-server with credentials (CONTRACT section 7): a producer may publish
+"""The embedded nats-server with credentials (docs/reference/tokens.md): a producer may publish
 events and get their acknowledgements, and nothing else; the service may do everything."""
 
 from __future__ import annotations

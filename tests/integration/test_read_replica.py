@@ -1,4 +1,4 @@
-"""CONTRACT section 8: with LINEAGE_DATABASE_READ_URL the API reads from a streaming
+"""docs/reference/deployment.md: with LINEAGE_DATABASE_READ_URL the API reads from a streaming
 replica, and read-your-writes waits for the REPLICA's applied_sequence."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CONTRACT section 8: every part waits for NATS and Postgres at start instead of exiting,
+"""docs/reference/deployment.md: every part waits for NATS and Postgres at start instead of exiting,
 and the API's /readyz says 503 (and what it waits for) meanwhile."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`lineage token create|list|revoke` against a real database (CONTRACT section 7)."""
+"""`lineage token create|list|revoke` against a real database (docs/reference/tokens.md)."""
 
 from __future__ import annotations
 

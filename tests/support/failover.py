@@ -1,5 +1,5 @@
-"""The JetStream failover scenario (CONTRACT section 8), shared by the integration test and
-bench/bench_failover.py: producers publish through the SDK at a steady rate while the
+"""The JetStream failover scenario (docs/reference/deployment.md), shared by the integration
+test and bench/bench_failover.py: producers publish through the SDK at a steady rate while the
 node leading the LINEAGE stream is killed (-9), restarted later, then the next leader too.
 """
 

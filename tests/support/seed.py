@@ -1,4 +1,4 @@
-"""The seed program of CONTRACT.md section 3, as users run it (a script of its own)."""
+"""The seed program of docs/reference/sdk.md, as users run it (a script of its own)."""
 
 from __future__ import annotations
 

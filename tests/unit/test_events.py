@@ -1,4 +1,5 @@
-"""Wire-format contract: golden events round-trip byte for byte; bad input is InvalidEvent."""
+"""The wire format (docs/reference/events.md): golden events round-trip byte for byte;
+bad input is InvalidEvent."""
 
 from __future__ import annotations
 

@@ -66,9 +66,9 @@ def test_the_pages_load_nothing_from_another_host() -> None:
 
 
 def test_every_document_the_explorer_sends_is_valid_for_the_schema() -> None:
-    """The explorer's queries against the API's exported SDL; those that need section 5
-    (asOf, impact, runDiff, fields, parent) only once the schema has it: before, the page
-    falls back to the plain ones."""
+    """The explorer's queries against the API's exported SDL; those that need the lineage
+    questions of docs/reference/questions.md (asOf, impact, runDiff, fields, parent) only
+    once the schema has them: before, the page falls back to the plain ones."""
     done = subprocess.run(
         [_node(), "check-queries.mjs", str(SCHEMA)],
         cwd=WEB,

@@ -1,4 +1,4 @@
-"""What the SDK's NATS connection authenticates with (CONTRACT section 7): the file of
+"""What the SDK's NATS connection authenticates with (docs/reference/tokens.md): the file of
 LINEAGE_NATS_CREDS, the producer credentials `lineage up` recorded under LINEAGE_HOME, or
 user:password in LINEAGE_NATS_URL. No server: the arguments handed to `nats.connect`."""
 

@@ -1,4 +1,4 @@
-"""Version 2 of the wire from the SDK (CONTRACT section 5): `parent=` on runs, `fields=`
+"""Version 2 of the wire from the SDK (docs/reference/events.md): `parent=` on runs, `fields=`
 and `column_lineage=` on DObjects; and events over the service's limits refused before
 anything is planned or sent."""
 

@@ -65,7 +65,7 @@ export function isSchemaGap(errors: GqlError[] | undefined): boolean {
 }
 
 /**
- * Runs `build(true)` (the query with section 5 fields); if the server does not know
+ * Runs `build(true)` (the query with the fields of docs/reference/questions.md); if the server does not know
  * them, `build(false)` from then on. Lets the page work before and after the upgrade.
  */
 const gaps = new Map<string, boolean>();

@@ -1,5 +1,5 @@
 // GraphQL documents of the explorer. `asOf` is sent only when set, so a server
-// without section 5 still answers the plain view.
+// without the lineage questions (docs/reference/questions.md) still answers the plain view.
 
 const RUN_SUMMARY = 'id name status startedAt transform { name version }';
 const DOBJECT_SUMMARY = 'id name suffix createdAt';

@@ -1,4 +1,4 @@
-"""Schema version 2: run parents, dobject fields, column lineage (CONTRACT section 5).
+"""Schema version 2: run parents, dobject fields, column lineage (docs/reference/events.md).
 
 Revision ID: 0004
 Revises: 0003

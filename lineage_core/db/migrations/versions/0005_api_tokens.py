@@ -1,4 +1,4 @@
-"""Scoped API tokens, stored as hashes (CONTRACT section 7).
+"""Scoped API tokens, stored as hashes (docs/reference/tokens.md).
 
 Revision ID: 0005
 Revises: 0004
