@@ -3,7 +3,7 @@
 // because dagre and ELK both took several seconds on 2,000 nodes here.
 import dagre from '@dagrejs/dagre';
 
-export const NODE_W = 210;
+export const NODE_W = 190;
 export const NODE_H = 40;
 export const DAGRE_LIMIT = 150;
 
@@ -27,7 +27,7 @@ export function layout(req: LayoutRequest): LayoutResult {
 
 function dagreLayout(req: LayoutRequest): LayoutResult['positions'] {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'LR', ranker: 'tight-tree', nodesep: 16, ranksep: 44 });
+  g.setGraph({ rankdir: 'LR', ranker: 'tight-tree', nodesep: 14, ranksep: 36 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of req.nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
   for (const e of req.edges) if (e.source !== e.target) g.setEdge(e.source, e.target);
@@ -95,7 +95,7 @@ function layeredLayout(req: LayoutRequest): LayoutResult['positions'] {
     if (!layer) return;
     const offset = ((layer.length - 1) * (NODE_H + 16)) / 2;
     layer.forEach((v, i) => {
-      positions[ids[v]] = { x: r * (NODE_W + 60), y: i * (NODE_H + 16) - offset };
+      positions[ids[v]] = { x: r * (NODE_W + 40), y: i * (NODE_H + 16) - offset };
     });
   });
   return positions;

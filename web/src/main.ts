@@ -228,8 +228,9 @@ async function draw(fit: boolean): Promise<void> {
   const foldMs = performance.now() - t0;
   const result = view.nodes.length ? await layoutOffThread(view.nodes, view.edges) : { positions: {}, engine: 'none', ms: 0 };
   const fresh = new Set(state.fresh.keys());
-  // new nodes (expanded, unfolded, live) may lie outside the view: fit again then
-  const refit = fit || view.nodes.length !== probe.nodes;
+  // fit on open; new nodes (expanded, unfolded, live) may lie outside the view, so fit
+  // again then too, unless the user has zoomed or panned: then the view is theirs
+  const refit = fit || (view.nodes.length !== probe.nodes && !graph.userMoved);
   const t1 = performance.now();
   graph.draw({ nodes: view.nodes, edges: view.edges, positions: result.positions, root: state.place.id ?? '', selected: state.selected, fresh, expandable: expandable() }, refit);
   const t2 = performance.now();
@@ -342,6 +343,7 @@ function start(): void {
     const d = Number((e.target as HTMLInputElement).value);
     if (Number.isInteger(d) && d >= 1 && d <= 50) setView({ depth: d });
   };
+  $('fit').onclick = () => graph.refit();
   setUpSearch($('search'), $('search-results'), go);
   $('node-list').addEventListener('click', (e) => {
     const li = listTarget(e);

@@ -1,11 +1,17 @@
 // Draws the laid-out graph: SVG (focusable elements) up to SVG_LIMIT nodes, a canvas
 // past that, where thousands of DOM nodes would make panning slow. Both share pan,
 // zoom, click-to-select and arrow-key focus moves.
+import { canvasMeasure, shortLabels, type Measure } from './labels';
 import { NODE_H, NODE_W } from './layout';
 import { STATUS_ICON, type Edge, type ViewNode } from './model';
 
 export const SVG_LIMIT = 300;
 const SVG_NS = 'http://www.w3.org/2000/svg';
+// one label font for SVG (explorer.css `.node text`) and canvas, so measured labels fit
+const LABEL_FONT = '14px system-ui, sans-serif';
+const LABEL_PAD = 10;
+const MIN_K = 0.05;
+const MAX_K = 1.2; // fitting never blows a three-node graph up past this
 
 export interface DrawInput {
   nodes: ViewNode[];
@@ -37,6 +43,10 @@ export class GraphView {
   private view: View = { x: 0, y: 0, k: 1 };
   private mode: 'svg' | 'canvas' = 'svg';
   private focusedId: string | null = null;
+  private labels = new Map<string, string>();
+  private measure: Measure | null = null;
+  // set by the user's wheel or drag; a redraw then keeps the view (fit on open only)
+  private moved = false;
 
   constructor(private host: HTMLElement, private handlers: Handlers) {
     this.svg = document.createElementNS(SVG_NS, 'svg');
@@ -67,11 +77,23 @@ export class GraphView {
     return this.mode;
   }
 
+  /** Whether the user has zoomed or panned since the graph was last fitted. */
+  get userMoved(): boolean {
+    return this.moved;
+  }
+
+  /** Fits the drawn graph to the panel again (the "Fit" button). */
+  refit(): void {
+    this.fit();
+    this.applyView();
+  }
+
   draw(input: DrawInput, fit: boolean): void {
     this.input = input;
     this.mode = input.nodes.length > SVG_LIMIT ? 'canvas' : 'svg';
     this.svg.style.display = this.mode === 'svg' ? '' : 'none';
     this.canvas.style.display = this.mode === 'canvas' ? '' : 'none';
+    this.labels = this.shorten(input.nodes);
     if (fit) this.fit();
     if (this.mode === 'svg') this.buildSvg();
     else {
@@ -94,6 +116,12 @@ export class GraphView {
     else this.handlers.select(id);
   }
 
+  private shorten(nodes: ViewNode[]): Map<string, string> {
+    this.measure ??= canvasMeasure(LABEL_FONT);
+    const short = shortLabels(nodes.map((n) => n.label), nodes.map(icon), NODE_W - 2 * LABEL_PAD, this.measure);
+    return new Map(nodes.map((n, i) => [n.id, short[i]]));
+  }
+
   private fit(): void {
     const input = this.input;
     if (!input || !input.nodes.length) return;
@@ -108,7 +136,8 @@ export class GraphView {
     }
     const w = this.host.clientWidth || 800;
     const h = this.host.clientHeight || 500;
-    const k = Math.min(1.2, (w - 40) / (maxX - minX + 40), (h - 40) / (maxY - minY + 40));
+    const k = Math.max(MIN_K, Math.min(MAX_K, (w - 40) / (maxX - minX + 40), (h - 40) / (maxY - minY + 40)));
+    this.moved = false;
     this.view = { k, x: w / 2 - ((minX + maxX) / 2) * k, y: h / 2 - ((minY + maxY) / 2) * k };
   }
 
@@ -122,7 +151,8 @@ export class GraphView {
     this.host.addEventListener('wheel', (e) => {
       e.preventDefault();
       const rect = this.host.getBoundingClientRect();
-      const f = Math.exp(-e.deltaY * 0.0015);
+      const f = Math.min(8 / this.view.k, Math.max(MIN_K / this.view.k, Math.exp(-e.deltaY * 0.0015)));
+      this.moved = true;
       const mx = e.clientX - rect.left;
       const my = e.clientY - rect.top;
       this.view = { k: this.view.k * f, x: mx - (mx - this.view.x) * f, y: my - (my - this.view.y) * f };
@@ -134,6 +164,7 @@ export class GraphView {
     });
     window.addEventListener('pointermove', (e) => {
       if (!drag) return;
+      this.moved = true;
       this.view.x += e.clientX - drag.x;
       this.view.y += e.clientY - drag.y;
       drag = { x: e.clientX, y: e.clientY };
@@ -156,14 +187,13 @@ export class GraphView {
       const p = input.positions[n.id];
       if (!p) continue;
       const cls = ['node', n.kind.toLowerCase(), n.id === input.root ? 'root' : '', n.id === input.selected ? 'selected' : '', input.fresh.has(n.id) ? 'new' : '', n.status ? `status-${n.status.toLowerCase()}` : ''].join(' ');
-      const icon = n.kind === 'RUN' ? `${STATUS_ICON[n.status ?? ''] ?? '?'} ` : n.kind === 'DOBJECT' ? '▤ ' : '';
       const status = n.status ? `, ${n.status.toLowerCase()}` : '';
       const kind = n.kind === 'RUN' ? 'run' : n.kind === 'DOBJECT' ? 'dobject' : 'folded nodes';
-      const label = n.label.length > 28 ? `${n.label.slice(0, 27)}…` : n.label;
+      const label = this.labels.get(n.id) ?? n.label;
       parts.push(
         `<g class="${cls}" data-graph-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(`${n.label} (${kind}${status})`)}" transform="translate(${p.x - NODE_W / 2},${p.y - NODE_H / 2})">` +
           `<rect width="${NODE_W}" height="${NODE_H}" rx="${n.kind === 'RUN' ? 4 : 14}"/>` +
-          `<text x="10" y="${NODE_H / 2 + 5}">${esc(icon + label)}</text>` +
+          `<text x="${LABEL_PAD}" y="${NODE_H / 2 + 5}">${esc(icon(n) + label)}</text>` +
           (input.fresh.has(n.id) ? `<text class="badge" x="${NODE_W - 8}" y="12" text-anchor="end">new</text>` : '') +
           `<title>${esc(n.label)}${esc(status)}</title></g>`,
       );
@@ -291,15 +321,18 @@ export class GraphView {
     }
     if (k > 0.45) {
       ctx.fillStyle = '#1f2933';
-      ctx.font = '13px system-ui, sans-serif';
+      ctx.font = LABEL_FONT;
       for (const n of input.nodes) {
         const p = input.positions[n.id];
         if (!p) continue;
-        const icon = n.kind === 'RUN' ? `${STATUS_ICON[n.status ?? ''] ?? '?'} ` : '';
-        ctx.fillText((icon + n.label).slice(0, 26), p.x - NODE_W / 2 + 8, p.y + 5);
+        ctx.fillText(icon(n) + (this.labels.get(n.id) ?? n.label), p.x - NODE_W / 2 + LABEL_PAD, p.y + 5);
       }
     }
   }
+}
+
+function icon(n: ViewNode): string {
+  return n.kind === 'RUN' ? `${STATUS_ICON[n.status ?? ''] ?? '?'} ` : n.kind === 'DOBJECT' ? '▤ ' : '';
 }
 
 function esc(s: string): string {
