@@ -5,8 +5,10 @@ functions between models and the bytes of one NATS message. Events of an older
 `schema_version` are upcast on decode; a newer one is invalid.
 
 Version 2 added `RunStarted.parent_run_id` and `OutputRegistered.fields` /
-`column_lineage`; a version 1 event that carries one of them is invalid, as any
-unknown field is.
+`column_lineage`; version 3 added `dobject.version` (a producer's label of the version it
+loaded or wrote) on `InputLoaded` and `OutputRegistered`, and `InputLoaded.fields`. An
+event of an older version that carries a newer field is invalid, as any unknown field is
+(docs/reference/versions.md).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pydantic_core import from_json
 
 from lineage_core.ids import transform_id
 
-CURRENT_SCHEMA_VERSION: Final = 2
+CURRENT_SCHEMA_VERSION: Final = 3
 MAX_MESSAGE_BYTES: Final = 64 * 1024
 # Counts per OutputRegistered; the 64 KiB message limit usually binds first.
 MAX_FIELDS: Final = 2048
@@ -44,6 +46,9 @@ Producer = Annotated[str, Field(max_length=256)]
 FieldName = Annotated[str, Field(min_length=1, max_length=1024)]
 FieldType = Annotated[str, Field(max_length=256)]
 Transformation = Annotated[str, Field(max_length=1024)]
+# A producer's own name of a dataset version (version 3), e.g. dbt's or Iceberg's.
+VERSION_LABEL_LIMIT: Final = 256
+VersionLabel = Annotated[str, Field(max_length=VERSION_LABEL_LIMIT)]
 
 
 class _Frozen(BaseModel):
@@ -80,6 +85,7 @@ class DObjectRef(_Frozen):
     size: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     hash: Annotated[str, Field(max_length=512)] | None = None
     uri: LongText | None = None
+    version: VersionLabel | None = None  # version 3: the producer's label of this version
 
 
 class DatasetField(_Frozen):
@@ -137,10 +143,26 @@ class RunStarted(_Envelope):
     parent_run_id: uuid.UUID | None = None  # the run that started this one (version 2)
 
 
+FieldList = Annotated[tuple[DatasetField, ...], Field(max_length=MAX_FIELDS)]
+
+
+def _unique_field_names(fields: tuple[DatasetField, ...] | None) -> None:
+    names = [f.name for f in fields or ()]
+    if len(set(names)) != len(names):
+        raise ValueError("fields names a field twice")
+
+
 class InputLoaded(_Envelope):
     event_type: Literal["InputLoaded"] = "InputLoaded"
     run_id: uuid.UUID
     dobject: DObjectRef
+    # Version 3: the schema of what was loaded, for a dobject no run has written.
+    fields: FieldList | None = None
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> InputLoaded:
+        _unique_field_names(self.fields)
+        return self
 
 
 class OutputRegistered(_Envelope):
@@ -148,16 +170,14 @@ class OutputRegistered(_Envelope):
     run_id: uuid.UUID
     dobject: DObjectRef
     # Version 2: the dobject's schema and where its fields come from.
-    fields: Annotated[tuple[DatasetField, ...], Field(max_length=MAX_FIELDS)] | None = None
+    fields: FieldList | None = None
     column_lineage: (
         Annotated[tuple[ColumnLineage, ...], Field(max_length=MAX_COLUMN_LINEAGE)] | None
     ) = None
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> OutputRegistered:
-        names = [f.name for f in self.fields or ()]
-        if len(set(names)) != len(names):
-            raise ValueError("fields names a field twice")
+        _unique_field_names(self.fields)
         targets = [c.field for c in self.column_lineage or ()]
         if len(set(targets)) != len(targets):
             raise ValueError("column_lineage names an output field twice")
@@ -212,9 +232,33 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# The fields each event type gained in version 3 (`dobject.version` is nested).
+V3_FIELDS: Final[dict[str, tuple[str, ...]]] = {"InputLoaded": ("fields",)}
+V3_DOBJECT_FIELDS: Final = ("version",)
+
+
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 only added optional fields; an older event carrying one is invalid."""
+    event_type = str(data.get("event_type"))
+    for name in V3_FIELDS.get(event_type, ()):
+        if name in data:
+            raise InvalidEvent(_too_new(name, 3))
+    dobject = data.get("dobject")
+    if event_type in ("InputLoaded", "OutputRegistered") and isinstance(dobject, dict):
+        for name in V3_DOBJECT_FIELDS:
+            if name in dobject:
+                raise InvalidEvent(_too_new(f"dobject.{name}", 3))
+    return data
+
+
+def _too_new(name: str, added_in: int) -> str:
+    # the event may be older still, already upcast a step: name the version it needs
+    return f"{name}: extra inputs are not permitted before schema_version {added_in}"
+
+
 # UPCASTERS[v] turns the JSON of a version-v event into version v+1.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[int, Upcaster] = {1: _v1_to_v2}
+UPCASTERS: dict[int, Upcaster] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def encode(event: _Envelope) -> bytes:

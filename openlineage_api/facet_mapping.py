@@ -1,10 +1,13 @@
-"""OpenLineage facets -> the version 2 fields of our events (pure).
+"""OpenLineage facets -> the version 2 and 3 fields of our events (pure).
 
 - ParentRunFacet (`run.facets.parent`) -> `RunStarted.parent_run_id`: the parent's
   `run.runId` as it is, which is how the ingest maps the `run.runId` of the parent's own
   events, so parent and child meet.
-- SchemaDatasetFacet (`facets.schema` of an output) -> `OutputRegistered.fields`, nested
-  fields flattened with dots in document order (`address`, then `address.city`).
+- SchemaDatasetFacet (`facets.schema` of an output or an input) -> `OutputRegistered.fields`
+  or `InputLoaded.fields`, nested fields flattened with dots in document order
+  (`address`, then `address.city`).
+- DatasetVersionDatasetFacet (`facets.version.datasetVersion`, on inputs and outputs) ->
+  `dobject.version`, the label of the version read or written.
 - ColumnLineageDatasetFacet (`facets.columnLineage` of an output) ->
   `OutputRegistered.column_lineage`; an input field's (namespace, name) becomes a dobject
   id as an input dataset's does; its transformations become `TYPE/SUBTYPE` (or `TYPE`),
@@ -43,6 +46,16 @@ def parent_run_id(run_facets: dict[str, Any] | None) -> uuid.UUID | None:
         return uuid.UUID(run_id)
     except ValueError:
         return None
+
+
+def dataset_version(facets: dict[str, Any] | None) -> str | None:
+    """The label of the version a dataset facet names (DatasetVersionDatasetFacet)."""
+    facet = (facets or {}).get("version")
+    label = facet.get("datasetVersion") if isinstance(facet, dict) else None
+    if not isinstance(label, str) or not label:
+        return None
+    _check_length("datasetVersion", label, ev.VERSION_LABEL_LIMIT)
+    return label
 
 
 def dataset_fields(facets: dict[str, Any] | None) -> tuple[ev.DatasetField, ...] | None:

@@ -5,8 +5,11 @@
 - run -> run (same id); every RunEvent sends a RunStarted (the projector keeps the earliest),
   with the ParentRunFacet's run id as its parent;
 - inputs -> InputLoaded, outputs -> OutputRegistered, dobject id = uuid5 of (namespace, name);
-  an output's schema and column-lineage facets give its fields and column lineage
-  (facet_mapping.py);
+  a dataset's schema facet gives its fields (an input's too: what a dataset no run wrote
+  shows), an output's column-lineage facet its column lineage (facet_mapping.py);
+- every run's outputs are versions of their datasets (docs/reference/versions.md): the
+  `version` facet (DatasetVersionDatasetFacet `datasetVersion`) is the version's label,
+  on inputs and outputs; without one, each run writes a version of its own;
 - COMPLETE -> RunFinished(completed); FAIL and ABORT -> RunFinished(failed, errorMessage).
 Event ids are uuid5 of the OpenLineage event's identity, so a client's retry de-duplicates.
 """
@@ -23,6 +26,7 @@ from openlineage_api.facet_mapping import (
     MappingError,
     column_lineage,
     dataset_fields,
+    dataset_version,
     parent_run_id,
 )
 from openlineage_api.models import Dataset, JobEvent, RunEvent, parse_event_time
@@ -64,7 +68,12 @@ def map_event(event: RunEvent | JobEvent) -> list[ev.Event]:
         )
     ]
     out.extend(
-        ev.InputLoaded(event_id=_id(event, "in", ds), dobject=_dobject(ds, None), **common)
+        ev.InputLoaded(
+            event_id=_id(event, "in", ds),
+            dobject=_dobject(ds, None),
+            fields=dataset_fields(ds.facets),
+            **common,
+        )
         for ds in event.inputs
     )
     for output in event.outputs:
@@ -143,6 +152,7 @@ def _dobject(ds: Dataset, size: object) -> ev.DObjectRef:
         if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_SIZE
         else None,
         uri=uri if len(uri) <= TEXT_LIMIT else None,
+        version=dataset_version(ds.facets),
     )
 
 

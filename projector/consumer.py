@@ -155,7 +155,7 @@ class BatchHandler:
             await self._dead_letter(decoded.bad)
             accepted = decoded.accepted
         # Folded while the previous batch commits, off the commit's critical path.
-        folded = fold(a.event for a in accepted)
+        folded = fold([a.event for a in accepted], [a.sequence for a in accepted])
         await self.drain()
         metrics.EVENTS_DUPLICATE.inc(len(done))
         if done:

@@ -27,6 +27,7 @@ from projector.rebuild_sql import (
     StepReport,
     fill_projection,
     plan_projection,
+    sql_can_derive_ids,
     sql_can_upcast,
 )
 from projector.store import REBUILD_LOCK_KEY, asyncpg_dsn
@@ -50,7 +51,7 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
             try:
                 await _create_shadow(conn)
                 report = progress or _log_step
-                if sql_can_upcast():
+                if sql_can_upcast() and await sql_can_derive_ids(raw):
                     helper = await asyncpg.connect(
                         asyncpg_dsn(settings.resolved_database_url()),
                         server_settings={"application_name": "lineage rebuild"},
@@ -60,7 +61,10 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
                     finally:
                         await helper.close()
                 else:
-                    log.warning("an upcaster has no SQL twin: rebuilding by folding in Python")
+                    log.warning(
+                        "an upcaster has no SQL twin or uuid-ossp is missing: "
+                        "rebuilding by folding in Python"
+                    )
                     applied = await fold_projection(raw, SHADOW_SCHEMA, report)
                 await _analyze_shadow(raw)
                 await _swap(raw)

@@ -1,7 +1,8 @@
 """The rebuild's fallback: decode and fold every raw event in Python, chunk by chunk.
 
 Used only when an upcaster of an old schema version has no SQL twin (rebuild_sql.py), so
-the set-based statements could not read those payloads as the current version. It is the
+the set-based statements could not read those payloads as the current version, or when
+Postgres lacks uuid-ossp to derive version ids (the embedded server). It is the
 live projector's own fold and upserts, at about a tenth of the set-based speed.
 """
 
@@ -40,14 +41,16 @@ async def fold_projection(conn: asyncpg.Connection, schema: str, progress: Progr
             break
         last = (rows[-1]["sequence"], str(rows[-1]["event_id"]))
         events = []
+        sequences = []
         for row in rows:
             try:
                 events.append(decode(row["payload"].encode()))
+                sequences.append(int(row["sequence"]))
             except InvalidEvent as exc:  # accepted once; an older projector knew it
                 skipped += 1
                 log.warning("raw event %s not decodable now: %s", row["event_id"], exc.reason)
         async with conn.transaction():
-            await write_rows(conn, fold(events), schema)
+            await write_rows(conn, fold(events, sequences), schema)
         applied += len(events)
         progress(
             StepReport(f"events up to sequence {last[0]}", len(rows), time.perf_counter() - started)

@@ -28,173 +28,7 @@ from typing import Final
 import asyncpg
 
 from lineage_core import events
-
-# One statement per projection table, in this order; `{s}` is the target schema and `{raw}`
-# the raw log (fixed names from this package, never user input).
-# Each statement first projects the few fields it needs out of the JSONB payloads in a
-# subquery fenced with OFFSET 0, so the sorts carry narrow rows, not whole payloads
-# (a third less time at a million events).
-_TRANSFORMS: Final = """
-INSERT INTO {s}.transforms (id, type, name, version, title, reference,
-                            registered_at, updated_at, updated_event_id)
-SELECT DISTINCT ON (id) id, type, name, version, title, reference,
-       min(occurred_at) OVER latest_first, occurred_at, event_id
-FROM (
-    SELECT (payload->'transform'->>'id')::uuid AS id,
-           payload->'transform'->>'type' AS type,
-           payload->'transform'->>'name' AS name,
-           payload->'transform'->>'version' AS version,
-           payload->'transform'->>'title' AS title,
-           payload->'transform'->>'reference' AS reference,
-           occurred_at, event_id
-    FROM {raw}
-    WHERE event_type IN ('TransformRegistered', 'RunStarted')
-    OFFSET 0
-) t
--- title/reference from the latest event carrying either (apply.TransformRow.attrs_key);
--- the window shares the ORDER BY, so one sort serves both
-WINDOW latest_first AS (
-    PARTITION BY id
-    ORDER BY (title IS NOT NULL OR reference IS NOT NULL) DESC, occurred_at DESC, event_id DESC
-    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-ORDER BY id, (title IS NOT NULL OR reference IS NOT NULL) DESC, occurred_at DESC, event_id DESC
-"""
-
-_RUNS: Final = """
-INSERT INTO {s}.runs (id, first_seen_at, name, transform_id, started_at, started_event_id,
-                      status, finished_at, error, finished_event_id, parent_run_id)
-WITH seen AS (
-    -- a run is seen by its own events and by every RunStarted naming it as parent
-    SELECT run_id, min(occurred_at) AS first_seen_at
-    FROM (
-        SELECT run_id, occurred_at FROM {raw} WHERE run_id IS NOT NULL
-        UNION ALL
-        SELECT (payload->>'parent_run_id')::uuid, occurred_at
-        FROM {raw}
-        WHERE event_type = 'RunStarted' AND jsonb_typeof(payload->'parent_run_id') = 'string'
-    ) r
-    GROUP BY run_id
-), started AS (
-    SELECT DISTINCT ON (run_id) run_id, name, transform_id, occurred_at AS started_at,
-           event_id AS started_event_id, parent_run_id
-    FROM (
-        SELECT run_id, payload->>'run_name' AS name,
-               (payload->'transform'->>'id')::uuid AS transform_id, occurred_at, event_id,
-               (payload->>'parent_run_id')::uuid AS parent_run_id
-        FROM {raw} WHERE event_type = 'RunStarted'
-        OFFSET 0
-    ) e
-    ORDER BY run_id, occurred_at, event_id
-), finished AS (
-    SELECT DISTINCT ON (run_id) run_id, upper(status) AS status, occurred_at AS finished_at,
-           error, event_id AS finished_event_id
-    FROM (
-        SELECT run_id, payload->>'status' AS status, payload->>'error' AS error,
-               occurred_at, event_id
-        FROM {raw} WHERE event_type = 'RunFinished'
-        OFFSET 0
-    ) e
-    ORDER BY run_id, occurred_at, event_id
-)
-SELECT seen.run_id, seen.first_seen_at, s.name, s.transform_id, s.started_at,
-       s.started_event_id, coalesce(f.status, 'STARTED'), f.finished_at, f.error,
-       f.finished_event_id, s.parent_run_id
-FROM seen
-LEFT JOIN started s ON s.run_id = seen.run_id
-LEFT JOIN finished f ON f.run_id = seen.run_id
-"""
-
-_DOBJECTS: Final = """
-INSERT INTO {s}.dobjects (id, name, suffix, size, hash, uri, created_at, created_event_id,
-                          source_run_id, source_at, source_event_id,
-                          fields, fields_at, fields_event_id)
-WITH created AS (
-    SELECT DISTINCT ON (id) *
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id, payload->'dobject'->>'name' AS name,
-               payload->'dobject'->>'suffix' AS suffix,
-               (payload->'dobject'->>'size')::bigint AS size,
-               payload->'dobject'->>'hash' AS hash, payload->'dobject'->>'uri' AS uri,
-               occurred_at AS created_at, event_id AS created_event_id
-        FROM {raw} WHERE event_type IN ('InputLoaded', 'OutputRegistered')
-        OFFSET 0
-    ) e
-    ORDER BY id, created_at, created_event_id
-), sourced AS (
-    SELECT DISTINCT ON (id) *
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id, run_id, occurred_at, event_id
-        FROM {raw} WHERE event_type = 'OutputRegistered'
-        OFFSET 0
-    ) e
-    ORDER BY id, occurred_at, event_id
-), schema AS (
-    -- the earliest registration carrying fields; every key present, as apply.fields_json
-    SELECT DISTINCT ON (id) id, fields, occurred_at, event_id
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id,
-               coalesce((
-                   SELECT jsonb_agg(jsonb_build_object('name', f->'name', 'type', f->'type',
-                                                       'description', f->'description')
-                                    ORDER BY n)
-                   FROM jsonb_array_elements(payload->'fields') WITH ORDINALITY AS e(f, n)
-               ), '[]'::jsonb) AS fields,
-               occurred_at, event_id
-        FROM {raw}
-        WHERE event_type = 'OutputRegistered' AND jsonb_typeof(payload->'fields') = 'array'
-        OFFSET 0
-    ) e
-    ORDER BY id, occurred_at, event_id
-)
-SELECT c.id, c.name, c.suffix, c.size, c.hash, c.uri, c.created_at, c.created_event_id,
-       s.run_id, s.occurred_at, s.event_id, f.fields, f.occurred_at, f.event_id
-FROM created c LEFT JOIN sourced s ON s.id = c.id LEFT JOIN schema f ON f.id = c.id
-"""
-
-_RUN_INPUTS: Final = """
-INSERT INTO {s}.run_inputs (run_id, dobject_id, loaded_at, event_id)
-SELECT DISTINCT ON (run_id, dobject_id) run_id, dobject_id, occurred_at, event_id
-FROM (
-    SELECT run_id, (payload->'dobject'->>'id')::uuid AS dobject_id, occurred_at, event_id
-    FROM {raw} WHERE event_type = 'InputLoaded'
-    OFFSET 0
-) i
-ORDER BY run_id, dobject_id, occurred_at, event_id
-"""
-
-# Every edge of a dobject from its earliest registration carrying column lineage.
-_COLUMN_EDGES: Final = """
-INSERT INTO {s}.column_edges (target_dobject_id, target_field, source_dobject_id,
-                              source_field, transformation, occurred_at, event_id)
-WITH winner AS (
-    SELECT DISTINCT ON (id) id, occurred_at, event_id
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id, occurred_at, event_id
-        FROM {raw}
-        WHERE event_type = 'OutputRegistered'
-          AND jsonb_typeof(payload->'column_lineage') = 'array'
-          AND jsonb_array_length(payload->'column_lineage') > 0
-        OFFSET 0
-    ) e
-    ORDER BY id, occurred_at, event_id
-)
-SELECT w.id, entry->>'field', (input->>'dobject_id')::uuid, input->>'field',
-       input->>'transformation', w.occurred_at, w.event_id
-FROM winner w
-JOIN {raw} r ON r.event_id = w.event_id,
-     jsonb_array_elements(r.payload->'column_lineage') AS entry,
-     jsonb_array_elements(entry->'inputs') AS input
-"""
-
-RAW: Final = "public.raw_events"
-
-STATEMENTS: Final = (
-    ("transforms", _TRANSFORMS),
-    ("runs", _RUNS),
-    ("dobjects", _DOBJECTS),
-    ("run_inputs", _RUN_INPUTS),
-    ("column_edges", _COLUMN_EDGES),
-)
+from projector.rebuild_statements import PREREQUISITES, RAW, STATEMENTS
 
 # The keys and indexes of the rebuilt tables, as statements that drop and recreate them
 # (primary keys through their constraints).
@@ -223,7 +57,10 @@ WORK_MEM: Final = "256MB"
 
 # Upcasters whose effect on the fields these statements read is the identity. Version 2
 # only added optional fields (a version 1 payload carrying one was never accepted).
-IDENTITY_ON_READ: Final[frozenset[events.Upcaster]] = frozenset({events.UPCASTERS[1]})
+# Version 3 likewise (dobject.version, InputLoaded.fields).
+IDENTITY_ON_READ: Final[frozenset[events.Upcaster]] = frozenset(
+    {events.UPCASTERS[1], events.UPCASTERS[2]}
+)
 
 
 def sql_can_upcast() -> bool:
@@ -231,6 +68,14 @@ def sql_can_upcast() -> bool:
     return all(
         events.UPCASTERS.get(version) in IDENTITY_ON_READ
         for version in range(1, events.CURRENT_SCHEMA_VERSION)
+    )
+
+
+async def sql_can_derive_ids(conn: asyncpg.Connection) -> bool:
+    """Whether the statements can compute version ids in Postgres (uuid-ossp, created by
+    migration 0006 where the server has it; the embedded Postgres has not)."""
+    return bool(
+        await conn.fetchval("SELECT to_regprocedure('uuid_generate_v5(uuid, text)') IS NOT NULL")
     )
 
 
@@ -282,21 +127,33 @@ async def fill_projection(
         await _session_memory(worker, local=False)
     # longest first, so the workers finish together
     todo = sorted(STATEMENTS, key=lambda step: _EXPECTED_ORDER.index(step[0]))
+    filled = {table: asyncio.Event() for table, _ in STATEMENTS}
 
     async def fill(worker: asyncpg.Connection) -> None:
         while todo:
             table, statement = todo.pop(0)
+            for before in PREREQUISITES.get(table, ()):
+                await filled[before].wait()
             async with worker.transaction():
                 progress(await _fill_table(worker, schema, table, statement))
+            filled[table].set()
 
     await asyncio.gather(*(fill(worker) for worker in workers))
     progress(await _build_indexes(workers, [i["create_ddl"] for i in indexes]))
     return int(await conn.fetchval(f"SELECT count(*) FROM {RAW}"))
 
 
-# The statements by the time they take (dobjects sorts every InputLoaded and
-# OutputRegistered), for spreading them over workers.
-_EXPECTED_ORDER: Final = ("dobjects", "runs", "run_inputs", "transforms", "column_edges")
+# The statements by the time they take, for spreading them over workers; dobjects (it
+# sorts every InputLoaded and OutputRegistered) waits for the versions and writes.
+_EXPECTED_ORDER: Final = (
+    "dobject_versions",
+    "dobject_writes",
+    "dobjects",
+    "runs",
+    "run_inputs",
+    "transforms",
+    "column_edges",
+)
 
 
 async def _session_memory(conn: asyncpg.Connection, *, local: bool = True) -> None:

@@ -61,6 +61,7 @@ async def run_projector(settings: Settings) -> None:
             # changes and webhooks follow the projection where it is applied
             watching = asyncio.create_task(run_watches(settings), name="watches")
             try:
+                await _rebuild_if_required(settings, leadership)
                 await _serve_term(settings, leadership)
             except LostLeadership:
                 log.warning("another projector took over; back to standby")
@@ -70,6 +71,23 @@ async def run_projector(settings: Settings) -> None:
                 await asyncio.gather(watching, return_exceptions=True)
     finally:
         await leadership.release()
+
+
+async def _rebuild_if_required(settings: Settings, leadership: Leadership) -> None:
+    """Rebuild before consuming when a migration left a projection only a rebuild can fill
+    (0006: versions of every write the raw log holds). The active projector does it, so
+    one process rebuilds however many start."""
+    conn = await leadership.connection()
+    async with leadership.lock:
+        required = await conn.fetchval(
+            "SELECT rebuild_required FROM projection.projection_state WHERE id = 1"
+        )
+    if required:
+        from projector.rebuild import rebuild  # the rebuild's machinery, only when needed
+
+        log.warning("the projection was marked for a rebuild by a migration: rebuilding")
+        applied = await rebuild(settings)
+        log.warning("rebuilt the projection from %s raw events", applied)
 
 
 def _tune_gc() -> None:

@@ -18,13 +18,21 @@ from typing import Final, NamedTuple
 
 import asyncpg
 
-from lineage_core.db.tables import APPLIED_CHANNEL, PROJECTION_SCHEMA
+from lineage_core.db.tables import PROJECTION_SCHEMA
 from lineage_core.events import Event
 from projector.apply import ColumnLineageRow, ProjectionRows, fold
+from projector.store_sql import REBUILD_LOCK_KEY, statements
 
-# Held shared by every batch transaction and exclusively by `lineage rebuild`, so no
-# batch is applied to a projection that is being replaced.
-REBUILD_LOCK_KEY: Final = 7416002
+__all__ = [
+    "REBUILD_LOCK_KEY",
+    "Accepted",
+    "BatchOutcome",
+    "applied_sequence",
+    "apply_batch",
+    "asyncpg_dsn",
+    "insert_raw",
+    "write_rows",
+]
 
 
 class Accepted(NamedTuple):
@@ -52,17 +60,6 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-# the dobject columns the earliest registration decides (the projection rules)
-DOBJECT_CREATED_COLUMNS: Final = (
-    "name",
-    "suffix",
-    "size",
-    "hash",
-    "uri",
-    "created_at",
-    "created_event_id",
-)
-
 INSERT_RAW: Final = """
 INSERT INTO public.raw_events
     (event_id, sequence, event_type, run_id, occurred_at, subject, payload)
@@ -72,139 +69,6 @@ FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::uuid[], $5::timestamptz[],
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
-
-
-# the run columns the earliest RunStarted decides (the parent included)
-RUN_START_COLUMNS: Final = (
-    "name",
-    "transform_id",
-    "started_at",
-    "started_event_id",
-    "parent_run_id",
-)
-
-
-def _sql(schema: str) -> dict[str, str]:
-    """The statements for one projection schema (`projection`, or the rebuild's shadow)."""
-    transform_newer = (
-        "(excluded.title IS NOT NULL OR excluded.reference IS NOT NULL, excluded.updated_at, "
-        "excluded.updated_event_id) > (t.title IS NOT NULL OR t.reference IS NOT NULL, "
-        "t.updated_at, t.updated_event_id)"
-    )
-    start_wins = (
-        "(excluded.started_event_id IS NOT NULL AND (r.started_event_id IS NULL OR "
-        "(excluded.started_at, excluded.started_event_id) < (r.started_at, r.started_event_id)))"
-    )
-    finish_wins = (
-        "(excluded.finished_event_id IS NOT NULL AND (r.finished_event_id IS NULL OR "
-        "(excluded.finished_at, excluded.finished_event_id) "
-        "< (r.finished_at, r.finished_event_id)))"
-    )
-    created_wins = (
-        "((excluded.created_at, excluded.created_event_id) < (d.created_at, d.created_event_id))"
-    )
-    fields_wins = (
-        "(excluded.fields_event_id IS NOT NULL AND (d.fields_event_id IS NULL OR "
-        "(excluded.fields_at, excluded.fields_event_id) < (d.fields_at, d.fields_event_id)))"
-    )
-    source_wins = (
-        "(excluded.source_event_id IS NOT NULL AND (d.source_event_id IS NULL OR "
-        "(excluded.source_at, excluded.source_event_id) < (d.source_at, d.source_event_id)))"
-    )
-
-    def pick(cond: str, alias: str, *cols: str) -> str:
-        return ", ".join(
-            f"{c} = CASE WHEN {cond} THEN excluded.{c} ELSE {alias}.{c} END" for c in cols
-        )
-
-    return {
-        # Two statements on purpose: the rebuild lock must be held before any projection
-        # table is opened, or a batch waiting on it would hold the table a rebuild swaps out.
-        "rebuild_lock": f"SELECT pg_advisory_xact_lock_shared({REBUILD_LOCK_KEY})",
-        "lock_state": (
-            f"SELECT applied_sequence FROM {schema}.projection_state WHERE id = 1 FOR UPDATE"
-        ),
-        "transforms": f"""
-INSERT INTO {schema}.transforms AS t (id, type, name, version, title, reference,
-                                      registered_at, updated_at, updated_event_id)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::timestamptz[], $8::timestamptz[], $9::uuid[])
-ON CONFLICT (id) DO UPDATE SET
-  registered_at = LEAST(t.registered_at, excluded.registered_at),
-  {pick(transform_newer, "t", "title", "reference", "updated_at", "updated_event_id")}
-WHERE excluded.registered_at < t.registered_at OR {transform_newer}
-""",
-        "runs": f"""
-INSERT INTO {schema}.runs AS r (id, first_seen_at, name, transform_id, started_at,
-                                started_event_id, status, finished_at, error, finished_event_id,
-                                parent_run_id)
-SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::timestamptz[],
-                     $6::uuid[], $7::text[], $8::timestamptz[], $9::text[], $10::uuid[],
-                     $11::uuid[])
-ON CONFLICT (id) DO UPDATE SET
-  first_seen_at = LEAST(r.first_seen_at, excluded.first_seen_at),
-  {pick(start_wins, "r", *RUN_START_COLUMNS)},
-  {pick(finish_wins, "r", "status", "finished_at", "error", "finished_event_id")}
-WHERE excluded.first_seen_at < r.first_seen_at OR {start_wins} OR {finish_wins}
-""",
-        "dobjects": f"""
-INSERT INTO {schema}.dobjects AS d (id, name, suffix, size, hash, uri, created_at,
-                                    created_event_id, source_run_id, source_at, source_event_id,
-                                    fields, fields_at, fields_event_id)
-SELECT i, n, s, z, h, u, c, ce, sr, sa, se, f::jsonb, fa, fe
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-            $7::timestamptz[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::uuid[],
-            $12::text[], $13::timestamptz[], $14::uuid[])
-     AS x(i, n, s, z, h, u, c, ce, sr, sa, se, f, fa, fe)
-ON CONFLICT (id) DO UPDATE SET
-  {pick(created_wins, "d", *DOBJECT_CREATED_COLUMNS)},
-  {pick(source_wins, "d", "source_run_id", "source_at", "source_event_id")},
-  {pick(fields_wins, "d", "fields", "fields_at", "fields_event_id")}
-WHERE {created_wins} OR {source_wins} OR {fields_wins}
-""",
-        # A dobject's column edges all come from one event, the earliest carrying any: an
-        # earlier one arriving late first removes the edges of the later one, then the
-        # insert skips targets that already hold edges of an earlier event.
-        "column_edges_superseded": f"""
-DELETE FROM {schema}.column_edges c
-USING unnest($1::uuid[], $2::timestamptz[], $3::uuid[]) AS w(target, at, ev)
-WHERE c.target_dobject_id = w.target AND (w.at, w.ev) < (c.occurred_at, c.event_id)
-""",
-        "column_edges": f"""
-INSERT INTO {schema}.column_edges (target_dobject_id, target_field, source_dobject_id,
-                                   source_field, transformation, occurred_at, event_id)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
-                     $6::timestamptz[], $7::uuid[]) AS u(t, tf, s, sf, tr, at, ev)
-WHERE NOT EXISTS (
-  SELECT 1 FROM {schema}.column_edges c
-  WHERE c.target_dobject_id = u.t AND (c.occurred_at, c.event_id) < (u.at, u.ev))
-ON CONFLICT (target_dobject_id, target_field, source_dobject_id, source_field) DO NOTHING
-""",
-        "run_inputs": f"""
-INSERT INTO {schema}.run_inputs AS ri (run_id, dobject_id, loaded_at, event_id)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[])
-ON CONFLICT (run_id, dobject_id) DO UPDATE SET
-  loaded_at = excluded.loaded_at, event_id = excluded.event_id
-WHERE (excluded.loaded_at, excluded.event_id) < (ri.loaded_at, ri.event_id)
-""",
-        "advance": f"""
-WITH s AS (
-  UPDATE {schema}.projection_state
-  SET applied_sequence = GREATEST(applied_sequence, $1),
-      last_event_at = GREATEST(last_event_at, $2), updated_at = now()
-  WHERE id = 1 RETURNING applied_sequence)
-SELECT applied_sequence, pg_notify('{APPLIED_CHANNEL}', applied_sequence::text) FROM s
-""",
-    }
-
-
-_STATEMENTS: dict[str, dict[str, str]] = {}
-
-
-def statements(schema: str = PROJECTION_SCHEMA) -> dict[str, str]:
-    if schema not in _STATEMENTS:
-        _STATEMENTS[schema] = _sql(schema)
-    return _STATEMENTS[schema]
 
 
 async def apply_batch(
@@ -228,9 +92,10 @@ async def apply_batch(
         known = int(row["applied_sequence"]) if row else 0
         fresh = _first_per_event_id(a for a in accepted if a.sequence > known)
         inserted = await insert_raw(conn, fresh)
-        new_events = [a.event for a in fresh if a.event.event_id in inserted]
+        new = [a for a in fresh if a.event.event_id in inserted]
+        new_events = [a.event for a in new]
         if folded is None or len(new_events) != len(accepted):
-            folded = fold(new_events)
+            folded = fold(new_events, [a.sequence for a in new])
         await write_rows(conn, folded)
         if last_event_at is None and accepted:
             last_event_at = max(a.event.occurred_at for a in accepted)
@@ -315,13 +180,12 @@ async def write_rows(
             [d.uri for d in ds],
             [d.created_at for d in ds],
             [d.created_event_id for d in ds],
-            [d.source.run_id if d.source else None for d in ds],
-            [d.source.at if d.source else None for d in ds],
-            [d.source.event_id if d.source else None for d in ds],
             [d.schema.fields if d.schema else None for d in ds],
             [d.schema.at if d.schema else None for d in ds],
             [d.schema.event_id if d.schema else None for d in ds],
         )
+    if rows.writes:
+        await write_versions(conn, rows, sql)
     if rows.run_inputs:
         ins = list(rows.run_inputs.values())
         await conn.execute(
@@ -330,9 +194,45 @@ async def write_rows(
             [i.dobject_id for i in ins],
             [i.loaded_at for i in ins],
             [i.event_id for i in ins],
+            [i.hash for i in ins],
+            [i.label for i in ins],
         )
     if rows.column_lineage:
         await write_column_edges(conn, list(rows.column_lineage.values()), sql)
+
+
+async def write_versions(
+    conn: asyncpg.Connection, rows: ProjectionRows, sql: dict[str, str]
+) -> None:
+    """Upsert the versions, add the writes, then derive the written dobjects' current
+    version (the dobject rows exist by now: they are upserted first)."""
+    vs = list(rows.versions.values())
+    await conn.execute(
+        sql["dobject_versions"],
+        [v.id for v in vs],
+        [v.dobject_id for v in vs],
+        [v.key for v in vs],
+        [v.run_id for v in vs],
+        [v.created_at for v in vs],
+        [v.created_event_id for v in vs],
+        [v.size for v in vs],
+        [v.hash for v in vs],
+        [v.label for v in vs],
+        [v.schema.fields if v.schema else None for v in vs],
+        [v.schema.at if v.schema else None for v in vs],
+        [v.schema.event_id if v.schema else None for v in vs],
+    )
+    ws = list(rows.writes.values())
+    await conn.execute(
+        sql["dobject_writes"],
+        [w.event_id for w in ws],
+        [w.dobject_id for w in ws],
+        [w.version_id for w in ws],
+        [w.run_id for w in ws],
+        [w.occurred_at for w in ws],
+        [w.sequence for w in ws],
+    )
+    await conn.execute(sql["dobjects_current"], list({w.dobject_id for w in ws}))
 
 
 async def write_column_edges(

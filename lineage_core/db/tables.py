@@ -17,6 +17,7 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -134,6 +135,9 @@ runs = Table(
     schema=PROJECTION_SCHEMA,
 )
 
+# A dobject is a dataset's identity; each write of it is a version (dobject_versions).
+# name, suffix, size, hash, uri and created_at come from the earliest event naming it;
+# the API shows the current version's hash, size and fields where there is one.
 dobjects = Table(
     "dobjects",
     metadata,
@@ -145,14 +149,19 @@ dobjects = Table(
     Column("uri", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),  # earliest occurred_at
     Column("created_event_id", Uuid, nullable=False),
-    Column("source_run_id", Uuid),  # earliest OutputRegistered by (occurred_at, event_id)
+    # Derived from dobject_writes after every batch: the current version's run, created_at
+    # and event (and, below, the current version: the version of the latest write, ties
+    # to the later version).
+    Column("source_run_id", Uuid),
     Column("source_at", DateTime(timezone=True)),
     Column("source_event_id", Uuid),
-    # Its schema, [{name, type, description}] in the producer's order, from the earliest
-    # OutputRegistered (by occurred_at, event_id) that carries fields.
+    # Its schema as registrations carried it, [{name, type, description}] in the
+    # producer's order, from the earliest InputLoaded or OutputRegistered (by occurred_at,
+    # event_id) that carries fields: what a dobject no run wrote shows.
     Column("fields", JSONB),
     Column("fields_at", DateTime(timezone=True)),
     Column("fields_event_id", Uuid),
+    Column("current_version_id", Uuid),  # last, where migration 0006 added it
     Index("dobjects_name_suffix_idx", "name", "suffix"),
     Index("dobjects_hash_idx", "hash"),
     Index("dobjects_source_run_id_idx", "source_run_id"),
@@ -160,8 +169,51 @@ dobjects = Table(
     schema=PROJECTION_SCHEMA,
 )
 
-# Inputs as loaded. An edge whose dobject's source is the same run is kept here but
-# never shown: the source may still change when an earlier OutputRegistered arrives.
+# One row per version of a dobject (docs/reference/versions.md): keyed by the
+# registration's hash ('hash:<h>'), else its label ('label:<l>'), else its run
+# ('run:<run_id>'); id = uuid5(NAMESPACE_URL, f"lineage:dobject-version/{dobject_id}/{key}").
+# run_id, created_at, size, hash and label come from its earliest registration by
+# (occurred_at, event_id), fields from the earliest one carrying fields.
+dobject_versions = Table(
+    "dobject_versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("dobject_id", Uuid, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("run_id", Uuid, nullable=False),  # its producer
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_event_id", Uuid, nullable=False),
+    Column("size", BigInteger),
+    Column("hash", Text),
+    Column("label", Text),
+    Column("fields", JSONB),
+    Column("fields_at", DateTime(timezone=True)),
+    Column("fields_event_id", Uuid),
+    Index("dobject_versions_order_idx", "dobject_id", "created_at", "id"),
+    Index("dobject_versions_run_id_idx", "run_id"),
+    schema=PROJECTION_SCHEMA,
+)
+
+# Every OutputRegistered (a registration, a write of one version), with its event's
+# stream sequence. The current version of a dobject as of T is the version of its latest
+# write by occurred_at <= T, ties to the later version in (created_at, id) order.
+dobject_writes = Table(
+    "dobject_writes",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("dobject_id", Uuid, nullable=False),
+    Column("version_id", Uuid, nullable=False),
+    Column("run_id", Uuid, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Index("dobject_writes_dobject_idx", "dobject_id", "occurred_at"),
+    schema=PROJECTION_SCHEMA,
+)
+
+# Inputs as loaded, from the run's earliest InputLoaded of the dobject; its hash and
+# label bind the input to a version at read time (hash match, else label match, else
+# the latest version created at or before loaded_at). An edge to a dobject of which the
+# same run produced a version is kept here but never shown.
 run_inputs = Table(
     "run_inputs",
     metadata,
@@ -169,6 +221,8 @@ run_inputs = Table(
     Column("dobject_id", Uuid, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     Column("event_id", Uuid, nullable=False),
+    Column("hash", Text),
+    Column("label", Text),
     PrimaryKeyConstraint("run_id", "dobject_id"),
     Index("run_inputs_dobject_id_idx", "dobject_id"),
     schema=PROJECTION_SCHEMA,
@@ -200,6 +254,9 @@ projection_state = Table(
     Column("applied_sequence", BigInteger, nullable=False, server_default="0"),
     Column("last_event_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    # Set by a migration whose projection only a rebuild can fill (0006: the versions);
+    # the projector rebuilds before it consumes. A rebuilt projection starts false.
+    Column("rebuild_required", Boolean, nullable=False, server_default=text("false")),
     schema=PROJECTION_SCHEMA,
 )
 
@@ -207,6 +264,8 @@ PROJECTION_TABLES: Final = (
     transforms,
     runs,
     dobjects,
+    dobject_versions,
+    dobject_writes,
     run_inputs,
     column_edges,
     projection_state,

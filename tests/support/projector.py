@@ -23,7 +23,15 @@ from projector.store import Accepted, apply_batch, asyncpg_dsn
 
 # Columns that are the time of projection, not of the events: excluded from comparisons.
 _VOLATILE = {"received_at", "updated_at"}
-PROJECTION_TABLES = ("transforms", "runs", "dobjects", "run_inputs", "column_edges")
+PROJECTION_TABLES = (
+    "transforms",
+    "runs",
+    "dobject_versions",
+    "dobject_writes",
+    "dobjects",
+    "run_inputs",
+    "column_edges",
+)
 
 
 async def publish(js: JetStreamContext, events: Iterable[Event], *, msg_id: bool = True) -> int:

@@ -44,11 +44,18 @@ transforms = st.builds(
     st.sampled_from(["a", "b"]),
     st.sampled_from([None, "Title 1", "Title 2"]),
 )
+# Version 3: a hash and a label each from a tiny set, so two registrations often claim
+# one version (same hash or label), a load often names a version by hash or label that
+# is written late or never, and a hashless, labelless write is a version of its run.
 dobjects = st.builds(
-    lambda i, name, size: DObjectRef(id=DOBJECTS[i], name=name, suffix=".csv", size=size),
+    lambda i, name, size, hash_, label: DObjectRef(
+        id=DOBJECTS[i], name=name, suffix=".csv", size=size, hash=hash_, version=label
+    ),
     st.integers(0, len(DOBJECTS) - 1),
     st.sampled_from(["x", "y"]),
     st.one_of(st.none(), st.integers(0, 10)),
+    st.sampled_from([None, None, "h1", "h2"]),
+    st.sampled_from([None, None, "v1", "v2"]),
 )
 runs = st.sampled_from(RUNS)
 # A parent may be a run of the set (itself included) or one never seen otherwise.
@@ -107,7 +114,7 @@ event: st.SearchStrategy[Event] = st.one_of(
         parent_run_id=parents,
         **common,
     ),
-    st.builds(InputLoaded, run_id=runs, dobject=dobjects, **common),
+    st.builds(InputLoaded, run_id=runs, dobject=dobjects, fields=schemas, **common),
     st.builds(
         OutputRegistered,
         run_id=runs,

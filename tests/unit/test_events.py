@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 GOLDEN_FILES = sorted(GOLDEN.glob("v*/*.json"))
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_every_event_type_has_a_golden_file(version: str) -> None:
     names = {p.stem for p in GOLDEN.glob(f"{version}/*.json")}
     assert names == set(events.EVENT_TYPES)
@@ -187,7 +187,9 @@ def test_unknown_event_type_is_invalid() -> None:
 
 
 def test_schema_version_from_the_future_is_invalid() -> None:
-    assert "newer" in _bad(_golden("RunFinished") | {"schema_version": 3})
+    assert "newer" in _bad(
+        _golden("RunFinished") | {"schema_version": events.CURRENT_SCHEMA_VERSION + 1}
+    )
 
 
 @pytest.mark.parametrize("version", [None, 0, 2.0, "2", True])
@@ -255,3 +257,51 @@ def test_models_are_frozen() -> None:
     event = events.decode((GOLDEN / "v1" / "RunFinished.json").read_bytes())
     with pytest.raises(Exception, match="frozen"):
         event.status = "completed"  # type: ignore[misc,union-attr]
+
+
+def _golden_v(version: int, name: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((GOLDEN / f"v{version}" / f"{name}.json").read_bytes())
+
+
+def test_v3_golden_values_decode_to_the_fields_they_say() -> None:
+    loaded = events.decode((GOLDEN / "v3" / "InputLoaded.json").read_bytes())
+    assert isinstance(loaded, events.InputLoaded)
+    assert loaded.dobject.version == "2026-11-24"
+    assert [(f.name, f.type) for f in loaded.fields or ()] == [("id", "string"), ("phred", "int")]
+    output = events.decode((GOLDEN / "v3" / "OutputRegistered.json").read_bytes())
+    assert isinstance(output, events.OutputRegistered)
+    assert output.dobject.version == "nightly-2026-11-25"
+
+
+@pytest.mark.parametrize("old", [1, 2])
+@pytest.mark.parametrize("name", ["InputLoaded", "OutputRegistered"])
+def test_an_older_event_carrying_a_dobject_version_is_invalid(old: int, name: str) -> None:
+    data = _golden_v(old, name)
+    data["dobject"] = data["dobject"] | {"version": "v1"}
+    assert "dobject.version" in _bad(data)
+    assert "schema_version 3" in _bad(data)
+    data["dobject"]["version"] = None
+    assert "dobject.version" in _bad(data)  # present at all, even null
+
+
+@pytest.mark.parametrize("old", [1, 2])
+def test_an_older_input_carrying_fields_is_invalid(old: int) -> None:
+    data = _golden_v(old, "InputLoaded") | {"fields": [{"name": "a"}]}
+    assert "fields" in _bad(data)
+    assert "schema_version 3" in _bad(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "reason"),
+    [
+        ("InputLoaded", {"fields": [{"name": "a"}, {"name": "a"}]}, "twice"),
+        ("InputLoaded", {"column_lineage": []}, "column_lineage"),
+        ("OutputRegistered", {"dobject": {"version": "v" * 257}}, "version"),
+        ("InputLoaded", {"dobject": {"version": 3}}, "version"),
+    ],
+)
+def test_malformed_v3_fields_are_invalid(name: str, change: dict, reason: str) -> None:  # type: ignore[type-arg]
+    data = _golden_v(3, name)
+    if "dobject" in change:
+        change = {"dobject": data["dobject"] | change["dobject"]}
+    assert reason in _bad(data | change)

@@ -19,6 +19,7 @@ from lineage_core.events import (
     RunFinished,
     RunStarted,
 )
+from lineage_core.ids import dobject_version_id
 from projector.apply import fold
 from tests.support.strategies import event_sets, shuffled_with_duplicates
 from tests.support.workload import pipeline, run_events
@@ -37,10 +38,10 @@ def test_one_run_gives_its_rows() -> None:
     assert len(rows.dobjects) == 4
     assert len(rows.run_inputs) == 2
     assert len(rows.transforms) == 1
-    sources = {d.name: d.source for d in rows.dobjects.values()}
-    assert sources["raw_0"] is None
-    assert sources["out_0_0"] is not None
-    assert sources["out_0_0"].run_id == run.id
+    written = {rows.dobjects[v.dobject_id].name: v for v in rows.versions.values()}
+    assert "raw_0" not in written
+    assert written["out_0_0"].run_id == run.id
+    assert {w.version_id for w in rows.writes.values()} == set(rows.versions)
 
 
 def test_finished_before_started_keeps_both() -> None:
@@ -80,8 +81,9 @@ def test_the_earliest_run_finished_is_final() -> None:
         assert (run.status, run.finish.error) == ("FAILED", "boom")  # type: ignore[union-attr]
 
 
-def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> None:
-    d = run_events(0)[3].dobject  # type: ignore[union-attr]
+def test_the_earliest_registration_of_a_version_is_its_producer_ties_by_event_id() -> None:
+    """Three runs register the same bytes: one version, produced by the earliest."""
+    d = run_events(0)[3].dobject.model_copy(update={"hash": "same"})  # type: ignore[union-attr]
     a, b, c = (uuid.UUID(int=n) for n in (10, 11, 12))
     events: list[Event] = [
         OutputRegistered(
@@ -99,10 +101,30 @@ def test_the_earliest_output_registration_is_the_source_ties_by_event_id() -> No
         ),
     ]
     for order in (events, events[::-1]):
-        (row,) = fold(order).dobjects.values()
-        assert row.source is not None
-        assert row.source.run_id == c
+        rows = fold(order)
+        (row,) = rows.dobjects.values()
+        (version,) = rows.versions.values()
+        assert (version.run_id, version.created_event_id) == (c, uuid.UUID(int=7))
+        assert version.id == dobject_version_id(d.id, "hash:same")
         assert row.created_at == T0
+        assert len(rows.writes) == 3
+
+
+def test_a_version_is_keyed_by_hash_then_label_then_run() -> None:
+    d = run_events(0)[3].dobject  # type: ignore[union-attr]
+    plain = d.model_copy(update={"hash": None})
+    cases = [
+        (d.model_copy(update={"hash": "h", "version": "v1"}), "hash:h"),
+        (plain.model_copy(update={"version": "v1"}), "label:v1"),
+        (plain, f"run:{RUN}"),
+    ]
+    for n, (dobject, key) in enumerate(cases):
+        event = OutputRegistered(
+            event_id=uuid.UUID(int=n + 1), occurred_at=T0, producer="p", run_id=RUN, dobject=dobject
+        )
+        (version,) = fold([event]).versions.values()
+        assert version.key == key
+        assert version.id == uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject-version/{d.id}/{key}")
 
 
 def test_the_earliest_input_load_is_the_edge() -> None:
@@ -162,6 +184,10 @@ def test_any_order_any_duplication_any_batching_folds_the_same(
             merged.add_input(r4)
         for r5 in rows.column_lineage.values():
             merged.add_column_lineage(r5)
+        for r6 in rows.versions.values():
+            merged.add_version(r6)
+        for r7 in rows.writes.values():
+            merged.add_write(r7)
     assert merged == fold(events)
 
 

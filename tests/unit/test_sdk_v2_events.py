@@ -34,7 +34,7 @@ def test_parent_becomes_parent_run_id() -> None:
     started = ops.plan_start(child, ops.Ledger())[-1].event
     assert isinstance(started, events.RunStarted)
     assert started.parent_run_id == parent.id
-    assert started.schema_version == 2
+    assert started.schema_version == events.CURRENT_SCHEMA_VERSION
     assert roundtrip(started) == started
     orphan = ops.plan_start(lns.Run(pipeline=lns.Pipeline(name="p")), ops.Ledger())[-1]
     assert b"parent_run_id" not in orphan.data
