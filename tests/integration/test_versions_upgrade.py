@@ -75,7 +75,8 @@ async def _as_the_old_projector_left_it(conn: asyncpg.Connection) -> None:
     first = writes[0]
     await conn.execute(
         "INSERT INTO projection.dobjects (id, name, suffix, created_at, created_event_id, "
-        "source_run_id, source_at, source_event_id) VALUES ($1, 'customers', '', $2, $3, $4, $2, $3)",
+        "source_run_id, source_at, source_event_id) "
+        "VALUES ($1, 'customers', '', $2, $3, $4, $2, $3)",
         TABLE,
         first.occurred_at,
         first.event_id,
@@ -127,7 +128,9 @@ async def test_the_upgrade_rebuilds_and_shows_every_write(old_database: str, nat
         writes = await conn.fetch(
             "SELECT run_id, sequence FROM projection.dobject_writes ORDER BY sequence"
         )
-        assert [(w["run_id"], w["sequence"]) for w in writes] == list(zip(RUNS, [1, 2, 3]))
+        assert [(w["run_id"], w["sequence"]) for w in writes] == [
+            (r, n + 1) for n, r in enumerate(RUNS)
+        ]
         table = await conn.fetchrow(
             "SELECT current_version_id, source_run_id FROM projection.dobjects WHERE id = $1",
             TABLE,
@@ -136,8 +139,11 @@ async def test_the_upgrade_rebuilds_and_shows_every_write(old_database: str, nat
         assert table["current_version_id"] == versions[-1]["id"]
         # the tracking row was carried over: nothing is applied twice
         assert await conn.fetchval("SELECT applied_sequence FROM projection.projection_state") == 3
-        assert json.loads(
-            await conn.fetchval("SELECT payload::text FROM public.raw_events LIMIT 1")
-        )["schema_version"] == 2
+        assert (
+            json.loads(await conn.fetchval("SELECT payload::text FROM public.raw_events LIMIT 1"))[
+                "schema_version"
+            ]
+            == 2
+        )
     finally:
         await conn.close()
