@@ -126,13 +126,17 @@ class AsyncClient:
         path: str | Path,
         source: Run | None = None,
         *,
+        key: str | None = None,
+        version: str | None = None,
         fields: Iterable[FieldSpec] | None = None,
         column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
     ) -> DObject:
-        """Like `ln.DObject(path, source=..., fields=..., column_lineage=...)`: an existing
-        DObject of the same content, with a warning, else a new one. The file is hashed in
-        a worker thread."""
-        return await self.core.dobject(path, source, fields, column_lineage)
+        """Like `ln.DObject(path, source=..., key=..., version=..., fields=...,
+        column_lineage=...)`: without a key an existing DObject of the same content, with
+        a warning, else a new one. The file is hashed in a worker thread."""
+        return await self.core.dobject(
+            path, source, fields=fields, column_lineage=column_lineage, key=key, version=version
+        )
 
     async def load(self, dobject: DObject, run: Run) -> Path | None:
         """Record `dobject` as an input of `run` (`InputLoaded`); its local path."""

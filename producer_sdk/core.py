@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Any
 from producer_sdk import operations as ops
 from producer_sdk import query as q
 from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
-from producer_sdk.dobject import DObject
+from producer_sdk.dobject import DObject, check_key
 from producer_sdk.errors import ServiceUnreachable, error_text
-from producer_sdk.files import file_facts
+from producer_sdk.files import content_now, file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
 from producer_sdk.host import FinalStatus, RecordHost, Relation
 from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
 from producer_sdk.records import Pipeline, Run, Transform
 from producer_sdk.rows import record_from_api, transform_from_api
+from producer_sdk.versions import DObjectVersion, InputVersion
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
@@ -43,8 +44,12 @@ log = logging.getLogger("producer_sdk")
 _RELATION_OWNER: dict[Relation, str] = {
     "inputs": "run",
     "outputs": "run",
+    "input_versions": "run",
+    "output_versions": "run",
     "source": "dobject",
     "targets": "dobject",
+    "versions": "dobject",
+    "current_version": "dobject",
 }
 
 
@@ -97,8 +102,14 @@ class ClientCore:
         await self.publish(ops.plan_add(record, current_run, self.ledger))
 
     async def load_input(self, dobject: DObject, run: Run | None) -> None:
+        """`InputLoaded`, with the hash of the local file as it is now (hashed again in a
+        worker thread only if it changed since this process read it)."""
         self._bind(dobject, run)
-        await self.publish(ops.plan_input(dobject, run, self.ledger))
+        content = None
+        if dobject.path is not None:
+            content = await asyncio.to_thread(content_now, dobject.path, dobject.facts)
+            dobject.facts = content or dobject.facts
+        await self.publish(ops.plan_input(dobject, run, self.ledger, content))
 
     async def start_run(self, run: Run) -> None:
         self._bind(run)
@@ -164,8 +175,17 @@ class ClientCore:
         """`inputs`/`outputs` of a run, `source`/`targets` of a DObject, read now."""
         owner = _RELATION_OWNER[relation]
         document, kind = q.RELATION_DOCUMENTS[(owner, relation)]
-        data = await self.execute(document, {"id": str(record.id)})
-        return self._records(kind, q.relation_rows(data, owner, relation))
+        variables: dict[str, Any] = {"id": str(record.id)}
+        if relation == "versions":  # paged: every version, 1,000 per request
+            variables["first"] = q.MAX_PAGE
+        rows: list[dict[str, Any]] = []
+        while True:
+            data = await self.execute(document, variables)
+            rows += q.relation_rows(data, owner, relation)
+            cursor = q.next_cursor(data, owner, relation) if relation == "versions" else None
+            if cursor is None:
+                return self._records(kind, rows)
+            variables["after"] = cursor
 
     async def transform_runs(self, transform: Transform) -> list[Run]:
         chain = [
@@ -199,16 +219,20 @@ class ClientCore:
         self,
         path: str | Path,
         source: Run | None = None,
+        *,
         fields: Iterable[FieldSpec] | None = None,
         column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
+        key: str | None = None,
+        version: str | None = None,
     ) -> DObject:
-        """`DObject(path, source=..., fields=..., column_lineage=...)`: the file is hashed in
-        a worker thread."""
+        """`DObject(path, source=..., key=..., version=..., fields=..., column_lineage=...)`:
+        the file is hashed in a worker thread."""
+        check_key(key, version)
         schema = parse_fields(fields) if fields is not None else None
         lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
         facts = await asyncio.to_thread(file_facts, path)
-        existing = await self.existing_dobject(facts.hash)
-        dobject = DObject.for_file(facts, source, existing, schema, lineage)
+        existing = await self.existing_dobject(facts.hash) if key is None else None
+        dobject = DObject.for_file(facts, source, existing, schema, lineage, key=key, label=version)
         self._bind(dobject, source)
         return dobject
 
@@ -241,7 +265,11 @@ class ClientCore:
         if self.host is None:
             return
         for record in records:
-            if isinstance(record, Run | DObject | Transform) and record._host is None:
+            if isinstance(record, DObjectVersion):
+                self._bind(record.run, record.dobject, *(record.stale_inputs or ()))
+            elif isinstance(record, InputVersion):
+                self._bind(record.dobject, record.version)
+            elif isinstance(record, Run | DObject | Transform) and record._host is None:
                 record._host = self.host
                 if isinstance(record, Run) and record.transform is not None:
                     self._bind(record.transform)

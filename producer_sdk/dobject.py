@@ -5,6 +5,11 @@ A new file's id is derived from its content hash, `uuid5(NAMESPACE_URL,
 service is unreachable still agree on one DObject; and `DObject(path)` of content the
 service already has returns that DObject (with a warning naming it), as lamindb does, so
 a program can run any number of times.
+
+With `key=` the key is the identity instead (docs/reference/versions.md),
+`uuid5(NAMESPACE_URL, "lineage:dobject-key/<key>")`, as lamindb's keys make version
+families: each `ln.add` of a file under a key is a write of that dobject, new content a
+new version, content it had before that version again (so a rollback is current again).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from producer_sdk.dataset_fields import (
     ColumnInput,
@@ -22,13 +27,17 @@ from producer_sdk.dataset_fields import (
     parse_column_lineage,
     parse_fields,
 )
-from producer_sdk.files import FileFacts, file_facts
+from producer_sdk.files import FileFacts, file_facts, split_name
 from producer_sdk.host import RecordHost, host_of
 from producer_sdk.lineage_view import view_lineage
 
 if TYPE_CHECKING:
     from producer_sdk.dataset_fields import FieldSpec, InputSpec
     from producer_sdk.records import Run
+    from producer_sdk.versions import DObjectVersion
+
+MAX_KEY: Final = 4096  # as a uri: the key names the dataset, like a path
+MAX_LABEL: Final = 256  # a version label's limit on the wire
 
 log = logging.getLogger("producer_sdk")
 
@@ -36,6 +45,11 @@ log = logging.getLogger("producer_sdk")
 def dobject_id(content_hash: str) -> uuid.UUID:
     """The id of a new DObject with this content hash."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject/{content_hash}")
+
+
+def keyed_dobject_id(key: str) -> uuid.UUID:
+    """The id of the DObject of a key (`ln.DObject(path, key=...)`)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject-key/{key}")
 
 
 class DObject:
@@ -48,6 +62,11 @@ class DObject:
 
     Attributes: `id`, `name` (no suffix), `suffix` (every part: `.fastq.gz`), `size`,
     `hash`, `uri`, `created_at` (from the service), `path` (local file, when known).
+
+    `key="results/summary.csv"` makes the key its identity: its name and suffix are the
+    key's last part's, and every `ln.add` of it is a write, so new content under the key
+    is a new version of the same DObject (see `versions`, `current_version`).
+    `version="2026-12-01"` sends a label of the version written (or loaded).
 
     `fields=[...]` gives its schema and `column_lineage={...}` where its fields come from
     (see `parse_fields`, `parse_column_lineage`); both are sent with its
@@ -70,20 +89,25 @@ class DObject:
         path: str | Path,
         source: Run | None = None,
         *,
+        key: str | None = None,
+        version: str | None = None,
         fields: Iterable[FieldSpec] | None = None,
         column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
     ) -> DObject:
+        check_key(key, version)
         schema = parse_fields(fields) if fields is not None else None
         lineage = parse_column_lineage(column_lineage) if column_lineage is not None else None
         facts = file_facts(path)
-        existing = host_of(source).existing_dobject(facts.hash)
-        return cls.for_file(facts, source, existing, schema, lineage)
+        existing = host_of(source).existing_dobject(facts.hash) if key is None else None
+        return cls.for_file(facts, source, existing, schema, lineage, key=key, label=version)
 
     def __init__(
         self,
         path: str | Path,
         source: Run | None = None,
         *,
+        key: str | None = None,
+        version: str | None = None,
         fields: Iterable[FieldSpec] | None = None,
         column_lineage: Mapping[str, Iterable[InputSpec]] | None = None,
     ) -> None:
@@ -105,6 +129,9 @@ class DObject:
         self.id, self.name, self.suffix = dobject_id, name, suffix
         self.size, self.hash, self.uri, self.created_at = size, content_hash, uri, created_at
         self.path = path
+        self.key: str | None = None  # the identity, when it is a key's
+        self.label: str | None = None  # sent as the version's label (version=)
+        self.facts: FileFacts | None = None  # the local file as this process hashed it
         self.fields: tuple[DatasetField, ...] | None = None
         self.column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None
         self._source: Run | None = None
@@ -119,12 +146,18 @@ class DObject:
         existing: DObject | None,
         fields: tuple[DatasetField, ...] | None = None,
         column_lineage: tuple[tuple[str, tuple[ColumnInput, ...]], ...] | None = None,
+        *,
+        key: str | None = None,
+        label: str | None = None,
     ) -> DObject:
-        """`existing` (with a warning naming it) when known, else a new DObject."""
-        if existing is None:
-            new = cls.from_facts(facts, source)
+        """`existing` (with a warning naming it) when known, else a new DObject (always,
+        for a `key`: each is a write of the key's dobject)."""
+        if existing is None or key is not None:
+            new = cls.from_facts(facts, source, key=key, label=label)
             new.fields, new.column_lineage = fields, column_lineage
             return new
+        if label is not None:
+            log.warning("version=%r of %s is not sent: its content is known", label, facts.path)
         if (fields or column_lineage) and existing._registered:
             log.warning(
                 "fields/column_lineage of %s are not sent: the DObject is registered already",
@@ -137,24 +170,36 @@ class DObject:
             existing.id,
             facts.path,
         )
-        if existing.path is None:
-            existing.path = facts.path
+        if existing.path is None or existing.path == facts.path:
+            existing.path, existing.facts = facts.path, facts
         return existing
 
     @classmethod
-    def from_facts(cls, facts: FileFacts, source: Run | None) -> DObject:
-        """A new DObject for a file (no look-up of existing ones)."""
+    def from_facts(
+        cls,
+        facts: FileFacts,
+        source: Run | None,
+        *,
+        key: str | None = None,
+        label: str | None = None,
+    ) -> DObject:
+        """A new DObject for a file (no look-up of existing ones): its identity is the
+        key's when there is one, else the content's."""
         self = object.__new__(cls)
+        name, suffix = (
+            split_name(key.rstrip("/").rsplit("/", 1)[-1]) if key else (facts.name, facts.suffix)
+        )
         self.fill(
-            dobject_id(facts.hash),
-            name=facts.name,
-            suffix=facts.suffix,
+            keyed_dobject_id(key) if key is not None else dobject_id(facts.hash),
+            name=name,
+            suffix=suffix,
             size=facts.size,
             content_hash=facts.hash,
             uri=facts.uri,
             created_at=None,
             path=facts.path,
         )
+        self.key, self.label, self.facts = key, label, facts
         self._source = source
         return self
 
@@ -173,9 +218,22 @@ class DObject:
         """The runs that loaded this DObject as an input, as the service knows them now."""
         return host_of(self).related(self, "targets")
 
+    @property
+    def versions(self) -> list[DObjectVersion]:
+        """Every version of this DObject, newest first, as the service knows them now."""
+        return host_of(self).related(self, "versions")
+
+    @property
+    def current_version(self) -> DObjectVersion | None:
+        """The version most recently written (None for a dataset no run has written)."""
+        found: list[DObjectVersion] = host_of(self).related(self, "current_version")
+        return found[0] if found else None
+
     def load(self, is_run_input: bool = False, run: Run | None = None) -> Path | None:
         """Return the local path of the file; with `is_run_input=True` also record it as
-        an input (`InputLoaded`) of `run` or of `ln.context.run`."""
+        an input (`InputLoaded`) of `run` or of `ln.context.run`, with the hash of the
+        content loaded (the local file's, hashed again if it changed since this process
+        read it), so the input binds to exactly that version."""
         if is_run_input or run is not None:
             host_of(self, run).load_input(self, run)
         return self.path
@@ -195,4 +253,18 @@ class DObject:
         return (
             f"DObject(id={str(self.id)!r}, name={self.name!r}, suffix={self.suffix!r}, "
             f"size={self.size!r}, hash={self.hash!r})"
+        )
+
+
+def check_key(key: str | None, label: str | None) -> None:
+    """A clear TypeError for a key or a version label the service would refuse."""
+    if key is not None and (not isinstance(key, str) or not key.strip("/") or len(key) > MAX_KEY):
+        raise TypeError(
+            f"key= takes a non-empty text of at most {MAX_KEY} characters, such as "
+            f'"results/summary.csv"; got {key!r}'
+        )
+    if label is not None and (not isinstance(label, str) or not label or len(label) > MAX_LABEL):
+        raise TypeError(
+            f"version= takes a non-empty text of at most {MAX_LABEL} characters (the label of "
+            f"this version, such as a date); got {label!r}"
         )

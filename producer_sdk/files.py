@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,7 @@ class FileFacts:
     suffix: str
     size: int
     hash: str
+    stamp: tuple[int, int, int] | None = None  # (inode, mtime ns, size) when it was hashed
 
     @property
     def uri(self) -> str:
@@ -128,5 +130,24 @@ def file_facts(path: str | Path) -> FileFacts:
     if not resolved.is_file():
         raise IsADirectoryError(f"ln.DObject: {resolved} is not a regular file; pass a file")
     name, suffix = split_name(resolved.name)
-    size = resolved.stat().st_size
-    return FileFacts(resolved, name, suffix, size, hash_file(resolved, size))
+    st = resolved.stat()
+    return FileFacts(
+        resolved, name, suffix, st.st_size, hash_file(resolved, st.st_size), _stamp(st)
+    )
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def content_now(path: Path, known: FileFacts | None) -> FileFacts | None:
+    """The facts of the file at `path` as it is now: `known` again when the file is
+    unchanged since (same inode, mtime and size), else hashed anew; None if it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if known is not None and known.stamp == _stamp(st):
+        return known
+    name, suffix = split_name(path.name)
+    return FileFacts(path, name, suffix, st.st_size, hash_file(path, st.st_size), _stamp(st))

@@ -21,9 +21,18 @@ if TYPE_CHECKING:
 
 RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
 FinalStatus = Literal["completed", "failed"]
-# What a record reads on access: `inputs`/`outputs` of a run, `source`/`targets` of a
-# DObject.
-Relation = Literal["inputs", "outputs", "source", "targets"]
+# What a record reads on access: `inputs`/`outputs`/`input_versions`/`output_versions` of
+# a run, `source`/`targets`/`versions`/`current_version` of a DObject.
+Relation = Literal[
+    "inputs",
+    "outputs",
+    "input_versions",
+    "output_versions",
+    "source",
+    "targets",
+    "versions",
+    "current_version",
+]
 
 
 class RecordHost(Protocol):
@@ -45,7 +54,8 @@ class RecordHost(Protocol):
         ...
 
     def load_input(self, dobject: DObject, run: Run | None) -> None:
-        """`InputLoaded` of `dobject` for `run` (None: the current run)."""
+        """`InputLoaded` of `dobject` for `run` (None: the current run), with the hash of
+        the content loaded (its local file's, hashed again if it changed)."""
         ...
 
     def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> None: ...

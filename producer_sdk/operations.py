@@ -22,6 +22,7 @@ from lineage_core import events
 from lineage_core.subjects import subject_for
 from producer_sdk.dobject import DObject
 from producer_sdk.errors import EventTooLarge, LineageError, NoRunError
+from producer_sdk.files import FileFacts
 from producer_sdk.records import Run, Transform
 from producer_sdk.version import __version__
 
@@ -105,14 +106,17 @@ def transform_model(transform: Transform) -> events.Transform:
     )
 
 
-def dobject_ref(dobject: DObject) -> events.DObjectRef:
+def dobject_ref(dobject: DObject, content: FileFacts | None = None) -> events.DObjectRef:
+    """The dobject as an event carries it; `content`: the bytes loaded, when known."""
+    label: dict[str, Any] = {"version": dobject.label} if dobject.label is not None else {}
     return events.DObjectRef.model_construct(
         id=dobject.id,
         name=dobject.name,
         suffix=dobject.suffix,
-        size=dobject.size,
-        hash=dobject.hash,
+        size=content.size if content is not None else dobject.size,
+        hash=content.hash if content is not None else dobject.hash,
         uri=dobject.uri,
+        **label,
     )
 
 
@@ -200,14 +204,18 @@ def plan_output(dobject: DObject, run: Run | None, ledger: Ledger) -> list[Messa
     return messages
 
 
-def plan_input(dobject: DObject, run: Run | None, ledger: Ledger) -> list[Message]:
-    """`InputLoaded` of a DObject for a run (started first if needed)."""
+def plan_input(
+    dobject: DObject, run: Run | None, ledger: Ledger, content: FileFacts | None = None
+) -> list[Message]:
+    """`InputLoaded` of a DObject for a run (started first if needed). `content`: what was
+    loaded (`files.content_now`), whose hash binds the input to exactly that version
+    (docs/reference/versions.md); else the DObject's own hash."""
     if run is None:
         raise NoRunError(
             "load(is_run_input=True) needs a run: call ln.Run(pipeline_name=..., "
             "global_context=True) first, or pass load(is_run_input=True, run=run)"
         )
-    loaded = message(events.InputLoaded, run_id=run.id, dobject=dobject_ref(dobject))
+    loaded = message(events.InputLoaded, run_id=run.id, dobject=dobject_ref(dobject, content))
     return [*plan_start(run, ledger), loaded]
 
 

@@ -48,6 +48,15 @@ SELECTION: Final[dict[Kind, str]] = {
 }
 MAX_PAGE: Final = 1000
 
+# Dataset versions (docs/reference/versions.md). A version inside `staleInputs` or an
+# input entry is read without its own `staleInputs` (one level is what a reader needs).
+VERSION_CORE: Final = (
+    "id number createdAt hash size label stale fields { name type description } "
+    f"run {{ {SELECTION['run']} }} dobject {{ {SELECTION['dobject']} }}"
+)
+INPUT_VERSION: Final = f"loadedAt dobject {{ {SELECTION['dobject']} }} version {{ {VERSION_CORE} }}"
+VERSION: Final = f"{VERSION_CORE} staleInputs {{ {INPUT_VERSION} }}"
+
 
 def kind_of(model: object) -> Kind:
     """The record kind of a model class (`ln.DObject`, `lns.Run`, `ln.Run`, ...)."""
@@ -178,6 +187,32 @@ RELATION_DOCUMENTS: Final[dict[tuple[Kind, str], tuple[str, Kind]]] = {
         f"query($id: ID!) {{ run(id: $id) {{ outputs {{ {SELECTION['dobject']} }} }} }}",
         "dobject",
     ),
+    ("run", "input_versions"): (
+        f"query($id: ID!) {{ run(id: $id) {{ inputVersions {{ {INPUT_VERSION} }} }} }}",
+        "input_version",
+    ),
+    ("run", "output_versions"): (
+        f"query($id: ID!) {{ run(id: $id) {{ outputVersions {{ {VERSION} }} }} }}",
+        "version",
+    ),
+    ("dobject", "current_version"): (
+        f"query($id: ID!) {{ dobject(id: $id) {{ currentVersion {{ {VERSION} }} }} }}",
+        "version",
+    ),
+    ("dobject", "versions"): (
+        (
+            "query($id: ID!, $first: Int, $after: String) { dobject(id: $id) { "
+            "versions(first: $first, after: $after) { totalCount pageInfo { hasNextPage "
+            f"endCursor }} nodes {{ {VERSION} }} }} }} }}"
+        ),
+        "version",
+    ),
+}
+# The GraphQL field of each relation (the SDK's names are snake_case).
+RELATION_FIELDS: Final = {
+    "input_versions": "inputVersions",
+    "output_versions": "outputVersions",
+    "current_version": "currentVersion",
 }
 
 
@@ -186,10 +221,19 @@ def relation_rows(data: dict[str, Any], owner: Kind, relation: str) -> list[dict
     node = data.get("dobject" if owner == "dobject" else "run")
     if not node:
         return []
-    value = node.get(relation)
+    value = node.get(RELATION_FIELDS.get(relation, relation))
     if value is None:
         return []
+    if isinstance(value, dict) and "nodes" in value:  # a page of `versions`
+        return list(value["nodes"])
     return value if isinstance(value, list) else [value]
+
+
+def next_cursor(data: dict[str, Any], owner: Kind, relation: str) -> str | None:
+    """The cursor of the next page of a paged relation (`versions`), or None."""
+    node = data.get("dobject" if owner == "dobject" else "run") or {}
+    info = (node.get(RELATION_FIELDS.get(relation, relation)) or {}).get("pageInfo") or {}
+    return info.get("endCursor") if info.get("hasNextPage") else None
 
 
 def page_rows(data: dict[str, Any], select: Select) -> tuple[list[dict[str, Any]], int, str | None]:

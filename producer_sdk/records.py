@@ -21,6 +21,7 @@ from producer_sdk.lineage_view import view_lineage
 
 if TYPE_CHECKING:
     from producer_sdk.dobject import DObject
+    from producer_sdk.versions import DObjectVersion, InputVersion
 
 
 class Transform:
@@ -141,6 +142,17 @@ class Run:
     def outputs(self) -> list[DObject]:
         """The data objects this run produced, as the service knows them now."""
         return host_of(self).related(self, "outputs")
+
+    @property
+    def input_versions(self) -> list[InputVersion]:
+        """The version of each input this run read, in the order of `inputs`
+        (`.dobject`, `.version` or None, `.loaded_at`), as the service knows them now."""
+        return host_of(self).related(self, "input_versions")
+
+    @property
+    def output_versions(self) -> list[DObjectVersion]:
+        """The versions this run produced, as the service knows them now."""
+        return host_of(self).related(self, "output_versions")
 
     def finish(self, status: FinalStatus = "completed", error: str | None = None) -> None:
         """Publish `RunFinished` now (once; later calls do nothing)."""

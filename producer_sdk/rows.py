@@ -1,4 +1,5 @@
-"""GraphQL answers -> records: the API's rows as Pipeline, Notebook, Run and DObject.
+"""GraphQL answers -> records: the API's rows as Pipeline, Notebook, Run, DObject and
+their versions.
 
 The fields each kind is read with are `producer_sdk.query.SELECTION`'s.
 """
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from producer_sdk.dataset_fields import DatasetField
 from producer_sdk.dobject import DObject
 from producer_sdk.records import Notebook, Pipeline, Run, Transform
+from producer_sdk.versions import DObjectVersion, InputVersion
 
 
 def transform_from_api(data: dict[str, Any]) -> Transform:
@@ -62,12 +65,53 @@ def dobject_from_api(data: dict[str, Any]) -> DObject:
     return dobject
 
 
+def version_from_api(data: dict[str, Any]) -> DObjectVersion:
+    """A version (`producer_sdk.query.VERSION` or `VERSION_CORE`)."""
+    size = data.get("size")
+    stale_inputs = data.get("staleInputs")
+    return DObjectVersion(
+        id=uuid.UUID(data["id"]),
+        dobject=dobject_from_api(data["dobject"]),
+        number=int(data["number"]),
+        run=run_from_api(data["run"]),
+        created_at=datetime.fromisoformat(data["createdAt"]),
+        hash=data.get("hash"),
+        size=int(size) if size is not None else None,
+        label=data.get("label"),
+        fields=tuple(
+            DatasetField(f["name"], f.get("type"), f.get("description"))
+            for f in data.get("fields") or ()
+        ),
+        stale=bool(data.get("stale")),
+        stale_inputs=(
+            tuple(input_version_from_api(i) for i in stale_inputs)
+            if stale_inputs is not None
+            else None
+        ),
+    )
+
+
+def input_version_from_api(data: dict[str, Any]) -> InputVersion:
+    """An input of a run with the version it read (`producer_sdk.query.INPUT_VERSION`)."""
+    version = data.get("version")
+    return InputVersion(
+        dobject=dobject_from_api(data["dobject"]),
+        version=version_from_api(version) if version else None,
+        loaded_at=datetime.fromisoformat(data["loadedAt"]),
+    )
+
+
 def record_from_api(kind: str, row: dict[str, Any]) -> Any:
-    """A record of `kind` (`dobject`, `run`, `notebook`, `pipeline`) from its GraphQL fields."""
+    """A record of `kind` (`dobject`, `run`, `notebook`, `pipeline`, `version`,
+    `input_version`) from its GraphQL fields."""
     if kind == "dobject":
         return dobject_from_api(row)
     if kind == "run":
         return run_from_api(row)
+    if kind == "version":
+        return version_from_api(row)
+    if kind == "input_version":
+        return input_version_from_api(row)
     return transform_from_api(row)
 
 

@@ -1,15 +1,62 @@
 """Every GraphQL document the SDK sends is valid against the schema that
-docs/reference/graphql.md documents, without a server."""
+docs/reference/graphql.md documents, with the additions of versions.md and watches.md,
+without a server."""
 
 from __future__ import annotations
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import (
+    DefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    GraphQLEnumType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    TypeDefinitionNode,
+    build_schema,
+    extend_schema,
+    parse,
+    validate,
+)
 
 from producer_sdk import query as q
-from tests.support.documented_schema import DOCUMENTED_SDL
+from tests.support.documented_schema import DOCUMENTED_SDL, REFERENCE, documented_sdl
+
+ADDITIONS = ("versions.md", "watches.md")
+
+
+def with_additions(schema: GraphQLSchema, sdl: str) -> GraphQLSchema:
+    """`schema` with a page's SDL. The pages write "added fields" as `type X { ... }` of
+    types that exist: those become extensions with only the fields (enum values) that are
+    not there yet (an added argument of an existing field is left out)."""
+    definitions: list[DefinitionNode] = []
+    for node in parse(sdl).definitions:
+        known = schema.get_type(node.name.value) if isinstance(node, TypeDefinitionNode) else None
+        if known is None:
+            definitions.append(node)
+        elif isinstance(node, ObjectTypeDefinitionNode) and isinstance(known, GraphQLObjectType):
+            fields = tuple(f for f in node.fields or () if f.name.value not in known.fields)
+            if fields:
+                definitions.append(
+                    ObjectTypeExtensionNode(
+                        name=node.name, fields=fields, interfaces=(), directives=()
+                    )
+                )
+        elif isinstance(node, EnumTypeDefinitionNode) and isinstance(known, GraphQLEnumType):
+            values = tuple(v for v in node.values or () if v.name.value not in known.values)
+            if values:
+                definitions.append(
+                    EnumTypeExtensionNode(name=node.name, values=values, directives=())
+                )
+    return extend_schema(schema, DocumentNode(definitions=tuple(definitions)))
+
 
 SCHEMA = build_schema(DOCUMENTED_SDL)
+for page in ADDITIONS:
+    SCHEMA = with_additions(SCHEMA, documented_sdl(REFERENCE.parent / page))
 
 DOCUMENTS = [
     *(q.build_select([(kind, {})], first=10).document for kind in q.ROOT),
