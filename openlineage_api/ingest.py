@@ -19,9 +19,11 @@ from starlette.responses import JSONResponse, Response
 from graphql_api.resources import Resources
 from lineage_core import subjects
 from lineage_core.events import Event, encode
+from lineage_read.marquez.registry import register
 from lineage_read.openlineage import RawEvent, keep_raw
 from openlineage_api.facet_checks import facet_warnings
 from openlineage_api.mapping import MappingError, event_time, map_event
+from openlineage_api.marquez.registration import registrations
 from openlineage_api.models import AnyEvent, DatasetEvent, RunEvent, parse_event
 
 MAX_BATCH = 1000
@@ -82,6 +84,8 @@ async def post_lineage(request: Request) -> Response:
 
     resources: Resources = request.app.state.resources
     await _keep_raw(resources, parsed)
+    # the names Marquez's routes list (docs/reference/marquez.md); a retry merges again
+    await register(resources.primary, registrations((p[0], event_time(p[1])) for p in parsed))
     await _publish(resources, [e for _, _, lineage, _ in parsed for e in lineage])
     warnings = []
     for index, (_, _, _, found) in enumerate(parsed):

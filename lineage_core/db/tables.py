@@ -67,6 +67,7 @@ openlineage_events = Table(
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("openlineage_events_run_id_idx", "run_id"),
+    Index("openlineage_events_time_idx", "event_time", "id"),  # Marquez's events/lineage
     schema=RAW_SCHEMA,
 )
 
@@ -274,6 +275,7 @@ PROJECTION_TABLES: Final = (
 # Postgres channel on which the projector NOTIFYs the applied sequence after each commit.
 APPLIED_CHANNEL: Final = "lineage_applied"
 
-# The watches' tables share this metadata (migrations and schema checks see them all);
-# imported last because that module builds on the names above.
+# The watches' and the Marquez registry's tables share this metadata (migrations and
+# schema checks see them all); imported last because those modules build on the names above.
+from lineage_core.db import marquez_tables as _marquez_tables  # noqa: E402, F401
 from lineage_core.db import watch_tables as _watch_tables  # noqa: E402, F401

@@ -1,0 +1,93 @@
+"""The Marquez-shaped routes' registry of OpenLineage names (docs/reference/marquez.md).
+
+Filled by the OpenLineage ingest from the documents it accepts; in `public` like those
+documents, so `lineage rebuild` keeps it. The trigram indexes exist where the server has
+pg_trgm (migration 0008).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, PrimaryKeyConstraint, Table, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+
+from lineage_core.db.tables import RAW_SCHEMA, metadata
+
+marquez_namespaces = Table(
+    "marquez_namespaces",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    schema=RAW_SCHEMA,
+)
+
+marquez_sources = Table(
+    "marquez_sources",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("connection_url", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    schema=RAW_SCHEMA,
+)
+
+marquez_datasets = Table(
+    "marquez_datasets",
+    metadata,
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("dobject_id", Uuid, nullable=False, unique=True),
+    Column("source_name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("modified_at", DateTime(timezone=True)),  # its latest write by a run
+    Column("fields", JSONB),  # the latest schema facet's fields
+    Column("fields_at", DateTime(timezone=True)),
+    Column("facets", JSONB, nullable=False),  # dataset facets, later events' keys winning
+    Column("facets_at", DateTime(timezone=True)),
+    Column("description", Text),
+    PrimaryKeyConstraint("namespace", "name"),
+    Index(
+        "marquez_datasets_name_trgm_idx",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+    ),
+    schema=RAW_SCHEMA,
+)
+
+marquez_aliases = Table(
+    "marquez_aliases",
+    metadata,
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("dobject_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("namespace", "name"),
+    schema=RAW_SCHEMA,
+)
+
+marquez_jobs = Table(
+    "marquez_jobs",
+    metadata,
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("transform_name", Text, nullable=False, unique=True),  # its pipeline transform
+    Column("type", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("facets", JSONB, nullable=False),
+    Column("facets_at", DateTime(timezone=True)),
+    Column("declared_inputs", JSONB),  # a JobEvent's inputs: [{namespace, name}]
+    Column("declared_outputs", JSONB),
+    Column("declared_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("namespace", "name"),
+    Index(
+        "marquez_jobs_name_trgm_idx",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+    ),
+    schema=RAW_SCHEMA,
+)

@@ -1,0 +1,126 @@
+"""What Marquez's graph routes need besides the walks (lineage_read.lineage and
+lineage_read.column_lineage, one recursive statement each): the Marquez names and node
+data of the runs' jobs and of the dobjects, a job's latest run, and a run's upstream
+runs (one more recursive statement)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lineage_read.database import RequestDb
+from lineage_read.marquez.shapes import (
+    DATASETS,
+    JOBS,
+    LOCAL,
+    RUN_JOINS,
+    dataset_json,
+    job_json,
+    latest_run,
+    ts,
+)
+
+
+@dataclass(frozen=True)
+class NodeData:
+    """A graph node's Marquez namespace, name and `data` (JSON)."""
+
+    namespace: str
+    name: str
+    data: Any
+
+
+_RUN_JOBS: Final = f"""
+SELECT r.id, jb.namespace, jb.name, {job_json()}::text AS data
+  FROM projection.runs r JOIN projection.transforms t ON t.id = r.transform_id
+  JOIN {JOBS} jb ON jb.transform_name = t.name
+  CROSS JOIN LATERAL (SELECT {latest_run("jb")} AS id) lr
+ WHERE r.id = ANY($1::uuid[])
+"""
+_DOBJECTS: Final = f"""
+SELECT ds.dobject_id, ds.namespace, ds.name, ds.fields::text AS fields,
+       {dataset_json()}::text AS data
+  FROM {DATASETS} ds WHERE ds.dobject_id = ANY($1::uuid[])
+"""
+_JOB_LATEST_RUN: Final = f"""
+SELECT {latest_run("jb")} FROM {JOBS} jb WHERE jb.namespace = $1 AND jb.name = $2
+"""
+_JOB_OUTPUTS: Final = f"""
+SELECT o.id FROM {JOBS} jb JOIN projection.transforms t ON t.name = jb.transform_name
+  JOIN projection.runs r ON r.transform_id = t.id
+  JOIN projection.dobjects o ON o.source_run_id = r.id
+ WHERE jb.namespace = $1 AND jb.name = $2
+ GROUP BY o.id ORDER BY o.id
+"""
+# Upstream of a run: the producers of its inputs, theirs, ... `depth` runs deep.
+_UPSTREAM: Final = f"""
+WITH RECURSIVE up(run_id, depth) AS (
+    SELECT $1::uuid, 1
+  UNION
+    SELECT d.source_run_id, u.depth + 1
+      FROM up u JOIN projection.run_inputs i ON i.run_id = u.run_id
+      JOIN projection.dobjects d ON d.id = i.dobject_id
+     WHERE d.source_run_id IS NOT NULL AND d.source_run_id <> u.run_id AND u.depth < $2
+),
+runs AS (SELECT run_id, min(depth) AS depth FROM up GROUP BY run_id LIMIT 10000)
+SELECT json_build_object('runs', coalesce(json_agg(json_build_object(
+    'job', json_build_object('namespace', coalesce(rj.namespace, '{LOCAL}'),
+                             'name', coalesce(rj.name, rt.name), 'version', rt.id),
+    'run', json_build_object('id', r.id, 'start', {ts("r.started_at")},
+                             'end', {ts("r.finished_at")},
+                             'status', CASE r.status WHEN 'STARTED' THEN 'RUNNING'
+                                       ELSE r.status END),
+    'inputs', (SELECT coalesce(json_agg(json_build_object(
+                  'namespace', coalesce(n.namespace, '{LOCAL}'),
+                  'name', coalesce(n.name, i.dobject_id::text),
+                  'version', NULL, 'producedByRunId', d.source_run_id) ORDER BY i.dobject_id),
+                  '[]'::json)
+                 FROM projection.run_inputs i
+                 JOIN projection.dobjects d ON d.id = i.dobject_id
+                 LEFT JOIN public.marquez_datasets n ON n.dobject_id = i.dobject_id
+                WHERE i.run_id = r.id AND d.source_run_id IS DISTINCT FROM r.id)
+  ) ORDER BY u.depth, r.first_seen_at DESC, r.id), '[]'::json))::text
+  FROM runs u JOIN projection.runs r ON r.id = u.run_id {RUN_JOINS}
+"""
+_RUN_EXISTS: Final = "SELECT 1 FROM projection.runs WHERE id = $1"
+
+
+async def run_jobs(db: RequestDb, run_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NodeData]:
+    """The job of each run that has one, named as Marquez names it."""
+    rows = await db.rows(_RUN_JOBS, list(run_ids))
+    return {r["id"]: NodeData(r["namespace"], r["name"], json.loads(r["data"])) for r in rows}
+
+
+async def datasets(
+    db: RequestDb, dobject_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[NodeData, list[dict[str, Any]]]]:
+    """Each existing dobject's dataset node data and its stored fields."""
+    rows = await db.rows(_DOBJECTS, list(dobject_ids))
+    return {
+        r["dobject_id"]: (
+            NodeData(r["namespace"], r["name"], json.loads(r["data"])),
+            json.loads(r["fields"]) if r["fields"] else [],
+        )
+        for r in rows
+    }
+
+
+async def job_latest_run(db: RequestDb, namespace: str, name: str) -> tuple[bool, uuid.UUID | None]:
+    """Whether the job exists, and its latest run if it has one."""
+    rows = await db.rows(_JOB_LATEST_RUN, namespace, name)
+    return (True, rows[0][0]) if rows else (False, None)
+
+
+async def job_outputs(db: RequestDb, namespace: str, name: str) -> list[uuid.UUID]:
+    """The dobjects the job's runs wrote."""
+    return [r[0] for r in await db.rows(_JOB_OUTPUTS, namespace, name)]
+
+
+async def upstream(db: RequestDb, run_id: uuid.UUID, depth: int) -> str | None:
+    """Marquez's upstream run lineage of a run (JSON), or None for an unknown run."""
+    if not await db.rows(_RUN_EXISTS, run_id):
+        return None
+    return str((await db.rows(_UPSTREAM, run_id, depth))[0][0])

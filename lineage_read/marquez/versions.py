@@ -1,0 +1,45 @@
+"""A dataset's versions in Marquez's shape (DbTableVersion), newest first.
+
+Until the projection keeps every write of a dobject, a dataset has the one version its
+source run wrote: `version` is then the dobject's id and `createdByRun` its source run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from lineage_read.database import RequestDb
+from lineage_read.marquez.catalog import Page
+from lineage_read.marquez.shapes import DATASETS, RUN_JOINS, fields, run_json, ts
+
+_VERSIONS: Final = f"""
+SELECT json_build_object(
+         'id', json_build_object('namespace', ds.namespace, 'name', ds.name),
+         'type', ds.type, 'name', ds.name, 'physicalName', ds.physical_name,
+         'createdAt', {ts("d.source_at")}, 'version', d.id,
+         'namespace', ds.namespace, 'sourceName', ds.source_name,
+         'fields', {fields("coalesce(ds.fields, d.fields)")}, 'tags', '[]'::json,
+         'lifecycleState', NULL, 'description', ds.description,
+         'currentSchemaVersion', NULL,
+         'createdByRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS}
+                           WHERE r.id = d.source_run_id),
+         'facets', ds.facets)::text AS item,
+       count(*) OVER () AS total
+  FROM {DATASETS} ds JOIN projection.dobjects d ON d.id = ds.dobject_id
+ WHERE ds.dobject_id = $1 AND d.source_run_id IS NOT NULL
+   AND ($2::uuid IS NULL OR d.id = $2::uuid)
+ LIMIT $3 OFFSET $4
+"""
+
+
+async def dataset_versions(
+    db: RequestDb,
+    dobject_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+    version: uuid.UUID | None = None,
+) -> Page:
+    rows = await db.rows(_VERSIONS, dobject_id, version, limit, offset)
+    return Page(tuple(r["item"] for r in rows), int(rows[0]["total"]) if rows else 0)
