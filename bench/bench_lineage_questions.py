@@ -364,7 +364,7 @@ def run_scenarios(
         [
             "-c",
             (
-                "import uvicorn, sys; from graphql_api.app import create_app; "
+                "import uvicorn, sys; from http_edge.app import create_app; "
                 "from lineage_core.settings import Settings; "
                 "uvicorn.run(create_app(Settings(database_url=sys.argv[1], nats_url=sys.argv[2],"
                 " api_rate_limit=0)),"  # one address makes the load: no per-caller limit

@@ -1,5 +1,6 @@
-"""Per-caller limits: a token bucket of requests, a count of open WebSockets, parse time
-and what subscriptions may deliver.
+"""Per-caller limits the GraphQL face keeps or charges: a count of open sockets and
+subscriptions, parse time (charged here, checked by the HTTP edge's rate limit) and what
+subscriptions may deliver.
 
 The key is the token's name, or the client's address for requests without a valid
 token, so one noisy caller is slowed down without slowing the others.
@@ -8,7 +9,6 @@ token, so one noisy caller is slowed down without slowing the others.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,53 +16,9 @@ from contextvars import ContextVar
 from typing import Final
 
 MAX_KEYS: Final = 100_000  # forget idle buckets past this many callers
-# scope key: whose budget the request or WebSocket spends (set by middleware.Guard, and by
-# socket_guard.SocketGuard once connection_init names the token)
+# scope key: whose budget the request or WebSocket spends (set by the HTTP edge: at the
+# request, and for a WebSocket once connection_init names the token)
 CALLER_KEY: Final = "lineage.caller"
-
-
-class RateLimiter:
-    """`rate` requests a second per key, in bursts of up to `burst`; rate 0 turns it off."""
-
-    def __init__(
-        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
-
-    def retry_after(self, key: str) -> float:
-        """0 when the request may go ahead (and is counted), else seconds to wait."""
-        if self.rate <= 0:
-            return 0.0
-        now = self._clock()
-        tokens, at = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        if tokens >= 1.0:
-            self._remember(key, (tokens - 1.0, now))
-            return 0.0
-        self._remember(key, (tokens, now))
-        return (1.0 - tokens) / self.rate
-
-    def _remember(self, key: str, bucket: tuple[float, float]) -> None:
-        if key not in self._buckets and len(self._buckets) >= MAX_KEYS:
-            self._forget_full()
-        self._buckets[key] = bucket
-
-    def _forget_full(self) -> None:
-        """Drop the buckets that have refilled (they carry no state worth keeping)."""
-        now = self._clock()
-        full = [
-            k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst
-        ]
-        for key in full or list(self._buckets)[: MAX_KEYS // 10]:
-            del self._buckets[key]
-
-
-def retry_after_header(seconds: float) -> bytes:
-    """Retry-After takes whole seconds; round up so a client that obeys it is let in."""
-    return str(max(1, math.ceil(seconds))).encode()
 
 
 class ConnectionCounter:
@@ -127,7 +83,7 @@ class CpuBudget:
 
 
 # The caller of the request being handled, for charging parse and validation time
-# (set by middleware.Guard; read by graphql_api.schema's document cache).
+# (set by the HTTP edge's rate limit; read by graphql_api.schema's document cache).
 CALLER: ContextVar[tuple[CpuBudget, str] | None] = ContextVar("lineage_caller", default=None)
 
 

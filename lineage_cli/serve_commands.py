@@ -109,7 +109,7 @@ def api(
         # uvicorn's supervisor starts the workers, each builds the app from LINEAGE_*,
         # and it stops them on Ctrl-C or SIGTERM
         uvicorn.run(
-            "graphql_api.app:create_app_from_environment",
+            "http_edge.app:create_app_from_environment",
             factory=True,
             workers=workers,
             host=settings.host,
@@ -229,7 +229,7 @@ async def _serve(settings: Settings, *, projector: bool, api: bool) -> None:
 
         tasks.append(asyncio.create_task(run_projector(settings), name="projector"))
     if api:
-        from graphql_api.app import create_app
+        from http_edge.app import create_app
 
         server = _http_server(
             create_app(api_settings(settings, with_projector=projector)),

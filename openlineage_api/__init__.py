@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 
 def routes() -> list[BaseRoute]:
-    """The HTTP routes of the OpenLineage endpoints, mounted by graphql_api.app.create_app."""
+    """The HTTP routes of the OpenLineage endpoints, mounted by http_edge.app.create_app."""
     from openlineage_api.ingest import post_lineage
     from openlineage_api.marquez import serve
 

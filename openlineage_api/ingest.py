@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from graphql_api.resources import Resources
 from lineage_core import subjects
 from lineage_core.events import Event, encode
 from lineage_read.marquez.registry import register
@@ -25,6 +24,7 @@ from openlineage_api.facet_checks import facet_warnings
 from openlineage_api.mapping import MappingError, event_time, map_event
 from openlineage_api.marquez.registration import registrations
 from openlineage_api.models import AnyEvent, DatasetEvent, RunEvent, parse_event
+from openlineage_api.resources import Resources
 
 MAX_BATCH = 1000
 

@@ -18,7 +18,7 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
-from graphql_api.app import GC_THRESHOLDS
+from http_edge.lifespan import GC_THRESHOLDS
 from lineage_core import tokens
 from lineage_core.db.engine import create_engine
 from tests.support.api import api_client

@@ -16,8 +16,8 @@ import websockets
 from graphql import GraphQLError
 from starlette.applications import Starlette
 
-from graphql_api.resources import Resources
 from graphql_api.subscriptions import lineage_events
+from http_edge.resources import Resources
 from lineage_core import events as ev
 from lineage_core.settings import Settings
 from lineage_core.subjects import STREAM, subject_for

@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import insert, text
 from starlette.applications import Starlette
 
-from graphql_api.app import create_app
+from http_edge.app import create_app
 from lineage_core.db.engine import create_engine
 from lineage_core.db.tables import dobjects, run_inputs, runs, transforms
 from lineage_core.ids import transform_id

@@ -13,7 +13,7 @@ import websockets
 from starlette.applications import Starlette
 from websockets.typing import Subprotocol
 
-from graphql_api.app import create_app
+from http_edge.app import create_app
 from lineage_core.settings import Settings
 from tests.support.servers import free_port
 from tests.support.waiting import wait_until

@@ -1,23 +1,18 @@
-"""The API before NATS and Postgres answer: it serves /healthz at once, /readyz says 503
-and what it waits for, every other route answers 503 until `Resources` are open."""
+"""The API before NATS and Postgres answer: what it still waits for, and the wait itself
+(middleware.starting.StartingGate answers 503 until `Resources` are open)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from graphql_api.resources import Resources
+from http_edge.resources import Resources
 from lineage_core.nats_auth import service_connect_options
 from lineage_core.settings import Settings
 from lineage_core.startup import describe, probe_jetstream, probe_postgres, wait_until, where
 
-# Routes that answer while the API is still waiting for its dependencies.
-ALWAYS_OPEN: Final = frozenset({"/healthz", "/readyz", "/metrics"})
 WAITING: Final = "waiting"
 
 
@@ -63,48 +58,3 @@ async def _wait_for_database(role: str, url: str, startup: Startup) -> None:
         lambda: probe_postgres(url),
         on_failure=startup.failed("postgres"),
     )
-
-
-class StartingGate:
-    """Answers 503 (HTTP) or closes with 1013 "try again later" (WebSocket) until ready."""
-
-    def __init__(self, app: ASGIApp, startup: Startup) -> None:
-        self.app = app
-        self.startup = startup
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.startup.resources is not None
-            or scope["type"] not in ("http", "websocket")
-            or scope["path"] in ALWAYS_OPEN
-        ):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            await receive()  # the websocket.connect message
-            await send({"type": "websocket.close", "code": 1013})
-            return
-        body = json.dumps(
-            {
-                "data": None,
-                "errors": [
-                    {
-                        "message": "the service is starting: waiting for "
-                        + ", ".join(k for k, v in self.startup.checks.items() if v != "ok"),
-                        "extensions": {"code": "SERVICE_UNAVAILABLE"},
-                    }
-                ],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", b"1"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol
 
 from lineage_core import tokens
 
-log = logging.getLogger("graphql_api.auth")
+log = logging.getLogger("http_edge.auth")
 
 MISS_RELOAD_SECONDS: Final = 0.2
 ENV_TOKEN_NAME: Final = "LINEAGE_API_TOKEN"  # noqa: S105 - the name shown for it

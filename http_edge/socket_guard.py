@@ -7,8 +7,8 @@ missing, unknown or revoked token (close 4401), a token without the read scope (
 or one more socket than the caller may hold open (4429). While the socket is open it
 watches the token: once revoked, the socket is closed with 4401 and the app is told the
 client left, which ends its subscriptions. Sockets still waiting for connection_init
-are counted per address (middleware.Guard refuses past the cap); the count is given
-back here at connection_init.
+are counted per address (middleware.sockets.WebSocketLimits refuses past the cap); the
+count is given back here at connection_init.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graphql_api.auth import OPEN, Principal, TokenRegistry, bearer_of, caller_key
 from graphql_api.ratelimit import CALLER_KEY, ConnectionCounter
+from http_edge.auth import OPEN, Principal, TokenRegistry, bearer_of, caller_key
 from lineage_core.tokens import READ
 
 UNAUTHORIZED = 4401
@@ -32,7 +32,7 @@ FORBIDDEN = 4403
 TOO_MANY = 4429
 INIT_TIMEOUT = 4408
 GONE = 1006  # the client went away without a close frame
-PROTOCOL = GRAPHQL_TRANSPORT_WS_PROTOCOL  # the only subprotocol the app speaks (view.py)
+PROTOCOL = GRAPHQL_TRANSPORT_WS_PROTOCOL  # the only subprotocol the app speaks (graphql_api.view)
 
 
 class SocketGuard:
@@ -55,7 +55,7 @@ class SocketGuard:
         self._counted: str | None = None
         self._unwatch: Callable[[], None] = lambda: None
         # the slot this socket holds among its address's sockets waiting for
-        # connection_init (middleware.Guard took it), given back at connection_init
+        # connection_init (WebSocketLimits took it), given back at connection_init
         self.pending: tuple[ConnectionCounter, str] | None = None
 
     async def __call__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
