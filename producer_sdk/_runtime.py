@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any
 from producer_sdk import host
 from producer_sdk.dobject import DObject
 from producer_sdk.errors import error_text
-from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.host import FinalStatus, Relation, WatchOptions
 from producer_sdk.records import Run, Transform
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from producer_sdk.client import Client
+    from producer_sdk.versions import LineageChange
 
 log = logging.getLogger("producer_sdk")
 
@@ -155,6 +158,9 @@ class Runtime:
 
     def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> None:
         self.client().finish_run(run, status, error)
+
+    def watch(self, record: Run | DObject, options: WatchOptions) -> Iterator[LineageChange]:
+        return self.client().watch(record, options)
 
     # -- process exit ---------------------------------------------------------------------
 

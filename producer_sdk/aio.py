@@ -38,12 +38,15 @@ from producer_sdk.errors import (
     ServiceUnreachable,
     UnknownPipeline,
 )
-from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.host import FinalStatus, Relation, WatchOptions
 from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.rows import change_from_api
+from producer_sdk.watching import AsyncWatch
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
     from producer_sdk.dataset_fields import FieldSpec, InputSpec
+    from producer_sdk.versions import LineageChange
 
 R = TypeVar("R")
 __all__ = [
@@ -163,6 +166,22 @@ class AsyncClient:
         """`source`/`targets` of a DObject, `inputs`/`outputs` of a Run, read now."""
         return await self.core.related(record, relation)
 
+    def watch(
+        self,
+        record: DObject | Run,
+        kinds: Iterable[str] | None = None,
+        *,
+        direction: str = "UPSTREAM",
+        depth: int = 10,
+        timeout: float | None = None,
+    ) -> AsyncWatch[LineageChange]:
+        """Like `dobject.watch(...)`: `async with lineage.watch(dobject, kinds=[...]) as
+        changes: async for change in changes: ...` (subscribed when the block starts)."""
+        options = WatchOptions(
+            tuple(kinds) if kinds is not None else None, direction, depth, timeout
+        )
+        return AsyncWatch(self.core.subscription(record, options), change_from_api, timeout)
+
     async def flush(self) -> int:
         """Send the outbox now if NATS is back; how many events still wait."""
         return await self.core.flush()
@@ -217,6 +236,11 @@ class _RecordHost:
             f"with run {run.id}:",
             "await lineage.run(...) (the client finishes it when it closes)",
         )
+
+    def watch(self, record: Run | DObject, options: WatchOptions) -> NoReturn:
+        kind = "run" if isinstance(record, Run) else "dobject"
+        kinds = f"kinds={list(options.kinds)!r}" if options.kinds else "..."
+        _refuse(f"{kind}.watch()", f"async with lineage.watch({kind}, {kinds}) as changes")
 
     def exit_run(self, run: Run, exc: BaseException | None) -> NoReturn:
         status = "failed" if exc is not None else "completed"

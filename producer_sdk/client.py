@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from producer_sdk.core import ClientCore
 from producer_sdk.dobject import DObject
-from producer_sdk.host import FinalStatus, Relation
+from producer_sdk.host import FinalStatus, Relation, WatchOptions
 from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.rows import change_from_api
+from producer_sdk.watching import Watch
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
     from producer_sdk.operations import Ledger
     from producer_sdk.publisher import Publisher
+    from producer_sdk.versions import LineageChange
 
 T = TypeVar("T")
 
@@ -148,3 +151,8 @@ class Client:
 
     def find_pipeline(self, name: str, version: str | None = None) -> Pipeline | None:
         return self._run(self.core.find_pipeline(name, version))
+
+    def watch(self, record: Run | DObject, options: WatchOptions) -> Watch[LineageChange]:
+        """`record.watch(...)`: the subscription, over a WebSocket of its own in the
+        caller's thread (not the loop thread: a long wait there would hold up publishing)."""
+        return Watch(self.core.subscription(record, options), change_from_api, options.timeout)

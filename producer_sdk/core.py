@@ -27,12 +27,13 @@ from producer_sdk.dobject import DObject, check_key
 from producer_sdk.errors import ServiceUnreachable, error_text
 from producer_sdk.files import content_now, file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
-from producer_sdk.host import FinalStatus, RecordHost, Relation
+from producer_sdk.host import FinalStatus, RecordHost, Relation, WatchOptions
 from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
 from producer_sdk.records import Pipeline, Run, Transform
 from producer_sdk.rows import record_from_api, transform_from_api
 from producer_sdk.versions import DObjectVersion, InputVersion
+from producer_sdk.watching import Subscription, watch_variables, ws_url
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
@@ -252,6 +253,15 @@ class ClientCore:
             self.ledger.transforms.setdefault(found.id, found)  # registered: no need to re-send
             self._bind(found)
         return found
+
+    def subscription(self, record: Run | DObject, options: WatchOptions) -> Subscription:
+        """The `lineageChanges` subscription of `record.watch(...)`, checked (a clear
+        TypeError for a kind or direction that does not exist) before anything connects."""
+        root = "run" if isinstance(record, Run) else "dobject"
+        variables = watch_variables(
+            root, str(record.id), options.kinds, options.direction, options.depth
+        )
+        return Subscription(ws_url(self.api_url), self.graphql.token, q.WATCH, variables)
 
     # -- records ------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Final
@@ -28,13 +28,13 @@ from producer_sdk.dataset_fields import (
     parse_fields,
 )
 from producer_sdk.files import FileFacts, file_facts, split_name
-from producer_sdk.host import RecordHost, host_of
+from producer_sdk.host import RecordHost, WatchOptions, host_of
 from producer_sdk.lineage_view import view_lineage
 
 if TYPE_CHECKING:
     from producer_sdk.dataset_fields import FieldSpec, InputSpec
     from producer_sdk.records import Run
-    from producer_sdk.versions import DObjectVersion
+    from producer_sdk.versions import DObjectVersion, LineageChange
 
 MAX_KEY: Final = 4096  # as a uri: the key names the dataset, like a path
 MAX_LABEL: Final = 256  # a version label's limit on the wire
@@ -237,6 +237,28 @@ class DObject:
         if is_run_input or run is not None:
             host_of(self, run).load_input(self, run)
         return self.path
+
+    def watch(
+        self,
+        kinds: Iterable[str] | None = None,
+        *,
+        direction: str = "UPSTREAM",
+        depth: int = 10,
+        timeout: float | None = None,
+    ) -> Iterator[LineageChange]:
+        """The changes of this DObject's lineage as they happen: `for change in
+        dobject.watch(kinds=["NEW_VERSION"]):` waits for new upstream data.
+
+        Subscribed when this returns, so nothing that happens after is missed. `kinds`:
+        NEW_VERSION, SCHEMA_CHANGED, BECAME_STALE, RUN_STARTED, RUN_COMPLETED,
+        RUN_FAILED (None: all); `direction`, `depth`: the watched lineage (UPSTREAM,
+        DOWNSTREAM or BOTH; 1..50 hops). The iteration ends after `timeout` seconds
+        without a change (None: never); `break` or `.close()` ends the watch.
+        """
+        options = WatchOptions(
+            tuple(kinds) if kinds is not None else None, direction, depth, timeout
+        )
+        return host_of(self).watch(self, options)
 
     def view_lineage(self) -> str:
         """This DObject in the lineage explorer: inline in Jupyter, else its deep link

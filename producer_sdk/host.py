@@ -10,7 +10,8 @@ client, and the direction of imports is records <- planning <- client core <- ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from producer_sdk.errors import LineageError
@@ -18,6 +19,7 @@ from producer_sdk.errors import LineageError
 if TYPE_CHECKING:
     from producer_sdk.dobject import DObject
     from producer_sdk.records import Run, Transform
+    from producer_sdk.versions import LineageChange
 
 RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
 FinalStatus = Literal["completed", "failed"]
@@ -63,6 +65,21 @@ class RecordHost(Protocol):
     def enter_run(self, run: Run) -> None: ...
 
     def exit_run(self, run: Run, exc: BaseException | None) -> None: ...
+
+    def watch(self, record: Run | DObject, options: WatchOptions) -> Iterator[LineageChange]:
+        """The changes of a record's lineage, as they happen (docs/reference/watches.md)."""
+        ...
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """What `watch(...)` of a record asks for: the change kinds (None: every kind), the
+    direction and depth of the watched lineage, and how long to wait for a change."""
+
+    kinds: tuple[str, ...] | None = None
+    direction: str = "UPSTREAM"
+    depth: int = 10
+    timeout: float | None = None
 
 
 class _Default:

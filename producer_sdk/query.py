@@ -56,6 +56,14 @@ VERSION_CORE: Final = (
 )
 INPUT_VERSION: Final = f"loadedAt dobject {{ {SELECTION['dobject']} }} version {{ {VERSION_CORE} }}"
 VERSION: Final = f"{VERSION_CORE} staleInputs {{ {INPUT_VERSION} }}"
+# docs/reference/watches.md; variables from `watching.watch_variables`.
+WATCH: Final = (
+    "subscription Watch($dobjectId: ID, $runId: ID, $direction: LineageDirection, "
+    "$depth: Int, $kinds: [ChangeKind!]) { lineageChanges(dobjectId: $dobjectId, "
+    "runId: $runId, direction: $direction, depth: $depth, kinds: $kinds) { kind sequence "
+    f"occurredAt distance dobject {{ {SELECTION['dobject']} }} version {{ {VERSION_CORE} }} "
+    f"run {{ {SELECTION['run']} }} }} }}"
+)
 
 
 def kind_of(model: object) -> Kind:

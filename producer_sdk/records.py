@@ -11,17 +11,18 @@ same id without asking the service.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from lineage_core.ids import transform_id
-from producer_sdk.host import FinalStatus, RecordHost, RunStatus, host_of
+from producer_sdk.host import FinalStatus, RecordHost, RunStatus, WatchOptions, host_of
 from producer_sdk.lineage_view import view_lineage
 
 if TYPE_CHECKING:
     from producer_sdk.dobject import DObject
-    from producer_sdk.versions import DObjectVersion, InputVersion
+    from producer_sdk.versions import DObjectVersion, InputVersion, LineageChange
 
 
 class Transform:
@@ -153,6 +154,20 @@ class Run:
     def output_versions(self) -> list[DObjectVersion]:
         """The versions this run produced, as the service knows them now."""
         return host_of(self).related(self, "output_versions")
+
+    def watch(
+        self,
+        kinds: Iterable[str] | None = None,
+        *,
+        direction: str = "UPSTREAM",
+        depth: int = 10,
+        timeout: float | None = None,
+    ) -> Iterator[LineageChange]:
+        """The changes of this run's lineage as they happen (as `DObject.watch`)."""
+        options = WatchOptions(
+            tuple(kinds) if kinds is not None else None, direction, depth, timeout
+        )
+        return host_of(self).watch(self, options)
 
     def finish(self, status: FinalStatus = "completed", error: str | None = None) -> None:
         """Publish `RunFinished` now (once; later calls do nothing)."""

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from producer_sdk.dataset_fields import DatasetField
 from producer_sdk.dobject import DObject
 from producer_sdk.records import Notebook, Pipeline, Run, Transform
-from producer_sdk.versions import DObjectVersion, InputVersion
+from producer_sdk.versions import DObjectVersion, InputVersion, LineageChange
 
 
 def transform_from_api(data: dict[str, Any]) -> Transform:
@@ -98,6 +98,20 @@ def input_version_from_api(data: dict[str, Any]) -> InputVersion:
         dobject=dobject_from_api(data["dobject"]),
         version=version_from_api(version) if version else None,
         loaded_at=datetime.fromisoformat(data["loadedAt"]),
+    )
+
+
+def change_from_api(data: dict[str, Any]) -> LineageChange:
+    """A change of a watch (`producer_sdk.query.WATCH`)."""
+    dobject, version, run = data.get("dobject"), data.get("version"), data.get("run")
+    return LineageChange(
+        kind=data["kind"],
+        sequence=int(data["sequence"]),
+        occurred_at=datetime.fromisoformat(data["occurredAt"]),
+        distance=int(data["distance"]),
+        dobject=dobject_from_api(dobject) if dobject else None,
+        version=version_from_api(version) if version else None,
+        run=run_from_api(run) if run else None,
     )
 
 

@@ -1,5 +1,6 @@
 """Dataset versions as the SDK reads them: `dobject.versions`, `dobject.current_version`,
-`run.input_versions`, `run.output_versions` (docs/reference/versions.md).
+`run.input_versions`, `run.output_versions` (docs/reference/versions.md), and the changes
+a watch yields (`LineageChange`, docs/reference/watches.md).
 
 A version is one write of a dobject: the same bytes written again are the same version,
 a table rewritten by every nightly run gets a version per run. These are values, read
@@ -62,3 +63,23 @@ class InputVersion:
     dobject: DObject
     version: DObjectVersion | None
     loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class LineageChange:
+    """A change of a watched lineage (`dobject.watch(...)`, docs/reference/watches.md).
+
+    `kind`: NEW_VERSION, SCHEMA_CHANGED, BECAME_STALE, RUN_STARTED, RUN_COMPLETED or
+    RUN_FAILED; `sequence`: the stream sequence of the event that caused it (changes come
+    in this order); `occurred_at`: that event's time; `distance`: hops from the watched
+    root (0: the root). `dobject` and `version` for the version kinds, `run` the run
+    concerned (for NEW_VERSION the run that wrote it).
+    """
+
+    kind: str
+    sequence: int
+    occurred_at: datetime
+    distance: int
+    dobject: DObject | None
+    version: DObjectVersion | None
+    run: Run | None

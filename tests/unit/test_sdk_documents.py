@@ -63,6 +63,7 @@ DOCUMENTS = [
     *(document for document, _ in q.RELATION_DOCUMENTS.values()),
     q.DOBJECT_BY_HASH,
     q.PIPELINES_BY_NAME,
+    q.WATCH,
 ]
 
 
