@@ -215,7 +215,11 @@ def plan_input(
             "load(is_run_input=True) needs a run: call ln.Run(pipeline_name=..., "
             "global_context=True) first, or pass load(is_run_input=True, run=run)"
         )
-    loaded = message(events.InputLoaded, run_id=run.id, dobject=dobject_ref(dobject, content))
+    # Its schema, for a dataset no run wrote (version 3); column lineage is an output's.
+    schema = {"fields": _fields(dobject)["fields"]} if dobject.fields is not None else {}
+    loaded = message(
+        events.InputLoaded, run_id=run.id, dobject=dobject_ref(dobject, content), **schema
+    )
     return [*plan_start(run, ledger), loaded]
 
 

@@ -325,7 +325,9 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
         )
 
 
-def test_parent_and_fields_arrive_as_version_2(sdk: Client, nats_url: str, tmp_path: Path) -> None:
+def test_parent_and_fields_arrive_in_the_current_version(
+    sdk: Client, nats_url: str, tmp_path: Path
+) -> None:
     nightly = ln.Run(pipeline=lns.Pipeline(name="nightly"), global_context=True)
     align = ln.Run(pipeline=lns.Pipeline(name="align", v="2"), parent=nightly)
     table = ln.DObject(
@@ -345,7 +347,7 @@ def test_parent_and_fields_arrive_as_version_2(sdk: Client, nats_url: str, tmp_p
         ("gene", "string"),
         ("count", "int64"),
     ]
-    assert {e.schema_version for e in got} == {2}
+    assert {e.schema_version for e in got} == {events.CURRENT_SCHEMA_VERSION}
 
 
 def test_an_oversized_output_is_refused_before_nats_and_the_outbox(

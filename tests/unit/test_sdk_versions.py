@@ -17,6 +17,7 @@ from lineage_core.settings import Settings
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
 from producer_sdk.core import ClientCore
+from producer_sdk.dataset_fields import parse_fields
 from producer_sdk.files import content_now, file_facts
 from producer_sdk.versions import DObjectVersion, InputVersion
 
@@ -193,3 +194,19 @@ def test_input_versions_keep_a_missing_version_as_none(tmp_path: Path) -> None:
     assert inputs[0].version.stale
     assert inputs[1].dobject.id == uuid.UUID(int=9)
     assert inputs[0].loaded_at.isoformat() == "2026-12-03T01:00:00+00:00"
+
+
+def test_a_label_goes_with_the_write_and_fields_with_the_load(tmp_path: Path) -> None:
+    run = lns.Run(pipeline=lns.Pipeline(name="nightly"))
+    labelled = ln.DObject(write(tmp_path / "t.csv", "a"), key="t", version="2026-12-03")
+    output = output_of(labelled, run)
+    assert output.dobject.version == "2026-12-03"
+    assert output.schema_version == events.CURRENT_SCHEMA_VERSION >= 3
+    assert b'"version":"2026-12-03"' in events.encode(output)
+    source = ln.DObject.from_facts(file_facts(write(tmp_path / "raw.csv", "id\n")), None)
+    source.fields = parse_fields([("id", "int64")])
+    loaded = ops.plan_input(source, run, ops.Ledger())[-1].event
+    assert isinstance(loaded, events.InputLoaded)
+    assert [(f.name, f.type) for f in loaded.fields or ()] == [("id", "int64")]
+    unlabelled = output_of(ln.DObject.from_facts(file_facts(tmp_path / "t.csv"), None), run)
+    assert b'"version"' not in events.encode(unlabelled)
