@@ -10,6 +10,7 @@ from typing import Protocol
 from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
+from graphql_api.changes import ChangeFeed
 from graphql_api.live_events import LiveEvents
 from graphql_api.ratelimit import SubscriptionLimits
 from lineage_read.database import Database
@@ -24,3 +25,5 @@ class Resources(Protocol):
     live: LiveEvents
     # what each caller's subscriptions may cost
     subscription_limits: SubscriptionLimits
+    # the process's one reader of lineage changes, shared by `lineageChanges`
+    changes: ChangeFeed

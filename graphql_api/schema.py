@@ -25,6 +25,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api import _graphql_compat, _strawberry_compat, questions
+from graphql_api.change_subscription import lineage_changes
+from graphql_api.change_types import ChangeKind, LineageChange
 from graphql_api.context import ApiInfo, RequestContext
 from graphql_api.date_time import DATE_TIME_SCALAR
 from graphql_api.errors import QUERY_TOO_COMPLEX, bad_input
@@ -253,6 +255,23 @@ class Subscription:
         events = lineage_events(info.context.resources, event_types, transform_name, caller)
         async for event in events:
             yield event
+
+    @strawberry.subscription(
+        description="The changes that touch one dobject's or run's lineage, once queryable, "
+        "in sequence order (docs/reference/watches.md)."
+    )
+    async def lineage_changes(  # noqa: PLR0917 - strawberry names the arguments after these
+        self,
+        info: ApiInfo,
+        dobject_id: strawberry.ID | None = None,
+        run_id: strawberry.ID | None = None,
+        direction: LineageDirection | None = LineageDirection.UPSTREAM,
+        depth: int | None = 10,
+        kinds: list[ChangeKind] | None = None,
+    ) -> AsyncIterator[LineageChange]:
+        changes = lineage_changes(info, dobject_id, run_id, direction, depth, kinds)
+        async for change in changes:
+            yield change
 
 
 MAX_TOKENS: Final = 10_000

@@ -14,6 +14,7 @@ import nats
 from nats.aio.client import Client as NATSClient
 from nats.js import JetStreamContext
 
+from graphql_api.changes import ChangeFeed
 from graphql_api.live_events import LiveEvents
 from graphql_api.ratelimit import SubscriptionLimits
 from lineage_core.nats_auth import service_connect_options
@@ -41,9 +42,12 @@ class Resources:
     live: LiveEvents = field(init=False)
     # what each caller's subscriptions may cost
     subscription_limits: SubscriptionLimits = field(init=False)
+    # the process's one reader of lineage changes, shared by `lineageChanges`
+    changes: ChangeFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.live = LiveEvents(self.js)
+        self.changes = ChangeFeed(self.db)
         self.subscription_limits = SubscriptionLimits(
             self.settings.api_subscription_events, self.settings.api_max_subscriptions
         )
@@ -79,6 +83,7 @@ class Resources:
 
     async def close(self) -> None:
         await self.live.close()
+        await self.changes.close()
         # drain only a live connection; one that is reconnecting just closes
         if self.nc.is_connected:
             await self.nc.drain()

@@ -11,12 +11,11 @@ import asyncpg
 import pytest
 
 from lineage_core.settings import Settings
-from lineage_read.watches import create_watch, deliveries, list_watches
 from projector.service import run_projector
 from projector.store import asyncpg_dsn
-from tests.support.projector import connect_js, publish, wait_applied
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
+from tests.support.watch_webhooks import summary, tell, watch
 from tests.support.webhook import Receiver
 
 pytestmark = pytest.mark.integration
@@ -43,32 +42,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.start()
     yield r
     await r.stop()
-
-
-async def tell(nats_url: str, database_url: str, events: list[Any]) -> int:
-    nc, js = await connect_js(nats_url)
-    try:
-        last = await publish(js, events)
-    finally:
-        await nc.close()
-    await wait_applied(database_url, last)
-    return last
-
-
-async def watch(database_url: str, name: str, url: str, **kw: Any) -> str:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        return await create_watch(conn, name, url=url, **kw)
-    finally:
-        await conn.close()
-
-
-async def summary(database_url: str, name: str) -> Any:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        return (await list_watches(conn, name))[0], await deliveries(conn, name)
-    finally:
-        await conn.close()
 
 
 def changes(receiver: Receiver) -> list[tuple[str, str | None, int]]:

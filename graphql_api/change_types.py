@@ -1,0 +1,46 @@
+"""GraphQL types of `lineageChanges` (docs/reference/watches.md)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from graphql_api.context import ApiInfo
+from graphql_api.inputs import BigInt
+from graphql_api.types import DObject, Run
+
+
+@strawberry.enum
+class ChangeKind(enum.Enum):
+    NEW_VERSION = "NEW_VERSION"
+    SCHEMA_CHANGED = "SCHEMA_CHANGED"
+    BECAME_STALE = "BECAME_STALE"
+    RUN_STARTED = "RUN_STARTED"
+    RUN_COMPLETED = "RUN_COMPLETED"
+    RUN_FAILED = "RUN_FAILED"
+
+
+@strawberry.type(description="A change in the lineage of a watched root, once queryable.")
+class LineageChange:
+    kind: ChangeKind
+    sequence: BigInt = strawberry.field(description="Stream sequence of the event that caused it.")
+    occurred_at: datetime = strawberry.field(description="That event's occurred_at.")
+    distance: int = strawberry.field(description="Hops from the watched root; 0 is the root.")
+    dobject_id: strawberry.Private[uuid.UUID | None]
+    version_id: strawberry.Private[uuid.UUID | None]
+    run_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="NEW_VERSION, SCHEMA_CHANGED, BECAME_STALE: the dobject.")
+    async def dobject(self, info: ApiInfo) -> DObject | None:
+        if self.dobject_id is None:
+            return None
+        return await info.context.loaders.dobject.load(self.dobject_id)
+
+    @strawberry.field(description="RUN_*: that run; the other kinds: the version's writer.")
+    async def run(self, info: ApiInfo) -> Run | None:
+        if self.run_id is None:
+            return None
+        return await info.context.loaders.run.load(self.run_id)
