@@ -12,7 +12,8 @@ from typing import Final
 # event of the same type of the same run came earlier in the stream, so a run that
 # sends RunStarted twice (or whose RunFinished is re-sent under a new id) is told once.
 EVENTS: Final = """
-SELECT e.sequence, e.event_type, e.occurred_at, e.run_id, e.payload->>'status' AS status,
+SELECT e.event_id, e.sequence, e.event_type, e.occurred_at, e.run_id,
+       e.payload->>'status' AS status,
        (e.payload->'dobject'->>'id')::uuid AS dobject_id,
        NOT EXISTS (SELECT 1 FROM public.raw_events p
                     WHERE p.run_id = e.run_id AND p.event_type = e.event_type

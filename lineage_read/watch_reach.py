@@ -28,23 +28,27 @@ from typing import Final
 # (counted and logged by the caller: docs/watches.md says what that costs).
 WORK_CAP: Final = 200_000
 
-# The graph's edges, each with the stream sequence of the event that made it. Until
-# every write is kept (dataset versions), a dobject's writer is its source run, from its
-# source event.
+# The graph's edges, each with the stream sequence of the event that made it. A
+# dobject's writers are the producers of its versions (docs/reference/versions.md), each
+# from its earliest write of the version it produced.
 _WRITERS_OF: Final = """
-    SELECT o.source_run_id AS id, e.sequence
-      FROM projection.dobjects o JOIN public.raw_events e ON e.event_id = o.source_event_id
-     WHERE o.id = w.id AND o.source_run_id IS NOT NULL
+    SELECT v.run_id AS id, min(x.sequence) AS sequence
+      FROM projection.dobject_versions v
+      JOIN projection.dobject_writes x ON x.version_id = v.id AND x.run_id = v.run_id
+     WHERE v.dobject_id = w.id
+     GROUP BY v.run_id
 """
 _OUTPUTS_OF: Final = """
-    SELECT o.id, e.sequence
-      FROM projection.dobjects o JOIN public.raw_events e ON e.event_id = o.source_event_id
-     WHERE o.source_run_id = w.id
+    SELECT v.dobject_id AS id, min(x.sequence) AS sequence
+      FROM projection.dobject_versions v
+      JOIN projection.dobject_writes x ON x.version_id = v.id AND x.run_id = v.run_id
+     WHERE v.run_id = w.id
+     GROUP BY v.dobject_id
 """
-# An input edge is hidden while the run itself wrote that dobject.
+# An input edge is hidden while the run itself produced a version of that dobject.
 _OWN_OUTPUT: Final = """
-    EXISTS (SELECT 1 FROM projection.dobjects o
-             WHERE o.id = i.dobject_id AND o.source_run_id = i.run_id)
+    EXISTS (SELECT 1 FROM projection.dobject_versions v
+             WHERE v.dobject_id = i.dobject_id AND v.run_id = i.run_id)
 """
 
 _WALK: Final = """

@@ -7,15 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 
 from lineage_core.settings import Settings
 from projector.service import run_projector
-from projector.store import asyncpg_dsn
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
-from tests.support.watch_webhooks import summary, tell, watch
+from tests.support.watch_webhooks import detector_at, summary, tell, watch
 from tests.support.webhook import Receiver
 
 pytestmark = pytest.mark.integration
@@ -80,7 +78,7 @@ async def test_run_changes_reach_the_watches_whose_graph_holds_the_run(
     await wait_until(lambda: len(receiver.delivered()) >= 2, what="two deliveries")
     await wait_until(lambda: len(shallow.delivered()) >= 1, what="one shallow delivery")
     # the detector has passed every event: nothing more is coming
-    await wait_until(lambda: _detector_at(database_url, last), what="detector caught up")
+    await wait_until(lambda: detector_at(database_url, last), what="detector caught up")
     await shallow.stop()
 
     assert changes(receiver) == [
@@ -149,12 +147,3 @@ async def test_a_failing_receiver_is_retried_with_one_delivery_id_then_failed(
 async def _failed(database_url: str, name: str) -> Any:
     info, rows = await summary(database_url, name)
     return (info, rows) if info.failed else None
-
-
-async def _detector_at(database_url: str, sequence: int) -> bool:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        at = await conn.fetchval("SELECT sequence FROM public.watch_detector WHERE id = 1")
-    finally:
-        await conn.close()
-    return int(at) >= sequence

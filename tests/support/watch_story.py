@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from lineage_core.events import (
+    DatasetField,
     DObjectRef,
     Event,
     InputLoaded,
@@ -14,6 +15,7 @@ from lineage_core.events import (
     RunFinished,
     RunStarted,
 )
+from lineage_core.ids import dobject_version_id
 from tests.support.workload import PRODUCER, pipeline
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -21,6 +23,11 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def uid(name: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"watch-test/{name}")
+
+
+def version(name: str, key: str) -> uuid.UUID:
+    """The id of dobject `name`'s version keyed `key` ('hash:h1', 'run:<id>')."""
+    return dobject_version_id(uid(f"dobject/{name}"), key)
 
 
 def dobject(name: str, **extra: object) -> DObjectRef:
@@ -64,7 +71,9 @@ class Story:
             )
         )
 
-    def write(self, run: str, name: str, **extra: object) -> list[Event]:
+    def write(
+        self, run: str, name: str, fields: list[tuple[str, str]] | None = None, **extra: object
+    ) -> list[Event]:
         return self._add(
             OutputRegistered(
                 event_id=self._eid(),
@@ -72,6 +81,9 @@ class Story:
                 producer=PRODUCER,
                 run_id=uid(f"run/{run}"),
                 dobject=dobject(name, **extra),
+                fields=None
+                if fields is None
+                else tuple(DatasetField(name=n, type=t, description=f"{n}!") for n, t in fields),
             )
         )
 

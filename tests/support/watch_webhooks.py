@@ -35,3 +35,12 @@ async def summary(database_url: str, name: str) -> Any:
         return (await list_watches(conn, name))[0], await deliveries(conn, name)
     finally:
         await conn.close()
+
+
+async def detector_at(database_url: str, sequence: int) -> bool:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        at = await conn.fetchval("SELECT sequence FROM public.watch_detector WHERE id = 1")
+    finally:
+        await conn.close()
+    return int(at) >= sequence

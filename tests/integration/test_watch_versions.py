@@ -1,0 +1,73 @@
+"""The version kinds of durable watches (NEW_VERSION, SCHEMA_CHANGED, BECAME_STALE)
+against a real projector, Postgres and HTTP receiver."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from lineage_core.settings import Settings
+from projector.service import run_projector
+from tests.support.waiting import wait_until
+from tests.support.watch_story import Story, uid, version
+from tests.support.watch_webhooks import detector_at, tell, watch
+from tests.support.webhook import Receiver
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(
+        run_projector(Settings(nats_url=nats_url, database_url=database_url))
+    )
+    yield
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_new_versions_schema_changes_and_staleness_upstream(
+    projector: None, nats_url: str, database_url: str
+) -> None:
+    s = Story()
+    x, xy = [("x", "int")], [("x", "int"), ("y", "text")]
+    # a (written by r0) -> r1 -> b
+    before = s.start("r0") + s.write("r0", "a", x, hash="h1")
+    before += s.start("r1") + s.load("r1", "a", hash="h1") + s.write("r1", "b", hash="hb")
+    await tell(nats_url, database_url, before)
+    receiver = Receiver()
+    await receiver.start()
+    await watch(database_url, "b", receiver.url, root_kind="DOBJECT", root_id=uid("dobject/b"))
+    after = s.start("r2") + s.write("r2", "a", xy, hash="h2")  # new, schema changed, b stale
+    after += s.write("r2", "a", xy, hash="h2")  # the same version again: nothing
+    after += s.finish("r2")
+    after += s.start("r3") + s.write("r3", "a", x, hash="h1")  # back to h1: b fresh again
+    after += s.start("r4") + s.write("r4", "a", xy, hash="h3")  # new (same schema), b stale
+    last = await tell(nats_url, database_url, after)
+    await wait_until(lambda: detector_at(database_url, last), what="the detector caught up")
+    await wait_until(lambda: len(receiver.delivered()) >= 6, what="six deliveries")
+    await receiver.stop()
+    got = [
+        (
+            c["kind"],
+            c["dobject_id"],
+            c["version_id"],
+            c["run_id"],
+            c["distance"],
+        )
+        for c in (r.json["change"] for r in receiver.delivered())
+    ]
+    a, b = str(uid("dobject/a")), str(uid("dobject/b"))
+    b_version = str(version("b", "hash:hb"))
+    r1, r2, r4 = (str(uid(f"run/{r}")) for r in ("r1", "r2", "r4"))
+    assert got == [
+        ("NEW_VERSION", a, str(version("a", "hash:h2")), r2, 2),
+        ("SCHEMA_CHANGED", a, str(version("a", "hash:h2")), r2, 2),
+        ("BECAME_STALE", b, b_version, r1, 0),
+        ("RUN_COMPLETED", None, None, r2, 3),  # r2 joined after its start: no RUN_STARTED
+        ("NEW_VERSION", a, str(version("a", "hash:h3")), r4, 2),
+        ("BECAME_STALE", b, b_version, r1, 0),
+    ]
