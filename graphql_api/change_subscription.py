@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Final
 
+import strawberry
 from graphql import GraphQLError
 
 from graphql_api.change_types import ChangeKind, LineageChange
@@ -23,14 +24,21 @@ def _refuse(code: str, message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-async def lineage_changes(  # noqa: PLR0917 - the subscription's arguments, as strawberry passes them
+LINEAGE_CHANGES_DESCRIPTION: Final = (
+    "The changes that touch one dobject's or run's lineage, once queryable, in sequence "
+    "order (docs/reference/watches.md)."
+)
+
+
+async def lineage_changes(  # noqa: PLR0917 - strawberry passes the arguments by name
     info: ApiInfo,
-    dobject_id: str | None,
-    run_id: str | None,
-    direction: LineageDirection | None,
-    depth: int | None,
-    kinds: list[ChangeKind] | None,
+    dobject_id: strawberry.ID | None = None,
+    run_id: strawberry.ID | None = None,
+    direction: LineageDirection | None = LineageDirection.UPSTREAM,
+    depth: int | None = 10,
+    kinds: list[ChangeKind] | None = None,
 ) -> AsyncIterator[LineageChange]:
+    """The resolver of `Subscription.lineageChanges` (strawberry names the arguments)."""
     if (dobject_id is None) == (run_id is None):
         raise _refuse(BAD_USER_INPUT, "give exactly one of dobjectId and runId")
     depth = 10 if depth is None else depth

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Final
@@ -25,8 +25,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api import _graphql_compat, _strawberry_compat, questions
-from graphql_api.change_subscription import lineage_changes
-from graphql_api.change_types import ChangeKind, LineageChange
 from graphql_api.context import ApiInfo, RequestContext
 from graphql_api.date_time import DATE_TIME_SCALAR
 from graphql_api.errors import QUERY_TOO_COMPLEX, bad_input
@@ -43,16 +41,15 @@ from graphql_api.inputs import (
     parse_id,
 )
 from graphql_api.question_types import ColumnLineage, Impact, RunDiff
-from graphql_api.ratelimit import CALLER_KEY, charged_to_caller
+from graphql_api.ratelimit import charged_to_caller
 from graphql_api.rules import ComplexityRule, complexity_errors, too_deep_to_parse
 from graphql_api.status import projection_status
-from graphql_api.subscriptions import lineage_events
+from graphql_api.subscription_root import Subscription
 from graphql_api.types import (
     CONTEXT_ONLY,
     DObject,
     DObjectConnection,
     LineageEdge,
-    LineageEvent,
     LineageGraph,
     LineageNode,
     Notebook,
@@ -242,36 +239,6 @@ class Query:
     @strawberry.field(description="How far the projection has applied the event stream.")
     async def projection_status(self, info: ApiInfo) -> ProjectionStatus:
         return await projection_status(info.context.resources)
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(description="Events as they are published, filtered here.")
-    async def lineage_events(
-        self, info: ApiInfo, event_types: list[str] | None = None, transform_name: str | None = None
-    ) -> AsyncIterator[LineageEvent]:
-        request = info.context.request
-        caller = request.scope.get(CALLER_KEY, "-") if request is not None else "-"
-        events = lineage_events(info.context.resources, event_types, transform_name, caller)
-        async for event in events:
-            yield event
-
-    @strawberry.subscription(
-        description="The changes that touch one dobject's or run's lineage, once queryable, "
-        "in sequence order (docs/reference/watches.md)."
-    )
-    async def lineage_changes(  # noqa: PLR0917 - strawberry names the arguments after these
-        self,
-        info: ApiInfo,
-        dobject_id: strawberry.ID | None = None,
-        run_id: strawberry.ID | None = None,
-        direction: LineageDirection | None = LineageDirection.UPSTREAM,
-        depth: int | None = 10,
-        kinds: list[ChangeKind] | None = None,
-    ) -> AsyncIterator[LineageChange]:
-        changes = lineage_changes(info, dobject_id, run_id, direction, depth, kinds)
-        async for change in changes:
-            yield change
 
 
 MAX_TOKENS: Final = 10_000
