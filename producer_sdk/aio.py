@@ -180,7 +180,13 @@ class AsyncClient:
         options = WatchOptions(
             tuple(kinds) if kinds is not None else None, direction, depth, timeout
         )
-        return AsyncWatch(self.core.subscription(record, options), change_from_api, timeout)
+        subscription = self.core.subscription(record, options)
+
+        async def caught_up() -> None:  # read-your-writes, as the sync face's watch
+            if self.core.min_sequence:
+                await self.core.execute(q.CAUGHT_UP, {})
+
+        return AsyncWatch(subscription, change_from_api, timeout, before=caught_up)
 
     async def flush(self) -> int:
         """Send the outbox now if NATS is back; how many events still wait."""

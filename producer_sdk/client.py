@@ -14,6 +14,7 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from producer_sdk import query as q
 from producer_sdk.core import ClientCore
 from producer_sdk.dobject import DObject
 from producer_sdk.host import FinalStatus, Relation, WatchOptions
@@ -154,5 +155,10 @@ class Client:
 
     def watch(self, record: Run | DObject, options: WatchOptions) -> Watch[LineageChange]:
         """`record.watch(...)`: the subscription, over a WebSocket of its own in the
-        caller's thread (not the loop thread: a long wait there would hold up publishing)."""
-        return Watch(self.core.subscription(record, options), change_from_api, options.timeout)
+        caller's thread (not the loop thread: a long wait there would hold up publishing).
+        Subscribed once the service has applied this process's events, so a record this
+        process just registered is there to be watched."""
+        subscription = self.core.subscription(record, options)
+        if self.min_sequence:
+            self.execute(q.CAUGHT_UP, {})
+        return Watch(subscription, change_from_api, options.timeout)

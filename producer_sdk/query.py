@@ -56,6 +56,9 @@ VERSION_CORE: Final = (
 )
 INPUT_VERSION: Final = f"loadedAt dobject {{ {SELECTION['dobject']} }} version {{ {VERSION_CORE} }}"
 VERSION: Final = f"{VERSION_CORE} staleInputs {{ {INPUT_VERSION} }}"
+# Answered once the projection has applied this process's events (read-your-writes): a
+# watch subscribes after it, so its root and the changes before it are already applied.
+CAUGHT_UP: Final = "query CaughtUp { projectionStatus { appliedSequence } }"
 # docs/reference/watches.md; variables from `watching.watch_variables`.
 WATCH: Final = (
     "subscription Watch($dobjectId: ID, $runId: ID, $direction: LineageDirection, "

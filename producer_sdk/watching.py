@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
 
@@ -231,9 +231,13 @@ class AsyncWatch(Generic[T]):
     connects on its first step."""
 
     def __init__(
-        self, sub: Subscription, convert: Callable[[dict[str, Any]], T], timeout: float | None
+        self,
+        sub: Subscription,
+        convert: Callable[[dict[str, Any]], T],
+        timeout: float | None,
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self._sub, self._convert, self._timeout = sub, convert, timeout
+        self._sub, self._convert, self._timeout, self._before = sub, convert, timeout, before
         self._ws: Any = None
 
     async def open(self) -> Self:
@@ -243,6 +247,8 @@ class AsyncWatch(Generic[T]):
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidHandshake
 
+        if self._before is not None:
+            await self._before()
         try:
             self._ws = await connect(
                 self._sub.url, subprotocols=[Subprotocol(PROTOCOL)], proxy=None
