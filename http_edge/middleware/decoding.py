@@ -18,7 +18,9 @@ CHUNK: Final = 64 * 1024  # the most one piece of inflated body holds
 GZIP: Final = "gzip"
 DEFLATE: Final = "deflate"
 ACCEPTED: Final = (GZIP, DEFLATE)
-ALIASES: Final = {"x-gzip": GZIP}  # RFC 9110 section 8.4.1.3: the same as gzip
+ALIASES: Final = {"x-gzip": GZIP}
+ZLIB_HEADER: Final = 2  # bytes
+DEFLATE_METHOD: Final = 8  # RFC 9110 section 8.4.1.3: the same as gzip
 UNSUPPORTED_MEDIA_TYPE: Final = "UNSUPPORTED_MEDIA_TYPE"
 # dropped from the inflated request: they describe the body as sent
 SENT_AS: Final = (b"content-encoding", b"content-length")
@@ -46,6 +48,8 @@ class Inflater:
         try:
             while self._input or self._full:
                 z = self._decompressor()
+                if z is None:
+                    break  # too few bytes yet to tell which format they are
                 piece = z.decompress(self._input, CHUNK)
                 self._input = z.unconsumed_tail
                 self._full = len(piece) == CHUNK
@@ -59,26 +63,32 @@ class Inflater:
 
     def finish(self) -> None:
         """At the end of the body: it must have ended where its compressed stream did."""
-        if self._z is not None and not self._z.eof:
+        if self._input or (self._z is not None and not self._z.eof):
             raise BadEncoding(f"the body ends inside its {self.coding} stream")
 
-    def _decompressor(self) -> zlib._Decompress:
+    def _decompressor(self) -> zlib._Decompress | None:
+        """The stream's decompressor; None while a deflate body is too short to tell."""
         if self._z is None or self._z.eof:
-            self._z = zlib.decompressobj(self._wbits())
+            if self.coding == GZIP:
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif len(self._input) < ZLIB_HEADER:
+                return None
+            else:
+                zlib_format = _zlib_header(self._input[:ZLIB_HEADER])
+                self._z = zlib.decompressobj(zlib.MAX_WBITS if zlib_format else -zlib.MAX_WBITS)
         return self._z
-
-    def _wbits(self) -> int:
-        if self.coding == GZIP:
-            return 16 + zlib.MAX_WBITS
-        head = self._input[:2]
-        zlib_header = len(head) == 2 and head[0] & 0x0F == 8 and int.from_bytes(head) % 31 == 0  # noqa: PLR2004 - CM=8 (deflate), FCHECK makes the 16-bit header a multiple of 31
-        return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
 
     def _next_member(self, rest: bytes) -> None:
         if rest and self.coding != GZIP:
             raise BadEncoding(f"data after the end of the {self.coding} stream")
         self._input = rest + self._input
         self._full = False
+
+
+def _zlib_header(head: bytes) -> bool:
+    """Whether two bytes open a zlib stream (RFC 1950): method 8 (deflate), and a check
+    that makes the 16-bit header a multiple of 31."""
+    return head[0] & 0x0F == DEFLATE_METHOD and int.from_bytes(head) % 31 == 0
 
 
 def coding_of(scope: Scope) -> str | None:
