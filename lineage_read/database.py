@@ -71,6 +71,10 @@ class Database:
             server_settings={
                 "statement_timeout": str(statement_timeout_ms),
                 "application_name": APP_NAME,
+                # the API's statements are short: compiling one with LLVM (Postgres' JIT,
+                # on past a cost estimate that lookups over JSON easily pass) took ~90 ms
+                # for a 5 ms query (bench/bench_marquez.py)
+                "jit": "off",
             },
         )
         return cls(pool, dsn, sessions)

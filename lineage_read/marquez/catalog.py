@@ -12,10 +12,11 @@ from typing import Final
 from lineage_read.database import RequestDb
 from lineage_read.marquez.shapes import (
     DATASETS,
-    JOBS,
     LOCAL,
     dataset_json,
     job_json,
+    job_laterals,
+    jobs_of,
     latest_run,
     run_state,
     ts,
@@ -86,28 +87,36 @@ SELECT d.id, '{LOCAL}', d.id::text FROM projection.dobjects d
    AND NOT EXISTS (SELECT 1 FROM public.marquez_datasets x WHERE x.dobject_id = d.id)
 LIMIT 1
 """
-_JOB_PAGE: Final = f"""
-SELECT {job_json()}::text AS item
-  FROM {JOBS} jb CROSS JOIN LATERAL (SELECT {latest_run("jb")} AS id) lr
- WHERE ($1::text IS NULL OR jb.namespace = $1::text)
-   AND ($4::text[] IS NULL OR (SELECT {run_state("s")} FROM projection.runs s
-                                WHERE s.id = lr.id) = ANY($4::text[]))
- ORDER BY jb.namespace, jb.name LIMIT $2 OFFSET $3
-"""
-_JOB_COUNT: Final = f"""
-SELECT count(*) FROM {JOBS} jb
- WHERE ($1::text IS NULL OR jb.namespace = $1::text)
-   AND ($2::text[] IS NULL OR (SELECT {run_state("s")} FROM projection.runs s
-                                WHERE s.id = {latest_run("jb")}) = ANY($2::text[]))
-"""
-_JOB: Final = f"""
-SELECT {job_json()}::text AS item
-  FROM {JOBS} jb CROSS JOIN LATERAL (SELECT {latest_run("jb")} AS id) lr
- WHERE jb.namespace = $1 AND jb.name = $2
-"""
-_JOB_TRANSFORM: Final = (
-    f"SELECT jb.transform_name FROM {JOBS} jb WHERE jb.namespace = $1 AND jb.name = $2"
+# The page is chosen first (by name, through the registry's key), then built.
+# Outside the SDK's namespace the SDK's branch is left out when planning (`false`), so
+# the page is read in the registry's key order.
+_IN_NAMESPACE: Final = jobs_of("($1::text IS NULL OR j.namespace = $1::text)", "$1::text IS NULL")
+_IN_LOCAL: Final = jobs_of("j.namespace = $1::text", "true")
+
+
+def _state_filter(param: str) -> str:
+    return f"""({param}::text[] IS NULL OR (SELECT {run_state("s")} FROM projection.runs s
+                 WHERE s.id = {latest_run("jp")}) = ANY({param}::text[]))"""
+
+
+def _job_page(relation: str) -> str:
+    return f"""
+WITH page AS (
+    SELECT jp.* FROM {relation} jp WHERE {_state_filter("$4")}
+     ORDER BY jp.namespace, jp.name LIMIT $2 OFFSET $3
 )
+SELECT {job_json()}::text AS item FROM page jb {job_laterals()} ORDER BY jb.namespace, jb.name
+"""
+
+
+_JOB_PAGE: Final = {False: _job_page(_IN_NAMESPACE), True: _job_page(_IN_LOCAL)}
+_JOB_COUNT: Final = {
+    False: f"SELECT count(*) FROM {_IN_NAMESPACE} jp WHERE {_state_filter('$2')}",
+    True: f"SELECT count(*) FROM {_IN_LOCAL} jp WHERE {_state_filter('$2')}",
+}
+_ONE: Final = jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")
+_JOB: Final = f"SELECT {job_json()}::text AS item FROM {_ONE} jb {job_laterals()}"
+_JOB_TRANSFORM: Final = f"SELECT jb.transform_name FROM {_ONE} jb"
 
 
 async def _page(db: RequestDb, sql: str, *params: object) -> Page:
@@ -147,8 +156,9 @@ async def dataset(db: RequestDb, dobject_id: uuid.UUID) -> str | None:
 async def jobs(
     db: RequestDb, namespace: str | None, states: list[str] | None, limit: int, offset: int
 ) -> Page:
-    rows = await db.rows(_JOB_PAGE, namespace, limit, offset, states)
-    total = (await db.rows(_JOB_COUNT, namespace, states))[0][0]
+    local = namespace == LOCAL
+    rows = await db.rows(_JOB_PAGE[local], namespace, limit, offset, states)
+    total = (await db.rows(_JOB_COUNT[local], namespace, states))[0][0]
     return Page(tuple(r["item"] for r in rows), int(total))
 
 

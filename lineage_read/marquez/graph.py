@@ -14,11 +14,12 @@ from typing import Any, Final
 from lineage_read.database import RequestDb
 from lineage_read.marquez.shapes import (
     DATASETS,
-    JOBS,
     LOCAL,
     RUN_JOINS,
     dataset_json,
     job_json,
+    job_laterals,
+    jobs_of,
     latest_run,
     ts,
 )
@@ -33,26 +34,34 @@ class NodeData:
     data: Any
 
 
+# Each run's job, then each distinct job's data once.
 _RUN_JOBS: Final = f"""
-SELECT r.id, jb.namespace, jb.name, {job_json()}::text AS data
-  FROM projection.runs r JOIN projection.transforms t ON t.id = r.transform_id
-  JOIN {JOBS} jb ON jb.transform_name = t.name
-  CROSS JOIN LATERAL (SELECT {latest_run("jb")} AS id) lr
- WHERE r.id = ANY($1::uuid[])
+WITH named AS (
+    SELECT r.id, t.name AS transform_name FROM projection.runs r
+      JOIN projection.transforms t ON t.id = r.transform_id
+     WHERE r.id = ANY($1::uuid[])
+),
+built AS (
+    SELECT jb.transform_name, jb.namespace, jb.name, {job_json()}::text AS data
+      FROM (SELECT DISTINCT transform_name FROM named) dj
+      CROSS JOIN LATERAL {
+    jobs_of("j.transform_name = dj.transform_name", "t.name = dj.transform_name")
+} jb
+      {job_laterals()}
+)
+SELECT n.id, b.namespace, b.name, b.data FROM named n JOIN built b USING (transform_name)
 """
 _DOBJECTS: Final = f"""
 SELECT ds.dobject_id, ds.namespace, ds.name, ds.fields::text AS fields,
        {dataset_json()}::text AS data
   FROM {DATASETS} ds WHERE ds.dobject_id = ANY($1::uuid[])
 """
-_JOB_LATEST_RUN: Final = f"""
-SELECT {latest_run("jb")} FROM {JOBS} jb WHERE jb.namespace = $1 AND jb.name = $2
-"""
+_ONE_JOB: Final = jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")
+_JOB_LATEST_RUN: Final = f"SELECT {latest_run('jb')} FROM {_ONE_JOB} jb"
 _JOB_OUTPUTS: Final = f"""
-SELECT o.id FROM {JOBS} jb JOIN projection.transforms t ON t.name = jb.transform_name
+SELECT o.id FROM {_ONE_JOB} jb JOIN projection.transforms t ON t.name = jb.transform_name
   JOIN projection.runs r ON r.transform_id = t.id
   JOIN projection.dobjects o ON o.source_run_id = r.id
- WHERE jb.namespace = $1 AND jb.name = $2
  GROUP BY o.id ORDER BY o.id
 """
 # Upstream of a run: the producers of its inputs, theirs, ... `depth` runs deep.

@@ -9,10 +9,11 @@ from typing import Final
 from lineage_read.database import RequestDb
 from lineage_read.marquez.catalog import Page
 from lineage_read.marquez.shapes import (
-    JOBS,
+    LOCAL,
     RUN_JOINS,
     dataset_id,
     job_facets,
+    jobs_of,
     run_facets,
     run_json,
     run_outputs,
@@ -47,10 +48,11 @@ SELECT json_build_object(
                        FROM {run_outputs("lr.id")} o),
          'latestRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS} WHERE r.id = lr.id)
        )::text AS item, count(*) OVER () AS total
-  FROM {JOBS} jb JOIN projection.transforms t ON t.name = jb.transform_name
+  FROM {jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")} jb
+  JOIN projection.transforms t ON t.name = jb.transform_name
   LEFT JOIN LATERAL (SELECT x.id FROM projection.runs x WHERE x.transform_id = t.id
                       ORDER BY x.first_seen_at DESC, x.id DESC LIMIT 1) lr ON true
- WHERE jb.namespace = $1 AND jb.name = $2 AND ($3::uuid IS NULL OR t.id = $3::uuid)
+ WHERE $3::uuid IS NULL OR t.id = $3::uuid
  ORDER BY t.registered_at DESC, t.id DESC LIMIT $4 OFFSET $5
 """
 

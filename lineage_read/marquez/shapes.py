@@ -63,18 +63,24 @@ def dataset_json(alias: str = "ds") -> str:
         'facets', {a}.facets, 'deleted', false)"""
 
 
-# Every job: OpenLineage's (the registry) and the SDK's transforms by name, as `jb`.
-JOBS: Final = f"""(
+def jobs_of(ol_where: str = "true", sdk_where: str = "true") -> str:
+    """Every job as `jb`: OpenLineage's (the registry, alias `j`, filtered by `ol_where`)
+    and the SDK's transforms by name (alias `t`, `sdk_where`, applied before grouping)."""
+    return f"""(
     SELECT j.namespace, j.name, j.transform_name, j.type, j.created_at, j.updated_at,
            j.facets, j.declared_inputs, j.declared_outputs
-      FROM public.marquez_jobs j
+      FROM public.marquez_jobs j WHERE {ol_where}
     UNION ALL
     SELECT '{LOCAL}', t.name, t.name, 'BATCH', min(t.registered_at), max(t.updated_at),
            '{{}}'::jsonb, NULL::jsonb, NULL::jsonb
       FROM projection.transforms t
-     WHERE NOT EXISTS (SELECT 1 FROM public.marquez_jobs x WHERE x.transform_name = t.name)
+     WHERE ({sdk_where})
+       AND NOT EXISTS (SELECT 1 FROM public.marquez_jobs x WHERE x.transform_name = t.name)
      GROUP BY t.name
 )"""
+
+
+JOBS: Final = jobs_of()
 
 
 def run_state(r: str) -> str:
@@ -122,7 +128,7 @@ def run_json(r: str = "r") -> str:
             'version', rt.id) END,
         'inputDatasetVersions', '[]'::json, 'outputDatasetVersions', '[]'::json,
         'context', '{{}}'::json, 'facets', rf.facets)
-      FROM (SELECT {facets} AS facets) rf)"""
+      FROM (SELECT {facets} AS facets OFFSET 0) rf)"""  # OFFSET 0: computed once
 
 
 RUN_JOINS: Final = """
@@ -135,11 +141,11 @@ def run_outputs(run: str) -> str:
     OpenLineage events name as outputs (a rewrite of a dataset another run wrote first)."""
     return f"""(SELECT s.id FROM projection.dobjects s WHERE s.source_run_id = {run}
         UNION
-        SELECT w.dobject_id FROM public.openlineage_events e,
+        SELECT (SELECT w.dobject_id FROM public.marquez_datasets w  -- by its key, each
+                 WHERE w.namespace = x.value->>'namespace' AND w.name = x.value->>'name')
+          FROM public.openlineage_events e,
                jsonb_array_elements(CASE WHEN jsonb_typeof(e.payload->'outputs') = 'array'
                                          THEN e.payload->'outputs' ELSE '[]'::jsonb END) x
-          JOIN public.marquez_datasets w
-            ON w.namespace = x.value->>'namespace' AND w.name = x.value->>'name'
          WHERE e.run_id = {run})"""
 
 
@@ -151,9 +157,15 @@ def latest_run(jb: str) -> str:
                 ORDER BY lr.first_seen_at DESC, lr.id DESC LIMIT 1)"""
 
 
+def job_laterals(jb: str = "jb") -> str:
+    """The FROM items job_json needs after `jb`: its latest run's id and JSON."""
+    return f"""CROSS JOIN LATERAL (SELECT {latest_run(jb)} AS id OFFSET 0) lr
+  CROSS JOIN LATERAL (SELECT (SELECT {run_json("r")} FROM projection.runs r {RUN_JOINS}
+                               WHERE r.id = lr.id) AS run OFFSET 0) lrj"""
+
+
 def job_json(jb: str = "jb") -> str:
-    """A Marquez Job of `jb` (a row of JOBS); needs `lr` (its latest run's id, or null)."""
-    run = run_json("r")
+    """A Marquez Job of `jb` (a row of jobs()); needs job_laterals(jb) in the FROM."""
     return f"""json_build_object(
         'id', json_build_object('namespace', {jb}.namespace, 'name', {jb}.name),
         'type', {jb}.type, 'name', {jb}.name, 'simpleName', {jb}.name,
@@ -173,9 +185,8 @@ def job_json(jb: str = "jb") -> str:
                     FROM {run_outputs("lr.id")} o) END,
         'location', {jb}.facets->'sourceCodeLocation'->>'url',
         'description', {jb}.facets->'documentation'->>'description',
-        'latestRun', (SELECT {run} FROM projection.runs r {RUN_JOINS} WHERE r.id = lr.id),
-        'latestRuns', (SELECT coalesce(json_agg({run}), '[]'::json)
-                         FROM projection.runs r {RUN_JOINS} WHERE r.id = lr.id),
+        'latestRun', lrj.run,
+        'latestRuns', CASE WHEN lrj.run IS NULL THEN '[]'::json ELSE json_build_array(lrj.run) END,
         'facets', {jb}.facets,
-        'currentVersion', (SELECT cv.transform_id FROM projection.runs cv WHERE cv.id = lr.id),
+        'currentVersion', lrj.run->'jobVersion'->'version',
         'labels', '[]'::json, 'tags', '[]'::json)"""
