@@ -68,6 +68,8 @@ class Inflater:
 
     def _decompressor(self) -> zlib._Decompress | None:
         """The stream's decompressor; None while a deflate body is too short to tell."""
+        if self._z is not None and self._z.eof and self.coding != GZIP:
+            raise BadEncoding(f"data after the end of the {self.coding} stream")
         if self._z is None or self._z.eof:
             if self.coding == GZIP:
                 self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)

@@ -73,6 +73,8 @@ def test_broken_streams_are_refused() -> None:
         _inflate("deflate", [whole[:-4]])
     with pytest.raises(BadEncoding, match="after the end"):
         _inflate("deflate", [whole + b"more"])
+    with pytest.raises(BadEncoding, match="after the end"):
+        _inflate("deflate", [whole, b"more"])  # in a message of its own
     with pytest.raises(BadEncoding, match="not valid gzip"):
         _inflate("gzip", [b"plain text"])
     with pytest.raises(BadEncoding, match="ends inside"):
