@@ -16,6 +16,7 @@ import pytest
 
 from lineage_core.ids import dobject_version_id
 from projector.store import asyncpg_dsn
+from tests.support.metrics import scrape, value
 from tests.support.projector import connect_js, publish, wait_applied
 from tests.support.service import Service, lineage_command, start_service
 from tests.support.waiting import wait_until
@@ -105,6 +106,16 @@ async def test_every_change_arrives_in_order_through_kills_and_a_dead_receiver(
         await wait_until(
             lambda: _all_in(receiver, deduped, len(expected)), timeout=120, what="every change"
         )
+        # /metrics of this process: it delivered them all, and nothing is left pending
+        metrics_url = f"{service.api_url}/metrics"
+        await wait_until(
+            lambda: value(scrape(metrics_url), "lineage_watch_pending") == 0, what="none pending"
+        )
+        samples = scrape(metrics_url)
+        delivered = value(samples, "lineage_watch_deliveries_total", result="delivered")
+        assert delivered is not None
+        assert delivered >= len(expected)
+        assert (value(samples, "lineage_watch_deliveries_total", result="retried") or 0) > 0
     finally:
         await nc.close()
         service.stop()

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY, CollectorRegistry
 
-import projector.metrics  # noqa: F401 - registers the projector's metrics
+import projector.metrics
+import projector.watches.metrics  # noqa: F401 - and the watches'
 from graphql_api.metrics import ApiMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -121,6 +122,7 @@ def test_alert_rules_cover_what_an_operator_must_hear_of() -> None:
         "LineageDeadLetters",
         "LineageNoActiveProjector",
         "LineageApiErrors",
+        "LineageWatchDeliveriesFailing",
     }
 
 
@@ -187,6 +189,8 @@ def test_dashboard_and_alerts_query_only_registered_metrics() -> None:
         "lineage_projector_active",
         "lineage_api_requests_total",
         "lineage_api_request_seconds_bucket",
+        "lineage_watch_deliveries_total",
+        "lineage_watch_pending",
     } <= set().union(*(metric_names(q) for q in _dashboard_queries()))
 
 
