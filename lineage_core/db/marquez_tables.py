@@ -49,6 +49,7 @@ marquez_datasets = Table(
     Column("facets_at", DateTime(timezone=True)),
     Column("description", Text),
     PrimaryKeyConstraint("namespace", "name"),
+    Index("marquez_datasets_name_idx", "name"),  # a common word's first search page, in order
     Index(
         "marquez_datasets_name_trgm_idx",
         "name",
@@ -83,6 +84,7 @@ marquez_jobs = Table(
     Column("declared_outputs", JSONB),
     Column("declared_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("namespace", "name"),
+    Index("marquez_jobs_name_idx", "name"),  # a common word's first search page, in order
     Index(
         "marquez_jobs_name_trgm_idx",
         "name",
