@@ -7,25 +7,31 @@ import { readFileSync } from 'node:fs';
 const out = await build({ entryPoints: ['src/queries.ts'], bundle: true, format: 'esm', write: false, platform: 'node', logLevel: 'warning' });
 const q = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
 const schema = buildSchema(readFileSync(process.argv[2], 'utf8'));
-// "section5": documents that need the lineage questions of docs/reference/questions.md
-// (asOf, impact, runDiff, fields, parent)
+// each document with what it needs: "base"; "section5", the lineage questions of
+// docs/reference/questions.md (asOf, impact, runDiff, fields, parent); "versions",
+// docs/reference/versions.md
 const documents = {
-  lineage: [q.lineageQuery(false), false],
-  run: [q.runDetailsQuery(false, false), false],
-  dobject: [q.dobjectDetailsQuery(false, false), false],
-  candidates: [q.RUN_CANDIDATES, false],
-  search: [q.searchQuery(false), false],
-  searchById: [q.searchQuery(true), false],
-  searchIndex: [q.SEARCH_INDEX, false],
-  events: [q.EVENTS, false],
-  lineageAsOf: [q.lineageQuery(true), true],
-  runFull: [q.runDetailsQuery(true, true), true],
-  dobjectFull: [q.dobjectDetailsQuery(true, true), true],
-  impact: [q.impactQuery(true), true],
-  runDiff: [q.RUN_DIFF, true],
+  lineage: [q.lineageQuery({ asOf: false, versions: false }), 'base'],
+  run: [q.runDetailsQuery(false, false), 'base'],
+  dobject: [q.dobjectDetailsQuery(false, false), 'base'],
+  candidates: [q.RUN_CANDIDATES, 'base'],
+  search: [q.searchQuery(false), 'base'],
+  searchById: [q.searchQuery(true), 'base'],
+  searchIndex: [q.SEARCH_INDEX, 'base'],
+  events: [q.EVENTS, 'base'],
+  lineageAsOf: [q.lineageQuery({ asOf: true, versions: false }), 'section5'],
+  runFull: [q.runDetailsQuery(true, true), 'section5'],
+  dobjectFull: [q.dobjectDetailsQuery(true, true), 'section5'],
+  impact: [q.impactQuery(true), 'section5'],
+  runDiff: [q.RUN_DIFF, 'section5'],
+  lineageVersions: [q.lineageQuery({ asOf: true, versions: true }), 'versions'],
+  lineageByVersion: [q.lineageQuery({ asOf: true, versions: true, byVersion: true }), 'versions'],
+  dobjectVersions: [q.dobjectVersionsQuery(true), 'versions'],
+  runVersions: [q.runVersionsQuery(true), 'versions'],
+  version: [q.VERSION_DETAILS, 'versions'],
 };
 const result = {};
-for (const [name, [doc, section5]] of Object.entries(documents)) {
-  result[name] = { section5, errors: validate(schema, parse(doc)).map((e) => e.message) };
+for (const [name, [doc, needs]] of Object.entries(documents)) {
+  result[name] = { needs, errors: validate(schema, parse(doc)).map((e) => e.message) };
 }
 console.log(JSON.stringify(result));

@@ -1,78 +1,15 @@
 // The details panel: every field of the selected run or dobject, and one click to
 // "what is downstream" (impact) or "compare with another run" (runDiff).
-import { gql, gqlWithFallback, isSchemaGap, type GqlError } from './api';
-import { STATUS_ICON, runName, type DObjectSummary, type RunSummary } from './model';
+import { gql, gqlWithFallback, isSchemaGap } from './api';
+import { dobjectLink, el, errorText, link, list, runLink, statusText, table, time, type Go, type Json } from './dom';
+import { nodePath, runName, type DObjectSummary, type RunSummary } from './model';
 import { RUN_CANDIDATES, RUN_DIFF, dobjectDetailsQuery, impactQuery, runDetailsQuery } from './queries';
+import { dobjectVersions, runVersions, showVersion } from './versions';
 
-type Go = (href: string) => void;
-type Json = Record<string, unknown>;
+export { statusText };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
-
-function link(label: string, href: string, go: Go): HTMLAnchorElement {
-  const a = el('a', label);
-  a.href = href;
-  a.onclick = (e) => {
-    e.preventDefault();
-    go(href);
-  };
-  return a;
-}
-
-function runLink(run: RunSummary, go: Go): HTMLElement {
-  const span = el('span');
-  span.append(link(runName(run), `/ui/run/${run.id}`, go), ` ${statusText(run.status)}`);
-  return span;
-}
-
-function dobjectLink(d: DObjectSummary, go: Go): HTMLAnchorElement {
-  return link(d.name + d.suffix, `/ui/dobject/${d.id}`, go);
-}
-
-export function statusText(status: string): string {
-  return `${STATUS_ICON[status] ?? '?'} ${status.toLowerCase()}`;
-}
-
-function time(value: unknown): string {
-  if (!value) return '—';
-  const d = new Date(String(value));
-  return `${d.toLocaleString()} (${String(value)})`;
-}
-
-function table(rows: [string, string | Node][]): HTMLTableElement {
-  const t = el('table', undefined, 'fields');
-  for (const [k, v] of rows) {
-    const tr = el('tr');
-    const th = el('th', k);
-    const td = el('td');
-    td.append(v);
-    tr.append(th, td);
-    t.append(tr);
-  }
-  return t;
-}
-
-function list(items: Node[], empty = 'none'): HTMLElement {
-  if (!items.length) return el('span', empty, 'muted');
-  const ul = el('ul');
-  for (const i of items) {
-    const li = el('li');
-    li.append(i);
-    ul.append(li);
-  }
-  return ul;
-}
-
-function errorText(errors: GqlError[] | undefined): string {
-  return (errors ?? []).map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; ');
-}
-
-export async function showDetails(panel: HTMLElement, id: string, kind: 'RUN' | 'DOBJECT', asOf: string | null, go: Go): Promise<void> {
+export async function showDetails(panel: HTMLElement, id: string, kind: 'RUN' | 'DOBJECT' | 'DOBJECT_VERSION', asOf: string | null, go: Go): Promise<void> {
+  if (kind === 'DOBJECT_VERSION') return showVersion(panel, id, go);
   panel.replaceChildren(el('p', 'loading…', 'muted'));
   const vars: Json = asOf ? { id, asOf } : { id };
   const result =
@@ -131,8 +68,13 @@ export async function showDetails(panel: HTMLElement, id: string, kind: 'RUN' | 
       ]),
     );
   }
+  // versions (docs/reference/versions.md) come in a query of their own, so a server
+  // without them still shows the rest
+  const versions = el('div', undefined, 'versions-box');
+  body.push(versions);
+  void (kind === 'RUN' ? runVersions(versions, id, asOf, go) : dobjectVersions(versions, id, asOf, go));
   const actions = el('div', undefined, 'actions');
-  const open = link('Focus the graph here', `/ui/${kind === 'RUN' ? 'run' : 'dobject'}/${id}`, go);
+  const open = link('Focus the graph here', nodePath({ id, kind }), go);
   open.className = 'button';
   const impact = el('button', 'What is downstream?');
   impact.type = 'button';

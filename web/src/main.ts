@@ -1,8 +1,8 @@
 // The lineage explorer: one focused node and its neighbourhood, from the URL
-// (/ui/dobject/<id>, /ui/run/<id>, ?direction=&depth=&asOf=), kept live.
-import { gql, subscribe, type GqlError } from './api';
+// (/ui/dobject/<id>, /ui/run/<id>, /ui/version/<id>, ?direction=&depth=&asOf=), kept live.
+import { gql, isSchemaGap, subscribe, type GqlError } from './api';
 import { showDetails } from './details';
-import { fold, merge, toView, type ApiGraph, type ApiNode, type DObjectSummary, type Edge, type ViewNode } from './model';
+import { fold, merge, nodeNotes, nodePath, toView, type ApiGraph, type ApiNode, type DObjectSummary, type Edge, type ViewNode } from './model';
 import { EVENTS, lineageQuery } from './queries';
 import { GraphView } from './render';
 import { setUpSearch } from './search';
@@ -11,8 +11,9 @@ import { startTimeControl, type TimeControl } from './time';
 import type { LayoutResult } from './layout';
 
 type Direction = 'UPSTREAM' | 'DOWNSTREAM' | 'BOTH';
+type PlaceKind = 'dobject' | 'run' | 'version';
 interface Place {
-  kind: 'dobject' | 'run' | null;
+  kind: PlaceKind | null;
   id: string | null;
   direction: Direction;
   depth: number;
@@ -39,12 +40,12 @@ const probe = { drawnAt: 0, layoutMs: 0, engine: '', renderer: '', nodes: 0, dra
 (window as unknown as { __explorer: typeof probe }).__explorer = probe;
 
 function readPlace(): Place {
-  const m = /^\/ui\/(dobject|run)\/([^/]+)\/?$/.exec(location.pathname);
+  const m = /^\/ui\/(dobject|run|version)\/([^/]+)\/?$/.exec(location.pathname);
   const q = new URLSearchParams(location.search);
   const dir = (q.get('direction') ?? 'BOTH').toUpperCase();
   const depth = Number(q.get('depth') ?? '2');
   return {
-    kind: m ? (m[1] as 'dobject' | 'run') : null,
+    kind: m ? (m[1] as PlaceKind) : null,
     id: m ? decodeURIComponent(m[2]) : null,
     direction: (['UPSTREAM', 'DOWNSTREAM', 'BOTH'].includes(dir) ? dir : 'BOTH') as Direction,
     depth: Number.isInteger(depth) && depth >= 1 && depth <= 50 ? depth : 2,
@@ -98,7 +99,7 @@ const graph = new GraphView($('graph'), {
   select: (id) => select(id),
   open: (id) => {
     const n = state.nodes.get(id);
-    if (n) go(`/ui/${n.kind === 'RUN' ? 'run' : 'dobject'}/${id}`);
+    if (n) go(nodePath(n));
   },
   expand: (id, side) => void expand(id, side),
   unfold: (id) => {
@@ -117,11 +118,25 @@ function errorsText(errors: GqlError[] | undefined): string {
   return (errors ?? []).map((e) => e.message).join('; ');
 }
 
-async function fetchLineage(id: string, kind: 'dobject' | 'run', direction: Direction, depth: number, minSequence?: number): Promise<{ graph: ApiGraph | null; errors?: GqlError[] }> {
-  const vars: Record<string, unknown> = { direction, depth, [kind === 'run' ? 'runId' : 'dobjectId']: id };
+// whether the server has dataset versions (docs/reference/versions.md); until one
+// answer says it has not, the page asks for them
+let serverHasVersions = true;
+
+async function fetchLineage(id: string, kind: PlaceKind, direction: Direction, depth: number, minSequence?: number): Promise<{ graph: ApiGraph | null; errors?: GqlError[] }> {
+  const vars: Record<string, unknown> = { direction, depth, [`${kind}Id`]: id };
   if (state.place.asOf) vars.asOf = state.place.asOf;
-  const r = await gql<{ lineage: ApiGraph }>(lineageQuery(state.place.asOf !== null), vars, minSequence);
+  const ask = (versions: boolean): Promise<{ data: { lineage: ApiGraph } | null; errors?: GqlError[] }> =>
+    gql<{ lineage: ApiGraph }>(lineageQuery({ asOf: state.place.asOf !== null, versions, byVersion: kind === 'version' }), vars, minSequence);
+  let r = await ask(serverHasVersions || kind === 'version');
+  if (kind !== 'version' && serverHasVersions && isSchemaGap(r.errors)) {
+    serverHasVersions = false;
+    r = await ask(false);
+  }
   return { graph: r.data?.lineage ?? null, errors: r.errors };
+}
+
+function placeOf(node: ApiNode): PlaceKind {
+  return node.kind === 'RUN' ? 'run' : node.kind === 'DOBJECT_VERSION' ? 'version' : 'dobject';
 }
 
 async function load(fresh: boolean): Promise<void> {
@@ -206,7 +221,7 @@ async function expand(id: string, side: 'UPSTREAM' | 'DOWNSTREAM'): Promise<void
   const node = state.nodes.get(id);
   if (!node) return;
   state.expanded.add(`${id}:${side}`);
-  const r = await fetchLineage(id, node.kind === 'RUN' ? 'run' : 'dobject', side, 2);
+  const r = await fetchLineage(id, placeOf(node), side, 2);
   if (!r.graph) {
     message(`Could not expand: ${errorsText(r.errors)}`);
     return;
@@ -246,8 +261,8 @@ function renderList(nodes: ViewNode[], fresh: Set<string>): void {
   const sorted = [...nodes].sort((a, b) => a.depth - b.depth || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   const html = sorted.map((n) => {
     if (n.kind === 'MORE') return `<li data-more-id="${esc(n.id)}"><button type="button">${esc(n.label)} (show them)</button></li>`;
-    const cls = [n.id === state.selected ? 'selected' : '', fresh.has(n.id) ? 'new' : '', n.id === state.place.id ? 'root' : ''].join(' ').trim();
-    const kind = n.kind === 'RUN' ? `run · ${statusText(n.status ?? '')}` : 'dobject';
+    const cls = [n.id === state.selected ? 'selected' : '', fresh.has(n.id) ? 'new' : '', n.id === state.place.id ? 'root' : '', n.stale ? 'stale' : ''].join(' ').trim();
+    const kind = [n.kind === 'RUN' ? `run · ${statusText(n.status ?? '')}` : n.kind === 'VERSION' ? 'version' : 'dobject', ...nodeNotes(n)].join(' · ');
     const badge = fresh.has(n.id) ? ' <span class="badge">new</span>' : '';
     return `<li data-node-id="${esc(n.id)}" class="${cls}"><button type="button"><span class="node-name">${esc(n.label)}</span> <span class="node-kind">${esc(kind)}</span>${badge}</button></li>`;
   });
@@ -355,7 +370,7 @@ function start(): void {
   $('node-list').addEventListener('keydown', (e) => {
     const id = listTarget(e)?.dataset.nodeId;
     const node = id ? state.nodes.get(id) : undefined;
-    if (e.key === 'o' && node) go(`/ui/${node.kind === 'RUN' ? 'run' : 'dobject'}/${node.id}`);
+    if (e.key === 'o' && node) go(nodePath(node));
   });
   window.addEventListener('popstate', () => {
     state.place = readPlace();

@@ -1,7 +1,8 @@
 // The graph as the page shows it: nodes with display names, edges in data-flow
 // direction, and many leaf siblings of one node folded into a "+N more" node.
 
-export type Kind = 'RUN' | 'DOBJECT' | 'MORE';
+// VERSION: a version of a dobject, the nodes of a version-pinned walk (docs/reference/versions.md)
+export type Kind = 'RUN' | 'DOBJECT' | 'VERSION' | 'MORE';
 
 export interface RunSummary {
   id: string;
@@ -16,12 +17,20 @@ export interface DObjectSummary {
   suffix: string;
   createdAt: string;
 }
+export interface VersionSummary {
+  id: string;
+  number: number;
+  createdAt: string;
+  stale: boolean;
+}
 export interface ApiNode {
   id: string;
-  kind: 'RUN' | 'DOBJECT';
+  kind: 'RUN' | 'DOBJECT' | 'DOBJECT_VERSION';
   depth: number;
   run: RunSummary | null;
-  dobject: DObjectSummary | null;
+  // stale and versions only from a server with versions
+  dobject: (DObjectSummary & { stale?: boolean; versions?: { totalCount: number } }) | null;
+  version?: VersionSummary | null;
 }
 export interface ApiGraph {
   root: string;
@@ -41,6 +50,8 @@ export interface ViewNode {
   time: string | null;
   depth: number;
   hidden: string[]; // for MORE: the folded nodes
+  versions: number | null; // a dobject's version count, when the server has versions
+  stale: boolean;
 }
 export interface ViewGraph {
   nodes: ViewNode[];
@@ -54,7 +65,8 @@ export function runName(run: RunSummary): string {
 }
 
 export function displayName(node: ApiNode): string {
-  if (node.kind === 'DOBJECT' && node.dobject) return node.dobject.name + node.dobject.suffix;
+  if (node.kind === 'DOBJECT_VERSION' && node.dobject && node.version) return `${node.dobject.name}${node.dobject.suffix} v${node.version.number}`;
+  if (node.kind !== 'RUN' && node.dobject) return node.dobject.name + node.dobject.suffix;
   if (node.run) return runName(node.run);
   return node.id;
 }
@@ -64,13 +76,29 @@ export const STATUS_ICON: Record<string, string> = { COMPLETED: '✓', STARTED: 
 export function toView(node: ApiNode): ViewNode {
   return {
     id: node.id,
-    kind: node.kind,
+    kind: node.kind === 'DOBJECT_VERSION' ? 'VERSION' : node.kind,
     label: displayName(node),
     status: node.run?.status ?? null,
-    time: node.run?.startedAt ?? node.dobject?.createdAt ?? null,
+    time: node.run?.startedAt ?? node.version?.createdAt ?? node.dobject?.createdAt ?? null,
     depth: node.depth,
     hidden: [],
+    versions: node.kind === 'DOBJECT' ? (node.dobject?.versions?.totalCount ?? null) : null,
+    stale: node.kind === 'DOBJECT_VERSION' ? node.version?.stale === true : node.dobject?.stale === true,
   };
+}
+
+/** The deep link of a node: /ui/run/<id>, /ui/dobject/<id> or /ui/version/<id>. */
+export function nodePath(node: { id: string; kind: string }): string {
+  const kind = node.kind === 'RUN' ? 'run' : node.kind === 'DOBJECT_VERSION' || node.kind === 'VERSION' ? 'version' : 'dobject';
+  return `/ui/${kind}/${node.id}`;
+}
+
+/** "3 versions", "stale": what a node says about versions, in the list and the graph. */
+export function nodeNotes(n: ViewNode): string[] {
+  const notes: string[] = [];
+  if (n.versions !== null && n.versions > 0) notes.push(`${n.versions} version${n.versions === 1 ? '' : 's'}`);
+  if (n.stale) notes.push('stale');
+  return notes;
 }
 
 export const FOLD_LIMIT = 6; // more leaf siblings than this on one side fold into "+N more"
@@ -110,7 +138,7 @@ export function fold(nodes: ViewNode[], edges: Edge[], root: string, unfolded: S
       if (leaves.length <= FOLD_LIMIT) continue;
       const folded = leaves.slice(FOLD_LIMIT - 1);
       for (const n of folded) hidden.add(n.id);
-      more.push({ id: key, kind: 'MORE', label: `+${folded.length} more`, status: null, time: null, depth: owner.depth + 1, hidden: folded.map((n) => n.id) });
+      more.push({ id: key, kind: 'MORE', label: `+${folded.length} more`, status: null, time: null, depth: owner.depth + 1, hidden: folded.map((n) => n.id), versions: null, stale: false });
       moreEdges.push(side === 'out' ? { source: owner.id, target: key } : { source: key, target: owner.id });
     }
   }

@@ -4,14 +4,64 @@
 const RUN_SUMMARY = 'id name status startedAt transform { name version }';
 const DOBJECT_SUMMARY = 'id name suffix createdAt';
 
-export function lineageQuery(withAsOf: boolean): string {
-  const asOfVar = withAsOf ? ', $asOf: DateTime' : '';
-  const asOfArg = withAsOf ? ', asOf: $asOf' : '';
-  return `query ExplorerLineage($dobjectId: ID, $runId: ID, $direction: LineageDirection, $depth: Int${asOfVar}) {
-  lineage(dobjectId: $dobjectId, runId: $runId, direction: $direction, depth: $depth${asOfArg}) {
+export interface LineageOptions {
+  asOf: boolean; // send asOf (docs/reference/questions.md)
+  versions: boolean; // ask for versions (docs/reference/versions.md): counts, stale, version nodes
+  byVersion?: boolean; // root the walk at a version (lineage(versionId:))
+}
+
+// what a node of the graph needs about versions: a dobject's count and staleness, a
+// version node's number and staleness
+const NODE_VERSIONS = 'version { id number createdAt stale }';
+const DOBJECT_VERSIONS = 'stale versions(first: 1) { totalCount }';
+
+export function lineageQuery(o: LineageOptions): string {
+  const asOfVar = o.asOf ? ', $asOf: DateTime' : '';
+  const asOfArg = o.asOf ? ', asOf: $asOf' : '';
+  const versionVar = o.byVersion ? ', $versionId: ID' : '';
+  const versionArg = o.byVersion ? ', versionId: $versionId' : '';
+  const dobject = o.versions ? `${DOBJECT_SUMMARY} ${DOBJECT_VERSIONS}` : DOBJECT_SUMMARY;
+  const version = o.versions ? ` ${NODE_VERSIONS}` : '';
+  return `query ExplorerLineage($dobjectId: ID, $runId: ID${versionVar}, $direction: LineageDirection, $depth: Int${asOfVar}) {
+  lineage(dobjectId: $dobjectId, runId: $runId${versionArg}, direction: $direction, depth: $depth${asOfArg}) {
     root truncated
-    nodes { id kind depth run { ${RUN_SUMMARY} } dobject { ${DOBJECT_SUMMARY} } }
+    nodes { id kind depth run { ${RUN_SUMMARY} } dobject { ${dobject} }${version} }
     edges { source target }
+  }
+}`;
+}
+
+// The versions of a dobject for the details panel: newest first, one more than shown so
+// the oldest shown can be compared with the one before it.
+export const VERSIONS_SHOWN = 100;
+const VERSION_ROW = `id number createdAt hash size label stale fields { name type } run { ${RUN_SUMMARY} }`;
+const STALE_INPUTS = `staleInputs { dobject { ${DOBJECT_SUMMARY} } version { id number } loadedAt }`;
+
+export function dobjectVersionsQuery(withAsOf: boolean): string {
+  const [v, a] = asOfParts(withAsOf);
+  return `query ExplorerDObjectVersions($id: ID!${v}) {
+  dobject(id: $id${a}) {
+    id stale
+    currentVersion { id number ${STALE_INPUTS} }
+    versions(first: ${VERSIONS_SHOWN + 1}) { totalCount nodes { ${VERSION_ROW} } }
+  }
+}`;
+}
+
+export const VERSION_DETAILS = `query ExplorerVersion($id: ID!) {
+  dobjectVersion(id: $id) {
+    ${VERSION_ROW} fields { name type description } ${STALE_INPUTS}
+    dobject { ${DOBJECT_SUMMARY} currentVersion { id number } }
+  }
+}`;
+
+export function runVersionsQuery(withAsOf: boolean): string {
+  const [v, a] = asOfParts(withAsOf);
+  return `query ExplorerRunVersions($id: ID!${v}) {
+  run(id: $id${a}) {
+    id
+    inputVersions { dobject { ${DOBJECT_SUMMARY} } version { id number stale } loadedAt }
+    outputVersions { id number stale dobject { ${DOBJECT_SUMMARY} } }
   }
 }`;
 }

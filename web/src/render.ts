@@ -3,7 +3,7 @@
 // zoom, click-to-select and arrow-key focus moves.
 import { canvasMeasure, shortLabels, type Measure } from './labels';
 import { NODE_H, NODE_W } from './layout';
-import { STATUS_ICON, type Edge, type ViewNode } from './model';
+import { STATUS_ICON, nodeNotes, type Edge, type ViewNode } from './model';
 
 export const SVG_LIMIT = 300;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -186,16 +186,24 @@ export class GraphView {
     for (const n of input.nodes) {
       const p = input.positions[n.id];
       if (!p) continue;
-      const cls = ['node', n.kind.toLowerCase(), n.id === input.root ? 'root' : '', n.id === input.selected ? 'selected' : '', input.fresh.has(n.id) ? 'new' : '', n.status ? `status-${n.status.toLowerCase()}` : ''].join(' ');
+      const cls = ['node', n.kind.toLowerCase(), n.id === input.root ? 'root' : '', n.id === input.selected ? 'selected' : '', input.fresh.has(n.id) ? 'new' : '', n.status ? `status-${n.status.toLowerCase()}` : '', n.stale ? 'stale' : ''].join(' ');
       const status = n.status ? `, ${n.status.toLowerCase()}` : '';
-      const kind = n.kind === 'RUN' ? 'run' : n.kind === 'DOBJECT' ? 'dobject' : 'folded nodes';
+      const kind = n.kind === 'RUN' ? 'run' : n.kind === 'DOBJECT' ? 'dobject' : n.kind === 'VERSION' ? 'version' : 'folded nodes';
+      const notes = nodeNotes(n);
+      const said = notes.length ? `, ${notes.join(', ')}` : '';
+      // top-right corner, above the label: "new", "stale", "3 versions"
+      const badges = [
+        ...(input.fresh.has(n.id) ? ['<tspan class="badge-new">new</tspan>'] : []),
+        ...(n.stale ? ['<tspan class="badge-stale">stale</tspan>'] : []),
+        ...(n.versions !== null && n.versions > 0 ? [`<tspan class="badge-versions">${esc(notes[0])}</tspan>`] : []),
+      ];
       const label = this.labels.get(n.id) ?? n.label;
       parts.push(
-        `<g class="${cls}" data-graph-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(`${n.label} (${kind}${status})`)}" transform="translate(${p.x - NODE_W / 2},${p.y - NODE_H / 2})">` +
-          `<rect width="${NODE_W}" height="${NODE_H}" rx="${n.kind === 'RUN' ? 4 : 14}"/>` +
+        `<g class="${cls}" data-graph-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(`${n.label} (${kind}${status}${said})`)}" transform="translate(${p.x - NODE_W / 2},${p.y - NODE_H / 2})">` +
+          `<rect width="${NODE_W}" height="${NODE_H}" rx="${n.kind === 'RUN' ? 4 : n.kind === 'VERSION' ? 8 : 14}"/>` +
           `<text x="${LABEL_PAD}" y="${NODE_H / 2 + 5}">${esc(icon(n) + label)}</text>` +
-          (input.fresh.has(n.id) ? `<text class="badge" x="${NODE_W - 8}" y="12" text-anchor="end">new</text>` : '') +
-          `<title>${esc(n.label)}${esc(status)}</title></g>`,
+          (badges.length ? `<text class="badge" x="${NODE_W - 10}" y="11" text-anchor="end">${badges.join(' ')}</text>` : '') +
+          `<title>${esc(n.label)}${esc(status)}${esc(said)}</title></g>`,
       );
       for (const side of input.expandable.get(n.id) ?? []) {
         const hx = side === 'UPSTREAM' ? p.x - NODE_W / 2 - 9 : p.x + NODE_W / 2 + 9;
@@ -308,15 +316,15 @@ export class GraphView {
       ctx.lineTo(b.x - NODE_W / 2, b.y);
     }
     ctx.stroke();
-    const fills: Record<string, string> = { RUN: '#e8f0fe', DOBJECT: '#fff4e0', MORE: '#eeeeee' };
+    const fills: Record<string, string> = { RUN: '#e8f0fe', DOBJECT: '#fff4e0', VERSION: '#fdf0d5', MORE: '#eeeeee' };
     for (const n of input.nodes) {
       const p = input.positions[n.id];
       if (!p) continue;
       ctx.fillStyle = input.fresh.has(n.id) ? '#d9f7d9' : fills[n.kind];
       ctx.fillRect(p.x - NODE_W / 2, p.y - NODE_H / 2, NODE_W, NODE_H);
       const strong = n.id === input.selected || n.id === this.focusedId || n.id === input.root;
-      ctx.strokeStyle = strong ? '#1a56db' : '#5f6b7a';
-      ctx.lineWidth = (strong ? 3 : 1) / k;
+      ctx.strokeStyle = strong ? '#1a56db' : n.stale ? '#b45309' : '#5f6b7a';
+      ctx.lineWidth = (strong || n.stale ? 3 : 1) / k;
       ctx.strokeRect(p.x - NODE_W / 2, p.y - NODE_H / 2, NODE_W, NODE_H);
     }
     if (k > 0.45) {

@@ -60,7 +60,7 @@ export function startTimeControl(onChange: (asOf: string | null) => void): TimeC
     },
     learn(nodes) {
       for (const n of nodes) {
-        const t = n.run?.startedAt ?? n.dobject?.createdAt;
+        const t = n.run?.startedAt ?? n.version?.createdAt ?? n.dobject?.createdAt;
         if (t) moments.set(t, Date.parse(t));
       }
       render();
