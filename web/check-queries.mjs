@@ -9,7 +9,7 @@ const q = await import(`data:text/javascript;base64,${Buffer.from(out.outputFile
 const schema = buildSchema(readFileSync(process.argv[2], 'utf8'));
 // each document with what it needs: "base"; "section5", the lineage questions of
 // docs/reference/questions.md (asOf, impact, runDiff, fields, parent); "versions",
-// docs/reference/versions.md
+// docs/reference/versions.md; "watches", lineageChanges of docs/reference/watches.md
 const documents = {
   lineage: [q.lineageQuery({ asOf: false, versions: false }), 'base'],
   run: [q.runDetailsQuery(false, false), 'base'],
@@ -29,6 +29,8 @@ const documents = {
   dobjectVersions: [q.dobjectVersionsQuery(true), 'versions'],
   runVersions: [q.runVersionsQuery(true), 'versions'],
   version: [q.VERSION_DETAILS, 'versions'],
+  watch: [q.watchQuery(false), 'watches'],
+  watchVersions: [q.watchQuery(true), 'versions'],
 };
 const result = {};
 for (const [name, [doc, needs]] of Object.entries(documents)) {

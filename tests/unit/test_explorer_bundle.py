@@ -67,8 +67,9 @@ def test_the_pages_load_nothing_from_another_host() -> None:
 
 def test_every_document_the_explorer_sends_is_valid_for_the_schema() -> None:
     """The explorer's queries against the API's exported SDL; those that need the lineage
-    questions of docs/reference/questions.md (asOf, impact, runDiff, fields, parent) or
-    dataset versions (docs/reference/versions.md) only once the schema has them: before,
+    questions of docs/reference/questions.md (asOf, impact, runDiff, fields, parent), dataset
+    versions (docs/reference/versions.md) or lineageChanges (docs/reference/watches.md) only
+    once the schema has them: before,
     the page falls back to the plain ones."""
     done = subprocess.run(
         [_node(), "check-queries.mjs", str(SCHEMA)],
@@ -80,9 +81,14 @@ def test_every_document_the_explorer_sends_is_valid_for_the_schema() -> None:
     )
     result = json.loads(done.stdout)
     sdl = SCHEMA.read_text()
-    present = {"base": True, "section5": "impact(" in sdl, "versions": "dobjectVersion(" in sdl}
+    present = {
+        "base": True,
+        "section5": "impact(" in sdl,
+        "versions": "dobjectVersion(" in sdl,
+        "watches": "lineageChanges(" in sdl,
+    }
     invalid = {
         name: r["errors"] for name, r in result.items() if r["errors"] and present[r["needs"]]
     }
     assert invalid == {}
-    assert len(result) >= 18
+    assert len(result) >= 20

@@ -84,8 +84,16 @@ export async function gqlWithFallback<T>(
 
 type Sink = (data: unknown) => void;
 
-/** A graphql-transport-ws subscription that reconnects; returns a function that ends it. */
-export function subscribe(query: string, variables: Record<string, unknown>, onNext: Sink, onState: (s: string) => void): () => void {
+/** A graphql-transport-ws subscription that reconnects; returns a function that ends it.
+ * `onError` gets the errors of an `error` frame (the server refused the subscription:
+ * then it is not retried). */
+export function subscribe(
+  query: string,
+  variables: Record<string, unknown>,
+  onNext: Sink,
+  onState: (s: string) => void,
+  onError?: (errors: GqlError[]) => void,
+): () => void {
   let socket: WebSocket | null = null;
   let stopped = false;
   let retry: number | undefined;
@@ -98,12 +106,16 @@ export function subscribe(query: string, variables: Record<string, unknown>, onN
       socket?.send(JSON.stringify({ type: 'connection_init', payload: token ? { Authorization: `Bearer ${token}` } : {} }));
     };
     socket.onmessage = (message) => {
-      const frame = JSON.parse(String(message.data)) as { type: string; payload?: { data?: unknown } };
+      const frame = JSON.parse(String(message.data)) as { type: string; payload?: { data?: unknown } | GqlError[] };
       if (frame.type === 'connection_ack') {
         onState('live');
         socket?.send(JSON.stringify({ id: 'events', type: 'subscribe', payload: { query, variables } }));
       } else if (frame.type === 'next') {
-        onNext(frame.payload?.data);
+        onNext((frame.payload as { data?: unknown } | undefined)?.data);
+      } else if (frame.type === 'error') {
+        stopped = true; // a refused subscription would be refused again
+        onError?.(Array.isArray(frame.payload) ? frame.payload : []);
+        socket?.close();
       } else if (frame.type === 'ping') {
         socket?.send(JSON.stringify({ type: 'pong' }));
       }

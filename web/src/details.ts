@@ -82,6 +82,12 @@ export async function showDetails(panel: HTMLElement, id: string, kind: 'RUN' | 
   const out = el('div', undefined, 'action-result');
   impact.onclick = () => void showImpact(out, id, kind, asOf, go);
   actions.append(open, impact);
+  // main opens the watch panel with the view's direction and depth
+  const watch = el('button', 'Watch changes');
+  watch.type = 'button';
+  watch.className = 'watch-button';
+  watch.onclick = () => document.dispatchEvent(new CustomEvent('watch-node', { detail: { id, kind, label: head.textContent ?? id } }));
+  actions.append(watch);
   if (kind === 'RUN') {
     const diff = el('button', 'Compare with another run');
     diff.type = 'button';

@@ -78,7 +78,8 @@ function cutMiddle(text: string, icon: string, width: number, measure: Measure):
 /**
  * Short labels for `labels` (the icon drawn before each is `icons[i]`), each fitting in
  * `width` by `measure`. Tried in order: the full name; without the prefix it shares with
- * another label; without that prefix and a shared suffix; the middle cut of what is left.
+ * another label; without that prefix and a shared suffix; without its first parts; the
+ * middle cut of what is left.
  */
 export function shortLabels(labels: string[], icons: string[], width: number, measure: Measure): string[] {
   const fits = (i: number, s: string): boolean => measure(icons[i] + s) <= width;
@@ -99,6 +100,12 @@ export function shortLabels(labels: string[], icons: string[], width: number, me
     const core = s ? full.slice(p, full.length - s) : rest;
     const trail = s ? ELLIPSIS : '';
     if (fits(i, lead + core + trail)) return lead + core + trail;
+    // leading parts ("shop/", "jaffle.") tell less than the end: drop whole ones first,
+    // as long as most of the name is left
+    const text = full.slice(p);
+    for (let cut = 1; cut < text.length * 0.4; cut++) {
+      if (SEPARATOR.test(text[cut - 1]) && fits(i, ELLIPSIS + text.slice(cut))) return ELLIPSIS + text.slice(cut);
+    }
     return cutMiddle(lead + core, icons[i], width, measure);
   });
   // two different names that came out the same: cut those from their full names instead

@@ -8,6 +8,7 @@ import { GraphView } from './render';
 import { setUpSearch } from './search';
 import { statusText } from './details';
 import { startTimeControl, type TimeControl } from './time';
+import { openWatch, type WatchRoot } from './watch';
 import type { LayoutResult } from './layout';
 
 type Direction = 'UPSTREAM' | 'DOWNSTREAM' | 'BOTH';
@@ -359,6 +360,10 @@ function start(): void {
     if (Number.isInteger(d) && d >= 1 && d <= 50) setView({ depth: d });
   };
   $('fit').onclick = () => graph.refit();
+  document.addEventListener('watch-node', (e) => {
+    const root = (e as CustomEvent<WatchRoot>).detail;
+    openWatch($('watch-panel'), root, state.place.direction, state.place.depth, go);
+  });
   setUpSearch($('search'), $('search-results'), go);
   $('node-list').addEventListener('click', (e) => {
     const li = listTarget(e);

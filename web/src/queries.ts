@@ -147,3 +147,15 @@ export const SEARCH_INDEX = `query ExplorerSearchIndex {
 export const EVENTS = `subscription ExplorerEvents {
   lineageEvents { eventId eventType runId occurredAt sequence payload }
 }`;
+
+// A live panel of one node's changes (docs/reference/watches.md); `version` only from a
+// server with dataset versions.
+export function watchQuery(withVersion: boolean): string {
+  const version = withVersion ? ' version { id number }' : '';
+  return `subscription ExplorerWatch($dobjectId: ID, $runId: ID, $direction: LineageDirection, $depth: Int) {
+  lineageChanges(dobjectId: $dobjectId, runId: $runId, direction: $direction, depth: $depth) {
+    kind sequence occurredAt distance
+    dobject { ${DOBJECT_SUMMARY} } run { ${RUN_SUMMARY} }${version}
+  }
+}`;
+}
