@@ -167,7 +167,9 @@ def test_pages_are_open_and_data_needs_the_token(explorer: Explorer) -> None:
     url = explorer.url
     assert f"explorer: {url}/ui/" in explorer.service.output()  # `lineage up` says where
     assert httpx.get(f"{url}/").headers["location"] == "/ui/"
-    for path in ("/ui/", f"/ui/dobject/{explorer.bam}", "/ui/static/explorer.js"):
+    version = "6f1c1f0e-0000-5000-8000-000000000001"  # any id: the page itself holds no data
+    pages = ("/ui/", f"/ui/dobject/{explorer.bam}", f"/ui/version/{version}")
+    for path in (*pages, "/ui/static/explorer.js"):
         assert httpx.get(f"{url}{path}").status_code == 200, path
     graphiql = httpx.get(f"{url}/graphql", headers={"accept": "text/html"})
     assert graphiql.status_code == 200
