@@ -146,12 +146,36 @@ def start_projector(
         )
 
 
+class PublishGate:
+    """How many events `publish_paced` may have published: a test opens it step by step, so
+    the stream reaches a given point while the projector runs and never its end before the
+    test says so (on a loaded machine a free-running publisher finishes long before a
+    restarted projector is up, which then catches up in one batch of 2,000)."""
+
+    def __init__(self, limit: int = 0) -> None:
+        self.limit = limit
+        self._opened = asyncio.Event()
+
+    def open_to(self, limit: int) -> None:
+        self.limit = max(self.limit, limit)
+        self._opened.set()
+
+    async def wait(self, index: int) -> None:
+        """Return once event number `index` (0-based) may be published."""
+        while index >= self.limit:
+            self._opened.clear()
+            await self._opened.wait()
+
+
 async def publish_paced(
-    js: JetStreamContext, events: list[Event], bad_every: int
+    js: JetStreamContext, events: list[Event], bad_every: int, gate: PublishGate | None = None
 ) -> list[tuple[int, Event | None]]:
-    """Publish in order, a bad message after every `bad_every` events; (sequence, event)."""
+    """Publish in order, a bad message after every `bad_every` events; (sequence, event).
+    With a `gate`, event `i` waits until the gate is open past `i`."""
     sent: list[tuple[int, Event | None]] = []
     for i, event in enumerate(events):
+        if gate is not None:
+            await gate.wait(i)
         ack = await js.publish(
             subjects.subject_for(event.event_type),
             encode(event),
