@@ -261,7 +261,13 @@ class ClientCore:
         variables = watch_variables(
             root, str(record.id), options.kinds, options.direction, options.depth
         )
-        return Subscription(ws_url(self.api_url), self.graphql.token, q.WATCH, variables)
+        return Subscription(
+            ws_url(self.api_url),
+            self.graphql.token,
+            q.WATCH,
+            variables,
+            fallback=q.WATCH_WITHOUT_VERSIONS,
+        )
 
     # -- records ------------------------------------------------------------------------
 

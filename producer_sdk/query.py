@@ -60,13 +60,16 @@ VERSION: Final = f"{VERSION_CORE} staleInputs {{ {INPUT_VERSION} }}"
 # watch subscribes after it, so its root and the changes before it are already applied.
 CAUGHT_UP: Final = "query CaughtUp { projectionStatus { appliedSequence } }"
 # docs/reference/watches.md; variables from `watching.watch_variables`.
-WATCH: Final = (
+WATCH_ROOT: Final = (
     "subscription Watch($dobjectId: ID, $runId: ID, $direction: LineageDirection, "
     "$depth: Int, $kinds: [ChangeKind!]) { lineageChanges(dobjectId: $dobjectId, "
     "runId: $runId, direction: $direction, depth: $depth, kinds: $kinds) { kind sequence "
-    f"occurredAt distance dobject {{ {SELECTION['dobject']} }} version {{ {VERSION_CORE} }} "
-    f"run {{ {SELECTION['run']} }} }} }}"
+    f"occurredAt distance dobject {{ {SELECTION['dobject']} }} run {{ {SELECTION['run']} }}"
 )
+WATCH: Final = f"{WATCH_ROOT} version {{ {VERSION_CORE} }} }} }}"
+# The same without `version`, for a service that serves watches but not dataset versions
+# yet (`watching.Subscription` falls back to it when the service says so).
+WATCH_WITHOUT_VERSIONS: Final = f"{WATCH_ROOT} }} }}"
 
 
 def kind_of(model: object) -> Kind:

@@ -79,8 +79,12 @@ class Subscription:
     token: str | None
     document: str
     variables: dict[str, Any]
+    # Asked instead when the service does not know a field of `document` (a service
+    # without dataset versions has no `LineageChange.version`): changes without it.
+    fallback: str | None = None
     acknowledged: bool = False
     done: bool = False
+    operation: int = 1  # the id of the subscribe message (a fallback is a new operation)
 
     def opening(self) -> str:
         """`connection_init`, with the token in its payload when there is one."""
@@ -88,7 +92,11 @@ class Subscription:
         return json.dumps({"type": "connection_init", "payload": payload})
 
     def closing(self) -> str:
-        return json.dumps({"id": "1", "type": "complete"})
+        return json.dumps({"id": str(self.operation), "type": "complete"})
+
+    def subscribing(self) -> str:
+        request = {"query": self.document, "variables": self.variables}
+        return json.dumps({"id": str(self.operation), "type": "subscribe", "payload": request})
 
     def receive(self, raw: str | bytes) -> tuple[list[str], dict[str, Any] | None]:
         """(messages to send back, the change this message carries, if any). Raises the
@@ -99,15 +107,19 @@ class Subscription:
             return [json.dumps({"type": "pong"})], None
         if kind == "connection_ack" and not self.acknowledged:
             self.acknowledged = True
-            request = {"query": self.document, "variables": self.variables}
-            return [json.dumps({"id": "1", "type": "subscribe", "payload": request})], None
+            return [self.subscribing()], None
         if kind == "next":
             payload: dict[str, Any] = message.get("payload") or {}
             if payload.get("errors"):
                 raise self.refusal(payload["errors"])
             return [], (payload.get("data") or {}).get("lineageChanges")
         if kind == "error":
-            raise self.refusal(message.get("payload") or [])
+            errors = message.get("payload") or []
+            if self.fallback is not None and "Cannot query field" in json.dumps(errors):
+                self.document, self.fallback = self.fallback, None
+                self.operation += 1
+                return [self.subscribing()], None
+            raise self.refusal(errors)
         if kind == "complete":
             self.done = True
         return [], None

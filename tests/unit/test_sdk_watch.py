@@ -124,6 +124,7 @@ def test_changes_arrive_in_order_and_the_watch_ends_with_the_server(
     assert changes[0].dobject.id == uuid.UUID(DOBJECT_ID)
     assert changes[0].run is not None
     assert changes[0].run.id == uuid.UUID(int=7)
+    assert script.done.wait(5)  # the server has read everything the client sent
     assert script.subprotocol == "graphql-transport-ws"
     init, subscribe, pong = script.seen[:3]
     assert init == {"type": "connection_init", "payload": {"Authorization": "Bearer secret-token"}}
@@ -231,3 +232,37 @@ def test_the_async_client_watches_on_its_loop(
                 return [c.kind async for c in changes]
 
     assert asyncio.run(main()) == ["BECAME_STALE"]
+
+
+def test_a_service_without_versions_still_sends_changes(
+    sdk: Client, server: tuple[Server, list[Script]]
+) -> None:
+    def without_versions(ws: ServerConnection, sub_id: str) -> None:
+        query = script.seen[-1]["payload"]["query"]
+        if "version { id number" in query:
+            errors = [{"message": "Cannot query field 'version' on type 'LineageChange'."}]
+            ws.send(json.dumps({"id": sub_id, "type": "error", "payload": errors}))
+            return
+        payload = {"data": {"lineageChanges": change(3)}}
+        ws.send(json.dumps({"id": sub_id, "type": "next", "payload": payload}))
+        ws.send(json.dumps({"id": sub_id, "type": "complete"}))
+
+    script = Script(without_versions)
+    server[1].append(script)
+    [got] = list(watched().watch())
+    assert (got.kind, got.sequence, got.version) == ("NEW_VERSION", 3, None)
+    assert script.done.wait(5)
+    assert [m["id"] for m in script.seen if m["type"] == "subscribe"] == ["1", "2"]
+
+
+def test_the_fallback_is_tried_once(sdk: Client, server: tuple[Server, list[Script]]) -> None:
+    def refuse(ws: ServerConnection, sub_id: str) -> None:
+        errors = [{"message": "Cannot query field 'version' on type 'LineageChange'."}]
+        ws.send(json.dumps({"id": sub_id, "type": "error", "payload": errors}))
+
+    script = Script(refuse)
+    server[1].append(script)
+    with pytest.raises(QueryError, match="Cannot query field"):
+        next(watched().watch())
+    assert script.done.wait(5)
+    assert [m["id"] for m in script.seen if m["type"] == "subscribe"] == ["1", "2"]
