@@ -98,10 +98,13 @@ async def dump(database_url: str, schema: str = "projection") -> dict[str, list[
         await conn.close()
 
 
-async def apply_batches(conn: asyncpg.Connection, batches: list[list[Event]]) -> None:
+async def apply_batches(
+    conn: asyncpg.Connection, batches: list[list[Event]], after_sequence: int = 0
+) -> int:
     """Apply batches through the live projector's batch transaction, stream sequences
-    numbered in delivery order (the caller rolls back or keeps what it left)."""
-    sequence = 0
+    numbered in delivery order from `after_sequence + 1` (the caller rolls back or keeps
+    what it left); the last sequence."""
+    sequence = after_sequence
     for batch in batches:
         accepted = []
         for event in batch:
@@ -112,6 +115,7 @@ async def apply_batches(conn: asyncpg.Connection, batches: list[list[Event]]) ->
                 )
             )
         await apply_batch(conn, accepted, max_sequence=sequence)
+    return sequence
 
 
 async def dump_conn(conn: asyncpg.Connection, schema: str = "projection") -> dict[str, list[Any]]:

@@ -170,3 +170,56 @@ v2_event: st.SearchStrategy[Event] = st.one_of(
     ),
 )
 v2_event_sets = st.lists(v2_event, min_size=2, max_size=10).map(unique_by_id)
+
+
+# The fields each schema version added, by event type (nested ones as "dobject.x").
+_NEWER_FIELDS: dict[int, dict[str, tuple[str, ...]]] = {
+    2: {"RunStarted": ("parent_run_id",), "OutputRegistered": ("fields", "column_lineage")},
+    3: {"InputLoaded": ("fields", "dobject.version"), "OutputRegistered": ("dobject.version",)},
+}
+
+
+def oldest_version(event: Event) -> int:
+    """The oldest schema_version that can carry this event's fields."""
+    oldest = 1
+    for version, by_type in _NEWER_FIELDS.items():
+        for name in by_type.get(event.event_type, ()):
+            owner: object = event
+            for part in name.split("."):
+                owner = getattr(owner, part)
+            if owner is not None:
+                oldest = version
+    return oldest
+
+
+@st.composite
+def with_old_versions(draw: st.DrawFn, events: list[Event]) -> list[Event]:
+    """Each event sent as any schema_version that can carry it: v1, v2 and v3 mixed."""
+    return [
+        e.model_copy(update={"schema_version": draw(st.integers(oldest_version(e), 3))})
+        for e in events
+    ]
+
+
+# Loads and writes only, on two dobjects, three runs and four instants: ties in time,
+# two versions sharing a label, rollbacks and late versions that rebind a load are common.
+_versioned = st.builds(
+    lambda i, hash_, label: DObjectRef(
+        id=DOBJECTS[i], name="x", suffix=".csv", hash=hash_, version=label
+    ),
+    st.integers(0, 1),
+    st.sampled_from([None, "h1", "h2"]),
+    st.sampled_from([None, "v1", "v2"]),
+)
+_version_common = {
+    "event_id": event_ids,
+    "occurred_at": st.integers(0, 3).map(lambda s: BASE + timedelta(seconds=s)),
+    "producer": st.just("test"),
+}
+version_event: st.SearchStrategy[Event] = st.one_of(
+    st.builds(InputLoaded, run_id=st.sampled_from(RUNS[:3]), dobject=_versioned, **_version_common),
+    st.builds(
+        OutputRegistered, run_id=st.sampled_from(RUNS[:3]), dobject=_versioned, **_version_common
+    ),
+)
+version_event_sets = st.lists(version_event, min_size=2, max_size=14).map(unique_by_id)
