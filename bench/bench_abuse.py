@@ -393,7 +393,7 @@ def main() -> None:
             "big": (big_documents, (url, keys["big"], hostile_seconds, out)),
         }
         attackers = [
-            ctx.Process(target=target, args=targs)
+            ctx.Process(target=target, args=targs)  # type: ignore[arg-type]
             for name, (target, targs) in every.items()
             if name in chosen
         ]

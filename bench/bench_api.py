@@ -88,25 +88,37 @@ def seed_program_events(base: datetime) -> list[Event]:
             occurred_at=t[0],
             run_id=r1,
             transform=pipeline("10x scRNA-seq nextseq", "1"),
-            **common,
+            **common,  # type: ignore[arg-type]
         ),
         OutputRegistered(
-            event_id=uuid.uuid4(), occurred_at=t[1], run_id=r1, dobject=fastq, **common
+            event_id=uuid.uuid4(),
+            occurred_at=t[1],
+            run_id=r1,
+            dobject=fastq,
+            **common,  # type: ignore[arg-type]
         ),
         RunFinished(
-            event_id=uuid.uuid4(), occurred_at=t[2], run_id=r1, status="completed", **common
+            event_id=uuid.uuid4(),
+            occurred_at=t[2],
+            run_id=r1,
+            status="completed",
+            **common,  # type: ignore[arg-type]
         ),
         RunStarted(
             event_id=uuid.uuid4(),
             occurred_at=t[3],
             run_id=r2,
             transform=pipeline("Cell Ranger", "7"),
-            **common,
+            **common,  # type: ignore[arg-type]
         ),
-        InputLoaded(event_id=uuid.uuid4(), occurred_at=t[4], run_id=r2, dobject=fastq, **common),
-        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[5], run_id=r2, dobject=bam, **common),
+        InputLoaded(event_id=uuid.uuid4(), occurred_at=t[4], run_id=r2, dobject=fastq, **common),  # type: ignore[arg-type]
+        OutputRegistered(event_id=uuid.uuid4(), occurred_at=t[5], run_id=r2, dobject=bam, **common),  # type: ignore[arg-type]
         RunFinished(
-            event_id=uuid.uuid4(), occurred_at=t[6], run_id=r2, status="completed", **common
+            event_id=uuid.uuid4(),
+            occurred_at=t[6],
+            run_id=r2,
+            status="completed",
+            **common,  # type: ignore[arg-type]
         ),
     ]
 
@@ -136,7 +148,7 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
                     encode(e).decode(),
                 )
             )
-        return out
+        return out  # type: ignore[return-value]
 
     try:
         batch: list[Event] = seed_program_events(datetime(2025, 12, 31, tzinfo=UTC))
@@ -150,7 +162,7 @@ async def build_database(database_url: str, runs: int) -> tuple[int, str]:
                 batch = []
                 print(f"\r  raw events: {sequence:,}", end="", file=sys.stderr, flush=True)
         last = run_events(runs - 1, seed=1)
-        last_output = str(last[-2].dobject.id)  # type: ignore[attr-defined]
+        last_output = str(last[-2].dobject.id)
     finally:
         await conn.close()
     print(f"\n  raw events written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -216,8 +228,8 @@ async def _drive(
 
 
 def python_load(
-    port: int, req: bytes, seconds: float, connections: int, out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    port: int, req: bytes, seconds: float, connections: int, out: multiprocessing.Queue[object]
+) -> None:
     """Runs in its own process so the generator does not share the server's core."""
     try:
         import uvloop
@@ -285,9 +297,9 @@ def run_wrk(port: int, body: dict[str, object], seconds: float, connections: int
         Path(script.name).unlink()
     if "Non-2xx" in printed or "Socket errors" in printed:
         raise RuntimeError(f"wrk saw failed requests:\n{printed}")
-    requests = int(re.search(r"(\d+) requests in", printed).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"^\s+50%\s+(\S+)", printed, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"^\s+99%\s+(\S+)", printed, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", printed).group(1))
+    p50 = re.search(r"^\s+50%\s+(\S+)", printed, re.MULTILINE).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", printed, re.MULTILINE).group(1)
     return Load(requests / seconds, _wrk_ms(p50), _wrk_ms(p99))
 
 
@@ -303,9 +315,9 @@ def post(port: int, body: dict[str, object]) -> dict[str, object]:
 
 
 def measure(
-    server: subprocess.Popen,
+    server: subprocess.Popen[bytes],
     port: int,
-    body: dict[str, object],  # type: ignore[type-arg]
+    body: dict[str, object],
     args: argparse.Namespace,
 ) -> tuple[Load, float, dict[str, object]]:
     """Warm up, then one measured load; (load, server CPU ms per request, an answer)."""
@@ -418,7 +430,7 @@ def main() -> None:
             server, port = serve_api(database_url, nats.url, processes)
             try:
                 for label, body in scenarios:
-                    load, cpu_ms, answer = measure(server, port, body, args)
+                    load, cpu_ms, answer = measure(server, port, body, args)  # type: ignore[arg-type]
                     by_processes.setdefault(processes, []).append(load)
                     if processes == args.processes[0]:
                         rows.append((label, load, cpu_ms, _summary(answer)))
@@ -566,7 +578,7 @@ async def _existing(database_url: str, runs: int) -> tuple[int, str]:
         events = int(await conn.fetchval("SELECT count(*) FROM public.raw_events"))
     finally:
         await conn.close()
-    return events, str(run_events(runs - 1, seed=1)[-2].dobject.id)  # type: ignore[attr-defined]
+    return events, str(run_events(runs - 1, seed=1)[-2].dobject.id)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ async def publish_all(
     pending: list[asyncio.Future[object]] = []
     for subject, data, headers in msgs:
         to = subject_prefix + subject.partition(".")[2] if subject_prefix else subject
-        pending.append(await js.publish_async(to, data, headers=headers))
+        pending.append(await js.publish_async(to, data, headers=headers))  # type: ignore[arg-type]
         if len(pending) >= WINDOW:
             await asyncio.gather(*pending)
             pending.clear()
@@ -165,7 +165,7 @@ async def end_to_end(
     await ensure_streams(js)
     listener = await asyncpg.connect(asyncpg_dsn(db_url))
     commits = Commits()
-    await listener.add_listener("lineage_applied", commits)
+    await listener.add_listener("lineage_applied", commits)  # type: ignore[arg-type]
     env = {
         **os.environ,
         "LINEAGE_NATS_URL": url,

@@ -96,17 +96,17 @@ def main() -> None:
 
     rows: list[tuple[str, int, tuple[float, float, float]]] = []
     dobjects: list[object] = []
-    construct = timed([lambda p=p: dobjects.append(ln.DObject(p)) for p in files])
+    construct = timed([lambda p=p: dobjects.append(ln.DObject(p)) for p in files])  # type: ignore[misc]
     label = "ln.DObject(path) (hash 1 KB + " + ("look-up)" if with_api else "no API)")
     rows.append((label, n, percentiles(construct)))
-    add = timed([lambda d=d: ln.add(d) for d in dobjects])
+    add = timed([lambda d=d: ln.add(d) for d in dobjects])  # type: ignore[misc]
     rows.append(("ln.add(dobject) (output, acked)", n, percentiles(add)))
     loader = ln.Run(pipeline=pipeline, global_context=True)
-    load = timed([lambda d=d: d.load(is_run_input=True) for d in dobjects])  # type: ignore[attr-defined]
+    load = timed([lambda d=d: d.load(is_run_input=True) for d in dobjects])  # type: ignore[misc]
     rows.append(("dobject.load(is_run_input=True)", n, percentiles(load)))
     if with_api:
         hashes = [d.hash for d in dobjects[: min(n, 300)]]  # type: ignore[attr-defined]
-        one = timed([lambda h=h: ln.select(ln.DObject, hash=h).one() for h in hashes])
+        one = timed([lambda h=h: ln.select(ln.DObject, hash=h).one() for h in hashes])  # type: ignore[misc]
         rows.append(("select(DObject, hash=...).one()", len(hashes), percentiles(one)))
         join = timed([lambda: ln.select(lns.Run).join(ln.DObject, name=f"out_{tag}_0").one()] * 100)
         rows.append(("select(Run).join(DObject, name=...).one()", 100, percentiles(join)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import nats
@@ -73,7 +73,9 @@ def rng(request: pytest.FixtureRequest) -> random.Random:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if report.failed:
         for name, value in item.user_properties:
@@ -99,7 +101,7 @@ async def nats_url(nats_server: NatsServer) -> str:
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     for name in await js.streams_info():
-        await js.delete_stream(name.config.name)
+        await js.delete_stream(str(name.config.name))
     await nc.close()
     return nats_server.url
 

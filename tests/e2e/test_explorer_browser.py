@@ -100,7 +100,7 @@ async def _clean_streams(url: str) -> None:
     nc = await nats.connect(url)
     js = nc.jetstream()
     for info in await js.streams_info():
-        await js.delete_stream(info.config.name)
+        await js.delete_stream(str(info.config.name))
     await nc.close()
 
 
@@ -158,7 +158,7 @@ def _skip_without_section_5(explorer: Explorer) -> None:
     """asOf and impact come with the lineage questions (docs/reference/questions.md); without
     them the explorer hides them."""
     fields = _graphql(explorer.service, '{ __type(name: "Query") { fields { name } } }')
-    names = {f["name"] for f in fields["__type"]["fields"]}  # type: ignore[index]
+    names = {f["name"] for f in fields["__type"]["fields"]}
     if "impact" not in names:
         pytest.skip("this API has no lineage questions (asOf, impact) yet")
 
@@ -323,8 +323,8 @@ def test_compare_with_another_run_is_one_click_from_a_run(explorer: Explorer) ->
         """{ qc: runs(filter: {transformName: "QC"}) { nodes { id } }
              cr: runs(filter: {transformName: "Cell Ranger"}) { nodes { id } } }""",
     )
-    qc = runs["qc"]["nodes"][0]["id"]  # type: ignore[index]
-    cell_ranger = runs["cr"]["nodes"][0]["id"]  # type: ignore[index]
+    qc = runs["qc"]["nodes"][0]["id"]
+    cell_ranger = runs["cr"]["nodes"][0]["id"]
     page = explorer.tab.page
     page.goto(f"{explorer.url}/ui/run/{cell_ranger}")
     page.locator("#details .diff-button").click()

@@ -69,7 +69,7 @@ async def _clean_streams(url: str) -> None:
     nc = await nats.connect(url)
     js = nc.jetstream()
     for info in await js.streams_info():
-        await js.delete_stream(info.config.name)
+        await js.delete_stream(str(info.config.name))
     await nc.close()
 
 

@@ -25,7 +25,7 @@ def test_the_token_is_sent_and_its_absence_explained(
     )
     monkeypatch.chdir(tmp_path)
     base = {"home": tmp_path / "sdk", "nats_url": nats_url, "api_url": service.api_url}
-    with_token, without = Client(Settings(**base, api_token="s3cret")), Client(Settings(**base))
+    with_token, without = Client(Settings(**base, api_token="s3cret")), Client(Settings(**base))  # type: ignore[arg-type]
     previous = _runtime.use_client(with_token)
     try:
         pipeline = ln.add(lns.Pipeline(name="guarded", v="1"))

@@ -60,7 +60,7 @@ async def _publish_as_producer(nats_url: str, creds: Path) -> uuid.UUID:
         occurred_at=datetime.now(UTC),
         producer="test",
         run_id=run_id,
-        transform={
+        transform={  # type: ignore[arg-type]
             "id": str(transform_id("pipeline", "secured", "1")),
             "type": "pipeline",
             "name": "secured",

@@ -281,7 +281,7 @@ def server_tasks() -> int:
     """The tasks of this process that are not the test's own WebSocket clients'."""
     client = f"{os.sep}websockets{os.sep}asyncio{os.sep}"
     coros = [task.get_coro() for task in asyncio.all_tasks()]
-    return sum(1 for c in coros if client not in getattr(c, "cr_code", c).co_filename)
+    return sum(1 for c in coros if client not in getattr(c, "cr_code", c).co_filename)  # type: ignore[misc]
 
 
 async def test_sockets_waiting_for_connection_init_are_capped_and_timed_out(

@@ -19,7 +19,7 @@ COLUMNS = """query($d: ID!, $f: String, $dir: LineageDirection, $depth: Int) {
 
 
 def _edges(answer: dict[str, object]) -> set[tuple[str, str, str | None]]:
-    edges = answer["columnLineage"]["edges"]  # type: ignore[index]
+    edges = answer["columnLineage"]["edges"]
     return {
         (
             f"{e['source']['dobject']['name']}.{e['source']['field']}",

@@ -25,7 +25,8 @@ RUN = "query($id: ID!) { run(id: $id) { id } }"
 
 async def _subscribe(api: Part) -> Any:
     ws = await websockets.connect(
-        api.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+        api.url.replace("http", "ws") + "/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
     assert json.loads(await ws.recv())["type"] == "connection_ack"
@@ -34,7 +35,7 @@ async def _subscribe(api: Part) -> Any:
 
 
 async def _received(ws: Any, count: int) -> list[str]:
-    ids = []
+    ids = []  # type: ignore[var-annotated]
     while len(ids) < count:
         message = json.loads(await asyncio.wait_for(ws.recv(), 30))
         assert message["type"] == "next", message

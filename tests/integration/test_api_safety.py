@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -60,12 +61,15 @@ async def test_body_limit_and_internal_errors(
             "/graphql", content=big, headers={"content-type": "application/json"}
         )
 
-        async def chunks():  # no content-length: the limit counts what arrives
+        # no content-length: the limit counts what arrives
+        async def chunks() -> AsyncIterator[bytes]:
             for _ in range(5):
                 yield b" " * (300 * 1024)
 
         streamed = await client.post(
-            "/graphql", content=chunks(), headers={"content-type": "application/json"}
+            "/graphql",
+            content=chunks(),
+            headers={"content-type": "application/json"},
         )
         small = await client.post("/graphql", json={"query": "{ runs { totalCount } }"})
         # break the projection under the API: an internal fault, never a stack trace
@@ -155,7 +159,7 @@ async def test_read_your_writes(database_url: str, nats_url: str) -> None:
     assert codes(bad) == ["BAD_USER_INPUT"]
 
 
-async def test_health_ready_metrics(database_url: str, nats_url: str, nats_server) -> None:
+async def test_health_ready_metrics(database_url: str, nats_url: str, nats_server) -> None:  # type: ignore[no-untyped-def]
     await Seed().write(database_url, applied=2)
     async with api_client(database_url, nats_url) as (client, app):
         for _ in range(4):

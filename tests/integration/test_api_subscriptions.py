@@ -60,7 +60,7 @@ def dobject() -> dict[str, Any]:
 
 
 async def subscribe(url: str, variables: dict[str, Any], init: dict[str, Any] | None = None) -> Any:
-    ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
     await ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
     ack = json.loads(await ws.recv())
     assert ack["type"] == "connection_ack", ack
@@ -123,13 +123,13 @@ async def test_websocket_auth(database_url: str, nats_url: str) -> None:
         await ws.close()
         header_ws = await websockets.connect(
             url,
-            subprotocols=["graphql-transport-ws"],
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             additional_headers={"Authorization": "Bearer tok"},
         )
         await header_ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(await header_ws.recv())["type"] == "connection_ack"
         await header_ws.close()
-        refused = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+        refused = await websockets.connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
         await refused.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer wrong"}})
         )
@@ -143,7 +143,7 @@ async def test_slow_subscriber_is_dropped(database_url: str, nats_url: str) -> N
     resources = await Resources.open(Settings(database_url=database_url, nats_url=nats_url))
     try:
         stream = lineage_events(resources, None, None, "test", queue_size=5)
-        first = asyncio.create_task(anext(stream))
+        first = asyncio.create_task(anext(stream))  # type: ignore[var-annotated, arg-type]
         # subscribed once its ordered consumer exists on the stream
         await wait_until(lambda: resources.js.consumers_info(STREAM), what="the consumer")
         run = uuid.uuid4()

@@ -107,7 +107,7 @@ def _feed(api_url: str) -> dict[str, str]:
                 RunEvent(
                     eventType=state,
                     eventTime=next(at),
-                    run=Run(runId=run_id, facets=nominal),
+                    run=Run(runId=run_id, facets=nominal),  # type: ignore[arg-type]
                     job=job,
                     producer="https://example.org/tests",
                     inputs=[customers],
@@ -146,7 +146,7 @@ def _names(items: list[dict[str, Any]]) -> list[str]:
 
 
 def test_marquez_python_reads_everything_back(service: Service) -> None:
-    from marquez_client import MarquezClient  # type: ignore[import-untyped]
+    from marquez_client import MarquezClient
 
     runs = _feed(service.api_url)
     graphql_at_tip(service.api_url, "{ projectionStatus { lag } }")  # everything projected

@@ -54,7 +54,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _pg_ctl(server: Any, *args: str) -> None:
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     with _quiet():
         pg_ctl(["-w", *args], pgdata=server.pgdata, user=server.system_user, timeout=30)

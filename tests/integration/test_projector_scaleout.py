@@ -72,7 +72,9 @@ async def test_two_processes_one_active_standby_takes_over(
     try:
         for threshold, replacement in ((800, "c"), (1800, "d")):
             await wait_until(
-                lambda t=threshold: _passed(database_url, t), timeout=120, what="the threshold"
+                lambda t=threshold: _passed(database_url, t),  # type: ignore[misc]
+                timeout=120,
+                what="the threshold",
             )
             active = await _active_pid(database_url)
             assert active in procs

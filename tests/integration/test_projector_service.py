@@ -112,7 +112,7 @@ async def test_the_same_event_twice_changes_nothing(
         producer="p",
         run_id=events[0].run_id,
         status="failed",
-    )  # type: ignore[union-attr]
+    )
     last = await publish(js, [*events, *events], msg_id=False)
     last = max(last, await publish(js, [late]))
     await nc.close()

@@ -58,7 +58,7 @@ async def _indexes(conn: asyncpg.Connection, schema: str) -> list[object]:
         list(PROJECTION_TABLES),
     )
     # names differ (CREATE TABLE ... LIKE names them anew); what they index must not
-    return sorted(
+    return sorted(  # type: ignore[return-value]
         (r["tablename"], re.sub(r"INDEX \S+ ON \S+", "INDEX ON", r["indexdef"])) for r in rows
     )
 

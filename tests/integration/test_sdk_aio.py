@@ -38,7 +38,7 @@ async def test_async_producer_publishes_the_same_events(nats_url: str, tmp_path:
         "OutputRegistered",
         "RunFinished",
     ]
-    assert got[-1].status == "completed"  # type: ignore[union-attr]
+    assert got[-1].status == "completed"
 
 
 async def test_an_exception_fails_the_client_runs(nats_url: str, tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ async def test_an_exception_fails_the_client_runs(nats_url: str, tmp_path: Path)
             raise RuntimeError("disk full")
     finished = [e for _, _, e in await read_stream(nats_url)][-1]
     assert finished.event_type == "RunFinished"
-    assert (finished.status, finished.error) == ("failed", "RuntimeError: disk full")  # type: ignore[union-attr]
+    assert (finished.status, finished.error) == ("failed", "RuntimeError: disk full")
 
 
 async def test_records_of_an_async_client_never_reach_a_sync_client(
@@ -82,7 +82,7 @@ async def test_records_of_an_async_client_never_reach_a_sync_client(
         ):
             reads.load(is_run_input=True, run=run)
         with pytest.raises(aio.BlockingCallInAsyncCode, match=r"lns.Pipeline, name='align'"):
-            _ = run.pipeline.runs  # type: ignore[union-attr]
+            _ = run.pipeline.runs
         # the content look-up of ln.DObject(path, source=run) asks this client's ledger
         (tmp_path / "out.bam").write_bytes(b"BAM\1")
         bam = await lineage.add(await lineage.dobject(tmp_path / "out.bam", source=run))

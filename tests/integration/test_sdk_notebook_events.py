@@ -54,7 +54,7 @@ def test_nbconvert_kernel_run_is_a_notebook_run(nats_url: str, tmp_path: Path) -
         "OutputRegistered",
         "RunFinished",
     ]
-    transform = got[0].transform  # type: ignore[union-attr]
+    transform = got[0].transform
     assert (transform.type, transform.name, transform.version, transform.title) == (
         "notebook",
         "iris_analysis",
@@ -62,5 +62,5 @@ def test_nbconvert_kernel_run_is_a_notebook_run(nats_url: str, tmp_path: Path) -
         "Iris analysis",
     )
     assert transform.reference == str((tmp_path / "iris_analysis.ipynb").resolve())
-    assert got[2].dobject.name == "iris_new"  # type: ignore[union-attr]
-    assert got[3].status == "completed"  # type: ignore[union-attr]  # at kernel exit
+    assert got[2].dobject.name == "iris_new"
+    assert got[3].status == "completed"  # at kernel exit

@@ -97,7 +97,7 @@ def test_a_with_block_is_finished_failed_by_its_exception(sdk: Client, nats_url:
     with ln.Run(pipeline=pipeline) as ok:
         pass
     finished = [e for _, _, e in stream_events(nats_url) if e.event_type == "RunFinished"]
-    assert [(e.run_id, e.status, e.error) for e in finished] == [  # type: ignore[union-attr]
+    assert [(e.run_id, e.status, e.error) for e in finished] == [
         (run.id, "failed", "ValueError: boom"),
         (ok.id, "completed", None),
     ]
@@ -158,7 +158,7 @@ def test_100_runs_arrive_once_across_a_nats_outage(
     got = stream_events(nats_url)
     event_ids = [e.event_id for _, _, e in got]
     assert len(event_ids) == len(set(event_ids)) == 1 + 3 * 100
-    started = [e.run_id for _, _, e in got if e.event_type == "RunStarted"]  # type: ignore[union-attr]
+    started = [e.run_id for _, _, e in got if e.event_type == "RunStarted"]
     assert started == [r.id for r in runs]  # all, once, in order
     for run in runs:
         per_run = [e.event_type for _, _, e in got if getattr(e, "run_id", None) == run.id]
@@ -305,21 +305,21 @@ def test_a_script_is_tracked_as_a_pipeline_and_finished_at_exit(
         "OutputRegistered",
         "RunFinished",
     ]
-    assert got[0].transform.name == "train.py"  # type: ignore[union-attr]
-    assert got[0].transform.reference == str(script.resolve())  # type: ignore[union-attr]
+    assert got[0].transform.name == "train.py"
+    assert got[0].transform.reference == str(script.resolve())
     if outcome == "ok":
         assert done.returncode == 0, done.stderr
-        assert (got[3].status, got[3].error) == ("completed", None)  # type: ignore[union-attr]
+        assert (got[3].status, got[3].error) == ("completed", None)
     elif outcome == "killed":
         assert done.returncode == 143, done.stderr
-        assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
+        assert (got[3].status, got[3].error) == (
             "failed",
             "Terminated: the process got SIGTERM",
         )
     else:
         assert done.returncode == 1
         assert "alignment diverged" in done.stderr
-        assert (got[3].status, got[3].error) == (  # type: ignore[union-attr]
+        assert (got[3].status, got[3].error) == (
             "failed",
             "RuntimeError: alignment diverged",
         )

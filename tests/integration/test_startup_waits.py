@@ -36,7 +36,7 @@ def _event() -> ev.Event:
         event_id=uuid.uuid4(),
         occurred_at=datetime.now(UTC),
         producer="test",
-        transform={
+        transform={  # type: ignore[arg-type]
             "id": str(transform_id("pipeline", "late start", "1")),
             "type": "pipeline",
             "name": "late start",

@@ -63,7 +63,7 @@ async def _project(batches: list[list[Event]], database_url: str) -> dict[str, A
                 "JOIN projection.dobjects d ON d.id = v.dobject_id ORDER BY d.name, v.created_at"
             )
         ]
-        dumped["fields"] = {
+        dumped["fields"] = {  # type: ignore[assignment]
             r["name"]: json.loads(r["fields"] or "null")
             for r in await conn.fetch("SELECT name, fields::text FROM projection.dobjects")
         }
@@ -107,9 +107,9 @@ async def test_dbt_run_then_build_gives_every_model_two_versions(database_url: s
         assert [f["name"] for f in in_order["fields"][f"jaffle.main.{seed}"]][:1] == ["id"]
 
     shuffled = [event for events in per_document for event in events]
-    for seed in range(3):
+    for seed in range(3):  # type: ignore[assignment]
         random.Random(seed).shuffle(shuffled)
-        size = 1 + seed * 7
+        size = 1 + seed * 7  # type: ignore[operator]
         batches = [shuffled[i : i + size] for i in range(0, len(shuffled), size)]
         assert await _project(batches, database_url) == in_order
 

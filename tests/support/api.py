@@ -41,7 +41,7 @@ class Seed:
         return T0 + timedelta(seconds=self.clock)
 
     def transform(self, type_: str, name: str, version: str = "1", **extra: Any) -> uuid.UUID:
-        tid = transform_id(type_, name, version)
+        tid = transform_id(type_, name, version)  # type: ignore[arg-type]
         at = self._tick()
         self.transforms.append(
             {

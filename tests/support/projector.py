@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import nats
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from lineage_core import subjects
@@ -56,7 +57,7 @@ async def publish_raw(js: JetStreamContext, subject: str, data: bytes) -> int:
     return int(ack.seq)
 
 
-async def connect_js(url: str) -> tuple[nats.NATS, JetStreamContext]:
+async def connect_js(url: str) -> tuple[NatsClient, JetStreamContext]:
     nc = await nats.connect(url)
     js = nc.jetstream()
     await ensure_streams(js)

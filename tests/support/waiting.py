@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar
+from typing import Final, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -27,6 +27,14 @@ def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, what: str = "the 
     return asyncio.run(wait_until(probe, timeout=timeout, what=what))
 
 
+# Two overloads so that a coroutine probe's awaited type is what comes back (with one
+# `Awaitable[T] | T` parameter mypy infers T from the coroutine itself).
+@overload
+async def wait_until(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = ..., what: str = ...
+) -> T: ...
+@overload
+async def wait_until(probe: Callable[[], T], *, timeout: float = ..., what: str = ...) -> T: ...
 async def wait_until(
     probe: Callable[[], Awaitable[T] | T], *, timeout: float = 30.0, what: str = "the condition"
 ) -> T:

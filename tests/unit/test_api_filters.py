@@ -49,9 +49,9 @@ def test_empty_filter_is_true_and_bad_ids_are_user_errors() -> None:
     assert run_condition(Sql(), None, "r") == "true"
     assert run_condition(Sql(), RunFilter(), "r") == "true"
     with pytest.raises(LineageError) as err:
-        run_condition(Sql(), RunFilter(output=DObjectFilter(id="not-an-id")), "r")
+        run_condition(Sql(), RunFilter(output=DObjectFilter(id="not-an-id")), "r")  # type: ignore[arg-type]
     assert err.value.code == "BAD_USER_INPUT"
     good = uuid.uuid4()
     sql = Sql()
-    assert run_condition(sql, RunFilter(id=str(good)), "r") == "r.id = $1"
+    assert run_condition(sql, RunFilter(id=str(good)), "r") == "r.id = $1"  # type: ignore[arg-type]
     assert sql.params == [good]

@@ -86,13 +86,13 @@ async def test_new_long_documents_are_prepared_off_the_event_loop(
 
     schema = build_schema()
     threads: list[str] = []
-    parse = direct.documents.parse
+    parse = direct.documents.parse  # type: ignore[attr-defined]
 
     def spy(query: str) -> object:
         threads.append(threading.current_thread().name)
         return parse(query)
 
-    monkeypatch.setattr(direct.documents, "parse", spy)
+    monkeypatch.setattr(direct.documents, "parse", spy)  # type: ignore[attr-defined]
     long = "{ runs { nodes { " + " ".join(f"a{i}: id" for i in range(400)) + " } } }"
     assert len(long) > direct.OFFLOAD_CHARS
     await direct._prepared(schema, long)  # new and long: on the parser thread

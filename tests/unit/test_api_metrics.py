@@ -12,7 +12,7 @@ def test_operation_names_are_bounded_and_lag_is_rendered() -> None:
         metrics.observe(f"op{i}", 0.001, ok=i % 2 == 0)
     metrics.observe("op0", 0.002, ok=True)
     text = metrics.render(
-        ProjectionStatus(applied_sequence=7, stream_sequence=10, lag=3, last_event_at=None)
+        ProjectionStatus(applied_sequence=7, stream_sequence=10, lag=3, last_event_at=None)  # type: ignore[arg-type]
     ).decode()
     assert 'lineage_api_requests_total{operation="other",outcome="ok"} 3.0' in text
     assert 'lineage_api_requests_total{operation="op0",outcome="ok"} 2.0' in text

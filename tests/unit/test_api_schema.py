@@ -34,8 +34,8 @@ def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     from graphql_api.types import CONTEXT_ONLY
 
     graphql = build_lineage_schema()._schema
-    inputs = graphql.type_map["Run"].fields["inputs"].resolve  # type: ignore[union-attr]
-    total = graphql.type_map["RunConnection"].fields["totalCount"].resolve  # type: ignore[union-attr]
+    inputs = graphql.type_map["Run"].fields["inputs"].resolve  # type: ignore[attr-defined]
+    total = graphql.type_map["RunConnection"].fields["totalCount"].resolve  # type: ignore[attr-defined]
     assert inputs.__qualname__ == "Run.inputs"
     assert getattr(inputs, CONTEXT_ONLY)
     assert total.__qualname__ != "RunConnection.total_count"  # async: strawberry's wrapper stays
@@ -48,6 +48,6 @@ def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     ]
     assert ("DObject", "source") in relations
     assert ("Pipeline", "runs") in relations
-    created = graphql.type_map["DObject"].fields["createdAt"].resolve  # type: ignore[union-attr]
+    created = graphql.type_map["DObject"].fields["createdAt"].resolve  # type: ignore[attr-defined]
     assert isinstance(created, partial)
     assert created.args == ("created_at",)

@@ -98,18 +98,18 @@ def test_strawberry_schema_internals() -> None:
         assert is_awaitable(coroutine)
         assert not is_awaitable(1)
         assert not is_awaitable("x")
-        coroutine.close()
+        coroutine.close()  # type: ignore[attr-defined]
 
 
 def test_strawberry_field_internals() -> None:
     core = graphql_schema(strawberry.Schema(query=Query))
-    fields = core.type_map["Query"].fields  # type: ignore[union-attr]
+    fields = core.type_map["Query"].fields  # type: ignore[attr-defined]
     with relied_on("strawberry", "GraphQLCoreConverter.DEFINITION_BACKREF"):
         definitions = {name: strawberry_field(field) for name, field in fields.items()}
         assert all(d is not None for d in definitions.values()), definitions
     with relied_on("strawberry", "StrawberryField.base_resolver / python_name"):
         assert resolver_function(definitions["name"]) is None  # type: ignore[arg-type]
-        assert definitions["name"].python_name == "name"  # type: ignore[union-attr]
+        assert definitions["name"].python_name == "name"
     with relied_on("strawberry", "StrawberryResolver._unbound_wrapped_func"):
         assert resolver_function(definitions["plain"]) is plain_resolver  # type: ignore[arg-type]
     with relied_on("strawberry", "StrawberryField.arguments / extensions / is_subscription"):
@@ -128,7 +128,7 @@ def test_strawberry_input_and_info_internals() -> None:
     with relied_on("strawberry", "strawberry.types.enum.StrawberryEnumDefinition"):
         assert enum_class(inner) is Color
     built: list[Any] = []
-    set_from_input(Paint, lambda value: built.append(value) or Paint(color=Color.RED))
+    set_from_input(Paint, lambda value: built.append(value) or Paint(color=Color.RED))  # type: ignore[func-returns-value]
     schema = strawberry.Schema(query=Query)
     result = schema.execute_sync("{ paint(paint: {color: RED}) }")
     with relied_on("strawberry", "StrawberryObjectDefinition.from_input"):

@@ -72,7 +72,7 @@ def test_fail_carries_the_error_message() -> None:
     failed = EVENT | {
         "eventType": "FAIL",
         "run": {
-            "runId": EVENT["run"]["runId"],  # type: ignore[index]
+            "runId": EVENT["run"]["runId"],
             "facets": {"errorMessage": {"message": "boom", "programmingLanguage": "python"}},
         },
     }
@@ -240,10 +240,10 @@ COLUMN_LINEAGE_FACET = FACET_BASE | {
 
 
 def _v2_event() -> dict[str, object]:
-    output = dict(EVENT["outputs"][0])  # type: ignore[index]
+    output = dict(EVENT["outputs"][0])
     output["facets"] = {"schema": SCHEMA_FACET, "columnLineage": COLUMN_LINEAGE_FACET}
-    return EVENT | {
-        "run": {"runId": EVENT["run"]["runId"], "facets": {"parent": PARENT_FACET}},  # type: ignore[index]
+    return EVENT | {  # type: ignore[return-value]
+        "run": {"runId": EVENT["run"]["runId"], "facets": {"parent": PARENT_FACET}},
         "outputs": [output],
     }
 
@@ -293,11 +293,11 @@ def test_column_lineage_facet_maps_input_fields_to_dobject_ids_like_input_datase
 
 def test_malformed_facets_map_to_nothing_and_are_flagged() -> None:
     document = _v2_event()
-    output = dict(document["outputs"][0])  # type: ignore[index]
+    output = dict(document["outputs"][0])
     output["facets"] = {"schema": {"fields": "id"}, "columnLineage": {"fields": ["id"]}}
     document = document | {
         "outputs": [output],
-        "run": {"runId": EVENT["run"]["runId"], "facets": {"parent": {"run": {"runId": "x"}}}},  # type: ignore[index]
+        "run": {"runId": EVENT["run"]["runId"], "facets": {"parent": {"run": {"runId": "x"}}}},
     }
     event = RunEvent.model_validate(document)
     lineage = map_event(event)
@@ -317,7 +317,7 @@ def test_malformed_facets_map_to_nothing_and_are_flagged() -> None:
 
 def test_a_schema_beyond_the_message_limit_is_a_mapping_error() -> None:
     document = _v2_event()
-    output = dict(document["outputs"][0])  # type: ignore[index]
+    output = dict(document["outputs"][0])
     fields = [{"name": f"column_{i:05d}", "type": "VARCHAR" * 10} for i in range(2000)]
     output["facets"] = {"schema": FACET_BASE | {"fields": fields}}
     with pytest.raises(MappingError, match="message limit"):

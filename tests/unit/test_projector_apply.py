@@ -50,7 +50,7 @@ def test_finished_before_started_keeps_both() -> None:
     (run,) = rows.runs.values()
     assert run.status == "COMPLETED"
     assert run.start is not None
-    assert run.start.transform_id == started.transform.id  # type: ignore[union-attr]
+    assert run.start.transform_id == started.transform.id
 
 
 def test_a_run_known_only_from_an_output_is_a_started_stub() -> None:
@@ -78,12 +78,12 @@ def test_the_earliest_run_finished_is_final() -> None:
     )
     for order in ([first, later], [later, first]):
         (run,) = fold(order).runs.values()
-        assert (run.status, run.finish.error) == ("FAILED", "boom")  # type: ignore[union-attr]
+        assert (run.status, run.finish.error) == ("FAILED", "boom")
 
 
 def test_the_earliest_registration_of_a_version_is_its_producer_ties_by_event_id() -> None:
     """Three runs register the same bytes: one version, produced by the earliest."""
-    d = run_events(0)[3].dobject.model_copy(update={"hash": "same"})  # type: ignore[union-attr]
+    d = run_events(0)[3].dobject.model_copy(update={"hash": "same"})
     a, b, c = (uuid.UUID(int=n) for n in (10, 11, 12))
     events: list[Event] = [
         OutputRegistered(
@@ -111,7 +111,7 @@ def test_the_earliest_registration_of_a_version_is_its_producer_ties_by_event_id
 
 
 def test_a_version_is_keyed_by_hash_then_label_then_run() -> None:
-    d = run_events(0)[3].dobject  # type: ignore[union-attr]
+    d = run_events(0)[3].dobject
     plain = d.model_copy(update={"hash": None})
     cases = [
         (d.model_copy(update={"hash": "h", "version": "v1"}), "hash:h"),
@@ -128,7 +128,7 @@ def test_a_version_is_keyed_by_hash_then_label_then_run() -> None:
 
 
 def test_the_earliest_input_load_is_the_edge() -> None:
-    d = run_events(0)[1].dobject  # type: ignore[union-attr]
+    d = run_events(0)[1].dobject
     late = InputLoaded(
         event_id=uuid.uuid4(),
         occurred_at=T0 + timedelta(seconds=5),

@@ -71,9 +71,9 @@ def test_decode_batch_splits_good_from_bad() -> None:
     good = run_events(0)[0]
     out = decode_batch(
         [
-            FakeMsg(1, encode(good)),
+            FakeMsg(1, encode(good)),  # type: ignore[list-item]
             FakeMsg(2, b"\xff\xfe"),  # type: ignore[list-item]
-            FakeMsg(3, b'{"event_type": "Nope"}'),
+            FakeMsg(3, b'{"event_type": "Nope"}'),  # type: ignore[list-item]
         ]
     )
     assert [a.event for a in out.accepted] == [good]

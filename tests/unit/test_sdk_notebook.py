@@ -38,7 +38,7 @@ def test_name_version_and_title(tmp_path: Path) -> None:
         tmp_path / "iris_analysis.ipynb",
         [
             md("Some text\n\n## not the first heading\n"),
-            md(["# Iris ", "analysis\n", "more"]),
+            md(["# Iris ", "analysis\n", "more"]),  # type: ignore[arg-type]
             code("# version: 3\nimport producer_sdk as ln"),
         ],
     )

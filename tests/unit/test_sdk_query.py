@@ -53,7 +53,7 @@ def test_run_to_pipeline_uses_the_flat_transform_fields() -> None:
         "transformName": "Cell Ranger",
         "transformVersion": "7",
     }
-    query = ln.select(ln.DObject).join(lns.Notebook, name="nb")
+    query = ln.select(ln.DObject).join(lns.Notebook, name="nb")  # type: ignore[assignment]
     assert q.chain_filter(chain(query)) == {
         "source": {"transformType": "NOTEBOOK", "transformName": "nb"}
     }
@@ -112,8 +112,8 @@ def test_relation_rows_of_a_missing_owner_is_empty() -> None:
 def test_latest_version_wins() -> None:
     versions = ["1", "10", "9", "2.0"]
     pipelines = [lns.Pipeline(name="p", v=v) for v in versions]
-    assert pick_pipeline(list(pipelines), None).version == "10"  # type: ignore[union-attr]
-    assert pick_pipeline(list(pipelines), "9").version == "9"  # type: ignore[union-attr]
+    assert pick_pipeline(list(pipelines), None).version == "10"
+    assert pick_pipeline(list(pipelines), "9").version == "9"
     assert pick_pipeline(list(pipelines), "3") is None
     assert q.version_key("1.10") > q.version_key("1.9")
     assert q.version_key("2") > q.version_key("1-beta")
