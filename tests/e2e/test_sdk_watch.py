@@ -51,7 +51,8 @@ def test_a_watch_sees_new_versions_upstream(service: Service, sdk: Client, tmp_p
     write(report_path, "n\n1\n", "report.csv", reads=raw)
     report = ln.DObject(report_path, key="report.csv")
 
-    with report.watch(kinds=["NEW_VERSION"], timeout=30) as changes:
+    # the runtime types watch() as an Iterator; it returns the Watch context manager
+    with report.watch(kinds=["NEW_VERSION"], timeout=30) as changes:  # type: ignore[attr-defined]
         upstream = write(raw_path, "a\n1\n2\n", "raw.csv")  # after watch() returned
         rewritten = write(report_path, "n\n2\n", "report.csv", reads=raw)
         got = [next(changes) for _ in range(2)]

@@ -47,7 +47,7 @@ class _Db:
         self.conn = conn
 
     async def rows(self, sql: str, *params: Any) -> list[asyncpg.Record]:
-        return await self.conn.fetch(sql, *params)  # type: ignore[no-any-return]
+        return await self.conn.fetch(sql, *params)
 
 
 async def _read(conn: asyncpg.Connection, at: datetime | None) -> dict[str, Any]:

@@ -54,10 +54,10 @@ def model(events: list[Event], at: datetime | None = None) -> Model:
             )
         writes.append((e.occurred_at, vid))
     for occurred_at, vid in writes:
-        d = m.versions[vid].dobject_id
-        best = m.current.get(d)
+        d = m.versions[vid].dobject_id  # type: ignore[assignment]
+        best = m.current.get(d)  # type: ignore[call-overload]
         last = None if best is None else max(w for w, v in writes if v == best)
-        if best is None or (occurred_at, m.order(vid)) > (last, m.order(best)):  # type: ignore[operator]
+        if best is None or (occurred_at, m.order(vid)) > (last, m.order(best)):
             m.current[d] = vid
     producers = {(v.run_id, v.dobject_id) for v in m.versions.values()}
     loads: dict[tuple[uuid.UUID, uuid.UUID], InputLoaded] = {}
