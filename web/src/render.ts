@@ -43,7 +43,7 @@ export class GraphView {
   private view: View = { x: 0, y: 0, k: 1 };
   private mode: 'svg' | 'canvas' = 'svg';
   private focusedId: string | null = null;
-  private labels = new Map<string, string>();
+  private labels: Map<string, string> | null = null;
   private measure: Measure | null = null;
   // set by the user's wheel or drag; a redraw then keeps the view (fit on open only)
   private moved = false;
@@ -93,7 +93,9 @@ export class GraphView {
     this.mode = input.nodes.length > SVG_LIMIT ? 'canvas' : 'svg';
     this.svg.style.display = this.mode === 'svg' ? '' : 'none';
     this.canvas.style.display = this.mode === 'canvas' ? '' : 'none';
-    this.labels = this.shorten(input.nodes);
+    // the canvas draws labels only zoomed in: measure them then, not for every draw of
+    // thousands of nodes
+    this.labels = this.mode === 'svg' ? this.shorten(input.nodes) : null;
     if (fit) this.fit();
     if (this.mode === 'svg') this.buildSvg();
     else {
@@ -197,7 +199,7 @@ export class GraphView {
         ...(n.stale ? ['<tspan class="badge-stale">stale</tspan>'] : []),
         ...(n.versions !== null && n.versions > 0 ? [`<tspan class="badge-versions">${esc(notes[0])}</tspan>`] : []),
       ];
-      const label = this.labels.get(n.id) ?? n.label;
+      const label = this.labels?.get(n.id) ?? n.label;
       parts.push(
         `<g class="${cls}" data-graph-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(`${n.label} (${kind}${status}${said})`)}" transform="translate(${p.x - NODE_W / 2},${p.y - NODE_H / 2})">` +
           `<rect width="${NODE_W}" height="${NODE_H}" rx="${n.kind === 'RUN' ? 4 : n.kind === 'VERSION' ? 8 : 14}"/>` +
@@ -330,6 +332,7 @@ export class GraphView {
     if (k > 0.45) {
       ctx.fillStyle = '#1f2933';
       ctx.font = LABEL_FONT;
+      this.labels ??= this.shorten(input.nodes);
       for (const n of input.nodes) {
         const p = input.positions[n.id];
         if (!p) continue;
