@@ -16,11 +16,13 @@ from lineage_read.marquez.shapes import (
     DATASETS,
     LOCAL,
     RUN_JOINS,
+    bound_version,
     dataset_json,
     job_json,
     job_laterals,
     jobs_of,
     latest_run,
+    run_inputs,
     ts,
 )
 
@@ -61,7 +63,8 @@ _JOB_LATEST_RUN: Final = f"SELECT {latest_run('jb')} FROM {_ONE_JOB} jb"
 _JOB_OUTPUTS: Final = f"""
 SELECT o.id FROM {_ONE_JOB} jb JOIN projection.transforms t ON t.name = jb.transform_name
   JOIN projection.runs r ON r.transform_id = t.id
-  JOIN projection.dobjects o ON o.source_run_id = r.id
+  JOIN projection.dobject_versions w ON w.run_id = r.id
+  JOIN projection.dobjects o ON o.id = w.dobject_id
  GROUP BY o.id ORDER BY o.id
 """
 # Upstream of a run: the producers of its inputs, theirs, ... `depth` runs deep.
@@ -69,10 +72,10 @@ _UPSTREAM: Final = f"""
 WITH RECURSIVE up(run_id, depth) AS (
     SELECT $1::uuid, 1
   UNION
-    SELECT d.source_run_id, u.depth + 1
+    SELECT v.run_id, u.depth + 1
       FROM up u JOIN projection.run_inputs i ON i.run_id = u.run_id
-      JOIN projection.dobjects d ON d.id = i.dobject_id
-     WHERE d.source_run_id IS NOT NULL AND d.source_run_id <> u.run_id AND u.depth < $2
+      JOIN projection.dobject_versions v ON v.id = {bound_version("i")}
+     WHERE v.run_id <> u.run_id AND u.depth < $2
 ),
 runs AS (SELECT run_id, min(depth) AS depth FROM up GROUP BY run_id LIMIT 10000)
 SELECT json_build_object('runs', coalesce(json_agg(json_build_object(
@@ -84,13 +87,13 @@ SELECT json_build_object('runs', coalesce(json_agg(json_build_object(
                                        ELSE r.status END),
     'inputs', (SELECT coalesce(json_agg(json_build_object(
                   'namespace', coalesce(n.namespace, '{LOCAL}'),
-                  'name', coalesce(n.name, i.dobject_id::text),
-                  'version', NULL, 'producedByRunId', d.source_run_id) ORDER BY i.dobject_id),
+                  'name', coalesce(n.name, b.dobject_id::text),
+                  'version', b.version, 'producedByRunId', bv.run_id) ORDER BY b.dobject_id),
                   '[]'::json)
-                 FROM projection.run_inputs i
-                 JOIN projection.dobjects d ON d.id = i.dobject_id
-                 LEFT JOIN public.marquez_datasets n ON n.dobject_id = i.dobject_id
-                WHERE i.run_id = r.id AND d.source_run_id IS DISTINCT FROM r.id)
+                 FROM (SELECT i.dobject_id, {bound_version("i")} AS version
+                         FROM {run_inputs("r.id")}) b
+                 LEFT JOIN projection.dobject_versions bv ON bv.id = b.version
+                 LEFT JOIN public.marquez_datasets n ON n.dobject_id = b.dobject_id)
   ) ORDER BY u.depth, r.first_seen_at DESC, r.id), '[]'::json))::text
   FROM runs u JOIN projection.runs r ON r.id = u.run_id {RUN_JOINS}
 """

@@ -15,6 +15,7 @@ from lineage_read.marquez.shapes import (
     job_facets,
     jobs_of,
     run_facets,
+    run_inputs,
     run_json,
     run_outputs,
     ts,
@@ -41,9 +42,7 @@ SELECT json_build_object(
          'namespace', jb.namespace, 'location', jb.facets->'sourceCodeLocation'->>'url',
          'inputs', (SELECT coalesce(json_agg({dataset_id("i.dobject_id")} ORDER BY i.dobject_id),
                                     '[]'::json)
-                      FROM projection.run_inputs i WHERE i.run_id = lr.id
-                       AND NOT EXISTS (SELECT 1 FROM projection.dobjects s
-                                        WHERE s.id = i.dobject_id AND s.source_run_id = lr.id)),
+                      FROM {run_inputs("lr.id")}),
          'outputs', (SELECT coalesce(json_agg({dataset_id("o.id")} ORDER BY o.id), '[]'::json)
                        FROM {run_outputs("lr.id")} o),
          'latestRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS} WHERE r.id = lr.id)

@@ -39,12 +39,14 @@ def dataset_id(expr: str) -> str:
 DATASETS: Final = f"""(
     SELECT m.namespace, m.name, m.dobject_id, m.source_name, m.type, m.created_at,
            m.updated_at, m.modified_at, m.fields, m.facets, m.description,
-           m.name AS physical_name
+           m.name AS physical_name,
+           (SELECT c.current_version_id FROM projection.dobjects c
+             WHERE c.id = m.dobject_id) AS current_version
       FROM public.marquez_datasets m
     UNION ALL
     SELECT '{LOCAL}', d.id::text, d.id, '{LOCAL}', 'DB_TABLE', d.created_at,
            greatest(d.created_at, d.source_at), d.source_at, d.fields, '{{}}'::jsonb, NULL,
-           d.name || d.suffix
+           d.name || d.suffix, d.current_version_id
       FROM projection.dobjects d
      WHERE NOT EXISTS (SELECT 1 FROM public.marquez_datasets x WHERE x.dobject_id = d.id)
 )"""
@@ -59,7 +61,8 @@ def dataset_json(alias: str = "ds") -> str:
         'namespace', {a}.namespace, 'sourceName', {a}.source_name,
         'fields', {fields(a + ".fields")}, 'tags', '[]'::json,
         'lastModifiedAt', {ts(a + ".modified_at")}, 'lastLifecycleState', NULL,
-        'description', {a}.description, 'currentVersion', NULL, 'columnLineage', NULL,
+        'description', {a}.description, 'currentVersion', {a}.current_version,
+        'columnLineage', NULL,
         'facets', {a}.facets, 'deleted', false)"""
 
 
@@ -126,7 +129,7 @@ def run_json(r: str = "r") -> str:
         'jobVersion', CASE WHEN rt.id IS NULL THEN NULL ELSE json_build_object(
             'namespace', coalesce(rj.namespace, '{LOCAL}'), 'name', coalesce(rj.name, rt.name),
             'version', rt.id) END,
-        'inputDatasetVersions', '[]'::json, 'outputDatasetVersions', '[]'::json,
+        {version_ids(r)},
         'context', '{{}}'::json, 'facets', rf.facets)
       FROM (SELECT {facets} AS facets OFFSET 0) rf)"""  # OFFSET 0: computed once
 
@@ -137,16 +140,55 @@ RUN_JOINS: Final = """
 
 
 def run_outputs(run: str) -> str:
-    """The dobjects (`id`) run `run` wrote: those it is the source of, and those its
-    OpenLineage events name as outputs (a rewrite of a dataset another run wrote first)."""
-    return f"""(SELECT s.id FROM projection.dobjects s WHERE s.source_run_id = {run}
-        UNION
-        SELECT (SELECT w.dobject_id FROM public.marquez_datasets w  -- by its key, each
-                 WHERE w.namespace = x.value->>'namespace' AND w.name = x.value->>'name')
-          FROM public.openlineage_events e,
-               jsonb_array_elements(CASE WHEN jsonb_typeof(e.payload->'outputs') = 'array'
-                                         THEN e.payload->'outputs' ELSE '[]'::jsonb END) x
-         WHERE e.run_id = {run})"""
+    """The dobjects (`id`) run `run` wrote: those of which it produced a version
+    (docs/reference/versions.md)."""
+    return f"""(SELECT DISTINCT v.dobject_id AS id FROM projection.dobject_versions v
+                 WHERE v.run_id = {run})"""
+
+
+def run_inputs(run: str) -> str:
+    """The run's inputs (`i`, rows of projection.run_inputs) that are edges: not the
+    dobjects it produced a version of."""
+    return f"""projection.run_inputs i WHERE i.run_id = {run}
+       AND NOT EXISTS (SELECT 1 FROM projection.dobject_versions own
+                        WHERE own.dobject_id = i.dobject_id AND own.run_id = i.run_id)"""
+
+
+def bound_version(i: str) -> str:
+    """The version input `i` read: the one of its hash, else of its label, else the
+    latest created at or before it was loaded; null for none."""
+    return f"""(SELECT bv.id FROM projection.dobject_versions bv
+                 WHERE bv.dobject_id = {i}.dobject_id
+                   AND (bv.hash = {i}.hash OR bv.label = {i}.label
+                        OR bv.created_at <= {i}.loaded_at)
+                 ORDER BY bv.hash IS NOT DISTINCT FROM {i}.hash AND {i}.hash IS NOT NULL DESC,
+                          bv.label IS NOT DISTINCT FROM {i}.label AND {i}.label IS NOT NULL DESC,
+                          bv.created_at DESC, bv.id DESC
+                 LIMIT 1)"""
+
+
+def version_ids(r: str) -> str:
+    """`inputDatasetVersions` and `outputDatasetVersions` of run `r`, as Marquez lists
+    them; an input without a version is left out."""
+
+    def entry(dobject: str, version: str) -> str:
+        return f"""json_build_object('datasetVersionId', json_build_object(
+                     'namespace', coalesce(n.namespace, '{LOCAL}'),
+                     'name', coalesce(n.name, ({dobject})::text), 'version', {version}),
+                   'facets', '{{}}'::json)"""
+
+    inputs = entry("b.dobject_id", "b.version")
+    return f"""'inputDatasetVersions', (SELECT coalesce(json_agg({inputs}
+                   ORDER BY b.dobject_id), '[]'::json)
+          FROM (SELECT i.dobject_id, {bound_version("i")} AS version
+                  FROM {run_inputs(r + ".id")}) b
+          LEFT JOIN public.marquez_datasets n ON n.dobject_id = b.dobject_id
+         WHERE b.version IS NOT NULL),
+        'outputDatasetVersions', (SELECT coalesce(json_agg({entry("v.dobject_id", "v.id")}
+                   ORDER BY v.dobject_id, v.created_at, v.id), '[]'::json)
+          FROM projection.dobject_versions v
+          LEFT JOIN public.marquez_datasets n ON n.dobject_id = v.dobject_id
+         WHERE v.run_id = {r}.id)"""
 
 
 def latest_run(jb: str) -> str:
@@ -175,10 +217,7 @@ def job_json(jb: str = "jb") -> str:
         'inputs', CASE WHEN lr.id IS NULL THEN coalesce({jb}.declared_inputs, '[]'::jsonb)::json
             ELSE (SELECT coalesce(json_agg({dataset_id("i.dobject_id")} ORDER BY i.dobject_id),
                                   '[]'::json)
-                    FROM projection.run_inputs i
-                   WHERE i.run_id = lr.id
-                     AND NOT EXISTS (SELECT 1 FROM projection.dobjects s
-                                      WHERE s.id = i.dobject_id AND s.source_run_id = lr.id))
+                    FROM {run_inputs("lr.id")})
             END,
         'outputs', CASE WHEN lr.id IS NULL THEN coalesce({jb}.declared_outputs, '[]'::jsonb)::json
             ELSE (SELECT coalesce(json_agg({dataset_id("o.id")} ORDER BY o.id), '[]'::json)

@@ -1,7 +1,7 @@
 """A dataset's versions in Marquez's shape (DbTableVersion), newest first.
 
-Until the projection keeps every write of a dobject, a dataset has the one version its
-source run wrote: `version` is then the dobject's id and `createdByRun` its source run.
+A dataset's versions are its dobject's (docs/reference/versions.md): `version` is the
+version's id, `createdByRun` the run that produced it.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ _VERSIONS: Final = f"""
 SELECT json_build_object(
          'id', json_build_object('namespace', ds.namespace, 'name', ds.name),
          'type', ds.type, 'name', ds.name, 'physicalName', ds.physical_name,
-         'createdAt', {ts("d.source_at")}, 'version', d.id,
+         'createdAt', {ts("v.created_at")}, 'version', v.id,
          'namespace', ds.namespace, 'sourceName', ds.source_name,
-         'fields', {fields("coalesce(ds.fields, d.fields)")}, 'tags', '[]'::json,
+         'fields', {fields("coalesce(v.fields, ds.fields)")}, 'tags', '[]'::json,
          'lifecycleState', NULL, 'description', ds.description,
          'currentSchemaVersion', NULL,
          'createdByRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS}
-                           WHERE r.id = d.source_run_id),
+                           WHERE r.id = v.run_id),
+         'createdByRunUuid', v.run_id,
          'facets', ds.facets)::text AS item,
        count(*) OVER () AS total
-  FROM {DATASETS} ds JOIN projection.dobjects d ON d.id = ds.dobject_id
- WHERE ds.dobject_id = $1 AND d.source_run_id IS NOT NULL
-   AND ($2::uuid IS NULL OR d.id = $2::uuid)
+  FROM {DATASETS} ds JOIN projection.dobject_versions v ON v.dobject_id = ds.dobject_id
+ WHERE ds.dobject_id = $1 AND ($2::uuid IS NULL OR v.id = $2::uuid)
+ ORDER BY v.created_at DESC, v.id DESC
  LIMIT $3 OFFSET $4
 """
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lineage_core.ids import dataset_dobject_id
 from tests.support.graphql import graphql_at_tip
 from tests.support.service import Service
 
@@ -138,7 +139,18 @@ def _feed(api_url: str) -> dict[str, str]:
             outputs=[OutputDataset(namespace="warehouse", name="static.accounts")],
         )
     )
-    return {"first": first, "second": second}
+    report = str(uuid.uuid4())  # reads what etl.daily wrote last
+    client.emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=next(at),
+            run=Run(runId=report),
+            job=Job(namespace="spark", name="report"),
+            producer="https://example.org/tests",
+            inputs=[InputDataset(namespace=LAKE, name="clean/events")],
+        )
+    )
+    return {"first": first, "second": second, "report": report}
 
 
 def _names(items: list[dict[str, Any]]) -> list[str]:
@@ -177,16 +189,29 @@ def test_marquez_python_reads_everything_back(service: Service) -> None:
     static = mq.get_dataset("warehouse", "static.accounts")  # from a DatasetEvent alone
     assert [f["name"] for f in static["fields"]] == ["account"]
 
+    # every run's write is a version of its own (no hash, no label: keyed by the run)
+    events_id = dataset_dobject_id(LAKE, "clean/events")
+    expected = {
+        name: str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"lineage:dobject-version/{events_id}/run:{runs[name]}")
+        )
+        for name in ("first", "second")
+    }
     versions = mq.list_dataset_versions(LAKE, "clean/events")
-    assert versions["totalCount"] >= 1
-    newest = versions["versions"][0]
-    assert newest["createdByRun"]["id"] in runs.values()
-    again = mq.get_dataset_version(LAKE, "clean/events", newest["version"])
-    assert again["version"] == newest["version"]
+    assert versions["totalCount"] == 2
+    assert [(v["version"], v["createdByRun"]["id"]) for v in versions["versions"]] == [
+        (expected["second"], runs["second"]),
+        (expected["first"], runs["first"]),
+    ]
+    again = mq.get_dataset_version(LAKE, "clean/events", expected["first"])
+    assert again["createdByRun"]["state"] == "COMPLETED"
+    assert [f["name"] for f in again["fields"]] == ["customer_id"]
+    assert mq.get_dataset(LAKE, "clean/events")["currentVersion"] == expected["second"]
+    assert mq.get_dataset(PG, "crm.customers")["currentVersion"] is None  # never written
 
     jobs = mq.list_jobs("spark")
-    assert jobs["totalCount"] == 2
-    assert _names(jobs["jobs"]) == ["etl.daily", "planned"]
+    assert jobs["totalCount"] == 3
+    assert _names(jobs["jobs"]) == ["etl.daily", "planned", "report"]
     etl = mq.get_job("spark", "etl.daily")
     assert etl["type"] == "BATCH"
     assert etl["latestRun"]["id"] == runs["second"]
@@ -206,6 +231,21 @@ def test_marquez_python_reads_everything_back(service: Service) -> None:
     ]
     first = mq.get_job_run(runs["first"])
     assert first["state"] == "COMPLETED"
+    assert first["inputDatasetVersions"] == []  # crm.customers has no version
+    assert first["outputDatasetVersions"] == [
+        {
+            "datasetVersionId": {
+                "namespace": LAKE,
+                "name": "clean/events",
+                "version": expected["first"],
+            },
+            "facets": {},
+        }
+    ]
+    report = mq.get_job_run(runs["report"])
+    assert [v["datasetVersionId"]["version"] for v in report["inputDatasetVersions"]] == [
+        expected["second"]
+    ]
     assert first["jobVersion"]["name"] == "etl.daily"
     assert first["facets"]["nominalTime"]["nominalStartTime"]
     assert first["durationMs"] >= 0
@@ -227,12 +267,12 @@ def test_marquez_python_reads_everything_back(service: Service) -> None:
 
     assert mq.list_tags()["tags"] == []
     events = mq.list_events()["events"]
-    assert len(events) == 4
+    assert len(events) == 5
     assert {e["run"]["runId"] for e in events} == set(runs.values())
     assert [e["eventTime"] for e in events] == sorted(
         (e["eventTime"] for e in events), reverse=True
     )
-    assert len(mq.list_events(namespace="spark")["events"]) == 4
+    assert len(mq.list_events(namespace="spark")["events"]) == 5
 
 
 def test_marquez_routes_the_client_lacks(service: Service) -> None:
@@ -248,8 +288,9 @@ def test_marquez_routes_the_client_lacks(service: Service) -> None:
         f"dataset:{PG}:crm.customers",
         "job:spark:etl.daily",
         f"dataset:{LAKE}:clean/events",
+        "job:spark:report",
     }
-    job = next(n for n in graph if n["type"] == "JOB")
+    job = next(n for n in graph if n["id"] == "job:spark:etl.daily")
     assert job["data"]["type"] == "BATCH"
     assert job["inEdges"] == [
         {"origin": f"dataset:{PG}:crm.customers", "destination": "job:spark:etl.daily"}
@@ -270,16 +311,22 @@ def test_marquez_routes_the_client_lacks(service: Service) -> None:
     assert every["totalCount"] == 1
     assert every["jobs"][0]["name"] == "etl.daily"
 
-    upstream = get("runlineage/upstream", runId=runs["first"]).json()["runs"]
-    assert upstream[0]["run"]["id"] == runs["first"]
-    assert upstream[0]["inputs"][0]["name"] == "crm.customers"
+    upstream = get("runlineage/upstream", runId=runs["report"]).json()["runs"]
+    assert [u["run"]["id"] for u in upstream] == [runs["report"], runs["second"]]
+    [read] = upstream[0]["inputs"]
+    assert read["name"] == "clean/events"
+    assert read["producedByRunId"] == runs["second"]
+    [unversioned] = upstream[1]["inputs"]  # an input no run wrote: no version, no producer
+    assert unversioned["name"] == "crm.customers"
+    assert unversioned["version"] is None
+    assert unversioned["producedByRunId"] is None
 
     facets = get(f"jobs/runs/{runs['first']}/facets", type="RUN").json()
     assert facets["runId"] == runs["first"]
     assert "nominalTime" in facets["facets"]
 
     ascending = get("events/lineage", sortDirection="asc", limit=2).json()
-    assert ascending["totalCount"] == 4
+    assert ascending["totalCount"] == 5
     assert len(ascending["events"]) == 2
     assert ascending["events"][0]["eventType"] == "START"
 
