@@ -75,6 +75,15 @@ LINEAGE = """query Lineage($d: ID!) {
     truncated nodes { id kind depth } edges { source target } } }"""
 
 
+def the_scenarios(last_output: str) -> list[tuple[str, dict[str, object]]]:
+    """The three measured questions, by label; `last_output` is the chain's last output."""
+    return [
+        ("runs: output.bam + inputs", {"query": SEED_QUESTION}),
+        ("dobjects page of 100 + sources", {"query": DOBJECT_PAGE}),
+        ("lineage depth 10 upstream", {"query": LINEAGE, "variables": {"d": last_output}}),
+    ]
+
+
 def seed_program_events(base: datetime) -> list[Event]:
     """The seed program's two runs: 10x -> input.fastq.gz -> Cell Ranger -> output.bam."""
     fastq = DObjectRef(id=uuid.uuid4(), name="input", suffix=".fastq.gz", hash="h-fastq")
@@ -419,11 +428,7 @@ def main() -> None:
         else:
             events, last_output = asyncio.run(_existing(database_url, args.runs))
             asyncio.run(analyze(database_url))
-        scenarios = [
-            ("runs: output.bam + inputs", {"query": SEED_QUESTION}),
-            ("dobjects page of 100 + sources", {"query": DOBJECT_PAGE}),
-            ("lineage depth 10 upstream", {"query": LINEAGE, "variables": {"d": last_output}}),
-        ]
+        scenarios = the_scenarios(last_output)
         rows = []
         by_processes: dict[int, list[Load]] = {}
         for processes in args.processes:
@@ -448,9 +453,15 @@ def main() -> None:
 
 
 def serve_api(
-    database_url: str, nats_url: str, processes: int, *, abuse_limits: bool = False
+    database_url: str,
+    nats_url: str,
+    processes: int,
+    *,
+    abuse_limits: bool = False,
+    root: Path = ROOT,
 ) -> tuple[subprocess.Popen, int]:  # type: ignore[type-arg]
-    """`lineage api --workers N` on a free port (N uvicorn worker processes, one socket).
+    """`lineage api --workers N` on a free port (N uvicorn worker processes, one socket),
+    run from the checkout at `root` (another commit's, for bench_api_compare.py).
 
     Without `abuse_limits` the per-caller rate limit is off: the load comes from one
     address, and the limit (docs/security.md) would measure itself, not the API. With
@@ -470,7 +481,7 @@ def serve_api(
         env["LINEAGE_API_RATE_LIMIT"] = "0"
     server = subprocess.Popen(
         [sys.executable, "-m", "lineage_cli.main", "api", "--workers", str(processes)],
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     wait_for_port(port, 60)

@@ -36,10 +36,11 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from graphql_api import _strawberry_compat
 from graphql_api.context import RequestContext
+from graphql_api.documents import RequestPipeline, documents
 from graphql_api.errors import BAD_USER_INPUT, error_body, format_error
 from graphql_api.ratelimit import charged_to_caller
 from graphql_api.rules import ComplexityRule
-from graphql_api.schema import LineageSchema, RequestPipeline, documents
+from graphql_api.schema import LineageSchema
 
 _KEYS: Final = frozenset({"query", "variables", "operationName"})
 # new documents longer than this are parsed and validated off the event loop, one at a time

@@ -1,4 +1,7 @@
-"""Scalars, enums and filter inputs of the schema, and ids given as arguments."""
+"""Scalars, enums and filter inputs of the schema, and ids given as arguments.
+
+The inputs become the read model's filter values (`to_filter`): ids parsed (a malformed
+one is BAD_USER_INPUT here), enums mapped by value."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import strawberry
 
 from graphql_api import _strawberry_compat as compat
 from graphql_api.errors import bad_input
+from lineage_read import filters, rows
 
 BigInt = NewType("BigInt", int)
 # Mapped in the schema config (StrawberryConfig.scalar_map).
@@ -28,6 +32,10 @@ def parse_id(value: str, what: str = "id") -> uuid.UUID:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         raise bad_input(f"{what} {value!r} is not a valid id (a UUID)") from None
+
+
+def _id(value: strawberry.ID | None, what: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(value, what)
 
 
 @strawberry.enum
@@ -69,6 +77,16 @@ class DObjectFilter:
         default=None, description="some run that loaded it as an input"
     )
 
+    def to_filter(self) -> filters.DObjectFilter:
+        return filters.DObjectFilter(
+            id=_id(self.id, "dobject id"),
+            name=self.name,
+            suffix=self.suffix,
+            hash=self.hash,
+            source=None if self.source is None else self.source.to_filter(),
+            target=None if self.target is None else self.target.to_filter(),
+        )
+
 
 @strawberry.input(description="Runs matching every given field; nested filters follow edges.")
 class RunFilter:
@@ -88,6 +106,21 @@ class RunFilter:
         default=None, description="the run that started this one"
     )
 
+    def to_filter(self) -> filters.RunFilter:
+        return filters.RunFilter(
+            id=_id(self.id, "run id"),
+            name=self.name,
+            status=None if self.status is None else rows.RunStatus(self.status.value),
+            transform_type=(
+                None if self.transform_type is None else transform_type(self.transform_type)
+            ),
+            transform_name=self.transform_name,
+            transform_version=self.transform_version,
+            output=None if self.output is None else self.output.to_filter(),
+            input=None if self.input is None else self.input.to_filter(),
+            parent=None if self.parent is None else self.parent.to_filter(),
+        )
+
 
 @strawberry.input(description="Transforms matching every given field.")
 class TransformFilter:
@@ -95,6 +128,18 @@ class TransformFilter:
     name: str | None = None
     version: str | None = None
     run: RunFilter | None = strawberry.field(default=None, description="some run of it")
+
+    def to_filter(self) -> filters.TransformFilter:
+        return filters.TransformFilter(
+            id=_id(self.id, "transform id"),
+            name=self.name,
+            version=self.version,
+            run=None if self.run is None else self.run.to_filter(),
+        )
+
+
+def transform_type(value: TransformType) -> rows.TransformType:
+    return rows.TransformType(value.value)
 
 
 def _builder(cls: type, name_of: Callable[[Any], str]) -> Callable[[Mapping[str, Any]], Any]:

@@ -23,7 +23,7 @@ from nats.js.api import DeliverPolicy
 from strawberry.scalars import JSON
 
 from graphql_api.inputs import BigInt
-from graphql_api.types import LineageEvent
+from graphql_api.status_types import LineageEvent
 from lineage_core.subjects import STREAM
 
 # an event and its decoded payload, or DROPPED

@@ -1,10 +1,11 @@
 """Per-request DataLoaders: one statement per relation per batch of parents
-(lineage_read.relations). Loaders are created on first use, so a request pays only
-for the relations it asks for.
+(lineage_read.relations), the read model's rows turned into GraphQL objects here.
+Loaders are created on first use, so a request pays only for the relations it asks for.
 
 A request that asks about the past (`asOf`) gets one more set of loaders per instant
-(`Loaders.at`), reading the same relations as of that instant (lineage_read.as_of);
-the objects they build carry the instant, so their own relations follow it."""
+(`Loaders.at`), reading the same relations as of that instant; the rows they read
+carry the instant, and so do the objects built from them, so their own relations
+follow it."""
 
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
-from types import ModuleType
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from graphql_api.types import DObject, Run, Transform
-from lineage_read import as_of, openlineage, relations
+from lineage_read import openlineage, relations
 from lineage_read.database import RequestDb
-from lineage_read.relations import by_id, grouped
-from lineage_read.rows import dobject_of, run_of, transform_of
+from lineage_read.relations import Relation
+from lineage_read.rows import DObjectRow, RunRow, TransformRow
 
 Key = uuid.UUID
 T = TypeVar("T", Run, DObject, Transform)
+R = TypeVar("R", RunRow, DObjectRow, TransformRow)
 
 
 class Loaders:
@@ -33,9 +34,6 @@ class Loaders:
     def __init__(self, db: RequestDb, instant: datetime | None = None) -> None:
         self.db = db
         self.instant = instant
-        # the statements: today's, or the same relations as of the instant ($2)
-        self._sql: ModuleType = relations if instant is None else as_of
-        self._params: tuple[Any, ...] = () if instant is None else (instant,)
         self._past: dict[datetime, Loaders] = {}
 
     def at(self, instant: datetime | None) -> Loaders:
@@ -47,66 +45,59 @@ class Loaders:
             found = self._past[instant] = Loaders(self.db, instant)
         return found
 
-    def _build(self, build: Callable[[Any], T]) -> Callable[[Any], T]:
-        """`build`, stamping each object with the instant its relations are read at."""
-        instant = self.instant
-        if instant is None:
-            return build
+    def _by_id(self, relation: Relation[R], build: Callable[[R], T]) -> DataLoader[Key, T | None]:
+        async def load(keys: Sequence[Key]) -> list[T | None]:
+            found = await relations.by_id(self.db, relation, keys, self.instant)
+            return [None if row is None else build(row) for row in found]
 
-        def stamped(row: Any) -> T:
-            item = build(row)
-            item.as_of = instant
-            return item
+        return DataLoader(load)
 
-        return stamped
+    def _grouped(self, relation: Relation[R], build: Callable[[R], T]) -> DataLoader[Key, list[T]]:
+        async def load(keys: Sequence[Key]) -> list[list[T]]:
+            found = await relations.grouped(self.db, relation, keys, self.instant)
+            return [[build(row) for row in group] for group in found]
 
-    def _by_id(self, sql: str, build: Callable[[Any], T]) -> DataLoader[Key, T | None]:
-        build = self._build(build)
-        return DataLoader(lambda keys: by_id(self.db, keys, sql, build, *self._params))
-
-    def _grouped(self, sql: str, build: Callable[[Any], T]) -> DataLoader[Key, list[T]]:
-        build = self._build(build)
-        return DataLoader(lambda keys: grouped(self.db, keys, sql, build, *self._params))
+        return DataLoader(load)
 
     @cached_property
     def run(self) -> DataLoader[Key, Run | None]:
-        return self._by_id(self._sql.RUNS, run_of)
+        return self._by_id(relations.RUNS, Run.from_row)
 
     @cached_property
     def dobject(self) -> DataLoader[Key, DObject | None]:
-        return self._by_id(self._sql.DOBJECTS, dobject_of)
+        return self._by_id(relations.DOBJECTS, DObject.from_row)
 
     @cached_property
     def transform(self) -> DataLoader[Key, Transform | None]:
-        return self._by_id(self._sql.TRANSFORMS, transform_of)
+        return self._by_id(relations.TRANSFORMS, Transform.from_row)
 
     @cached_property
     def run_inputs(self) -> DataLoader[Key, list[DObject]]:
-        return self._grouped(self._sql.RUN_INPUTS, dobject_of)
+        return self._grouped(relations.RUN_INPUTS, DObject.from_row)
 
     @cached_property
     def run_outputs(self) -> DataLoader[Key, list[DObject]]:
-        return self._grouped(self._sql.RUN_OUTPUTS, dobject_of)
+        return self._grouped(relations.RUN_OUTPUTS, DObject.from_row)
 
     @cached_property
     def dobject_targets(self) -> DataLoader[Key, list[Run]]:
-        return self._grouped(self._sql.DOBJECT_TARGETS, run_of)
+        return self._grouped(relations.DOBJECT_TARGETS, Run.from_row)
 
     @cached_property
     def transform_runs(self) -> DataLoader[Key, list[Run]]:
-        return self._grouped(self._sql.TRANSFORM_RUNS, run_of)
+        return self._grouped(relations.TRANSFORM_RUNS, Run.from_row)
 
     @cached_property
     def upstream_runs(self) -> DataLoader[Key, list[Run]]:
-        return self._grouped(self._sql.UPSTREAM_RUNS, run_of)
+        return self._grouped(relations.UPSTREAM_RUNS, Run.from_row)
 
     @cached_property
     def downstream_runs(self) -> DataLoader[Key, list[Run]]:
-        return self._grouped(self._sql.DOWNSTREAM_RUNS, run_of)
+        return self._grouped(relations.DOWNSTREAM_RUNS, Run.from_row)
 
     @cached_property
     def run_children(self) -> DataLoader[Key, list[Run]]:
-        return self._grouped(self._sql.RUN_CHILDREN, run_of)
+        return self._grouped(relations.RUN_CHILDREN, Run.from_row)
 
     @cached_property
     def run_facets(self) -> DataLoader[Key, Any]:
@@ -119,12 +110,13 @@ class Loaders:
     async def runs_by_id(self, keys: Sequence[Key]) -> list[Run | None]:
         """Many runs in one statement, without a loader's future per key (an impact may
         list thousands)."""
-        return await by_id(self.db, keys, self._sql.RUNS, self._build(run_of), *self._params)
+        found = await relations.by_id(self.db, relations.RUNS, keys, self.instant)
+        return [None if row is None else Run.from_row(row) for row in found]
 
     async def dobjects_by_id(self, keys: Sequence[Key]) -> list[DObject | None]:
         """Many dobjects in one statement, without a loader's future per key."""
-        build = self._build(dobject_of)
-        return await by_id(self.db, keys, self._sql.DOBJECTS, build, *self._params)
+        found = await relations.by_id(self.db, relations.DOBJECTS, keys, self.instant)
+        return [None if row is None else DObject.from_row(row) for row in found]
 
     def prime_runs(self, items: Sequence[Run]) -> None:
         for item in items:

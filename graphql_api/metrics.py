@@ -16,7 +16,7 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 
-from graphql_api.types import ProjectionStatus
+from graphql_api.status_types import ProjectionStatus
 
 MAX_OPERATION_NAMES = 200  # operation names are chosen by clients: bound the label set
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -1,7 +1,7 @@
 """The object types of the lineage questions: impact, run diff and column lineage.
 
-They hold ids from one statement each (dao/impact.py, dao/run_diff.py,
-dao/column_lineage.py) and get runs and dobjects from the request's loaders, so a whole
+They hold ids from one statement each (lineage_read/impact.py, run_diff.py,
+column_lineage.py) and get runs and dobjects from the request's loaders, so a whole
 answer costs one statement per kind of object, whatever its size."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.context import ApiInfo
-from graphql_api.types import DObject, Run, Transform, context_only, loaders_at
+from graphql_api.resolving import context_only
+from graphql_api.types import DObject, Run, Transform
 
 # An impact may list thousands of nodes: its runs and dobjects are loaded in one batch
 # each by the root resolver and held here, not resolved one future per node.
@@ -56,7 +57,7 @@ class Impact:
     )
     @context_only
     def transforms(self, info: ApiInfo) -> list[Transform]:
-        return loaders_at(info, self.as_of).transform.load_many(self.transform_ids)  # type: ignore[return-value]
+        return info.context.loaders.at(self.as_of).transform.load_many(self.transform_ids)  # type: ignore[return-value]
 
 
 @strawberry.type

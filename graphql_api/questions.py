@@ -11,7 +11,7 @@ from graphql import FieldNode
 
 from graphql_api import _strawberry_compat
 from graphql_api.context import ApiInfo
-from graphql_api.errors import NOT_FOUND, LineageError, bad_input
+from graphql_api.errors import bad_input
 from graphql_api.inputs import LineageDirection, parse_id
 from graphql_api.question_types import (
     ColumnEdge,
@@ -24,11 +24,11 @@ from graphql_api.question_types import (
     ImpactedRun,
     RunDiff,
 )
-from graphql_api.types import DObject, Run, loaders_at
+from graphql_api.types import DObject, Run
 from lineage_read.column_lineage import MAX_DEPTH, column_walk
+from lineage_read.errors import not_found
 from lineage_read.impact import ImpactRows, impact_counts
 from lineage_read.impact import impact as impact_walk
-from lineage_read.rows import dobject_of, run_of
 from lineage_read.run_diff import SetDiff, run_diff
 
 # Fields of Impact that the count-only statement answers.
@@ -49,11 +49,6 @@ def instant(as_of: datetime | None) -> datetime | None:
     if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
         raise bad_input("asOf must be an RFC 3339 date-time with an offset")
     return as_of
-
-
-def not_found(kind: str, root: uuid.UUID, at: datetime | None) -> LineageError:
-    when = f" as of {at.isoformat()}" if at is not None else ""
-    return LineageError(NOT_FOUND, f"no {kind.lower()} with id {root}{when}")
 
 
 def counts_only(info: ApiInfo) -> bool:
@@ -114,11 +109,11 @@ async def _nodes(
     instant, one statement each (only for the lists the query selects)."""
     if found.run_rows is not None and found.dobject_rows is not None:
         return (
-            {row["id"]: run_of(row) for row in found.run_rows},
-            {row["id"]: dobject_of(row) for row in found.dobject_rows},
+            {row.id: Run.from_row(row) for row in found.run_rows},
+            {row.id: DObject.from_row(row) for row in found.dobject_rows},
         )
     selected = _selected(info)
-    loaders = loaders_at(info, at)
+    loaders = info.context.loaders.at(at)
     runs: dict[uuid.UUID, Run] = {}
     dobjects: dict[uuid.UUID, DObject] = {}
     if selected is None or selected & {"runs", "rerunOrder"}:
@@ -162,7 +157,7 @@ async def diff_runs(info: ApiInfo, before: strawberry.ID, after: strawberry.ID) 
     found = await run_diff(info.context.db, before_id, after_id)
     for exists, rid in ((found.before_exists, before_id), (found.after_exists, after_id)):
         if not exists:
-            raise LineageError(NOT_FOUND, f"no run with id {rid}")
+            raise not_found("RUN", rid)
     return RunDiff(
         before_id=before_id,
         after_id=after_id,
@@ -186,7 +181,7 @@ async def column_lineage(
         raise bad_input(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
     found = await column_walk(info.context.db, root, field, direction.value, depth)
     if not found.root_exists:
-        raise LineageError(NOT_FOUND, f"no dobject with id {root}")
+        raise not_found("DOBJECT", root)
     return ColumnLineage(
         edges=[
             ColumnEdge(

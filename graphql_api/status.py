@@ -7,7 +7,7 @@ from typing import Final
 
 from graphql_api.inputs import BigInt
 from graphql_api.resources import Resources
-from graphql_api.types import ProjectionStatus
+from graphql_api.status_types import ProjectionStatus
 from lineage_core.subjects import STREAM
 from lineage_read import status
 

@@ -16,7 +16,7 @@ from graphql import GraphQLError
 
 from graphql_api.errors import BAD_USER_INPUT, RATE_LIMITED
 from graphql_api.resources import Resources
-from graphql_api.types import LineageEvent
+from graphql_api.status_types import LineageEvent
 from lineage_core.subjects import SUBJECT_BY_EVENT_TYPE
 from lineage_read.database import Database
 from lineage_read.relations import transform_name_of_run

@@ -17,14 +17,16 @@ is a comparison of those stored earliest times with T:
 A transform's title and reference are the latest ones sent (not the earliest), so they
 are shown as they are now; a transform exists from `registered_at`.
 
-Every function returns SQL text around an alias and a `$n` placeholder that the caller
-binds to the instant; without an instant (`at is None`) it returns today's condition,
-so the statements without asOf stay what they were.
+Every function returns SQL text around an alias and the placeholder `at` that the
+caller binds to the instant; without an instant (`at is None`) it returns today's
+condition, so one statement builder serves both (relations.py, lineage.py, impact.py,
+filters.py, pages.py). The `*_by` conditions are "true" today: they only date what the
+statement's joins already require.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from lineage_read.rows import DOBJECT_COLUMNS, RUN_COLUMNS
 
 
 def run_exists(r: str, at: str | None) -> str:
@@ -44,6 +46,12 @@ def started(r: str, at: str | None) -> str:
     return f"{r}.started_at IS NOT NULL" if at is None else f"{r}.started_at <= {at}"
 
 
+def started_by(r: str, at: str | None) -> str:
+    """`started`, for a run reached through what its RunStarted set (its transform, its
+    parent): today that join is the proof."""
+    return "true" if at is None else started(r, at)
+
+
 def status(r: str, at: str | None) -> str:
     """The run's status: STARTED until its RunFinished occurred."""
     if at is None:
@@ -58,6 +66,17 @@ def output_edge(d: str, at: str | None) -> str:
     return f"{d}.source_at <= {at}"
 
 
+def source_by(d: str, at: str | None) -> str:
+    """`output_edge`, for a dobject reached by a join on its source: today the join is
+    the proof."""
+    return "true" if at is None else output_edge(d, at)
+
+
+def loaded_by(i: str, at: str | None) -> str:
+    """The input edge `{i}` had been loaded (its own-output rule aside)."""
+    return "true" if at is None else f"{i}.loaded_at <= {at}"
+
+
 def input_edge(i: str, d: str, at: str | None) -> str:
     """The input edge `{i}` (of dobject `{d}`) is shown: loaded, and not the run's own output.
 
@@ -69,14 +88,14 @@ def input_edge(i: str, d: str, at: str | None) -> str:
     return f"{i}.loaded_at <= {at} AND ({own} OR {d}.source_at > {at})"
 
 
-# --- the relations of the loaders, as of the instant bound to $2 ---------------------
-# The same columns under the same names as dao/rows.py's lists (a unit test holds them
-# together), each attribute shown only once the event that set it had occurred.
-
-_AT: Final = "$2::timestamptz"
+# The columns of a run (alias r) and a dobject (alias d), under the names rows.py reads,
+# each attribute shown only once the event that set it had occurred (a unit test holds
+# the names together).
 
 
-def run_columns(at: str) -> str:
+def run_columns(at: str | None) -> str:
+    if at is None:
+        return RUN_COLUMNS
     return (
         f"r.id, CASE WHEN r.started_at <= {at} THEN r.name END AS name, "
         f"{status('r', at)} AS status, "
@@ -89,66 +108,17 @@ def run_columns(at: str) -> str:
     )
 
 
-def dobject_columns(at: str) -> str:
+def dobject_columns(at: str | None) -> str:
+    if at is None:
+        return DOBJECT_COLUMNS
     return (
         "d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.created_at, "
         f"CASE WHEN d.source_at <= {at} THEN d.source_run_id END AS source_run_id, d.fields"
     )
 
 
-RUN_COLUMNS_AT: Final = run_columns(_AT)
-DOBJECT_COLUMNS_AT: Final = dobject_columns(_AT)
-
-RUNS: Final = (
-    f"SELECT {RUN_COLUMNS_AT} FROM projection.runs r "
-    f"WHERE r.id = ANY($1::uuid[]) AND {run_exists('r', _AT)}"
-)
-DOBJECTS: Final = (
-    f"SELECT {DOBJECT_COLUMNS_AT} FROM projection.dobjects d "
-    f"WHERE d.id = ANY($1::uuid[]) AND {dobject_exists('d', _AT)}"
-)
-TRANSFORMS: Final = (
-    "SELECT t.id, t.type, t.name, t.version, t.title, t.reference FROM projection.transforms t "
-    f"WHERE t.id = ANY($1::uuid[]) AND {transform_exists('t', _AT)}"
-)
-RUN_INPUTS: Final = (
-    f"SELECT {DOBJECT_COLUMNS_AT}, i.run_id AS parent_id FROM projection.run_inputs i "
-    "JOIN projection.dobjects d ON d.id = i.dobject_id "
-    f"WHERE i.run_id = ANY($1::uuid[]) AND {input_edge('i', 'd', _AT)} "
-    "ORDER BY i.loaded_at, d.id"
-)
-RUN_OUTPUTS: Final = (
-    f"SELECT {DOBJECT_COLUMNS_AT}, d.source_run_id AS parent_id FROM projection.dobjects d "
-    f"WHERE d.source_run_id = ANY($1::uuid[]) AND {output_edge('d', _AT)} "
-    "ORDER BY d.created_at, d.id"
-)
-DOBJECT_TARGETS: Final = (
-    f"SELECT {RUN_COLUMNS_AT}, i.dobject_id AS parent_id FROM projection.run_inputs i "
-    "JOIN projection.runs r ON r.id = i.run_id JOIN projection.dobjects d ON d.id = i.dobject_id "
-    f"WHERE i.dobject_id = ANY($1::uuid[]) AND {input_edge('i', 'd', _AT)} "
-    "ORDER BY r.first_seen_at, r.id"
-)
-TRANSFORM_RUNS: Final = (
-    f"SELECT {RUN_COLUMNS_AT}, r.transform_id AS parent_id FROM projection.runs r "
-    f"WHERE r.transform_id = ANY($1::uuid[]) AND {started('r', _AT)} "
-    "ORDER BY r.first_seen_at, r.id"
-)
-UPSTREAM_RUNS: Final = (  # producers (by then) of the run's inputs (by then)
-    f"SELECT DISTINCT {RUN_COLUMNS_AT}, i.run_id AS parent_id FROM projection.run_inputs i "
-    "JOIN projection.dobjects d ON d.id = i.dobject_id "
-    "JOIN projection.runs r ON r.id = d.source_run_id "
-    f"WHERE i.run_id = ANY($1::uuid[]) AND r.id <> i.run_id AND i.loaded_at <= {_AT} "
-    f"AND {output_edge('d', _AT)} ORDER BY r.first_seen_at, r.id"
-)
-DOWNSTREAM_RUNS: Final = (  # loaders (by then) of the run's outputs (by then)
-    f"SELECT DISTINCT {RUN_COLUMNS_AT}, d.source_run_id AS parent_id FROM projection.dobjects d "
-    "JOIN projection.run_inputs i ON i.dobject_id = d.id "
-    "JOIN projection.runs r ON r.id = i.run_id "
-    f"WHERE d.source_run_id = ANY($1::uuid[]) AND r.id <> d.source_run_id "
-    f"AND i.loaded_at <= {_AT} AND {output_edge('d', _AT)} ORDER BY r.first_seen_at, r.id"
-)
-RUN_CHILDREN: Final = (
-    f"SELECT {RUN_COLUMNS_AT}, r.parent_run_id AS parent_id FROM projection.runs r "
-    f"WHERE r.parent_run_id = ANY($1::uuid[]) AND {started('r', _AT)} "
-    "ORDER BY r.first_seen_at, r.id"
-)
+def all_of(*conditions: str) -> str:
+    """The conjunction of `conditions`, without the "true" ones (today's statements then
+    read as they always did)."""
+    kept = [c for c in conditions if c != "true"]
+    return " AND ".join(kept) if kept else "true"

@@ -86,7 +86,7 @@ SELECT
 """
 
 
-@dataclass
+@dataclass(frozen=True)
 class ColumnEdgeRow:
     source_dobject_id: uuid.UUID
     source_field: str
@@ -95,7 +95,7 @@ class ColumnEdgeRow:
     transformation: str | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ColumnWalk:
     root_exists: bool
     edges: list[ColumnEdgeRow]

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import asyncpg
 
-from graphql_api.errors import QUERY_TOO_COMPLEX, LineageError
+from lineage_read.errors import TooComplex
 
 LISTEN_SESSIONS: Final = 1  # freshness.ProjectionWatcher's one LISTEN connection
 MIN_SESSIONS: Final = LISTEN_SESSIONS + 1
@@ -159,13 +159,11 @@ class RequestDb:
                     return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
                 except asyncpg.OutdatedSchemaCacheError:
                     # a migration changed a table whose rows a statement reads as one
-                    # column (dao/pages.py); asyncpg reloads the type on this error: again
+                    # column (pages.py); asyncpg reloads the type on this error: again
                     return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
             except asyncpg.QueryCanceledError as error:  # the pool's statement_timeout
-                raise LineageError(
-                    QUERY_TOO_COMPLEX,
-                    "the query ran past the statement "
-                    "timeout; ask for less (depth, first, filters)",
+                raise TooComplex(
+                    "the query ran past the statement timeout; ask for less (depth, first, filters)"
                 ) from error
 
     async def close(self) -> None:

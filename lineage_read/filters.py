@@ -6,16 +6,58 @@ filtered in Python. Values never enter the SQL text: each becomes a `$n` paramet
 correlates with exactly its parent.
 
 With `at` (the `$n` placeholder of an `asOf` instant) every condition means the
-projection as it stood then (dao/as_of.py): a run's name, transform and parent count
+projection as it stood then (as_of.py): a run's name, transform and parent count
 from its RunStarted, its status from its RunFinished, an edge from its event.
+
+The filters are plain values, already parsed (ids are UUIDs): each face builds them
+from its own inputs.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, parse_id
 from lineage_read import as_of
+from lineage_read.rows import RunStatus, TransformType
+
+
+@dataclass(frozen=True)
+class DObjectFilter:
+    """DObjects matching every given field; nested filters follow edges."""
+
+    id: uuid.UUID | None = None
+    name: str | None = None
+    suffix: str | None = None
+    hash: str | None = None
+    source: RunFilter | None = None  # the run that produced it
+    target: RunFilter | None = None  # some run that loaded it as an input
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Runs matching every given field; nested filters follow edges."""
+
+    id: uuid.UUID | None = None
+    name: str | None = None
+    status: RunStatus | None = None
+    transform_type: TransformType | None = None
+    transform_name: str | None = None
+    transform_version: str | None = None
+    output: DObjectFilter | None = None  # some dobject this run produced
+    input: DObjectFilter | None = None  # some dobject this run loaded
+    parent: RunFilter | None = None  # the run that started this one
+
+
+@dataclass(frozen=True)
+class TransformFilter:
+    """Transforms matching every given field."""
+
+    id: uuid.UUID | None = None
+    name: str | None = None
+    version: str | None = None
+    run: RunFilter | None = None  # some run of it
 
 
 class Sql:
@@ -44,7 +86,7 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str, at: str | None = None) 
         return "true"
     c: list[str] = []
     if f.id is not None:
-        c.append(f"{r}.id = {sql.param(parse_id(f.id, 'run id'))}")
+        c.append(f"{r}.id = {sql.param(f.id)}")
     # name and transform come with the RunStarted: as of an instant, only once it occurred
     started = [] if at is None else [as_of.started(r, at)]
     if f.name is not None:
@@ -64,10 +106,10 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str, at: str | None = None) 
         c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
         d = sql.alias("d")
-        dated = "" if at is None else f" AND {as_of.output_edge(d, at)}"
         c.append(
-            f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE {d}.source_run_id = "
-            f"{r}.id{dated} AND {dobject_condition(sql, f.output, d, at)})"
+            f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE "
+            f"{as_of.all_of(f'{d}.source_run_id = {r}.id', as_of.source_by(d, at))} AND "
+            f"{dobject_condition(sql, f.output, d, at)})"
         )
     if f.input is not None:
         i, d = sql.alias("i"), sql.alias("d")
@@ -86,10 +128,10 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str, at: str | None = None) 
 def _parent_condition(sql: Sql, f: RunFilter, r: str, at: str | None) -> str:
     """The run aliased `r` was started by a run matching `f`."""
     p = sql.alias("r")
-    dated = "" if at is None else f" AND {as_of.started(r, at)}"
+    linked = as_of.all_of(f"{p}.id = {r}.parent_run_id", as_of.started_by(r, at))
     return (
-        f"EXISTS (SELECT 1 FROM projection.runs {p} WHERE {p}.id = {r}.parent_run_id"
-        f"{dated} AND {run_condition(sql, f, p, at)})"
+        f"EXISTS (SELECT 1 FROM projection.runs {p} WHERE {linked} AND "
+        f"{run_condition(sql, f, p, at)})"
     )
 
 
@@ -99,7 +141,7 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str, at: str | None 
         return "true"
     c: list[str] = []
     if f.id is not None:
-        c.append(f"{d}.id = {sql.param(parse_id(f.id, 'dobject id'))}")
+        c.append(f"{d}.id = {sql.param(f.id)}")
     if f.name is not None:
         c.append(f"{d}.name = {sql.param(f.name)}")
     if f.suffix is not None:
@@ -108,10 +150,10 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str, at: str | None 
         c.append(f"{d}.hash = {sql.param(f.hash)}")
     if f.source is not None:
         r = sql.alias("r")
-        dated = "" if at is None else f" AND {as_of.output_edge(d, at)}"
+        linked = as_of.all_of(f"{r}.id = {d}.source_run_id", as_of.source_by(d, at))
         c.append(
-            f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {r}.id = {d}.source_run_id"
-            f"{dated} AND {run_condition(sql, f.source, r, at)})"
+            f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {linked} AND "
+            f"{run_condition(sql, f.source, r, at)})"
         )
     if f.target is not None:
         i, r = sql.alias("i"), sql.alias("r")
@@ -130,7 +172,7 @@ def transform_condition(sql: Sql, f: TransformFilter | None, t: str) -> str:
         return "true"
     c: list[str] = []
     if f.id is not None:
-        c.append(f"{t}.id = {sql.param(parse_id(f.id, 'transform id'))}")
+        c.append(f"{t}.id = {sql.param(f.id)}")
     if f.name is not None:
         c.append(f"{t}.name = {sql.param(f.name)}")
     if f.version is not None:

@@ -22,10 +22,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 from lineage_read import as_of
-from lineage_read.database import Record, RequestDb
+from lineage_read.database import RequestDb
+from lineage_read.rows import DObjectRow, RunRow
+from lineage_read.shape import Shape, Statements, shaped
 
 MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is
@@ -118,11 +121,11 @@ SELECT
 """
 
 
-def _statement(template: str, kind: str, dated: bool, at_param: str) -> str:
-    at = f"{at_param}::timestamptz" if dated else None
+def _statement(template: str, kind: str, shape: Shape) -> str:
+    at = shape.at
     exists = as_of.run_exists if kind == "RUN" else as_of.dobject_exists
     # an output edge of a run reached by a join on source_run_id needs no other test today
-    output_edge = "true" if at is None else as_of.output_edge("o", at)
+    output_edge = as_of.source_by("o", at)
     input_edge = as_of.input_edge("i", "o", at)
     return template.format(
         first=_FIRST.format(output_edge=output_edge, input_edge=input_edge),
@@ -136,15 +139,11 @@ def _statement(template: str, kind: str, dated: bool, at_param: str) -> str:
 
 
 # Table names come from these fixed maps, never from the request.
-_IMPACTS: Final = {
-    (k, d): _statement(_IMPACT, k, d, "$6") for k in ("RUN", "DOBJECT") for d in (False, True)
-}
-_COUNTINGS: Final = {
-    (k, d): _statement(_COUNTS, k, d, "$4") for k in ("RUN", "DOBJECT") for d in (False, True)
-}
+_IMPACTS: Final = {k: Statements(partial(_statement, _IMPACT, k)) for k in ("RUN", "DOBJECT")}
+_COUNTINGS: Final = {k: Statements(partial(_statement, _COUNTS, k)) for k in ("RUN", "DOBJECT")}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImpactRows:
     root_exists: bool
     runs: list[tuple[uuid.UUID, int]]  # id, distance; nearest first
@@ -152,11 +151,11 @@ class ImpactRows:
     rerun_order: list[uuid.UUID]
     transforms: list[uuid.UUID]
     truncated: bool
-    run_rows: list[Record] | None  # the runs' rows, when they came with the walk
-    dobject_rows: list[Record] | None
+    run_rows: list[RunRow] | None  # the runs' rows, when they came with the walk
+    dobject_rows: list[DObjectRow] | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImpactCounts:
     root_exists: bool
     runs: int
@@ -174,10 +173,10 @@ async def impact(
     max_hops: int = MAX_HOPS,
 ) -> ImpactRows:
     """Every node downstream of `root` (kind RUN or DOBJECT), as of `at` when given."""
-    params: list[Any] = [root, kind, max_hops, node_cap, WORK_CAP]
-    if at is not None:
-        params.append(at)
-    row = (await db.rows(_IMPACTS[kind, at is not None], *params))[0]
+    shape, dated = shaped(at, "$6")
+    params = (root, kind, max_hops, node_cap, WORK_CAP, *dated)
+    row = (await db.rows(_IMPACTS[kind][shape], *params))[0]
+    run_rows, dobject_rows = row["run_rows"], row["dobject_rows"]
     return ImpactRows(
         root_exists=bool(row["root_exists"]),
         runs=[(uuid.UUID(i), d) for i, d in _json(row["runs"])],
@@ -185,8 +184,8 @@ async def impact(
         rerun_order=[uuid.UUID(i) for i in _json(row["rerun_order"])],
         transforms=[uuid.UUID(i) for i in _json(row["transforms"])],
         truncated=bool(row["truncated"]),
-        run_rows=row["run_rows"],
-        dobject_rows=row["dobject_rows"],
+        run_rows=None if run_rows is None else [RunRow.of(r) for r in run_rows],
+        dobject_rows=None if dobject_rows is None else [DObjectRow.of(d) for d in dobject_rows],
     )
 
 
@@ -194,10 +193,9 @@ async def impact_counts(
     db: RequestDb, root: uuid.UUID, kind: str, at: datetime | None = None
 ) -> ImpactCounts:
     """How many runs and dobjects are downstream of `root`, without listing them."""
-    params: list[Any] = [root, kind, MAX_NODES + 2]  # a root run and one past the cap
-    if at is not None:
-        params.append(at)
-    row = (await db.rows(_COUNTINGS[kind, at is not None], *params))[0]
+    shape, dated = shaped(at, "$4")
+    params = (root, kind, MAX_NODES + 2, *dated)  # a root run and one past the cap
+    row = (await db.rows(_COUNTINGS[kind][shape], *params))[0]
     runs, dobjects = int(row["runs"]), int(row["dobjects"])
     truncated = bool(row["over"]) or runs + dobjects > MAX_NODES
     if truncated:  # report no more nodes than the full walk keeps

@@ -13,10 +13,12 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 from lineage_read import as_of
 from lineage_read.database import RequestDb
+from lineage_read.shape import Shape, Statements, shaped
 
 MAX_DEPTH: Final = 50
 MAX_NODES: Final = 10_000
@@ -84,27 +86,25 @@ SELECT
 """
 
 
-def _statement(kind: str, dated: bool) -> str:
-    """The walk from a root of `kind`; `dated`: as of the instant bound to $8."""
-    at = "$8::timestamptz" if dated else None
+def _statement(kind: str, shape: Shape) -> str:
+    """The walk from a root of `kind`, of the statement shape (the instant at $8)."""
+    at = shape.at
     return _WALK.format(
         table="runs" if kind == "RUN" else "dobjects",
         output_edge=as_of.output_edge("o", at),
         # today an output edge needs no test beyond the join on source_run_id
-        output_dated="true" if at is None else as_of.output_edge("o", at),
+        output_dated=as_of.source_by("o", at),
         input_edge=as_of.input_edge("i", "o", at),
         root_exists=(as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
     )
 
 
 # Table names come from this fixed map, never from the request.
-_STATEMENTS: Final = {
-    (kind, dated): _statement(kind, dated) for kind in ("RUN", "DOBJECT") for dated in (False, True)
-}
+_STATEMENTS: Final = {kind: Statements(partial(_statement, kind)) for kind in ("RUN", "DOBJECT")}
 DIRECTIONS: Final = {"UPSTREAM": ["U"], "DOWNSTREAM": ["D"], "BOTH": ["U", "D"]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Walk:
     root_exists: bool
     nodes: list[tuple[str, str, int]]  # id, kind, depth
@@ -124,10 +124,9 @@ async def walk(
 ) -> Walk:
     """Nodes within `depth` hops of `root` (kind RUN or DOBJECT) in `direction`, as of
     `at` when given (the root must exist by then)."""
-    params: list[Any] = [root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP]
-    if at is not None:
-        params.append(at)
-    row = (await db.rows(_STATEMENTS[kind, at is not None], *params))[0]
+    shape, dated = shaped(at, "$8")
+    params = (root, kind, DIRECTIONS[direction], depth + 1, depth, node_cap, WORK_CAP, *dated)
+    row = (await db.rows(_STATEMENTS[kind][shape], *params))[0]
     return Walk(
         bool(row["root_exists"]),
         [(str(i), str(k), int(d)) for i, k, d in _json(row["nodes"])],

@@ -16,19 +16,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Generic, TypeVar
 
-from graphql_api.errors import bad_input
-from graphql_api.inputs import DObjectFilter, RunFilter, TransformFilter, TransformType
-from graphql_api.types import DObject, PageInfo, Run, Transform
 from lineage_read import as_of
 from lineage_read.database import Record, RequestDb
-from lineage_read.filters import Sql, dobject_condition, run_condition, transform_condition
+from lineage_read.errors import BadInput
+from lineage_read.filters import (
+    DObjectFilter,
+    RunFilter,
+    Sql,
+    TransformFilter,
+    dobject_condition,
+    run_condition,
+    transform_condition,
+)
 from lineage_read.rows import (
-    DOBJECT_COLUMNS,
-    RUN_COLUMNS,
     TRANSFORM_COLUMNS,
-    dobject_of,
-    run_of,
-    transform_of,
+    DObjectRow,
+    RunRow,
+    TransformRow,
+    TransformType,
 )
 
 T = TypeVar("T")
@@ -49,7 +54,7 @@ def page_size(first: int | None) -> int:
     if first is None:
         return 100
     if first < 0:
-        raise bad_input(f"first must be >= 0, got {first}")
+        raise BadInput(f"first must be >= 0, got {first}")
     return min(first, MAX_PAGE)
 
 
@@ -59,7 +64,7 @@ def encode_cursor(kind: str, at: datetime, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(kind: str, cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The keyset of a cursor made by `encode_cursor(kind, ...)`; else BAD_USER_INPUT."""
+    """The keyset of a cursor made by `encode_cursor(kind, ...)`; else BadInput."""
     key: tuple[datetime, uuid.UUID] | None
     try:
         got_kind, at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
@@ -67,26 +72,39 @@ def decode_cursor(kind: str, cursor: str) -> tuple[datetime, uuid.UUID]:
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         key = None
     if key is None or got_kind != kind or key[0].tzinfo is None:
-        raise bad_input(f"after: {cursor!r} is not a cursor of this list")
+        raise BadInput(f"after: {cursor!r} is not a cursor of this list")
     return key
 
 
-@dataclass
+@dataclass(frozen=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None  # the cursor of its last row; None for an empty page
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     nodes: list[T]
-    rows: list[Record]
     page_info: PageInfo
-    count: Callable[[], Awaitable[int]]
+    count: Callable[[], Awaitable[int]]  # all the rows the filter matches (a statement)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunsPage:
     """A page of runs with what came in the same statement: their transforms, and their
     inputs by run id when they were asked for."""
 
-    page: Page[Run]
-    transforms: list[Transform]
-    inputs: dict[uuid.UUID, list[DObject]] = field(default_factory=dict)
+    page: Page[RunRow]
+    transforms: list[TransformRow] = field(default_factory=list)
+    inputs: dict[uuid.UUID, list[DObjectRow]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DObjectsPage:
+    """A page of dobjects with their source runs when they came in the same statement."""
+
+    page: Page[DObjectRow]
+    sources: list[RunRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,10 +126,11 @@ async def _keyset_page(
     first: int | None,
     after: str | None,
     build: Callable[[Record], T],
-) -> Page[T]:
-    """One page of `SELECT columns FROM source WHERE where` in keyset order. Fetches one
-    row more than asked to know whether a next page exists; the total count is a
-    separate statement, run only when `totalCount` is selected."""
+) -> tuple[Page[T], list[Record]]:
+    """One page of `SELECT columns FROM source WHERE where` in keyset order, and its
+    records (for what came joined to them). Fetches one row more than asked to know
+    whether a next page exists; the total count is a separate statement, run only
+    when `totalCount` is selected."""
     size = page_size(first)
     where_params = list(sql.params)
     page_where = where
@@ -141,18 +160,7 @@ async def _keyset_page(
         return int(found[0]["n"])
 
     page_info = PageInfo(has_next_page=len(rows) > size, end_cursor=end)
-    return Page([build(r) for r in kept], kept, page_info, count)
-
-
-def _stamped(build: Callable[[Record], T], at: datetime) -> Callable[[Record], T]:
-    """`build`, marking each object as built as of `at` (its relations follow it)."""
-
-    def stamped(row: Record) -> T:
-        item = build(row)
-        item.as_of = at  # type: ignore[attr-defined]
-        return item
-
-    return stamped
+    return Page([build(r) for r in kept], page_info, count), kept
 
 
 def _name(column: str) -> str:
@@ -160,6 +168,9 @@ def _name(column: str) -> str:
     return column.rpartition(".")[2]
 
 
+# Today a page's rows come with what a page usually shows (a run's transform and inputs,
+# a dobject's source) in the same statement; as of an instant the page reads its own
+# rows only, and the loaders of that instant read the rest.
 _RUNS: Final = _Keyset(
     kind="run",
     source="projection.runs r LEFT JOIN projection.transforms t ON t.id = r.transform_id",
@@ -174,16 +185,16 @@ _RUNS_ALONE: Final = _Keyset(
     time="r.first_seen_at",
     id="r.id",
 )
-_DOBJECTS_ALONE: Final = _Keyset(
+_DOBJECTS: Final = _Keyset(
     kind="dobject",
-    source="projection.dobjects d",
+    source="projection.dobjects d LEFT JOIN projection.runs r ON r.id = d.source_run_id",
     count_source="projection.dobjects d",
     time="d.created_at",
     id="d.id",
 )
-_DOBJECTS: Final = _Keyset(
+_DOBJECTS_ALONE: Final = _Keyset(
     kind="dobject",
-    source="projection.dobjects d LEFT JOIN projection.runs r ON r.id = d.source_run_id",
+    source="projection.dobjects d",
     count_source="projection.dobjects d",
     time="d.created_at",
     id="d.id",
@@ -199,45 +210,36 @@ async def runs_page(
     with_inputs: bool,
     at: datetime | None = None,
 ) -> RunsPage:
-    """Runs matching `filter`, oldest first. The transform comes with each run, and the
-    inputs when asked for: the usual question ("which run made this, from what") is
-    then one statement. As of `at` when given: the runs that existed then, as they
-    were (their relations then come from the loaders of that instant)."""
+    """Runs matching `filter`, oldest first. Today the transform comes with each run,
+    and the inputs when asked for: the usual question ("which run made this, from
+    what") is then one statement. As of `at` when given: the runs that existed then,
+    as they were."""
     sql = Sql()
-    if at is not None:
-        instant = sql.param(at)
-        where = f"{as_of.run_exists('r', instant)} AND {run_condition(sql, filter, 'r', instant)}"
-        page = await _keyset_page(
-            db,
-            sql,
-            _RUNS_ALONE,
-            columns=as_of.run_columns(instant),
-            where=where,
-            first=first,
-            after=after,
-            build=_stamped(run_of, at),
-        )
-        return RunsPage(page, [])
-    columns = f"{RUN_COLUMNS}, t AS transform"
-    if with_inputs:
-        columns = f"{columns}, {_RUN_INPUTS_COLUMN}"
-    page = await _keyset_page(
+    instant = None if at is None else sql.param(at)
+    where = as_of.all_of(as_of.run_exists("r", instant), run_condition(sql, filter, "r", instant))
+    columns = as_of.run_columns(instant)
+    joined = at is None
+    if joined:
+        columns = f"{columns}, t AS transform"
+        if with_inputs:
+            columns = f"{columns}, {_RUN_INPUTS_COLUMN}"
+    page, records = await _keyset_page(
         db,
         sql,
-        _RUNS,
+        _RUNS if joined else _RUNS_ALONE,
         columns=columns,
-        where=run_condition(sql, filter, "r"),
+        where=where,
         first=first,
         after=after,
-        build=run_of,
+        build=lambda record: RunRow.of(record, at),
     )
-    transforms = [
-        transform_of(row["transform"]) for row in page.rows if row["transform"] is not None
-    ]
-    found = RunsPage(page, transforms)
+    if not joined:
+        return RunsPage(page)
+    transforms = [TransformRow.of(r["transform"]) for r in records if r["transform"] is not None]
+    inputs = {}
     if with_inputs:
-        found.inputs = {row["id"]: [dobject_of(d) for d in row["inputs"]] for row in page.rows}
-    return found
+        inputs = {r["id"]: [DObjectRow.of(d) for d in r["inputs"]] for r in records}
+    return RunsPage(page, transforms, inputs)
 
 
 async def dobjects_page(
@@ -246,39 +248,30 @@ async def dobjects_page(
     first: int | None,
     after: str | None,
     at: datetime | None = None,
-) -> tuple[Page[DObject], list[Run]]:
-    """DObjects matching `filter`, oldest first, and their source runs (a page of
+) -> DObjectsPage:
+    """DObjects matching `filter`, oldest first; today with their source runs (a page of
     dobjects usually shows them; they come in the same statement). As of `at` when
-    given: the dobjects that existed then (their sources come from the loaders)."""
+    given: the dobjects that existed then."""
     sql = Sql()
-    if at is not None:
-        instant = sql.param(at)
-        where = (
-            f"{as_of.dobject_exists('d', instant)} AND "
-            f"{dobject_condition(sql, filter, 'd', instant)}"
-        )
-        page = await _keyset_page(
-            db,
-            sql,
-            _DOBJECTS_ALONE,
-            columns=as_of.dobject_columns(instant),
-            where=where,
-            first=first,
-            after=after,
-            build=_stamped(dobject_of, at),
-        )
-        return page, []
-    page = await _keyset_page(
+    instant = None if at is None else sql.param(at)
+    where = as_of.all_of(
+        as_of.dobject_exists("d", instant), dobject_condition(sql, filter, "d", instant)
+    )
+    joined = at is None
+    columns = as_of.dobject_columns(instant)
+    page, records = await _keyset_page(
         db,
         sql,
-        _DOBJECTS,
-        columns=f"{DOBJECT_COLUMNS}, r AS source",
-        where=dobject_condition(sql, filter, "d"),
+        _DOBJECTS if joined else _DOBJECTS_ALONE,
+        columns=f"{columns}, r AS source" if joined else columns,
+        where=where,
         first=first,
         after=after,
-        build=dobject_of,
+        build=lambda record: DObjectRow.of(record, at),
     )
-    return page, [run_of(row["source"]) for row in page.rows if row["source"] is not None]
+    if not joined:
+        return DObjectsPage(page)
+    return DObjectsPage(page, [RunRow.of(r["source"]) for r in records if r["source"] is not None])
 
 
 async def transforms_page(
@@ -287,7 +280,7 @@ async def transforms_page(
     filter: TransformFilter | None,
     first: int | None,
     after: str | None,
-) -> Page[Transform]:
+) -> Page[TransformRow]:
     """Transforms of one type matching `filter`, oldest first."""
     sql = Sql()
     where = f"t.type = {sql.param(type_.value)} AND {transform_condition(sql, filter, 't')}"
@@ -298,7 +291,7 @@ async def transforms_page(
         time="t.registered_at",
         id="t.id",
     )
-    return await _keyset_page(
+    page, _ = await _keyset_page(
         db,
         sql,
         keyset,
@@ -306,5 +299,6 @@ async def transforms_page(
         where=where,
         first=first,
         after=after,
-        build=transform_of,
+        build=TransformRow.of,
     )
+    return page

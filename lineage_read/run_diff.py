@@ -56,7 +56,7 @@ SELECT
 """
 
 
-@dataclass
+@dataclass(frozen=True)
 class SetDiff:
     added: list[uuid.UUID] = field(default_factory=list)
     removed: list[uuid.UUID] = field(default_factory=list)
@@ -65,7 +65,7 @@ class SetDiff:
     unchanged: list[uuid.UUID] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunDiffRows:
     before_exists: bool
     after_exists: bool

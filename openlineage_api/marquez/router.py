@@ -16,8 +16,8 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graphql_api.errors import LineageError
 from lineage_read.database import RequestDb
+from lineage_read.errors import TooComplex
 from openlineage_api.marquez.params import MarquezError
 
 Handler = Callable[[Request, RequestDb, dict[str, str]], Awaitable[Response]]
@@ -79,7 +79,7 @@ class Router:
         db = request.app.state.resources.db.request()
         try:
             return await handler(request, db, found)
-        except LineageError as error:  # the statement timeout: ask for less
+        except TooComplex as error:  # the statement timeout: ask for less
             return MarquezError(400, error.message).response()
         finally:
             await db.close()

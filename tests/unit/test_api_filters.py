@@ -6,9 +6,18 @@ import uuid
 
 import pytest
 
+from graphql_api import inputs
 from graphql_api.errors import LineageError
-from graphql_api.inputs import DObjectFilter, RunFilter, RunStatus, TransformFilter, TransformType
-from lineage_read.filters import Sql, dobject_condition, run_condition, transform_condition
+from lineage_read.filters import (
+    DObjectFilter,
+    RunFilter,
+    Sql,
+    TransformFilter,
+    dobject_condition,
+    run_condition,
+    transform_condition,
+)
+from lineage_read.rows import RunStatus, TransformType
 
 
 def test_seed_question_is_one_exists_with_bound_values() -> None:
@@ -48,10 +57,14 @@ def test_deep_nesting_correlates_each_level() -> None:
 def test_empty_filter_is_true_and_bad_ids_are_user_errors() -> None:
     assert run_condition(Sql(), None, "r") == "true"
     assert run_condition(Sql(), RunFilter(), "r") == "true"
+    # ids are parsed where the GraphQL input becomes the read model's filter
     with pytest.raises(LineageError) as err:
-        run_condition(Sql(), RunFilter(output=DObjectFilter(id="not-an-id")), "r")  # type: ignore[arg-type]
+        inputs.RunFilter(output=inputs.DObjectFilter(id="not-an-id")).to_filter()
     assert err.value.code == "BAD_USER_INPUT"
+    assert "dobject id 'not-an-id'" in err.value.message
     good = uuid.uuid4()
     sql = Sql()
-    assert run_condition(sql, RunFilter(id=str(good)), "r") == "r.id = $1"  # type: ignore[arg-type]
-    assert sql.params == [good]
+    converted = inputs.RunFilter(id=str(good), status=inputs.RunStatus.FAILED).to_filter()
+    assert converted == RunFilter(id=good, status=RunStatus.FAILED)
+    assert run_condition(sql, converted, "r") == "r.id = $1 AND r.status = $2"
+    assert sql.params == [good, "FAILED"]

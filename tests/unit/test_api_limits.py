@@ -104,7 +104,7 @@ async def test_new_long_documents_are_prepared_off_the_event_loop(
 
 
 def test_the_document_cache_is_bounded_by_its_text_too() -> None:
-    from graphql_api.schema import DocumentCache
+    from graphql_api.documents import DocumentCache
 
     cache = DocumentCache(maxsize=1000, max_chars=1000)
     small = [f"{{ runs {{ totalCount }} }} # {i}" for i in range(5)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphql_api.metrics import MAX_OPERATION_NAMES, ApiMetrics
-from graphql_api.types import ProjectionStatus
+from graphql_api.status_types import ProjectionStatus
 
 
 def test_operation_names_are_bounded_and_lag_is_rendered() -> None:

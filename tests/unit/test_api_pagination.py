@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from graphql import get_introspection_query, parse, validate
 
-from graphql_api.errors import LineageError
+from graphql_api.errors import LineageError, coded
 from graphql_api.inputs import parse_id
 from graphql_api.rules import ComplexityRule
 from graphql_api.schema import build_schema
+from lineage_read.errors import BadInput
 from lineage_read.pages import MAX_PAGE, decode_cursor, encode_cursor, page_size
 
 
@@ -20,16 +21,18 @@ def test_cursor_round_trip_and_refusals() -> None:
     cursor = encode_cursor("run", at, rid)
     assert decode_cursor("run", cursor) == (at, rid)
     for bad in ("", "abc", "!!!", encode_cursor("dobject", at, rid), "W10=", "WyJydW4iXQ=="):
-        with pytest.raises(LineageError) as err:
+        with pytest.raises(BadInput) as err:
             decode_cursor("run", bad)
-        assert err.value.code == "BAD_USER_INPUT"
+        answered = coded(err.value)  # as the GraphQL face answers it
+        assert answered is not None
+        assert answered.code == "BAD_USER_INPUT"
 
 
 def test_page_size_and_ids() -> None:
     assert page_size(None) == 100
     assert page_size(0) == 0
     assert page_size(5000) == MAX_PAGE
-    with pytest.raises(LineageError):
+    with pytest.raises(BadInput):
         page_size(-1)
     rid = uuid.uuid4()
     assert parse_id(str(rid)) == rid

@@ -30,8 +30,8 @@ def test_breaking_change_is_detected() -> None:
 def test_relations_and_attributes_bypass_strawberrys_wrapper() -> None:
     from functools import partial
 
+    from graphql_api.resolving import CONTEXT_ONLY
     from graphql_api.schema import build_schema as build_lineage_schema
-    from graphql_api.types import CONTEXT_ONLY
 
     graphql = build_lineage_schema()._schema
     inputs = graphql.type_map["Run"].fields["inputs"].resolve  # type: ignore[attr-defined]

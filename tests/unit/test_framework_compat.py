@@ -181,7 +181,7 @@ def test_subscription_events_leave_nothing_behind_in_the_executor() -> None:
 def test_a_parsed_document_leaves_no_cycle_and_keeps_its_error_locations() -> None:
     import gc
 
-    from graphql_api.schema import parse_bounded
+    from graphql_api.documents import parse_bounded
 
     query = "{ runs { nodes { " + " ".join("id" for _ in range(300)) + " } } }"
     gc.collect()

@@ -7,8 +7,8 @@ import pytest
 from graphql import GraphQLError
 from hypothesis import given
 
+from graphql_api.documents import parse_bounded
 from graphql_api.rules import brace_depth
-from graphql_api.schema import parse_bounded
 from tests.support.fuzzing import (
     check_event,
     check_openlineage,
