@@ -1,10 +1,10 @@
-"""The root queries (the subscriptions are in subscription_root.py). Resolvers stay thin: they check and
-convert the arguments, ask the read model (lineage_read), and build objects from its
-rows; the relations of those objects resolve through the request's loaders."""
+"""The root queries (the subscriptions are in subscription_root.py). Resolvers stay
+thin: they check and convert the arguments, ask the read model (lineage_read), and
+build objects from its rows; the relations of those objects resolve through the
+request's loaders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,10 +31,8 @@ from graphql_api.inputs import (
     parse_id,
 )
 from graphql_api.question_types import ColumnLineage, Impact, RunDiff
-from graphql_api.ratelimit import CALLER_KEY
 from graphql_api.status import projection_status
-from graphql_api.status_types import LineageEvent, ProjectionStatus
-from graphql_api.subscriptions import lineage_events
+from graphql_api.status_types import ProjectionStatus
 from graphql_api.types import DObject, Notebook, Pipeline, Run, Transform
 from lineage_read import pages
 from lineage_read.errors import not_found
@@ -228,4 +226,3 @@ class Query:
     @strawberry.field(description="How far the projection has applied the event stream.")
     async def projection_status(self, info: ApiInfo) -> ProjectionStatus:
         return await projection_status(info.context.resources)
-

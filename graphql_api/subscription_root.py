@@ -9,8 +9,8 @@ import strawberry
 from graphql_api.change_subscription import LINEAGE_CHANGES_DESCRIPTION, lineage_changes
 from graphql_api.context import ApiInfo
 from graphql_api.ratelimit import CALLER_KEY
-from graphql_api.subscriptions import lineage_events
 from graphql_api.status_types import LineageEvent
+from graphql_api.subscriptions import lineage_events
 
 
 @strawberry.type
