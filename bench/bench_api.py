@@ -435,7 +435,7 @@ def main() -> None:
             server, port = serve_api(database_url, nats.url, processes)
             try:
                 for label, body in scenarios:
-                    load, cpu_ms, answer = measure(server, port, body, args)  # type: ignore[arg-type]
+                    load, cpu_ms, answer = measure(server, port, body, args)
                     by_processes.setdefault(processes, []).append(load)
                     if processes == args.processes[0]:
                         rows.append((label, load, cpu_ms, _summary(answer)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import strawberry
 
 from graphql_api import inputs
 from graphql_api.errors import LineageError
@@ -59,12 +60,14 @@ def test_empty_filter_is_true_and_bad_ids_are_user_errors() -> None:
     assert run_condition(Sql(), RunFilter(), "r") == "true"
     # ids are parsed where the GraphQL input becomes the read model's filter
     with pytest.raises(LineageError) as err:
-        inputs.RunFilter(output=inputs.DObjectFilter(id="not-an-id")).to_filter()
+        inputs.RunFilter(output=inputs.DObjectFilter(id=strawberry.ID("not-an-id"))).to_filter()
     assert err.value.code == "BAD_USER_INPUT"
     assert "dobject id 'not-an-id'" in err.value.message
     good = uuid.uuid4()
     sql = Sql()
-    converted = inputs.RunFilter(id=str(good), status=inputs.RunStatus.FAILED).to_filter()
+    converted = inputs.RunFilter(
+        id=strawberry.ID(str(good)), status=inputs.RunStatus.FAILED
+    ).to_filter()
     assert converted == RunFilter(id=good, status=RunStatus.FAILED)
     assert run_condition(sql, converted, "r") == "r.id = $1 AND r.status = $2"
     assert sql.params == [good, "FAILED"]
