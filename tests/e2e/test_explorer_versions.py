@@ -177,7 +177,7 @@ def test_version_count_and_stale_downstream_on_the_graph(versions: Versions) -> 
     page.goto(f"{versions.service.api_url}/ui/dobject/{versions.orders}")
     _item(page, versions.report).wait_for()
     _item(page, versions.summary).wait_for()
-    assert "3 versions" in _node(page, versions.orders).inner_text()
+    assert "3 versions" in (_node(page, versions.orders).text_content() or "")
     assert "3 versions" in _item(page, versions.orders).inner_text()
     # the report was made from v1, no longer current; the summary from v3
     assert "stale" in (_node(page, versions.report).get_attribute("class") or "").split()
@@ -212,7 +212,8 @@ def test_the_details_panel_lists_the_versions(versions: Versions) -> None:
     headers = page.locator("#details table.versions tr").first.inner_text()
     for column in ("#", "run", "created", "hash", "size", "fields"):
         assert column in headers
-    versions.tab.shot("30-versions-of-a-dataset")
+    page.locator("#details table.versions").scroll_into_view_if_needed()
+    versions.tab.shot("30-versions-of-a-dataset")  # docs/explorer-versions.png
 
 
 def test_a_stale_node_says_what_made_it_stale(versions: Versions) -> None:
@@ -229,7 +230,8 @@ def test_a_version_opens_a_version_pinned_graph(versions: Versions) -> None:
     page = versions.tab.page
     page.locator("#node-list li[data-node-id] button", has_text="public.orders").first.click()
     v1 = versions.version_ids[1]
-    link = page.locator(f'#details table.versions tr[data-version-id="{v1}"] a', has_text="v1")
+    row = page.locator(f'#details table.versions tr[data-version-id="{v1}"]')
+    link = row.get_by_role("link", name="v1", exact=True)
     link.click()
     page.wait_for_url(re.compile(f"/ui/version/{v1}$"))
     _item(page, v1).wait_for()

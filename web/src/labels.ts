@@ -85,8 +85,12 @@ export function shortLabels(labels: string[], icons: string[], width: number, me
   const fits = (i: number, s: string): boolean => measure(icons[i] + s) <= width;
   const tooLong = labels.map((s, i) => !fits(i, s));
   if (!tooLong.some(Boolean)) return labels;
-  const prefixes = sharedPrefixes(labels);
-  const suffixes = sharedSuffixes(labels);
+  // on distinct names, so runs of one transform (the same name) are cut alike
+  const distinct = [...new Set(labels)];
+  const at = new Map(distinct.map((l, i) => [l, i]));
+  const p0 = sharedPrefixes(distinct), s0 = sharedSuffixes(distinct);
+  const prefixes = labels.map((l) => p0[at.get(l) ?? 0]);
+  const suffixes = labels.map((l) => s0[at.get(l) ?? 0]);
   // a prefix dropped from one label is dropped from every label it starts, so siblings
   // read alike ("…stg_orders" beside "…stg_customers", not the full name beside it)
   const dropped = new Set(labels.flatMap((full, i) => (tooLong[i] && prefixes[i] >= 3 ? [full.slice(0, prefixes[i])] : [])));

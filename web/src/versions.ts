@@ -4,7 +4,7 @@
 // sections stay empty and the rest of the panel is as before.
 import { gql, isSchemaGap } from './api';
 import { dobjectLink, el, errorText, link, list, runLink, table, time, type Go, type Json } from './dom';
-import type { DObjectSummary, RunSummary } from './model';
+import { runName, type DObjectSummary, type RunSummary } from './model';
 import { VERSIONS_SHOWN, VERSION_DETAILS, dobjectVersionsQuery, runVersionsQuery } from './queries';
 
 interface Field {
@@ -123,7 +123,7 @@ export async function dobjectVersions(box: HTMLElement, id: string, asOf: string
     if (v.stale) num.append(el('span', ' stale', 'stale-note'));
     if (v.label) num.append(el('span', ` ${v.label}`, 'muted'));
     const run = el('td');
-    run.append(runLink(v.run, go));
+    run.append(link(runName(v.run), `/ui/run/${v.run.id}`, go)); // the status would crowd the column
     const created = el('td', new Date(v.createdAt).toLocaleString());
     created.title = v.createdAt;
     const hash = el('td');
