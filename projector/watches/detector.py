@@ -76,7 +76,9 @@ class Detector:
                 await _record(conn, changes)
                 if await conn.fetchval(watch_facts.ANY_WATCH):
                     depth = int(await conn.fetchval(watch_reach.MAX_WATCH_DEPTH))
+                    matching = time.perf_counter()
                     status = await conn.execute(watch_reach.INSERT_DELIVERIES, cursor, upto, depth)
+                    metrics.MATCH_SECONDS.observe(time.perf_counter() - matching)
                     delivered = int(status.split()[-1])
             await conn.execute(watch_facts.ADVANCE, upto)
             await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, str(upto))

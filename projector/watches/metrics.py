@@ -29,6 +29,12 @@ DETECT_SECONDS: Final = Histogram(
     "Time of one detector transaction (facts, changes, deliveries, cursor).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
+MATCH_SECONDS: Final = Histogram(
+    "lineage_watch_match_seconds",
+    "Time of the membership statement of one detector transaction (the walk from the "
+    "changed nodes to the watched roots, and the delivery rows it writes).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 DELIVERY_SECONDS: Final = Histogram(
     "lineage_watch_delivery_seconds",
     "Time of one webhook POST, answered or not.",
