@@ -34,14 +34,16 @@ WORK_CAP: Final = 200_000
 _WRITERS_OF: Final = """
     SELECT v.run_id AS id, min(x.sequence) AS sequence
       FROM projection.dobject_versions v
-      JOIN projection.dobject_writes x ON x.version_id = v.id AND x.run_id = v.run_id
+      JOIN projection.dobject_writes x
+        ON x.dobject_id = v.dobject_id AND x.version_id = v.id AND x.run_id = v.run_id
      WHERE v.dobject_id = w.id
      GROUP BY v.run_id
 """
 _OUTPUTS_OF: Final = """
     SELECT v.dobject_id AS id, min(x.sequence) AS sequence
       FROM projection.dobject_versions v
-      JOIN projection.dobject_writes x ON x.version_id = v.id AND x.run_id = v.run_id
+      JOIN projection.dobject_writes x
+        ON x.dobject_id = v.dobject_id AND x.version_id = v.id AND x.run_id = v.run_id
      WHERE v.run_id = w.id
      GROUP BY v.dobject_id
 """
@@ -58,7 +60,7 @@ WITH RECURSIVE changes(seq, ordinal, id, kind, change) AS (
 ),
 walk(seq, ordinal, id, kind, dir, depth) AS (
     SELECT c.seq, c.ordinal, c.id, c.kind, d.dir, 0
-      FROM changes c CROSS JOIN unnest(ARRAY['U', 'D']) AS d(dir)
+      FROM changes c CROSS JOIN ({dirs}) AS d(dir)
   UNION
     SELECT w.seq, w.ordinal, n.id, n.kind, w.dir, w.depth + 1
       FROM walk w
@@ -87,9 +89,22 @@ reached AS (SELECT seq, ordinal, id, kind, dir, min(depth) AS distance
 """
 
 
-def _walk() -> str:
+# The detector walks a direction only if some watch is found by it.
+_WATCHED_DIRS: Final = """
+    SELECT 'D' WHERE EXISTS (SELECT 1 FROM public.watches WHERE direction <> 'DOWNSTREAM')
+    UNION ALL
+    SELECT 'U' WHERE EXISTS (SELECT 1 FROM public.watches WHERE direction <> 'UPSTREAM')
+"""
+_BOTH_DIRS: Final = "SELECT unnest(ARRAY['U', 'D'])"
+
+
+def _walk(dirs: str) -> str:
     return _WALK.format(
-        writers_of=_WRITERS_OF, outputs_of=_OUTPUTS_OF, own_output=_OWN_OUTPUT, cap=WORK_CAP
+        writers_of=_WRITERS_OF,
+        outputs_of=_OUTPUTS_OF,
+        own_output=_OWN_OUTPUT,
+        cap=WORK_CAP,
+        dirs=dirs,
     )
 
 
@@ -97,7 +112,7 @@ def _walk() -> str:
 # detector's transaction. A watch delivers the changes after its `from_sequence`, of its
 # kinds, within its depth; several paths to one root give the shortest distance.
 INSERT_DELIVERIES: Final = (
-    _walk()
+    _walk(_WATCHED_DIRS)
     + """
 , matched AS (
     SELECT r.seq, r.ordinal, x.id AS watch_id, min(r.distance) AS distance
@@ -124,7 +139,7 @@ ON CONFLICT (watch_id, sequence, ordinal) DO NOTHING
 # the walk that found them ('D' finds UPSTREAM roots) and the distance: what the API's
 # live subscriptions match against.
 REACHED_ROOTS: Final = (
-    _walk()
+    _walk(_BOTH_DIRS)
     + """
 SELECT r.seq, r.ordinal, r.id, r.kind, r.dir, r.distance
   FROM reached r

@@ -18,12 +18,12 @@ _PAIRS: Final = """(SELECT jsonb_agg(jsonb_build_array(f.value->>'name', f.value
                      ORDER BY f.ord)
             FROM jsonb_array_elements({fields}) WITH ORDINALITY AS f(value, ord))"""
 
-# $1 the event's id, $2 its sequence.
+# $1 the writes' event ids, $2 their sequences (parallel arrays): one row per write.
 VERSION_OF_WRITE: Final = f"""
-SELECT x.version_id, v.run_id,
+SELECT w.event_id, x.version_id, v.run_id,
        NOT EXISTS (SELECT 1 FROM projection.dobject_writes y
                     WHERE y.dobject_id = x.dobject_id AND y.version_id = x.version_id
-                      AND y.sequence < $2::bigint) AS created,
+                      AND y.sequence < w.seq) AS created,
        CASE WHEN jsonb_typeof(v.fields) = 'array'
             THEN {_PAIRS.format(fields="v.fields")}::text END AS fields,
        (SELECT CASE WHEN jsonb_typeof(p.fields) = 'array'
@@ -32,11 +32,11 @@ SELECT x.version_id, v.run_id,
          WHERE p.dobject_id = v.dobject_id AND (p.created_at, p.id) < (v.created_at, v.id)
            AND EXISTS (SELECT 1 FROM projection.dobject_writes z
                         WHERE z.dobject_id = p.dobject_id AND z.version_id = p.id
-                          AND z.sequence < $2::bigint)
+                          AND z.sequence < w.seq)
          ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS previous_fields
-  FROM projection.dobject_writes x
+  FROM unnest($1::uuid[], $2::bigint[]) AS w(event_id, seq)
+  JOIN projection.dobject_writes x ON x.event_id = w.event_id
   JOIN projection.dobject_versions v ON v.id = x.version_id
- WHERE x.event_id = $1::uuid
 """
 
 
@@ -77,26 +77,27 @@ def _stale(version: str, bound: str) -> str:
            AND bound_version.id IS DISTINCT FROM {_current_id("i.dobject_id", bound)})"""
 
 
-# $1 the written dobject, $2 the event's sequence: the dobjects (the written one, and
-# those whose writer runs loaded it) that are stale as of $2 and were not as of $2 - 1,
-# with their current version and its run.
+# $1 the written dobjects, $2 the events' sequences (parallel arrays): per write, the
+# dobjects (the written one, and those whose writer runs loaded it) that are stale as
+# of its sequence S and were not as of S - 1, with their current version and its run.
 BECAME_STALE: Final = f"""
-WITH candidates AS (
-    SELECT $1::uuid AS id
+WITH writes(dobject_id, seq) AS (SELECT * FROM unnest($1::uuid[], $2::bigint[])),
+candidates AS (
+    SELECT w.seq, w.dobject_id AS id FROM writes w
     UNION
-    SELECT v.dobject_id FROM projection.run_inputs i
+    SELECT w.seq, v.dobject_id FROM writes w
+      JOIN projection.run_inputs i ON i.dobject_id = w.dobject_id
       JOIN projection.dobject_versions v ON v.run_id = i.run_id
-     WHERE i.dobject_id = $1::uuid
 ),
 judged AS (
-    SELECT c.id, a.id AS version_id, a.run_id,
-           {_current_id("c.id", "$2::bigint - 1")} AS before_id
+    SELECT c.seq, c.id, a.id AS version_id, a.run_id,
+           {_current_id("c.id", "c.seq - 1")} AS before_id
       FROM candidates c
-      CROSS JOIN LATERAL {_current("c.id", "$2::bigint")} a
+      CROSS JOIN LATERAL {_current("c.id", "c.seq")} a
 )
-SELECT j.id AS dobject_id, j.version_id, j.run_id
+SELECT j.seq, j.id AS dobject_id, j.version_id, j.run_id
   FROM judged j
- WHERE {_stale("j.version_id", "$2::bigint")}
-   AND (j.before_id IS NULL OR NOT {_stale("j.before_id", "$2::bigint - 1")})
- ORDER BY j.id
+ WHERE {_stale("j.version_id", "j.seq")}
+   AND (j.before_id IS NULL OR NOT {_stale("j.before_id", "j.seq - 1")})
+ ORDER BY j.seq, j.id
 """

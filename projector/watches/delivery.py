@@ -82,6 +82,11 @@ class Deliverer:
             log.error("delivery attempt failed to record", exc_info=task.exception())
 
     async def _attempt(self, client: httpx.AsyncClient, row: Any) -> None:
+        """Attempt `row`; after a success go on with the same watch's next delivery."""
+        while row is not None:
+            row = await self._attempt_one(client, row)
+
+    async def _attempt_one(self, client: httpx.AsyncClient, row: Any) -> Any:
         body = delivery_body(
             row["name"],
             row["id"],
@@ -100,17 +105,20 @@ class Deliverer:
         }
         error = await _post(client, row["url"], body, headers)
         if error is None:
-            await self.session.execute(watch_queue.DELIVERED, row["id"])
+            following = await self.session.fetch(
+                watch_queue.DELIVERED_AND_NEXT, row["id"], LEASE_SECONDS
+            )
             metrics.DELIVERIES.labels("delivered").inc()
-            return
+            return following[0] if following else None
         if float(row["trying_seconds"]) >= self.retry_seconds:
             await self.session.execute(watch_queue.FAILED, row["id"], error)
             metrics.DELIVERIES.labels("failed").inc()
             log.warning("delivery %s to %s failed for good: %s", row["id"], row["url"], error)
-            return
+            return None
         delay = backoff_seconds(int(row["attempts"]), self.backoff_max_seconds)
         await self.session.execute(watch_queue.RETRY, row["id"], delay, error)
         metrics.DELIVERIES.labels("retried").inc()
+        return None
 
 
 async def _post(

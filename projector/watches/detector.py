@@ -62,15 +62,18 @@ class Detector:
         """Decide one chunk; True while more applied events wait."""
         started = time.perf_counter()
         async with self.session.use() as conn, conn.transaction():
+            # durable before a webhook can go: a delivery row lost in a crash would be
+            # recomputed under a new delivery_id, one the receiver cannot deduplicate
+            await conn.execute("SET LOCAL synchronous_commit = on")
             cursor = int(await conn.fetchval(watch_facts.CURSOR_FOR_UPDATE))
             applied = int(await conn.fetchval(watch_facts.APPLIED) or 0)
             if applied <= cursor:
                 return False
             rows = await conn.fetch(watch_facts.EVENTS, cursor, applied, CHUNK)
             upto = int(rows[-1]["sequence"]) if len(rows) == CHUNK else applied
-            changes: list[Change] = []
-            for row in rows:
-                changes.extend(changes_of(await facts_of(conn, row)))
+            changes: list[Change] = [
+                c for facts in await facts_of(conn, list(rows)) for c in changes_of(facts)
+            ]
             delivered = 0
             if changes:
                 await _record(conn, changes)

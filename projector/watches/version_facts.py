@@ -1,10 +1,12 @@
-"""The facts of one applied event, read with the detector's connection: for an
-OutputRegistered the version it registered, its schema and what it made stale
-(lineage_read/watch_versions.py); run events need nothing beyond the events' row."""
+"""The facts of a chunk of applied events, read with the detector's connection: for
+each OutputRegistered the version it registered, its schema and what it made stale
+(lineage_read/watch_versions.py), in two statements for the whole chunk; run events need
+nothing beyond the events' row."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
 
 import asyncpg
@@ -21,28 +23,44 @@ def _pairs(text: str | None) -> Pairs | None:
     return tuple((str(name), str(kind)) for name, kind in json.loads(text))
 
 
-async def facts_of(conn: asyncpg.Connection, row: Any) -> EventFacts:
-    base: dict[str, Any] = {
-        "sequence": int(row["sequence"]),
-        "event_type": row["event_type"],
-        "occurred_at": row["occurred_at"],
-        "run_id": row["run_id"],
-        "first_of_run": bool(row["first_of_run"]),
-        "status": row["status"],
-        "dobject_id": row["dobject_id"],
-    }
-    if row["event_type"] != "OutputRegistered" or row["dobject_id"] is None:
-        return EventFacts(**base)
-    written = await conn.fetchrow(watch_versions.VERSION_OF_WRITE, row["event_id"], row["sequence"])
-    stale = await conn.fetch(watch_versions.BECAME_STALE, row["dobject_id"], row["sequence"])
-    if written is not None and written["created"]:
-        base.update(
-            new_version_id=written["version_id"],
-            version_run_id=written["run_id"],
-            fields=_pairs(written["fields"]),
-            previous_fields=_pairs(written["previous_fields"]),
+async def facts_of(conn: asyncpg.Connection, rows: list[Any]) -> list[EventFacts]:
+    """The facts of each events row, in order."""
+    writes = [r for r in rows if r["event_type"] == "OutputRegistered" and r["dobject_id"]]
+    versions: dict[Any, Any] = {}
+    stale: dict[int, list[Stale]] = defaultdict(list)
+    if writes:
+        sequences = [int(r["sequence"]) for r in writes]
+        found = await conn.fetch(
+            watch_versions.VERSION_OF_WRITE, [r["event_id"] for r in writes], sequences
         )
+        versions = {v["event_id"]: v for v in found}
+        for s in await conn.fetch(
+            watch_versions.BECAME_STALE, [r["dobject_id"] for r in writes], sequences
+        ):
+            stale[int(s["seq"])].append(Stale(s["dobject_id"], s["version_id"], s["run_id"]))
+    return [
+        _facts(row, versions.get(row["event_id"]), stale.get(int(row["sequence"]), []))
+        for row in rows
+    ]
+
+
+def _facts(row: Any, written: Any, stale: list[Stale]) -> EventFacts:
+    new: dict[str, Any] = {}
+    if written is not None and written["created"]:
+        new = {
+            "new_version_id": written["version_id"],
+            "version_run_id": written["run_id"],
+            "fields": _pairs(written["fields"]),
+            "previous_fields": _pairs(written["previous_fields"]),
+        }
     return EventFacts(
-        **base,
-        became_stale=tuple(Stale(s["dobject_id"], s["version_id"], s["run_id"]) for s in stale),
+        sequence=int(row["sequence"]),
+        event_type=row["event_type"],
+        occurred_at=row["occurred_at"],
+        run_id=row["run_id"],
+        first_of_run=bool(row["first_of_run"]),
+        status=row["status"],
+        dobject_id=row["dobject_id"],
+        became_stale=tuple(stale),
+        **new,
     )
