@@ -246,7 +246,7 @@ async def bench(args: argparse.Namespace, server: NatsServer, pg: PostgresServer
                 occurred_at=e.occurred_at,
                 producer=PRODUCER,
                 run_id=root_run,
-                dobject=e.dobject,  # type: ignore[union-attr]
+                dobject=e.dobject,
             )
             for e in list(build)
         ]
