@@ -7,7 +7,8 @@ reads the cursor every POLL_SECONDS, then the new changes and, in one recursive 
 from the changed nodes (lineage_read/watch_reach.py), which subscribed roots each change
 reaches and at what distance; each subscription gets the changes that reach its root
 within its direction and depth, once, in sequence order. A subscription sees the
-changes recorded after it started.
+changes of the events applied after it started (the detector may record those of
+earlier events later: they are not its own).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class ChangeListener:
     direction: str
     depth: int
     kinds: frozenset[str]
+    after: int = 0  # the applied sequence when it started: earlier events are not its own
     queue: asyncio.Queue[Change | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     dropped: bool = False
 
@@ -79,6 +81,7 @@ class ChangeFeed:
         return bool((await self._db.fetch(watch_live.ROOT_EXISTS[kind], root))[0][0])
 
     async def listen(self, listener: ChangeListener) -> None:
+        listener.after = int((await self._db.fetch(watch_live.APPLIED))[0][0] or 0)
         async with self._starting:  # subscriptions starting at once start one reader
             if self._task is None or self._task.done():
                 self._position = await self._detected()
@@ -129,7 +132,7 @@ class ChangeFeed:
 
 
 def _offer(listener: ChangeListener, row: Any, hits: list[tuple[uuid.UUID, str, str, int]]) -> None:
-    if row["kind"] not in listener.kinds:
+    if row["kind"] not in listener.kinds or int(row["sequence"]) <= listener.after:
         return
     wanted = _FOUND_BY[listener.direction]
     distances = [

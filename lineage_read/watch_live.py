@@ -7,9 +7,12 @@ from typing import Final
 
 from lineage_read.watch_reach import REACHED_ROOTS
 
-__all__ = ["CHANGES", "DETECTED", "REACHED_ROOTS", "ROOT_EXISTS"]
+__all__ = ["APPLIED", "CHANGES", "DETECTED", "REACHED_ROOTS", "ROOT_EXISTS"]
 
 DETECTED: Final = "SELECT sequence FROM public.watch_detector WHERE id = 1"
+# What the projection has applied: a subscription starting now sees the changes of later
+# events only, even those of earlier events the detector has not recorded yet.
+APPLIED: Final = "SELECT applied_sequence FROM projection.projection_state WHERE id = 1"
 
 # The changes of ($1, $2], in order.
 CHANGES: Final = """

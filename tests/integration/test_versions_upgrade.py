@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import nats
 import pytest
 from alembic import command
 
@@ -22,6 +23,7 @@ from lineage_core.db.engine import _alembic_config, upgrade_sync
 from lineage_core.events import DObjectRef, OutputRegistered, encode
 from lineage_core.ids import dobject_version_id
 from lineage_core.settings import Settings
+from lineage_core.streams import ensure_streams, publish_in_order
 from lineage_core.subjects import subject_for
 from projector.service import run_projector
 from projector.store import asyncpg_dsn
@@ -108,6 +110,15 @@ async def test_the_upgrade_rebuilds_and_shows_every_write(old_database: str, nat
         assert await conn.fetchval("SELECT rebuild_required FROM projection.projection_state")
         assert await conn.fetchval("SELECT count(*) FROM projection.dobject_versions") == 0
 
+        # The stream holds what the raw log holds, as it did for the old projector: a stream
+        # that ends before the tracking row is a re-created stream, re-read from the start.
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            await ensure_streams(js)
+            assert await publish_in_order(js, _nightly_writes()) == len(RUNS)
+        finally:
+            await nc.close()
         task = asyncio.create_task(
             run_projector(Settings(nats_url=nats_url, database_url=old_database))
         )
