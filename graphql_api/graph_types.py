@@ -11,7 +11,7 @@ import strawberry
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import LineageNodeKind
 from graphql_api.resolving import context_only
-from graphql_api.types import DObject, Notebook, Pipeline, Run
+from graphql_api.types import DObject, Notebook, Pipeline, Run, VersionType
 from lineage_read import lineage, pages
 
 
@@ -83,12 +83,25 @@ class LineageNode:
             return None
         return info.context.loaders.at(self.as_of).run.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
+    dobject_id: strawberry.Private[uuid.UUID | None] = None  # a version node's dobject
+
     @strawberry.field
     @context_only
     def dobject(self, info: ApiInfo) -> DObject | None:
+        if self.kind is LineageNodeKind.DOBJECT_VERSION:
+            if self.dobject_id is None:
+                return None
+            return info.context.loaders.at(self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
         if self.kind is not LineageNodeKind.DOBJECT:
             return None
         return info.context.loaders.at(self.as_of).dobject.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
+    @strawberry.field(description="The version, for a DOBJECT_VERSION node.")
+    @context_only
+    def version(self, info: ApiInfo) -> VersionType | None:
+        if self.kind is not LineageNodeKind.DOBJECT_VERSION:
+            return None
+        return info.context.loaders.at(self.as_of).version.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
 
 @strawberry.type(description="Data flow: dobject -> run (input), run -> dobject (output).")

@@ -62,6 +62,7 @@ class LineageDirection(enum.Enum):
 class LineageNodeKind(enum.Enum):
     RUN = "RUN"
     DOBJECT = "DOBJECT"
+    DOBJECT_VERSION = "DOBJECT_VERSION"
 
 
 @strawberry.input(description="DObjects matching every given field; nested filters follow edges.")

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graphql_api.types import DObject, Run, Transform
-from lineage_read import openlineage, relations
+from graphql_api.version_types import DObjectVersion, InputVersion
+from lineage_read import openlineage, relations, versions
 from lineage_read.database import RequestDb
 from lineage_read.relations import Relation
 from lineage_read.rows import DObjectRow, RunRow, TransformRow
@@ -98,6 +99,49 @@ class Loaders:
     @cached_property
     def run_children(self) -> DataLoader[Key, list[Run]]:
         return self._grouped(relations.RUN_CHILDREN, Run.from_row)
+
+    # --- dataset versions (lineage_read.versions reads as of the instant itself) -------
+
+    @cached_property
+    def version(self) -> DataLoader[Key, DObjectVersion | None]:
+        async def load(keys: Sequence[Key]) -> list[DObjectVersion | None]:
+            found = await versions.versions(self.db, keys, self.instant)
+            return [None if r is None else DObjectVersion.from_row(r) for r in found]
+
+        return DataLoader(load)
+
+    @cached_property
+    def run_output_versions(self) -> DataLoader[Key, list[DObjectVersion]]:
+        async def load(keys: Sequence[Key]) -> list[list[DObjectVersion]]:
+            groups = await versions.run_output_versions(self.db, keys, self.instant)
+            return [[DObjectVersion.from_row(r) for r in g] for g in groups]
+
+        return DataLoader(load)
+
+    @cached_property
+    def run_input_versions(self) -> DataLoader[Key, list[InputVersion]]:
+        async def load(keys: Sequence[Key]) -> list[list[InputVersion]]:
+            groups = await versions.run_input_versions(self.db, keys, self.instant)
+            return [[InputVersion.from_row(r) for r in g] for g in groups]
+
+        return DataLoader(load)
+
+    @cached_property
+    def stale_inputs(self) -> DataLoader[Key, list[InputVersion]]:
+        async def load(keys: Sequence[Key]) -> list[list[InputVersion]]:
+            groups = await versions.stale_inputs(self.db, keys, self.instant)
+            return [[InputVersion.from_row(r) for r in g] for g in groups]
+
+        return DataLoader(load)
+
+    @cached_property
+    def current_version(self) -> DataLoader[Key, versions.CurrentVersion]:
+        """A dobject's current version and staleness: one statement per page of them."""
+
+        async def load(keys: Sequence[Key]) -> list[versions.CurrentVersion]:
+            return await versions.current_versions(self.db, keys, self.instant)
+
+        return DataLoader(load)
 
     @cached_property
     def run_facets(self) -> DataLoader[Key, Any]:

@@ -34,6 +34,8 @@ from graphql_api.question_types import ColumnLineage, Impact, RunDiff
 from graphql_api.status import projection_status
 from graphql_api.status_types import ProjectionStatus
 from graphql_api.types import DObject, Notebook, Pipeline, Run, Transform
+from graphql_api.version_questions import dobject_version, lineage_of_version
+from graphql_api.version_types import DObjectVersion
 from lineage_read import pages
 from lineage_read.errors import not_found
 from lineage_read.lineage import MAX_DEPTH, walk
@@ -167,7 +169,13 @@ class Query:
             count=page.count,
         )
 
-    @strawberry.field(description="The lineage graph around one dobject or one run.")
+    @strawberry.field(description="One version of a dobject.")
+    async def dobject_version(
+        self, info: ApiInfo, id: strawberry.ID, as_of: AsOf = None
+    ) -> DObjectVersion | None:
+        return await dobject_version(info, id, questions.instant(as_of))
+
+    @strawberry.field(description="The lineage graph around one dobject, run or version.")
     async def lineage(
         self,
         info: ApiInfo,
@@ -177,14 +185,17 @@ class Query:
         depth: int | None = 10,
         *,
         as_of: AsOf = None,
+        version_id: strawberry.ID | None = None,
     ) -> LineageGraph:
         at = questions.instant(as_of)
         direction = direction or LineageDirection.UPSTREAM
         depth = 10 if depth is None else depth
-        if (dobject_id is None) == (run_id is None):
-            raise bad_input("give exactly one of dobjectId and runId")
+        if sum(r is not None for r in (dobject_id, run_id, version_id)) != 1:
+            raise bad_input("give exactly one of dobjectId, runId and versionId")
         if not 1 <= depth <= MAX_DEPTH:
             raise bad_input(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
+        if version_id is not None:
+            return await lineage_of_version(info, version_id, direction, depth, at)
         kind = LineageNodeKind.DOBJECT if dobject_id is not None else LineageNodeKind.RUN
         root = parse_id(
             dobject_id if dobject_id is not None else run_id,  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,6 +19,18 @@ from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, RunStatus, TransformType
 from graphql_api.resolving import context_only, now_or_later, of_type
 from lineage_read import rows
+
+if TYPE_CHECKING:
+    from graphql_api.version_types import (
+        DObjectVersion,
+        DObjectVersionConnection,
+        InputVersion,
+    )
+
+_VERSIONS: Final = "graphql_api.version_types"
+VersionType = Annotated["DObjectVersion", strawberry.lazy(_VERSIONS)]
+VersionConnectionType = Annotated["DObjectVersionConnection", strawberry.lazy(_VERSIONS)]
+InputVersionType = Annotated["InputVersion", strawberry.lazy(_VERSIONS)]
 
 _STATUS: Final = {s: RunStatus(s.value) for s in rows.RunStatus}
 
@@ -123,6 +135,16 @@ class Run:
     def outputs(self, info: ApiInfo) -> list[DObject]:
         return info.context.loaders.at(self.as_of).run_outputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
+    @strawberry.field(description="Its inputs with the version of each it read, as `inputs`.")
+    @context_only
+    def input_versions(self, info: ApiInfo) -> list[InputVersionType]:
+        return info.context.loaders.at(self.as_of).run_input_versions.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
+    @strawberry.field(description="The versions it produced, oldest first.")
+    @context_only
+    def output_versions(self, info: ApiInfo) -> list[VersionType]:
+        return info.context.loaders.at(self.as_of).run_output_versions.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
     @strawberry.field(description="Runs that produced an input of this run.")
     @context_only
     def upstream_runs(self, info: ApiInfo) -> list[Run]:
@@ -185,6 +207,27 @@ class DObject:
         if self.source_run_id is None:
             return None
         return now_or_later(info.context.loaders.at(self.as_of).run, self.source_run_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Its versions, newest first (one per write).")
+    async def versions(
+        self, info: ApiInfo, first: int | None = 100, after: str | None = None
+    ) -> VersionConnectionType:
+        from graphql_api.version_questions import versions_of  # it imports these types
+
+        return await versions_of(info, self, first, after)
+
+    @strawberry.field(description="The version most recently written; null if no run wrote it.")
+    async def current_version(self, info: ApiInfo) -> VersionType | None:
+        loaders = info.context.loaders.at(self.as_of)
+        current = await loaders.current_version.load(uuid.UUID(self.id))
+        if current.version_id is None:
+            return None
+        return await loaders.version.load(current.version_id)
+
+    @strawberry.field(description="Its current version is stale.")
+    async def stale(self, info: ApiInfo) -> bool:
+        current = await info.context.loaders.at(self.as_of).current_version.load(uuid.UUID(self.id))
+        return current.stale
 
     @strawberry.field(description="The runs that loaded it as an input.")
     @context_only

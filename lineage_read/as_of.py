@@ -26,6 +26,7 @@ statement's joins already require.
 
 from __future__ import annotations
 
+from lineage_read import version_sql
 from lineage_read.rows import DOBJECT_COLUMNS, RUN_COLUMNS
 
 
@@ -60,10 +61,13 @@ def status(r: str, at: str | None) -> str:
 
 
 def output_edge(d: str, at: str | None) -> str:
-    """The dobject's source (`{d}.source_run_id`) had been registered."""
+    """Some run had written a version of the dobject (docs/reference/versions.md)."""
     if at is None:
         return f"{d}.source_run_id IS NOT NULL"
-    return f"{d}.source_at <= {at}"
+    return (
+        f"EXISTS (SELECT 1 FROM {version_sql.V} ov "
+        f"WHERE ov.dobject_id = {d}.id AND ov.created_at <= {at})"
+    )
 
 
 def source_by(d: str, at: str | None) -> str:
@@ -78,14 +82,21 @@ def loaded_by(i: str, at: str | None) -> str:
 
 
 def input_edge(i: str, d: str, at: str | None) -> str:
-    """The input edge `{i}` (of dobject `{d}`) is shown: loaded, and not the run's own output.
+    """The input edge `{i}` (of dobject `{d}`) is shown: loaded, and not of a dobject the
+    run produced a version of (docs/reference/versions.md); as of T, loaded by T and no
+    such version created by T."""
+    del d  # the rule reads the versions, not the dobject row
+    return version_sql.input_shown(i, at)
 
-    An edge whose dobject the run itself produced is stored but never shown; as of T it
-    is shown when that output registration had not occurred yet."""
-    own = f"{d}.source_run_id IS DISTINCT FROM {i}.run_id"
-    if at is None:
-        return own
-    return f"{i}.loaded_at <= {at} AND ({own} OR {d}.source_at > {at})"
+
+def wrote(d: str, r: str, at: str | None) -> str:
+    """The run `{r}` produced a version of the dobject `{d}` (by `at`)."""
+    return version_sql.produced_by(d, r, at)
+
+
+def version_created(v: str, at: str | None) -> str:
+    """The version row `{v}` existed by `at`."""
+    return "true" if at is None else f"{v}.created_at <= {at}"
 
 
 # The columns of a run (alias r) and a dobject (alias d), under the names rows.py reads,
@@ -109,11 +120,19 @@ def run_columns(at: str | None) -> str:
 
 
 def dobject_columns(at: str | None) -> str:
+    """As rows.DOBJECT_COLUMNS: the source and the hash, size and fields are those of the
+    current version as of `at` (its most recent write by then)."""
     if at is None:
         return DOBJECT_COLUMNS
+    current = version_sql.current_version("d.id", at)
     return (
-        "d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.created_at, "
-        f"CASE WHEN d.source_at <= {at} THEN d.source_run_id END AS source_run_id, d.fields"
+        "d.id, d.name, d.suffix, "
+        + version_sql.current_attribute("size", current)
+        + ", "
+        + version_sql.current_attribute("hash", current)
+        + ", d.uri, d.created_at, "
+        f"(SELECT sv.run_id FROM {version_sql.V} sv WHERE sv.id = {current}) AS source_run_id, "
+        + version_sql.current_attribute("fields", current)
     )
 
 

@@ -105,10 +105,12 @@ def run_condition(sql: Sql, f: RunFilter | None, r: str, at: str | None = None) 
             tc.append(f"{t}.version = {sql.param(f.transform_version)}")
         c.append(f"EXISTS (SELECT 1 FROM projection.transforms {t} WHERE {_all(tc)})")
     if f.output is not None:
-        d = sql.alias("d")
+        d, w = sql.alias("d"), sql.alias("w")
+        # an output is a dobject of which the run produced any version
+        linked = as_of.all_of(f"{w}.run_id = {r}.id", as_of.version_created(w, at))
         c.append(
-            f"EXISTS (SELECT 1 FROM projection.dobjects {d} WHERE "
-            f"{as_of.all_of(f'{d}.source_run_id = {r}.id', as_of.source_by(d, at))} AND "
+            f"EXISTS (SELECT 1 FROM projection.dobject_versions {w} JOIN projection.dobjects "
+            f"{d} ON {d}.id = {w}.dobject_id WHERE {linked} AND "
             f"{dobject_condition(sql, f.output, d, at)})"
         )
     if f.input is not None:
@@ -149,10 +151,12 @@ def dobject_condition(sql: Sql, f: DObjectFilter | None, d: str, at: str | None 
     if f.hash is not None:
         c.append(f"{d}.hash = {sql.param(f.hash)}")
     if f.source is not None:
-        r = sql.alias("r")
-        linked = as_of.all_of(f"{r}.id = {d}.source_run_id", as_of.source_by(d, at))
+        r, w = sql.alias("r"), sql.alias("w")
+        # any version's run: "the run that produced output.bam" finds every writer
+        linked = as_of.all_of(f"{w}.dobject_id = {d}.id", as_of.version_created(w, at))
         c.append(
-            f"EXISTS (SELECT 1 FROM projection.runs {r} WHERE {linked} AND "
+            f"EXISTS (SELECT 1 FROM projection.dobject_versions {w} JOIN projection.runs {r} "
+            f"ON {r}.id = {w}.run_id WHERE {linked} AND "
             f"{run_condition(sql, f.source, r, at)})"
         )
     if f.target is not None:

@@ -1,5 +1,8 @@
 """The lineage walk: one WITH RECURSIVE statement with depth and node caps.
 
+A dobject's writers are every run that produced a version of it (upstream of it), and a
+run's outputs every dobject it wrote a version of (docs/reference/versions.md).
+
 The walk is breadth first (Postgres evaluates a recursive CTE one level at a time),
 `UNION` drops repeated (node, direction, depth) rows so cycles end at the depth
 bound, and the LIMIT on `visited` stops the recursion itself once the work cap is
@@ -32,10 +35,9 @@ WITH RECURSIVE walk(id, kind, dir, depth) AS (
     SELECT n.id, n.kind, w.dir, w.depth + 1
       FROM walk w
       CROSS JOIN LATERAL (
-        SELECT o.source_run_id AS id, 'RUN' AS kind
-          FROM projection.dobjects o
-         WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND o.id = w.id
-           AND {output_edge}
+        SELECT o.run_id AS id, 'RUN' AS kind
+          FROM projection.dobject_versions o
+         WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND o.dobject_id = w.id{created}
         UNION ALL
         SELECT i.dobject_id, 'DOBJECT'
           FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
@@ -47,10 +49,9 @@ WITH RECURSIVE walk(id, kind, dir, depth) AS (
          WHERE w.dir = 'D' AND w.kind = 'DOBJECT' AND i.dobject_id = w.id
            AND {input_edge}
         UNION ALL
-        SELECT o.id, 'DOBJECT'
-          FROM projection.dobjects o
-         WHERE w.dir = 'D' AND w.kind = 'RUN' AND o.source_run_id = w.id
-           AND {output_dated}
+        SELECT o.dobject_id, 'DOBJECT'
+          FROM projection.dobject_versions o
+         WHERE w.dir = 'D' AND w.kind = 'RUN' AND o.run_id = w.id{created}
       ) n
      WHERE w.depth < $4::int
 ),
@@ -68,11 +69,10 @@ edges AS (
        AND i.dobject_id IN (SELECT id FROM kept_dobjects)
        AND {input_edge}
     UNION ALL
-    SELECT o.source_run_id, o.id
-      FROM projection.dobjects o
-     WHERE o.id IN (SELECT id FROM kept_dobjects)
-       AND o.source_run_id IN (SELECT id FROM kept_runs)
-       AND {output_dated}
+    SELECT DISTINCT o.run_id, o.dobject_id
+      FROM projection.dobject_versions o
+     WHERE o.dobject_id IN (SELECT id FROM kept_dobjects)
+       AND o.run_id IN (SELECT id FROM kept_runs){created}
 )
 SELECT
     EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
@@ -91,9 +91,8 @@ def _statement(kind: str, shape: Shape) -> str:
     at = shape.at
     return _WALK.format(
         table="runs" if kind == "RUN" else "dobjects",
-        output_edge=as_of.output_edge("o", at),
-        # today an output edge needs no test beyond the join on source_run_id
-        output_dated=as_of.source_by("o", at),
+        # every writer of a dobject: a run that produced some version of it (by then)
+        created="" if at is None else f" AND o.created_at <= {at}",
         input_edge=as_of.input_edge("i", "o", at),
         root_exists=(as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
     )

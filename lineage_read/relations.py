@@ -17,12 +17,11 @@ from lineage_read.as_of import (
     dobject_columns,
     dobject_exists,
     input_edge,
-    loaded_by,
     run_columns,
     run_exists,
-    source_by,
     started_by,
     transform_exists,
+    version_created,
 )
 from lineage_read.database import Database, Record, RequestDb
 from lineage_read.rows import TRANSFORM_COLUMNS, DObjectRow, RunRow, TransformRow
@@ -82,9 +81,11 @@ def _run_inputs(shape: Shape) -> str:
 def _run_outputs(shape: Shape) -> str:
     at = shape.at
     return (
-        f"SELECT {dobject_columns(at)}, d.source_run_id AS parent_id FROM projection.dobjects d "
-        f"WHERE {all_of('d.source_run_id = ANY($1::uuid[])', source_by('d', at))} "
-        "ORDER BY d.created_at, d.id"
+        # every dobject of which the run produced a version (docs/reference/versions.md)
+        f"SELECT {dobject_columns(at)}, w.run_id AS parent_id "
+        "FROM (SELECT DISTINCT v.run_id, v.dobject_id FROM projection.dobject_versions v "
+        f"WHERE {all_of('v.run_id = ANY($1::uuid[])', version_created('v', at))}) w "
+        "JOIN projection.dobjects d ON d.id = w.dobject_id ORDER BY d.created_at, d.id"
     )
 
 
@@ -109,33 +110,25 @@ def _transform_runs(shape: Shape) -> str:
 
 
 def _upstream_runs(shape: Shape) -> str:
-    """The producers (by then) of the run's inputs (by then)."""
+    """Every writer (by then) of the run's shown inputs (by then)."""
     at = shape.at
-    """The producers (by then) of the run's inputs (by then)."""
-    where = all_of(
-        "i.run_id = ANY($1::uuid[]) AND r.id <> i.run_id", loaded_by("i", at), source_by("d", at)
-    )
+    where = all_of("i.run_id = ANY($1::uuid[])", input_edge("i", "d", at), version_created("v", at))
     return (
         f"SELECT DISTINCT {run_columns(at)}, i.run_id AS parent_id FROM projection.run_inputs i "
-        "JOIN projection.dobjects d ON d.id = i.dobject_id "
-        "JOIN projection.runs r ON r.id = d.source_run_id "
+        "JOIN projection.dobject_versions v ON v.dobject_id = i.dobject_id "
+        "JOIN projection.runs r ON r.id = v.run_id "
         f"WHERE {where} ORDER BY r.first_seen_at, r.id"
     )
 
 
 def _downstream_runs(shape: Shape) -> str:
-    """The loaders (by then) of the run's outputs (by then)."""
+    """The loaders (by then) of what the run wrote (by then)."""
     at = shape.at
-    """The loaders (by then) of the run's outputs (by then)."""
-    where = all_of(
-        "d.source_run_id = ANY($1::uuid[]) AND r.id <> d.source_run_id",
-        loaded_by("i", at),
-        source_by("d", at),
-    )
+    where = all_of("v.run_id = ANY($1::uuid[])", input_edge("i", "d", at), version_created("v", at))
     return (
-        f"SELECT DISTINCT {run_columns(at)}, d.source_run_id AS parent_id "
-        "FROM projection.dobjects d "
-        "JOIN projection.run_inputs i ON i.dobject_id = d.id "
+        f"SELECT DISTINCT {run_columns(at)}, v.run_id AS parent_id "
+        "FROM projection.dobject_versions v "
+        "JOIN projection.run_inputs i ON i.dobject_id = v.dobject_id "
         "JOIN projection.runs r ON r.id = i.run_id "
         f"WHERE {where} ORDER BY r.first_seen_at, r.id"
     )

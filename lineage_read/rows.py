@@ -17,14 +17,21 @@ from datetime import datetime
 from typing import Final
 
 from lineage_read.database import Record
+from lineage_read.version_sql import current_attribute
 
 # the table aliases are r, d and t in every statement of the package
 RUN_COLUMNS: Final = (
     "r.id, r.name, r.status, r.started_at, r.finished_at, r.error, r.transform_id, "
     "r.first_seen_at, r.parent_run_id"
 )
+# hash, size and fields are the current version's (docs/reference/versions.md)
 DOBJECT_COLUMNS: Final = (
-    "d.id, d.name, d.suffix, d.size, d.hash, d.uri, d.created_at, d.source_run_id, d.fields"
+    "d.id, d.name, d.suffix, "
+    + current_attribute("size", "d.current_version_id")
+    + ", "
+    + current_attribute("hash", "d.current_version_id")
+    + ", d.uri, d.created_at, d.source_run_id, "
+    + current_attribute("fields", "d.current_version_id")
 )
 TRANSFORM_COLUMNS: Final = "t.id, t.type, t.name, t.version, t.title, t.reference"
 

@@ -97,3 +97,12 @@ def version_columns(v: str, at: str | None) -> str:
         f"AND (nv.created_at, nv.id) <= ({v}.created_at, {v}.id))::int AS number, "
         f"{stale(f'{v}.run_id', at)} AS stale"
     )
+
+
+def current_attribute(column: str, current: str) -> str:
+    """`column` (size, hash or fields) of the dobject row `d` as shown: its current
+    version's, or for a dobject no run wrote (by then) what its registrations carried."""
+    return (
+        f"CASE WHEN {current} IS NULL THEN d.{column} "
+        f"ELSE (SELECT ca.{column} FROM {V} ca WHERE ca.id = {current}) END AS {column}"
+    )

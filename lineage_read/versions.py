@@ -168,3 +168,41 @@ def _grouped(keys: Sequence[Key], rows: Sequence[Record], build: Any) -> list[li
     for row in rows:
         groups[row["parent_id"]].append(build(row))
     return [groups.get(k, []) for k in keys]
+
+
+def _page_statement(dated: bool, after: bool) -> str:
+    keyset = " AND (v.created_at, v.id) < ($3::timestamptz, $4::uuid)" if after else ""
+    at = f"${5 if after else 3}::timestamptz" if dated else None
+    when = f" AND v.created_at <= {at}" if at else ""
+    return (
+        f"SELECT {vs.version_columns('v', at)} FROM {vs.V} v "
+        f"WHERE v.dobject_id = $1::uuid{when}{keyset} "
+        "ORDER BY v.created_at DESC, v.id DESC LIMIT $2::int"
+    )
+
+
+async def dobject_versions_page(
+    db: RequestDb,
+    dobject_id: Key,
+    size: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    at: datetime | None = None,
+) -> tuple[list[VersionRow], bool]:
+    """Up to `size` versions of a dobject, newest first, after the keyset `after`; and
+    whether more follow."""
+    params: list[Any] = [dobject_id, size + 1]
+    if after is not None:
+        params += list(after)
+    if at is not None:
+        params.append(at)
+    rows = await db.rows(_page_statement(at is not None, after is not None), *params)
+    return [_version(r, at) for r in rows[:size]], len(rows) > size
+
+
+async def count_versions(db: RequestDb, dobject_id: Key, at: datetime | None = None) -> int:
+    when = " AND created_at <= $2::timestamptz" if at is not None else ""
+    params: list[Any] = [dobject_id] if at is None else [dobject_id, at]
+    rows = await db.rows(
+        f"SELECT count(*) AS n FROM {vs.V} WHERE dobject_id = $1::uuid{when}", *params
+    )
+    return int(rows[0]["n"])
