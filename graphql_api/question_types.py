@@ -13,7 +13,7 @@ import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.resolving import context_only
-from graphql_api.types import DObject, Run, Transform
+from graphql_api.types import DObject, Run, Transform, VersionType
 
 # An impact may list thousands of nodes: its runs and dobjects are loaded in one batch
 # each by the root resolver and held here, not resolved one future per node.
@@ -66,6 +66,22 @@ class DObjectChange:
     suffix: str
     before_id: strawberry.Private[uuid.UUID]
     after_id: strawberry.Private[uuid.UUID]
+    before_version_id: strawberry.Private[uuid.UUID | None] = None
+    after_version_id: strawberry.Private[uuid.UUID | None] = None
+
+    @strawberry.field(description="The version on the before side (read or produced).")
+    @context_only
+    def before_version(self, info: ApiInfo) -> VersionType | None:
+        if self.before_version_id is None:
+            return None
+        return info.context.loaders.version.load(self.before_version_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The version on the after side (read or produced).")
+    @context_only
+    def after_version(self, info: ApiInfo) -> VersionType | None:
+        if self.after_version_id is None:
+            return None
+        return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]
 
     @strawberry.field
     @context_only
@@ -107,6 +123,23 @@ class DObjectSetDiff:
 class RunDiff:
     before_id: strawberry.Private[uuid.UUID]
     after_id: strawberry.Private[uuid.UUID]
+    before_version_id: strawberry.Private[uuid.UUID | None] = None
+    after_version_id: strawberry.Private[uuid.UUID | None] = None
+
+    @strawberry.field(description="The version on the before side (read or produced).")
+    @context_only
+    def before_version(self, info: ApiInfo) -> VersionType | None:
+        if self.before_version_id is None:
+            return None
+        return info.context.loaders.version.load(self.before_version_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The version on the after side (read or produced).")
+    @context_only
+    def after_version(self, info: ApiInfo) -> VersionType | None:
+        if self.after_version_id is None:
+            return None
+        return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]
+
     transform_changed: bool
     inputs: DObjectSetDiff
     outputs: DObjectSetDiff

@@ -146,8 +146,15 @@ def _set_diff(diff: SetDiff) -> DObjectSetDiff:
         removed_ids=diff.removed,
         unchanged_ids=diff.unchanged,
         changed=[
-            DObjectChange(name=name, suffix=suffix, before_id=b, after_id=a)
-            for b, a, name, suffix in diff.changed
+            DObjectChange(
+                name=name,
+                suffix=suffix,
+                before_id=b,
+                after_id=a,
+                before_version_id=bv,
+                after_version_id=av,
+            )
+            for b, a, name, suffix, bv, av in diff.changed
         ],
     )
 

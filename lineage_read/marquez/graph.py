@@ -61,11 +61,11 @@ SELECT ds.dobject_id, ds.namespace, ds.name, ds.fields::text AS fields,
 _ONE_JOB: Final = jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")
 _JOB_LATEST_RUN: Final = f"SELECT {latest_run('jb')} FROM {_ONE_JOB} jb"
 _JOB_OUTPUTS: Final = f"""
-SELECT o.id FROM {_ONE_JOB} jb JOIN projection.transforms t ON t.name = jb.transform_name
+SELECT o.dobject_id AS id FROM {_ONE_JOB} jb
+  JOIN projection.transforms t ON t.name = jb.transform_name
   JOIN projection.runs r ON r.transform_id = t.id
-  JOIN projection.dobject_versions w ON w.run_id = r.id
-  JOIN projection.dobjects o ON o.id = w.dobject_id
- GROUP BY o.id ORDER BY o.id
+  JOIN projection.dobject_versions o ON o.run_id = r.id  -- every dataset a run wrote
+ GROUP BY o.dobject_id ORDER BY o.dobject_id
 """
 # Upstream of a run: the producers of its inputs, theirs, ... `depth` runs deep.
 _UPSTREAM: Final = f"""

@@ -128,6 +128,28 @@ def test_a_nightly_rewrite_gives_versions_and_a_stale_report(service: Service) -
     ) == ["BAD_USER_INPUT"]
     assert ask.codes(WALK, {"v": str(uuid.UUID(int=5))}) == ["NOT_FOUND"]
 
+    # runDiff compares versions: the same table in another version is changed
+    diff = ask.data(
+        """query($b: ID!, $a: ID!) { runDiff(before: $b, after: $a) {
+           outputs { unchanged { id } changed { before { id } after { id }
+                     beforeVersion { id } afterVersion { id } } }
+           inputs { unchanged { id } changed { before { id } } } } }""",
+        {"b": str(n2), "a": str(n3)},
+    )["runDiff"]
+    assert diff["outputs"] == {
+        "unchanged": [],
+        "changed": [
+            {
+                "before": {"id": str(table.id)},
+                "after": {"id": str(table.id)},
+                "beforeVersion": {"id": str(v2)},
+                "afterVersion": {"id": str(v3)},
+            }
+        ],
+    }
+    # raw.csv has no version on either side: unchanged
+    assert diff["inputs"] == {"unchanged": [{"id": str(raw.id)}], "changed": []}
+
     # the dobject walk shows every writer upstream of the table
     walked = ask.data(
         """query($d: ID!) { lineage(dobjectId: $d, depth: 1) { nodes { id } } }""",

@@ -28,7 +28,8 @@ def test_seed_question_is_one_exists_with_bound_values() -> None:
     assert "output" not in where
     assert ".bam" not in where
     assert sql.params == ["output", ".bam"]
-    assert "d1.source_run_id = r.id AND d1.name = $1 AND d1.suffix = $2" in where
+    # an output is any dobject the run wrote a version of (docs/reference/versions.md)
+    assert "w2.run_id = r.id AND d1.name = $1 AND d1.suffix = $2" in where
 
 
 def test_deep_nesting_correlates_each_level() -> None:
@@ -43,9 +44,10 @@ def test_deep_nesting_correlates_each_level() -> None:
         )
     )
     where = dobject_condition(sql, f, "d")
-    # source, its transform, input, target, its transform
-    assert where.count("EXISTS") == 5
-    assert "IS DISTINCT FROM" in where  # an input the run produced itself is no input
+    # source, its transform, input, target, its transform; and for each of the two input
+    # edges, NOT EXISTS a version of the dobject its run produced (no input then)
+    assert where.count("EXISTS") == 7
+    assert where.count("NOT EXISTS (SELECT 1 FROM projection.dobject_versions pv") == 2
     assert sql.params == ["COMPLETED", "Cell Ranger", "input", "notebook"]
     aliases = [w for w in where.replace("(", " ").split() if w[:1] in "rtid" and w[1:].isdigit()]
     assert len(set(aliases)) == 7  # every level its own alias
