@@ -19,8 +19,15 @@ from starlette.applications import Starlette
 
 from http_edge.app import create_app
 from lineage_core.db.engine import create_engine
-from lineage_core.db.tables import dobjects, run_inputs, runs, transforms
-from lineage_core.ids import transform_id
+from lineage_core.db.tables import (
+    dobject_versions,
+    dobject_writes,
+    dobjects,
+    run_inputs,
+    runs,
+    transforms,
+)
+from lineage_core.ids import dobject_version_id, transform_id, version_key
 from lineage_core.settings import Settings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -34,6 +41,8 @@ class Seed:
     runs: list[dict[str, Any]] = field(default_factory=list)
     dobjects: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
     clock: int = 0
 
     def _tick(self) -> datetime:
@@ -89,6 +98,33 @@ class Seed:
     ) -> uuid.UUID:
         did = uuid.uuid4()
         at = self._tick()
+        version = None
+        if source is not None:  # its one write, a version as the projector would keep it
+            key = version_key(hash, None, source)
+            version = dobject_version_id(did, key)
+            event_id = uuid.uuid4()
+            self.versions.append(
+                {
+                    "id": version,
+                    "dobject_id": did,
+                    "key": key,
+                    "run_id": source,
+                    "created_at": at,
+                    "created_event_id": event_id,
+                    "size": size,
+                    "hash": hash,
+                }
+            )
+            self.writes.append(
+                {
+                    "event_id": event_id,
+                    "dobject_id": did,
+                    "version_id": version,
+                    "run_id": source,
+                    "occurred_at": at,
+                    "sequence": 0,
+                }
+            )
         self.dobjects.append(
             {
                 "id": did,
@@ -102,6 +138,7 @@ class Seed:
                 "source_run_id": source,
                 "source_at": at if source else None,
                 "source_event_id": uuid.uuid4() if source else None,
+                "current_version_id": version,
             }
         )
         return did
@@ -125,6 +162,8 @@ class Seed:
                     (runs, self.runs),
                     (dobjects, self.dobjects),
                     (run_inputs, self.inputs),
+                    (dobject_versions, self.versions),
+                    (dobject_writes, self.writes),
                 ):
                     if rows:
                         await conn.execute(insert(table), rows)
@@ -132,6 +171,7 @@ class Seed:
         finally:
             await engine.dispose()
         self.transforms, self.runs, self.dobjects, self.inputs = [], [], [], []
+        self.versions, self.writes = [], []
 
 
 async def set_applied(conn: Any, sequence: int, notify: bool = False) -> None:
