@@ -10,7 +10,7 @@ import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt
-from graphql_api.types import DObject, Run
+from graphql_api.types import DObject, Run, VersionType
 
 
 @strawberry.enum
@@ -38,6 +38,14 @@ class LineageChange:
         if self.dobject_id is None:
             return None
         return await info.context.loaders.dobject.load(self.dobject_id)
+
+    @strawberry.field(
+        description="NEW_VERSION, SCHEMA_CHANGED: the new version; BECAME_STALE: the stale one."
+    )
+    async def version(self, info: ApiInfo) -> VersionType | None:
+        if self.version_id is None:
+            return None
+        return await info.context.loaders.version.load(self.version_id)
 
     @strawberry.field(description="RUN_*: that run; the other kinds: the version's writer.")
     async def run(self, info: ApiInfo) -> Run | None:
