@@ -29,10 +29,10 @@ WITH sides AS (
       FROM projection.run_inputs i JOIN projection.dobjects d ON d.id = i.dobject_id
      WHERE i.run_id IN ($1::uuid, $2::uuid) AND {input_shown("i", None)}
     UNION ALL
-    SELECT DISTINCT ON (v.run_id, d.id) 'outputs', v.run_id, d.id, d.name, d.suffix, v.id
-      FROM projection.dobject_versions v JOIN projection.dobjects d ON d.id = v.dobject_id
-     WHERE v.run_id IN ($1::uuid, $2::uuid)
-     ORDER BY v.run_id, d.id, v.created_at DESC, v.id DESC
+    (SELECT DISTINCT ON (v.run_id, d.id) 'outputs', v.run_id, d.id, d.name, d.suffix, v.id
+       FROM projection.dobject_versions v JOIN projection.dobjects d ON d.id = v.dobject_id
+      WHERE v.run_id IN ($1::uuid, $2::uuid)
+      ORDER BY v.run_id, d.id, v.created_at DESC, v.id DESC)
 ),
 counted AS (
     SELECT s.*, count(*) OVER (PARTITION BY run, rel, name, suffix) AS sharing FROM sides s
