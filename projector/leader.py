@@ -14,7 +14,7 @@ from typing import Final
 
 import asyncpg
 
-from lineage_core.db.tables import PROJECTION_SCHEMA
+from lineage_core.db.metadata import PROJECTION_SCHEMA
 from projector.store import REBUILD_LOCK_KEY, applied_sequence
 
 log = logging.getLogger("lineage.projector")

@@ -18,7 +18,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lineage_core.db.engine import create_engine
-from lineage_core.db.tables import PROJECTION_SCHEMA, PROJECTION_TABLES, metadata
+from lineage_core.db.metadata import PROJECTION_SCHEMA, metadata
+from lineage_core.db.tables import PROJECTION_TABLES
 from lineage_core.settings import Settings
 from projector.rebuild_fold import fold_projection
 from projector.rebuild_sql import (

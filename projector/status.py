@@ -9,7 +9,7 @@ import asyncpg
 from nats.js.errors import NotFoundError
 
 from lineage_core import subjects
-from lineage_core.db.tables import PROJECTION_SCHEMA
+from lineage_core.db.metadata import PROJECTION_SCHEMA
 from lineage_core.nats_auth import connect_service
 from lineage_core.settings import Settings
 from projector.dlq import dlq_size

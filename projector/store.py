@@ -18,7 +18,7 @@ from typing import Final, NamedTuple
 
 import asyncpg
 
-from lineage_core.db.tables import PROJECTION_SCHEMA
+from lineage_core.db.metadata import PROJECTION_SCHEMA
 from lineage_core.events import Event
 from projector.apply import ColumnLineageRow, ProjectionRows, fold
 from projector.store_sql import REBUILD_LOCK_KEY, statements

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from lineage_core.db.tables import APPLIED_CHANNEL, PROJECTION_SCHEMA
+from lineage_core.db.metadata import PROJECTION_SCHEMA
+from lineage_core.db.tables import APPLIED_CHANNEL
 
 # Held shared by every batch transaction and exclusively by `lineage rebuild`, so no
 # batch is applied to a projection that is being replaced.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Column, DateTime, Index, PrimaryKeyConstraint, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 
-from lineage_core.db.tables import RAW_SCHEMA, metadata
+from lineage_core.db.metadata import RAW_SCHEMA, metadata
 
 marquez_namespaces = Table(
     "marquez_namespaces",

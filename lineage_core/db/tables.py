@@ -21,7 +21,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     Table,
@@ -31,10 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 
-PROJECTION_SCHEMA: Final = "projection"
-RAW_SCHEMA: Final = "public"
-
-metadata = MetaData()
+from lineage_core.db.metadata import PROJECTION_SCHEMA, RAW_SCHEMA, metadata
 
 # --- the raw log (never dropped) --------------------------------------------------
 
@@ -274,8 +270,3 @@ PROJECTION_TABLES: Final = (
 
 # Postgres channel on which the projector NOTIFYs the applied sequence after each commit.
 APPLIED_CHANNEL: Final = "lineage_applied"
-
-# The watches' and the Marquez registry's tables share this metadata (migrations and
-# schema checks see them all); imported last because those modules build on the names above.
-from lineage_core.db import marquez_tables as _marquez_tables  # noqa: E402, F401
-from lineage_core.db import watch_tables as _watch_tables  # noqa: E402, F401

@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 
-from lineage_core.db.tables import RAW_SCHEMA, metadata
+from lineage_core.db.metadata import RAW_SCHEMA, metadata
 
 watches = Table(
     "watches",

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
 from lineage_core.db.engine import create_engine
-from lineage_core.db.tables import metadata
+from lineage_core.db.schema import metadata
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lineage_core.db.tables import metadata
+from lineage_core.db.schema import metadata
 
 config = context.config
 
