@@ -62,6 +62,7 @@ class EventFacts:
     # (name, type) lists of the new version and of the one before it in version order
     fields: tuple[tuple[str, str], ...] | None = None
     previous_fields: tuple[tuple[str, str], ...] | None = None
+    # OutputRegistered, InputLoaded: the dobjects whose `stale` it turned true
     became_stale: tuple[Stale, ...] = field(default=())
 
 
@@ -94,12 +95,17 @@ def changes_of(facts: EventFacts) -> list[Change]:
     elif facts.event_type == "RunFinished" and facts.first_of_run and facts.run_id is not None:
         kind = RUN_FAILED if facts.status == "failed" else RUN_COMPLETED
         found.append((kind, facts.run_id, RUN, None, None, facts.run_id))
-    elif facts.event_type == "OutputRegistered" and facts.dobject_id is not None:
-        if facts.new_version_id is not None:
-            version = (facts.dobject_id, DOBJECT, facts.dobject_id, facts.new_version_id)
-            found.append((NEW_VERSION, *version, facts.version_run_id))
-            if schema_changed(facts.fields, facts.previous_fields):
-                found.append((SCHEMA_CHANGED, *version, facts.version_run_id))
+    elif (
+        facts.event_type == "OutputRegistered"
+        and facts.dobject_id is not None
+        and facts.new_version_id is not None
+    ):
+        version = (facts.dobject_id, DOBJECT, facts.dobject_id, facts.new_version_id)
+        found.append((NEW_VERSION, *version, facts.version_run_id))
+        if schema_changed(facts.fields, facts.previous_fields):
+            found.append((SCHEMA_CHANGED, *version, facts.version_run_id))
+    if facts.event_type in ("OutputRegistered", "InputLoaded"):
+        # an InputLoaded after its run's outputs can bind an old version (a late load)
         found.extend(
             (BECAME_STALE, s.dobject_id, DOBJECT, s.dobject_id, s.version_id, s.run_id)
             for s in facts.became_stale

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-# Events that can cause a change, in stream order ($3 at most). `first_of_run`: no
+# Events that can cause a change, in stream order ($3 at most); an InputLoaded can make
+# its run's outputs stale when it arrives after them. `first_of_run`: no
 # event of the same type of the same run came earlier in the stream, so a run that
 # sends RunStarted twice (or whose RunFinished is re-sent under a new id) is told once.
 EVENTS: Final = """
@@ -20,7 +21,7 @@ SELECT e.event_id, e.sequence, e.event_type, e.occurred_at, e.run_id,
                       AND p.sequence < e.sequence) AS first_of_run
   FROM public.raw_events e
  WHERE e.sequence > $1::bigint AND e.sequence <= $2::bigint
-   AND e.event_type IN ('RunStarted', 'RunFinished', 'OutputRegistered')
+   AND e.event_type IN ('RunStarted', 'RunFinished', 'OutputRegistered', 'InputLoaded')
  ORDER BY e.sequence
  LIMIT $3::int
 """

@@ -1,6 +1,7 @@
 """Facts of an OutputRegistered for the change detector: the version it registered
 (created by it?), the (name, type) lists of that version and of the one before it, and
-the dobjects whose `stale` it turned true (docs/reference/versions.md).
+the dobjects whose `stale` it (or a late InputLoaded) turned true
+(docs/reference/versions.md).
 
 Staleness is judged "as of a stream sequence" B: a dobject's current version is the
 version of its latest write by occurred_at among the writes with sequence <= B (ties to
@@ -77,17 +78,23 @@ def _stale(version: str, bound: str) -> str:
            AND bound_version.id IS DISTINCT FROM {_current_id("i.dobject_id", bound)})"""
 
 
-# $1 the written dobjects, $2 the events' sequences (parallel arrays): per write, the
-# dobjects (the written one, and those whose writer runs loaded it) that are stale as
-# of its sequence S and were not as of S - 1, with their current version and its run.
+# $1 the written dobjects, $2 the events' sequences, $3 the loading runs (parallel
+# arrays; an OutputRegistered has a dobject and no run, an InputLoaded a run and no
+# dobject): per event, the dobjects (the written one, those whose writer runs loaded
+# it, those the loading run wrote before its load arrived) that are stale as of its
+# sequence S and were not as of S - 1, with their current version and its run.
 BECAME_STALE: Final = f"""
-WITH writes(dobject_id, seq) AS (SELECT * FROM unnest($1::uuid[], $2::bigint[])),
+WITH writes(dobject_id, seq, loader) AS (
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[])),
 candidates AS (
-    SELECT w.seq, w.dobject_id AS id FROM writes w
+    SELECT w.seq, w.dobject_id AS id FROM writes w WHERE w.dobject_id IS NOT NULL
     UNION
     SELECT w.seq, v.dobject_id FROM writes w
       JOIN projection.run_inputs i ON i.dobject_id = w.dobject_id
       JOIN projection.dobject_versions v ON v.run_id = i.run_id
+    UNION
+    SELECT w.seq, v.dobject_id FROM writes w
+      JOIN projection.dobject_versions v ON v.run_id = w.loader
 ),
 judged AS (
     SELECT c.seq, c.id, a.id AS version_id, a.run_id,

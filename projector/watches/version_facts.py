@@ -1,7 +1,7 @@
 """The facts of a chunk of applied events, read with the detector's connection: for
-each OutputRegistered the version it registered, its schema and what it made stale
-(lineage_read/watch_versions.py), in two statements for the whole chunk; run events need
-nothing beyond the events' row."""
+each OutputRegistered the version it registered, its schema and what it made stale, for
+each InputLoaded what it made stale (lineage_read/watch_versions.py), in two statements
+for the whole chunk; run events need nothing beyond the events' row."""
 
 from __future__ import annotations
 
@@ -26,16 +26,22 @@ def _pairs(text: str | None) -> Pairs | None:
 async def facts_of(conn: asyncpg.Connection, rows: list[Any]) -> list[EventFacts]:
     """The facts of each events row, in order."""
     writes = [r for r in rows if r["event_type"] == "OutputRegistered" and r["dobject_id"]]
+    loads = [r for r in rows if r["event_type"] == "InputLoaded" and r["run_id"]]
     versions: dict[Any, Any] = {}
     stale: dict[int, list[Stale]] = defaultdict(list)
     if writes:
-        sequences = [int(r["sequence"]) for r in writes]
         found = await conn.fetch(
-            watch_versions.VERSION_OF_WRITE, [r["event_id"] for r in writes], sequences
+            watch_versions.VERSION_OF_WRITE,
+            [r["event_id"] for r in writes],
+            [int(r["sequence"]) for r in writes],
         )
         versions = {v["event_id"]: v for v in found}
+    if writes or loads:
         for s in await conn.fetch(
-            watch_versions.BECAME_STALE, [r["dobject_id"] for r in writes], sequences
+            watch_versions.BECAME_STALE,
+            [r["dobject_id"] for r in writes] + [None] * len(loads),
+            [int(r["sequence"]) for r in writes + loads],
+            [None] * len(writes) + [r["run_id"] for r in loads],
         ):
             stale[int(s["seq"])].append(Stale(s["dobject_id"], s["version_id"], s["run_id"]))
     return [

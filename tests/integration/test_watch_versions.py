@@ -71,3 +71,33 @@ async def test_new_versions_schema_changes_and_staleness_upstream(
         ("NEW_VERSION", a, str(version("a", "hash:h3")), r4, 2),
         ("BECAME_STALE", b, b_version, r1, 0),
     ]
+
+
+async def test_a_late_input_binding_an_old_version_makes_the_output_stale(
+    projector: None, nats_url: str, database_url: str
+) -> None:
+    s = Story()
+    # a has versions h1 then h2 (current); c has one; r1 wrote b before telling its inputs
+    before = s.start("r0") + s.write("r0", "a", hash="h1") + s.write("r0", "c", hash="hc")
+    before += s.start("r5") + s.write("r5", "a", hash="h2")
+    before += s.start("r1") + s.write("r1", "b", hash="hb")
+    await tell(nats_url, database_url, before)
+    receiver = Receiver()
+    await receiver.start()
+    await watch(database_url, "b", receiver.url, root_kind="DOBJECT", root_id=uid("dobject/b"))
+    after = s.load("r1", "c", hash="hc")  # binds c's current version: b stays fresh
+    after += s.load("r1", "a", hash="h1")  # binds an old version of a: b is stale now
+    after += s.finish("r1")
+    last = await tell(nats_url, database_url, after)
+    await wait_until(lambda: detector_at(database_url, last), what="the detector caught up")
+    await wait_until(lambda: len(receiver.delivered()) >= 2, what="two deliveries")
+    await receiver.stop()
+    got = [
+        (c["kind"], c["dobject_id"], c["version_id"], c["run_id"], c["distance"])
+        for c in (r.json["change"] for r in receiver.delivered())
+    ]
+    r1 = str(uid("run/r1"))
+    assert got == [
+        ("BECAME_STALE", str(uid("dobject/b")), str(version("b", "hash:hb")), r1, 0),
+        ("RUN_COMPLETED", None, None, r1, 1),
+    ]

@@ -59,6 +59,12 @@ def test_a_new_version_with_a_new_schema_that_makes_a_dobject_stale() -> None:
     assert changes_of(again) == []
 
 
+def test_a_late_input_load_that_makes_its_runs_output_stale() -> None:
+    late = EventFacts(14, "InputLoaded", AT, R, dobject_id=D, became_stale=(Stale(X, XV, R),))
+    got = [(c.ordinal, c.kind, c.node_id, c.version_id, c.run_id) for c in changes_of(late)]
+    assert got == [(0, "BECAME_STALE", X, XV, R)]
+
+
 def test_schema_changes_compare_names_and_types_in_order() -> None:
     a, b = ("a", "int"), ("b", "text")
     assert schema_changed((a, b), (b, a))
