@@ -60,22 +60,6 @@ def status(r: str, at: str | None) -> str:
     return f"(CASE WHEN {r}.finished_at <= {at} THEN {r}.status ELSE 'STARTED' END)"
 
 
-def output_edge(d: str, at: str | None) -> str:
-    """Some run had written a version of the dobject (docs/reference/versions.md)."""
-    if at is None:
-        return f"{d}.source_run_id IS NOT NULL"
-    return (
-        f"EXISTS (SELECT 1 FROM {version_sql.V} ov "
-        f"WHERE ov.dobject_id = {d}.id AND ov.created_at <= {at})"
-    )
-
-
-def source_by(d: str, at: str | None) -> str:
-    """`output_edge`, for a dobject reached by a join on its source: today the join is
-    the proof."""
-    return "true" if at is None else output_edge(d, at)
-
-
 def loaded_by(i: str, at: str | None) -> str:
     """The input edge `{i}` had been loaded (its own-output rule aside)."""
     return "true" if at is None else f"{i}.loaded_at <= {at}"

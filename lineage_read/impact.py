@@ -2,7 +2,8 @@
 
 The walk goes from run to run (a run, then the runs that loaded one of its outputs), so
 a chain of N runs costs N steps, not 2N; the dobjects downstream are then exactly the
-outputs of those runs (and of a root run), each one hop further than its source run.
+outputs of those runs (and of a root run), every run that produced a version of one
+counting as its writer, each one hop further than its nearest writer.
 
 It is breadth first and `UNION` drops repeated (run, depth) rows, so each run comes
 with every path length by which it is reachable: the shortest is its distance, the
@@ -34,25 +35,31 @@ MAX_NODES: Final = 10_000
 MAX_HOPS: Final = 1_000  # no real pipeline is this deep; a cycle is
 WORK_CAP: Final = 200_000
 
+# A run's outputs are the dobjects it produced a version of, every version's writer
+# counting, not only the current version's (docs/reference/versions.md).
 # The first runs: those that loaded the root dobject, or an output of the root run.
 _FIRST = """
-    SELECT i.run_id AS id, CASE WHEN $2::text = 'DOBJECT' THEN 1 ELSE 2 END AS depth
-      FROM projection.dobjects o
-      JOIN projection.run_inputs i ON i.dobject_id = o.id
-     WHERE ((($2::text = 'DOBJECT' AND o.id = $1::uuid)
-             OR ($2::text = 'RUN' AND o.source_run_id = $1::uuid AND {output_edge})))
-       AND {input_edge}"""
+    SELECT i.run_id AS id, 1 AS depth
+      FROM projection.run_inputs i
+     WHERE $2::text = 'DOBJECT' AND i.dobject_id = $1::uuid AND {input_edge}
+    UNION ALL
+    SELECT i.run_id, 2
+      FROM projection.dobject_versions v
+      JOIN projection.run_inputs i ON i.dobject_id = v.dobject_id AND {input_edge}
+     WHERE $2::text = 'RUN' AND v.run_id = $1::uuid AND {created}"""
 # One step: the runs that loaded an output of a run reached.
 _STEP = """
-      JOIN projection.dobjects o ON o.source_run_id = w.id AND {output_edge}
-      JOIN projection.run_inputs i ON i.dobject_id = o.id AND {input_edge}"""
-# The outputs of the runs reached and of a root run: the dobjects downstream.
+      JOIN projection.dobject_versions v ON v.run_id = w.id AND {created}
+      JOIN projection.run_inputs i ON i.dobject_id = v.dobject_id AND {input_edge}"""
+# The outputs of the runs reached and of a root run: the dobjects downstream, each at
+# its nearest writer's distance plus one.
 _OUTPUTS = """
-    SELECT o.id, s.distance + 1 AS distance
+    SELECT v.dobject_id AS id, min(s.distance) + 1 AS distance
       FROM (SELECT id, distance FROM {runs}
             UNION ALL SELECT $1::uuid, 0 WHERE $2::text = 'RUN') s
-      JOIN projection.dobjects o ON o.source_run_id = s.id AND {output_edge}
-     WHERE NOT ($2::text = 'DOBJECT' AND o.id = $1::uuid)"""
+      JOIN projection.dobject_versions v ON v.run_id = s.id AND {created}
+     WHERE NOT ($2::text = 'DOBJECT' AND v.dobject_id = $1::uuid)
+     GROUP BY v.dobject_id"""
 
 _IMPACT = """
 WITH RECURSIVE walk(id, depth) AS (
@@ -124,13 +131,13 @@ SELECT
 def _statement(template: str, kind: str, shape: Shape) -> str:
     at = shape.at
     exists = as_of.run_exists if kind == "RUN" else as_of.dobject_exists
-    # an output edge of a run reached by a join on source_run_id needs no other test today
-    output_edge = as_of.source_by("o", at)
-    input_edge = as_of.input_edge("i", "o", at)
+    # a version reached by its run existed by then (today the join is the proof)
+    created = as_of.version_created("v", at)
+    input_edge = as_of.input_edge("i", "v", at)
     return template.format(
-        first=_FIRST.format(output_edge=output_edge, input_edge=input_edge),
-        step=_STEP.format(output_edge=output_edge, input_edge=input_edge),
-        outputs=_OUTPUTS.format(runs="runs_reached", output_edge=output_edge),
+        first=_FIRST.format(created=created, input_edge=input_edge),
+        step=_STEP.format(created=created, input_edge=input_edge),
+        outputs=_OUTPUTS.format(runs="runs_reached", created=created),
         table="runs" if kind == "RUN" else "dobjects",
         root_exists=exists("x", at),
         started="r.transform_id IS NOT NULL" if at is None else as_of.started("r", at),

@@ -85,6 +85,55 @@ def test_impact_distances_rerun_order_and_counts(service: Service) -> None:
     assert ask.codes(COUNTS, {"r": str(uuid.UUID(int=2))}) == ["NOT_FOUND"]
 
 
+AS_OF = """query($d: ID, $r: ID, $at: DateTime) { impact(dobjectId: $d, runId: $r, asOf: $at) {
+  totalRuns totalDObjects dobjects { distance dobject { name } } } }"""
+
+
+def test_every_writer_of_a_rewritten_table_leads_to_it(service: Service) -> None:
+    """A run that produced a version is a writer (docs/reference/versions.md): the
+    impact of the first writer's input reaches the table that a later run rewrote."""
+    s = Story(seed=5)
+    a, b, table, report = (s.dobject(n, ".csv") for n in ("a", "b", "table", "report"))
+    first = s.start("first")
+    s.load(first, a)
+    first_write = s.output(first, table)  # version 1
+    second = s.start("second")
+    s.load(second, b)
+    s.output(second, table)  # version 2, the current one
+    reader = s.start("reader")
+    s.load(reader, table)
+    s.output(reader, report)
+    ask = tell(service.api_url, service.nats_url, s)
+
+    impact = ask.data(IMPACT, {"d": str(a.id)})["impact"]
+    assert {r["run"]["id"]: r["distance"] for r in impact["runs"]} == {
+        str(first): 1,
+        str(reader): 3,
+    }
+    assert [(d["dobject"]["name"], d["distance"]) for d in impact["dobjects"]] == [
+        ("table", 2),
+        ("report", 4),
+    ]
+    assert [r["id"] for r in impact["rerunOrder"]] == [str(first), str(reader)]
+    assert ask.data(COUNTS, {"d": str(a.id)})["impact"]["totalDObjects"] == 2
+    from_run = ask.data(IMPACT, {"r": str(first)})["impact"]
+    assert [(d["dobject"]["name"], d["distance"]) for d in from_run["dobjects"]] == [
+        ("table", 1),
+        ("report", 3),
+    ]
+    # the second writer's input reaches it too
+    assert ask.data(COUNTS, {"d": str(b.id)})["impact"]["totalDObjects"] == 2
+
+    # as of the first write, before the rewrite, and just before the first write
+    then = ask.data(AS_OF, {"d": str(a.id), "at": s.at(first_write).isoformat()})["impact"]
+    assert (then["totalRuns"], [d["dobject"]["name"] for d in then["dobjects"]]) == (
+        1,
+        ["table"],
+    )
+    before = s.at(first_write - 1).isoformat()
+    assert ask.data(AS_OF, {"r": str(first), "at": before})["impact"]["totalDObjects"] == 0
+
+
 async def test_counts_alone_never_build_the_node_list(
     database_url: str, nats_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
