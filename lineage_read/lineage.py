@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Final
 
-from lineage_read import as_of
+from lineage_read import as_of, version_sql
 from lineage_read.database import RequestDb
 from lineage_read.shape import Shape, Statements, shaped
 
@@ -40,12 +40,12 @@ WITH RECURSIVE walk(id, kind, dir, depth) AS (
          WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND o.dobject_id = w.id{created}
         UNION ALL
         SELECT i.dobject_id, 'DOBJECT'
-          FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
+          FROM projection.run_inputs i
          WHERE w.dir = 'U' AND w.kind = 'RUN' AND i.run_id = w.id
            AND {input_edge}
         UNION ALL
         SELECT i.run_id, 'RUN'
-          FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
+          FROM projection.run_inputs i
          WHERE w.dir = 'D' AND w.kind = 'DOBJECT' AND i.dobject_id = w.id
            AND {input_edge}
         UNION ALL
@@ -64,7 +64,7 @@ kept_runs AS (SELECT id FROM kept WHERE kind = 'RUN'),
 kept_dobjects AS (SELECT id FROM kept WHERE kind = 'DOBJECT'),
 edges AS (
     SELECT i.dobject_id AS source, i.run_id AS target
-      FROM projection.run_inputs i JOIN projection.dobjects o ON o.id = i.dobject_id
+      FROM projection.run_inputs i
      WHERE i.run_id IN (SELECT id FROM kept_runs)
        AND i.dobject_id IN (SELECT id FROM kept_dobjects)
        AND {input_edge}
@@ -93,7 +93,8 @@ def _statement(kind: str, shape: Shape) -> str:
         table="runs" if kind == "RUN" else "dobjects",
         # every writer of a dobject: a run that produced some version of it (by then)
         created="" if at is None else f" AND o.created_at <= {at}",
-        input_edge=as_of.input_edge("i", "o", at),
+        # the projector writes an input's dobject row with the edge: run_inputs suffices
+        input_edge=version_sql.input_shown("i", at),
         root_exists=(as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
     )
 

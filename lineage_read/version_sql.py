@@ -73,14 +73,29 @@ def input_shown(i: str, at: str | None) -> str:
 
 def stale_inputs(run_id: str, at: str | None) -> str:
     """FROM-less SELECT body: the shown inputs of run `run_id` bound to a version that is
-    not their dobject's current one; columns dobject_id, loaded_at, version_id."""
+    not their dobject's current one; columns dobject_id, loaded_at, version_id.
+
+    A bound version exists by then, so the dobject has a current version by then and
+    one `<>` says "bound, and not to the current one". Now, an input whose hash is the
+    current version's (its key) is bound to it: that common case is decided from the
+    current version row, before the binding's lookups."""
+    if at is None:
+        return (
+            "SELECT si.dobject_id, si.loaded_at, sb.version_id "
+            "FROM projection.run_inputs si "
+            "JOIN projection.dobjects sd ON sd.id = si.dobject_id "
+            f"JOIN {V} sc ON sc.id = sd.current_version_id "
+            f"CROSS JOIN LATERAL (SELECT {bound_version('si', at)} AS version_id) sb "
+            f"WHERE si.run_id = {run_id} "
+            "AND sc.key IS DISTINCT FROM 'hash:' || si.hash "
+            f"AND sb.version_id <> sc.id AND {input_shown('si', at)}"
+        )
     return (
         "SELECT si.dobject_id, si.loaded_at, sb.version_id "
         "FROM projection.run_inputs si "
         f"CROSS JOIN LATERAL (SELECT {bound_version('si', at)} AS version_id) sb "
         f"WHERE si.run_id = {run_id} AND {input_shown('si', at)} "
-        "AND sb.version_id IS NOT NULL "
-        f"AND sb.version_id IS DISTINCT FROM {current_version('si.dobject_id', at)}"
+        f"AND sb.version_id <> {current_version('si.dobject_id', at)}"
     )
 
 

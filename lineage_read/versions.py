@@ -99,6 +99,16 @@ def _statement(name: str, dated: bool) -> str:
             f"WHERE v.id = ANY($1::uuid[]) AND {_exists('v', dated)} "
             "ORDER BY s.loaded_at, s.dobject_id"
         )
+    if name == "current" and at is None:
+        # the current version's run is the dobject's source (the projector keeps both)
+        # (a LATERAL with LIMIT: an EXISTS here may be planned as one hashed pass over
+        # every run's inputs)
+        return (
+            "SELECT k.id, d.current_version_id AS version_id, s.stale IS NOT NULL AS stale "
+            "FROM unnest($1::uuid[]) AS k(id) LEFT JOIN projection.dobjects d ON d.id = k.id "
+            "LEFT JOIN LATERAL (SELECT true AS stale "
+            f"FROM ({vs.stale_inputs('d.source_run_id', at)}) x LIMIT 1) s ON true"
+        )
     if name == "current":
         # a dobject's current version and whether it is stale, in one statement per page
         return (

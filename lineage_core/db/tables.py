@@ -186,8 +186,20 @@ dobject_versions = Table(
     Column("fields", JSONB),
     Column("fields_at", DateTime(timezone=True)),
     Column("fields_event_id", Uuid),
-    Index("dobject_versions_order_idx", "dobject_id", "created_at", "id"),
-    Index("dobject_versions_run_id_idx", "run_id"),
+    # covering (migration 0009): writers by dobject, dobjects written by run, index-only
+    Index(
+        "dobject_versions_order_idx",
+        "dobject_id",
+        "created_at",
+        "id",
+        postgresql_include=["run_id", "key"],
+    ),
+    Index(
+        "dobject_versions_run_id_idx",
+        "run_id",
+        "dobject_id",
+        postgresql_include=["created_at", "id"],
+    ),
     schema=PROJECTION_SCHEMA,
 )
 
