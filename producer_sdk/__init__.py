@@ -21,7 +21,6 @@ from typing import TypeVar
 
 from producer_sdk import _runtime, dev, schema
 from producer_sdk._runtime import context
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import (
     EventTooLarge,
     LineageError,
@@ -33,6 +32,7 @@ from producer_sdk.errors import (
     ServiceUnreachable,
     UnknownPipeline,
 )
+from producer_sdk.records import DObject
 from producer_sdk.session import Query, Session, select
 from producer_sdk.tracking import Run
 from producer_sdk.version import __version__

@@ -21,16 +21,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from producer_sdk import host
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import error_text
 from producer_sdk.host import FinalStatus, Relation, WatchOptions
-from producer_sdk.records import Run, Transform
+from producer_sdk.records import DObject, Run, Transform
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from producer_sdk.client import Client
-    from producer_sdk.versions import LineageChange
+    from producer_sdk.records import LineageChange
 
 log = logging.getLogger("producer_sdk")
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar
 
 from producer_sdk import query as q
 from producer_sdk.core import ClientCore
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import (
     LineageError,
     MultipleResultsFound,
@@ -39,14 +38,14 @@ from producer_sdk.errors import (
     UnknownPipeline,
 )
 from producer_sdk.host import FinalStatus, Relation, WatchOptions
-from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.records import DObject, Pipeline, Run, Transform
 from producer_sdk.rows import change_from_api
 from producer_sdk.watching import AsyncWatch
 
 if TYPE_CHECKING:
     from lineage_core.settings import Settings
     from producer_sdk.dataset_fields import FieldSpec, InputSpec
-    from producer_sdk.versions import LineageChange
+    from producer_sdk.records import LineageChange
 
 R = TypeVar("R")
 __all__ = [

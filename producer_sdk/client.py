@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from producer_sdk import query as q
 from producer_sdk.core import ClientCore
-from producer_sdk.dobject import DObject
 from producer_sdk.host import FinalStatus, Relation, WatchOptions
-from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.records import DObject, Pipeline, Run, Transform
 from producer_sdk.rows import change_from_api
 from producer_sdk.watching import Watch
 
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from lineage_core.settings import Settings
     from producer_sdk.operations import Ledger
     from producer_sdk.publisher import Publisher
-    from producer_sdk.versions import LineageChange
+    from producer_sdk.records import LineageChange
 
 T = TypeVar("T")
 

@@ -23,16 +23,15 @@ from typing import TYPE_CHECKING, Any
 from producer_sdk import operations as ops
 from producer_sdk import query as q
 from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
-from producer_sdk.dobject import DObject, check_key
 from producer_sdk.errors import ServiceUnreachable, error_text
 from producer_sdk.files import content_now, file_facts
 from producer_sdk.graphql import AsyncGraphQLClient
 from producer_sdk.host import FinalStatus, RecordHost, Relation, WatchOptions
+from producer_sdk.keys import check_key
 from producer_sdk.outbox import Outbox
 from producer_sdk.publisher import Publisher, producer_credentials
-from producer_sdk.records import Pipeline, Run, Transform
+from producer_sdk.records import DObject, DObjectVersion, InputVersion, Pipeline, Run, Transform
 from producer_sdk.rows import record_from_api, transform_from_api
-from producer_sdk.versions import DObjectVersion, InputVersion
 from producer_sdk.watching import Subscription, watch_variables, ws_url
 
 if TYPE_CHECKING:

@@ -6,20 +6,20 @@ rest (`run.inputs`, `dobject.targets`, the content-hash look-up of
 binds every record it touches), else the default host that the module-level runtime
 installs when `import producer_sdk` runs (`set_default_host`). So the records import no
 client, and the direction of imports is records <- planning <- client core <- runtime.
+
+This module sits below the records (they import it), so the host's protocol does not
+name them: a record is `Any` here, and each record's own property gives the precise type
+of what it asks for (`Run.inputs -> list[DObject]`). The clients that implement the
+protocol name the records precisely.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from producer_sdk.errors import LineageError
-
-if TYPE_CHECKING:
-    from producer_sdk.dobject import DObject
-    from producer_sdk.records import Run, Transform
-    from producer_sdk.versions import LineageChange
 
 RunStatus = Literal["STARTED", "COMPLETED", "FAILED"]
 FinalStatus = Literal["completed", "failed"]
@@ -38,35 +38,36 @@ Relation = Literal[
 
 
 class RecordHost(Protocol):
-    """What records ask of the client behind them (blocking calls)."""
+    """What records ask of the client behind them (blocking calls); `record`, `run`,
+    `dobject`, `transform`: the asking record (`producer_sdk.records`)."""
 
     @property
     def api_url(self) -> str:
         """The API base URL (for deep links)."""
         ...
 
-    def related(self, record: Run | DObject, relation: Relation) -> list[Any]:
+    def related(self, record: Any, relation: Relation) -> list[Any]:
         """A relation of a run or a DObject (see `Relation`), read now."""
         ...
 
-    def transform_runs(self, transform: Transform) -> list[Run]: ...
+    def transform_runs(self, transform: Any) -> list[Any]: ...
 
-    def existing_dobject(self, content_hash: str) -> DObject | None:
+    def existing_dobject(self, content_hash: str) -> Any:
         """The DObject with this content hash, if this process or the service has one."""
         ...
 
-    def load_input(self, dobject: DObject, run: Run | None) -> None:
+    def load_input(self, dobject: Any, run: Any) -> None:
         """`InputLoaded` of `dobject` for `run` (None: the current run), with the hash of
         the content loaded (its local file's, hashed again if it changed)."""
         ...
 
-    def finish_run(self, run: Run, status: FinalStatus, error: str | None) -> None: ...
+    def finish_run(self, run: Any, status: FinalStatus, error: str | None) -> None: ...
 
-    def enter_run(self, run: Run) -> None: ...
+    def enter_run(self, run: Any) -> None: ...
 
-    def exit_run(self, run: Run, exc: BaseException | None) -> None: ...
+    def exit_run(self, run: Any, exc: BaseException | None) -> None: ...
 
-    def watch(self, record: Run | DObject, options: WatchOptions) -> Iterator[LineageChange]:
+    def watch(self, record: Any, options: WatchOptions) -> Iterator[Any]:
         """The changes of a record's lineage, as they happen (docs/reference/watches.md)."""
         ...
 

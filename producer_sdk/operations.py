@@ -20,10 +20,9 @@ from typing import Any, Final, Literal
 
 from lineage_core import events
 from lineage_core.subjects import subject_for
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import EventTooLarge, LineageError, NoRunError
 from producer_sdk.files import FileFacts
-from producer_sdk.records import Run, Transform
+from producer_sdk.records import DObject, Run, Transform
 from producer_sdk.version import __version__
 
 MAX_ERROR: Final = 4096  # RunFinished.error's limit (docs/reference/events.md)

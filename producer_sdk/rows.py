@@ -13,9 +13,16 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from producer_sdk.dataset_fields import DatasetField
-from producer_sdk.dobject import DObject
-from producer_sdk.records import Notebook, Pipeline, Run, Transform
-from producer_sdk.versions import DObjectVersion, InputVersion, LineageChange
+from producer_sdk.records import (
+    DObject,
+    DObjectVersion,
+    InputVersion,
+    LineageChange,
+    Notebook,
+    Pipeline,
+    Run,
+    Transform,
+)
 
 
 def transform_from_api(data: dict[str, Any]) -> Transform:

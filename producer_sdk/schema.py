@@ -9,7 +9,6 @@ events (read-your-writes).
 
 from __future__ import annotations
 
-from producer_sdk.dobject import DObject
-from producer_sdk.records import Notebook, Pipeline, Run, Transform
+from producer_sdk.records import DObject, Notebook, Pipeline, Run, Transform
 
 __all__ = ["DObject", "Notebook", "Pipeline", "Run", "Transform"]

@@ -32,18 +32,7 @@ BEING_UNTANGLED: Final[list[frozenset[str]]] = [
         }
     ),
 ]
-TYPE_ONLY_BEING_UNTANGLED: Final[list[frozenset[str]]] = [
-    # the SDK's records name each other's types for the type checker (pyproject.toml's
-    # sdk-layers contract); the SDK's owners break it
-    frozenset(
-        {
-            "producer_sdk.dobject",
-            "producer_sdk.host",
-            "producer_sdk.records",
-            "producer_sdk.versions",
-        }
-    ),
-]
+TYPE_ONLY_BEING_UNTANGLED: Final[list[frozenset[str]]] = []
 
 
 def packages() -> list[str]:

@@ -11,9 +11,10 @@ from lineage_core import events
 from lineage_core.ids import transform_id
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
-from producer_sdk.dobject import DObject, dobject_id
 from producer_sdk.errors import LineageError, NoRunError
 from producer_sdk.files import file_facts
+from producer_sdk.keys import dobject_id
+from producer_sdk.records import DObject
 from producer_sdk.rows import dobject_from_api, run_from_api
 
 

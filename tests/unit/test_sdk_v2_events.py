@@ -13,9 +13,9 @@ from lineage_core import events
 from producer_sdk import operations as ops
 from producer_sdk import schema as lns
 from producer_sdk.dataset_fields import parse_column_lineage, parse_fields
-from producer_sdk.dobject import DObject
 from producer_sdk.errors import EventTooLarge
 from producer_sdk.files import file_facts
+from producer_sdk.records import DObject
 
 
 def new_dobject(tmp_path: Path, name: str = "table.parquet", data: bytes = b"PAR1") -> DObject:

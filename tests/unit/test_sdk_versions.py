@@ -19,7 +19,7 @@ from producer_sdk import schema as lns
 from producer_sdk.core import ClientCore
 from producer_sdk.dataset_fields import parse_fields
 from producer_sdk.files import content_now, file_facts
-from producer_sdk.versions import DObjectVersion, InputVersion
+from producer_sdk.records import DObjectVersion, InputVersion
 
 KEY = "results/summary.csv"
 
