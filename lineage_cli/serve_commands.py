@@ -193,8 +193,9 @@ def _record_endpoints(
 
 
 # The projector's database sessions: the advisory-lock connection on which every batch
-# commits (projector/leader.py), and the watches' one (projector/watches/service.py).
-PROJECTOR_SESSIONS: Final = 2
+# commits (projector/leader.py), and the watches' two, the change detector's and the
+# delivery worker's (projector/watches/service.py).
+PROJECTOR_SESSIONS: Final = 3
 
 
 def api_settings(settings: Settings, *, with_projector: bool) -> Settings:

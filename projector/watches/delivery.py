@@ -5,14 +5,21 @@ signed with the watch's secret, 10 s at most, redirects not followed; a 2xx deli
 anything else is retried after 1 s, 2 s, 4 s, ... (at most LINEAGE_WATCH_BACKOFF_MAX_SECONDS)
 until LINEAGE_WATCH_RETRY_SECONDS (24 h) have passed since the first attempt; then it is
 `failed` and the watch's next delivery goes. Retries carry the same delivery_id.
+
+One loop owns the worker's database session: it claims heads, starts their attempts
+(up to IN_FLIGHT at once, over one HTTP client that keeps connections alive) and, as
+attempts finish, records all that finished in one statement that also claims those
+watches' next heads. An attempt touches no database session, so the statements per
+second stay a handful however many POSTs go. The detector wakes the loop after each
+commit that wrote deliveries; the poll interval only paces retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
@@ -26,9 +33,17 @@ log = logging.getLogger("lineage.watches")
 
 TIMEOUT_SECONDS: Final = 10.0
 LEASE_SECONDS: Final = 30.0  # past the timeout: a claim outlives its attempt
-POLL_SECONDS: Final = 0.25
+POLL_SECONDS: Final = 0.25  # how often retries that came due are claimed
 IN_FLIGHT: Final = 256  # attempts at once; a dead receiver holds one of them
 PENDING_SECONDS: Final = 2.0  # how often lineage_watch_pending is re-read
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: Any
+    outcome: str  # 'delivered' | 'retry' | 'failed'
+    delay: float = 0.0
+    error: str | None = None
 
 
 class Deliverer:
@@ -38,8 +53,9 @@ class Deliverer:
         self.session = session
         self.retry_seconds = retry_seconds
         self.backoff_max_seconds = backoff_max_seconds
-        self.wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(IN_FLIGHT)
+        self.wake = asyncio.Event()  # set by the detector: new deliveries to claim
+        self._finished = asyncio.Event()  # set by an attempt: an outcome to record
+        self._outcomes: list[Outcome] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -47,46 +63,70 @@ class Deliverer:
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(TIMEOUT_SECONDS),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=64),
+            limits=httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT),
         )
         counted = 0.0
+        claimed_at = 0.0
+        more = True  # the last claim may have left claimable heads behind
         try:
             while True:
                 if time.monotonic() - counted > PENDING_SECONDS:
                     metrics.PENDING.set(await self.session.fetchval(watch_queue.PENDING))
                     counted = time.monotonic()
+                claim = self.wake.is_set() or more or time.monotonic() - claimed_at > POLL_SECONDS
                 self.wake.clear()
+                self._finished.clear()
+                await self._record(client)
                 free = IN_FLIGHT - len(self._tasks)
-                claimed = (
-                    await self.session.fetch(watch_queue.CLAIM, free, LEASE_SECONDS) if free else []
-                )
-                for row in claimed:
-                    await self._slots.acquire()
-                    task = asyncio.create_task(self._attempt(client, row))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._done)
-                if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+                if claim and free > 0:
+                    claimed_at = time.monotonic()
+                    rows = await self.session.fetch(watch_queue.CLAIM, free, LEASE_SECONDS)
+                    more = len(rows) == free
+                    self._start(client, rows)
+                if self._outcomes or self.wake.is_set():
+                    continue
+                waits = [asyncio.ensure_future(e.wait()) for e in (self.wake, self._finished)]
+                try:
+                    timeout = max(0.0, POLL_SECONDS - (time.monotonic() - claimed_at))
+                    await asyncio.wait(waits, timeout=timeout, return_when="FIRST_COMPLETED")
+                finally:
+                    for w in waits:
+                        w.cancel()
         finally:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await client.aclose()
 
+    async def _record(self, client: httpx.AsyncClient) -> None:
+        """Record every finished attempt in one statement; start the next heads it claims."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        rows = await self.session.fetch(
+            watch_queue.RECORD,
+            [o.id for o in outcomes],
+            [o.outcome for o in outcomes],
+            [o.delay for o in outcomes],
+            [o.error for o in outcomes],
+            LEASE_SECONDS,
+        )
+        for o in outcomes:
+            metrics.DELIVERIES.labels("retried" if o.outcome == "retry" else o.outcome).inc()
+        self._start(client, rows)
+
+    def _start(self, client: httpx.AsyncClient, rows: list[Any]) -> None:
+        for row in rows:
+            task = asyncio.create_task(self._attempt(client, row))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self._slots.release()
-        self.wake.set()  # the watch's next delivery may go now
         if not task.cancelled() and task.exception() is not None:
-            log.error("delivery attempt failed to record", exc_info=task.exception())
+            log.error("delivery attempt failed", exc_info=task.exception())
 
     async def _attempt(self, client: httpx.AsyncClient, row: Any) -> None:
-        """Attempt `row`; after a success go on with the same watch's next delivery."""
-        while row is not None:
-            row = await self._attempt_one(client, row)
-
-    async def _attempt_one(self, client: httpx.AsyncClient, row: Any) -> Any:
         body = delivery_body(
             row["name"],
             row["id"],
@@ -105,20 +145,15 @@ class Deliverer:
         }
         error = await _post(client, row["url"], body, headers)
         if error is None:
-            following = await self.session.fetch(
-                watch_queue.DELIVERED_AND_NEXT, row["id"], LEASE_SECONDS
-            )
-            metrics.DELIVERIES.labels("delivered").inc()
-            return following[0] if following else None
-        if float(row["trying_seconds"]) >= self.retry_seconds:
-            await self.session.execute(watch_queue.FAILED, row["id"], error)
-            metrics.DELIVERIES.labels("failed").inc()
+            outcome = Outcome(row["id"], "delivered")
+        elif float(row["trying_seconds"]) >= self.retry_seconds:
             log.warning("delivery %s to %s failed for good: %s", row["id"], row["url"], error)
-            return None
-        delay = backoff_seconds(int(row["attempts"]), self.backoff_max_seconds)
-        await self.session.execute(watch_queue.RETRY, row["id"], delay, error)
-        metrics.DELIVERIES.labels("retried").inc()
-        return None
+            outcome = Outcome(row["id"], "failed", error=error)
+        else:
+            delay = backoff_seconds(int(row["attempts"]), self.backoff_max_seconds)
+            outcome = Outcome(row["id"], "retry", delay, error)
+        self._outcomes.append(outcome)
+        self._finished.set()
 
 
 async def _post(

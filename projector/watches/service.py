@@ -1,9 +1,9 @@
 """`run_watches`: the detector and the delivery worker, for as long as the projector is
 active (projector/service.py starts and cancels it with each term).
 
-Both share ONE database session (WATCH_SESSIONS), statements taking turns under a lock:
-their statements are short (an HTTP attempt holds no session), and the session budget
-of LINEAGE_DB_POOL_SIZE counts it (lineage_cli/serve_commands.py)."""
+Each has a database session of its own (WATCH_SESSIONS): a detector transaction can
+take a while, and a delivery waiting behind it would wait as long. The session budget of
+LINEAGE_DB_POOL_SIZE counts both (lineage_cli/serve_commands.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from projector.watches.session import WatchSession
 
 log = logging.getLogger("lineage.watches")
 
-WATCH_SESSIONS: Final = 1
+WATCH_SESSIONS: Final = 2
 
 
 async def run_watches(settings: Settings) -> None:
@@ -29,15 +29,16 @@ async def run_watches(settings: Settings) -> None:
     dsn = asyncpg_dsn(settings.resolved_database_url())
     delay = 0.5
     while True:
-        session = WatchSession(dsn)
+        session, delivery_session = WatchSession(dsn), WatchSession(dsn)
         deliverer = Deliverer(
-            session,
+            delivery_session,
             retry_seconds=settings.watch_retry_seconds,
             backoff_max_seconds=settings.watch_backoff_max_seconds,
         )
         detector = Detector(session, deliverer.wake.set)
         try:
             await session.open(detector.notified)
+            await delivery_session.open()
             delay = 0.5
             async with asyncio.TaskGroup() as group:
                 group.create_task(detector.run())
@@ -48,5 +49,6 @@ async def run_watches(settings: Settings) -> None:
             log.exception("watches failed; again in %.1fs", delay)
         finally:
             await session.close()
+            await delivery_session.close()
         await asyncio.sleep(delay)
         delay = min(delay * 2, 5.0)

@@ -1,4 +1,4 @@
-"""The watches' one database session, shared by the detector and the delivery worker."""
+"""A database session of the watches: the detector has one, the delivery worker another."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class WatchSession:
         self.conn: asyncpg.Connection | None = None
         self.lock = asyncio.Lock()
 
-    async def open(self, on_applied: Callable[..., None]) -> None:
+    async def open(self, on_applied: Callable[..., None] | None = None) -> None:
         # A delivery's state changes (claimed, delivered, retried) commit without waiting
         # for the WAL flush: one flush each was most of a delivery's cost, and one lost in
         # a Postgres crash only sends that delivery again, with its delivery_id. The
@@ -30,8 +30,8 @@ class WatchSession:
             self.dsn,
             server_settings={"application_name": APP_NAME, "synchronous_commit": "off"},
         )
-        # the projector NOTIFYs its applied sequence after every commit
-        await self.conn.add_listener(APPLIED_CHANNEL, on_applied)
+        if on_applied is not None:  # the projector NOTIFYs its applied sequence per commit
+            await self.conn.add_listener(APPLIED_CHANNEL, on_applied)
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[asyncpg.Connection]:

@@ -7,10 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from lineage_core.settings import Settings
 from projector.service import run_projector
+from projector.store import asyncpg_dsn
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
 from tests.support.watch_webhooks import detector_at, summary, tell, watch
@@ -147,3 +149,29 @@ async def test_a_failing_receiver_is_retried_with_one_delivery_id_then_failed(
 async def _failed(database_url: str, name: str) -> Any:
     info, rows = await summary(database_url, name)
     return (info, rows) if info.failed else None
+
+
+async def test_deliveries_go_on_while_the_detector_waits(
+    projector: None, nats_url: str, database_url: str, receiver: Receiver
+) -> None:
+    """Delivery has a session of its own: a detector transaction that waits (here on its
+    cursor's lock, held by another session) does not stop the deliveries already
+    recorded."""
+    s = Story()
+    await tell(nats_url, database_url, s.start("r0"))
+    await watch(database_url, "r0", receiver.url, root_kind="RUN", root_id=uid("run/r0"))
+    receiver.status = 500  # retried every 0.5 s meanwhile
+    last = await tell(nats_url, database_url, s.finish("r0"))
+    await wait_until(lambda: detector_at(database_url, last), what="the delivery recorded")
+    await wait_until(lambda: len(receiver.received) >= 1, what="a first attempt")
+    blocker = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await blocker.execute("BEGIN")
+        await blocker.execute("SELECT 1 FROM public.watch_detector WHERE id = 1 FOR UPDATE")
+        await tell(nats_url, database_url, s.start("r1"))  # the detector wakes and waits
+        await asyncio.sleep(1.5)
+        receiver.status = 200
+        await wait_until(lambda: len(receiver.delivered()) == 1, timeout=10, what="delivered")
+    finally:
+        await blocker.close()
+    assert changes(receiver) == [("RUN_COMPLETED", str(uid("run/r0")), 0)]
