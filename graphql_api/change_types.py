@@ -10,7 +10,7 @@ import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt
-from graphql_api.types import DObject, Run, VersionType
+from graphql_api.types import DObject, DObjectVersion, Run
 
 
 @strawberry.enum
@@ -42,7 +42,7 @@ class LineageChange:
     @strawberry.field(
         description="NEW_VERSION, SCHEMA_CHANGED: the new version; BECAME_STALE: the stale one."
     )
-    async def version(self, info: ApiInfo) -> VersionType | None:
+    async def version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.version_id is None:
             return None
         return await info.context.loaders.version.load(self.version_id)

@@ -1,4 +1,5 @@
-"""The object types of pages (connections) and of the lineage graph."""
+"""The object types of pages (connections) and of the lineage graph (`PageInfo` is
+`graphql_api.page_info`'s)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,10 @@ import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import LineageNodeKind
+from graphql_api.page_info import PageInfo
 from graphql_api.resolving import context_only
-from graphql_api.types import DObject, Notebook, Pipeline, Run, VersionType
-from lineage_read import lineage, pages
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-    @classmethod
-    def from_row(cls, row: pages.PageInfo) -> PageInfo:
-        return cls(has_next_page=row.has_next_page, end_cursor=row.end_cursor)
+from graphql_api.types import DObject, DObjectVersion, Notebook, Pipeline, Run
+from lineage_read import lineage
 
 
 @strawberry.type
@@ -98,7 +90,7 @@ class LineageNode:
 
     @strawberry.field(description="The version, for a DOBJECT_VERSION node.")
     @context_only
-    def version(self, info: ApiInfo) -> VersionType | None:
+    def version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.kind is not LineageNodeKind.DOBJECT_VERSION:
             return None
         return info.context.loaders.at(self.as_of).version.load(uuid.UUID(self.id))  # type: ignore[return-value]

@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.types import DObject, Run, Transform
-from graphql_api.version_types import DObjectVersion, InputVersion
+from graphql_api.types import DObject, DObjectVersion, InputVersion, Run, Transform
 from lineage_read import openlineage, relations, versions
 from lineage_read.database import RequestDb
 from lineage_read.relations import Relation

@@ -18,7 +18,6 @@ from graphql_api.graph_types import (
     DObjectConnection,
     LineageGraph,
     NotebookConnection,
-    PageInfo,
     PipelineConnection,
     RunConnection,
 )
@@ -30,12 +29,12 @@ from graphql_api.inputs import (
     TransformFilter,
     parse_id,
 )
+from graphql_api.page_info import PageInfo
 from graphql_api.question_types import ColumnLineage, Impact, RunDiff
 from graphql_api.status import projection_status
 from graphql_api.status_types import ProjectionStatus
-from graphql_api.types import DObject, Notebook, Pipeline, Run, Transform
+from graphql_api.types import DObject, DObjectVersion, Notebook, Pipeline, Run, Transform
 from graphql_api.version_questions import dobject_version, lineage_of_version
-from graphql_api.version_types import DObjectVersion
 from lineage_read import pages
 from lineage_read.errors import not_found
 from lineage_read.lineage import MAX_DEPTH, walk

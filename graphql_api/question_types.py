@@ -13,7 +13,7 @@ import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.resolving import context_only
-from graphql_api.types import DObject, Run, Transform, VersionType
+from graphql_api.types import DObject, DObjectVersion, Run, Transform
 
 # An impact may list thousands of nodes: its runs and dobjects are loaded in one batch
 # each by the root resolver and held here, not resolved one future per node.
@@ -71,14 +71,14 @@ class DObjectChange:
 
     @strawberry.field(description="The version on the before side (read or produced).")
     @context_only
-    def before_version(self, info: ApiInfo) -> VersionType | None:
+    def before_version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.before_version_id is None:
             return None
         return info.context.loaders.version.load(self.before_version_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The version on the after side (read or produced).")
     @context_only
-    def after_version(self, info: ApiInfo) -> VersionType | None:
+    def after_version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.after_version_id is None:
             return None
         return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]
@@ -128,14 +128,14 @@ class RunDiff:
 
     @strawberry.field(description="The version on the before side (read or produced).")
     @context_only
-    def before_version(self, info: ApiInfo) -> VersionType | None:
+    def before_version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.before_version_id is None:
             return None
         return info.context.loaders.version.load(self.before_version_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The version on the after side (read or produced).")
     @context_only
-    def after_version(self, info: ApiInfo) -> VersionType | None:
+    def after_version(self, info: ApiInfo) -> DObjectVersion | None:
         if self.after_version_id is None:
             return None
         return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]

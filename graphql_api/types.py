@@ -8,31 +8,25 @@ return annotations (which make the schema) name the loaded type: those lines car
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import Final
 
 import strawberry
 from strawberry.scalars import JSON
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt, RunStatus, TransformType
+from graphql_api.page_info import PageInfo
 from graphql_api.resolving import context_only, now_or_later, of_type
-from lineage_read import rows
-
-if TYPE_CHECKING:
-    from graphql_api.version_types import (
-        DObjectVersion,
-        DObjectVersionConnection,
-        InputVersion,
-    )
-
-_VERSIONS: Final = "graphql_api.version_types"
-VersionType = Annotated["DObjectVersion", strawberry.lazy(_VERSIONS)]
-VersionConnectionType = Annotated["DObjectVersionConnection", strawberry.lazy(_VERSIONS)]
-InputVersionType = Annotated["InputVersion", strawberry.lazy(_VERSIONS)]
+from lineage_read import rows, versions
+from lineage_read.pages import decode_cursor, encode_cursor, page_size
+from lineage_read.versions import InputVersionRow, VersionRow
 
 _STATUS: Final = {s: RunStatus(s.value) for s in rows.RunStatus}
+_VERSION_CURSOR: Final = "dobject_version"
 
 
 @strawberry.interface(description="What a run executes: a notebook or a pipeline.")
@@ -137,12 +131,12 @@ class Run:
 
     @strawberry.field(description="Its inputs with the version of each it read, as `inputs`.")
     @context_only
-    def input_versions(self, info: ApiInfo) -> list[InputVersionType]:
+    def input_versions(self, info: ApiInfo) -> list[InputVersion]:
         return info.context.loaders.at(self.as_of).run_input_versions.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="The versions it produced, oldest first.")
     @context_only
-    def output_versions(self, info: ApiInfo) -> list[VersionType]:
+    def output_versions(self, info: ApiInfo) -> list[DObjectVersion]:
         return info.context.loaders.at(self.as_of).run_output_versions.load(uuid.UUID(self.id))  # type: ignore[return-value]
 
     @strawberry.field(description="Runs that produced an input of this run.")
@@ -211,13 +205,24 @@ class DObject:
     @strawberry.field(description="Its versions, newest first (one per write).")
     async def versions(
         self, info: ApiInfo, first: int | None = 100, after: str | None = None
-    ) -> VersionConnectionType:
-        from graphql_api.version_questions import versions_of  # it imports these types
+    ) -> DObjectVersionConnection:
+        size = page_size(first)
+        keyset = None if after is None else decode_cursor(_VERSION_CURSOR, after)
+        db, at, dobject_id = info.context.db, self.as_of, uuid.UUID(self.id)
+        found, more = await versions.dobject_versions_page(db, dobject_id, size, keyset, at)
+        end = encode_cursor(_VERSION_CURSOR, found[-1].created_at, found[-1].id) if found else None
 
-        return await versions_of(info, self, first, after)
+        async def count() -> int:
+            return await versions.count_versions(db, dobject_id, at)
+
+        return DObjectVersionConnection(
+            nodes=[DObjectVersion.from_row(r) for r in found],
+            page_info=PageInfo(has_next_page=more, end_cursor=end),
+            count=count,
+        )
 
     @strawberry.field(description="The version most recently written; null if no run wrote it.")
-    async def current_version(self, info: ApiInfo) -> VersionType | None:
+    async def current_version(self, info: ApiInfo) -> DObjectVersion | None:
         loaders = info.context.loaders.at(self.as_of)
         current = await loaders.current_version.load(uuid.UUID(self.id))
         if current.version_id is None:
@@ -251,3 +256,104 @@ class DObjectField:
     @classmethod
     def from_row(cls, row: rows.FieldRow) -> DObjectField:
         return cls(name=row.name, type=row.type, description=row.description)
+
+
+@strawberry.type(description="One write of a dobject: the bytes one run produced.")
+class DObjectVersion:
+    id: strawberry.ID
+    number: int = strawberry.field(description="1, 2, ... in version order (createdAt, id).")
+    created_at: datetime = strawberry.field(description="When its earliest registration occurred.")
+    hash: str | None
+    size: BigInt | None
+    label: str | None = strawberry.field(description="The producer's own version name, if sent.")
+    stale: bool = strawberry.field(
+        description="Some input version of its run is no longer its dobject's current version."
+    )
+    dobject_id: strawberry.Private[uuid.UUID]
+    run_id: strawberry.Private[uuid.UUID]
+    fields_json: strawberry.Private[str | None]
+    as_of: strawberry.Private[datetime | None] = None
+
+    @classmethod
+    def from_row(cls, row: VersionRow) -> DObjectVersion:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            number=row.number,
+            created_at=row.created_at,
+            hash=row.hash,
+            size=row.size,  # type: ignore[arg-type]  # BigInt is an int on the wire
+            label=row.label,
+            stale=row.stale,
+            dobject_id=row.dobject_id,
+            run_id=row.run_id,
+            fields_json=row.fields_json,
+            as_of=row.as_of,
+        )
+
+    @strawberry.field(description="The dataset this is a version of.")
+    @context_only
+    def dobject(self, info: ApiInfo) -> DObject:
+        return info.context.loaders.at(self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The run that produced this version (its source).")
+    @context_only
+    def run(self, info: ApiInfo) -> Run:
+        return info.context.loaders.at(self.as_of).run.load(self.run_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Its schema, from its earliest registration carrying one.")
+    def fields(self) -> list[DObjectField]:
+        return fields_of(self.fields_json)
+
+    @strawberry.field(description="The inputs of its run that no longer read the current version.")
+    @context_only
+    def stale_inputs(self, info: ApiInfo) -> list[InputVersion]:
+        return info.context.loaders.at(self.as_of).stale_inputs.load(uuid.UUID(self.id))  # type: ignore[return-value]
+
+
+def fields_of(fields_json: str | None) -> list[DObjectField]:
+    if fields_json is None:
+        return []
+    return [
+        DObjectField(name=f["name"], type=f.get("type"), description=f.get("description"))
+        for f in json.loads(fields_json)
+    ]
+
+
+@strawberry.type(description="An input of a run and the version of it that the run read.")
+class InputVersion:
+    loaded_at: datetime
+    dobject_id: strawberry.Private[uuid.UUID]
+    version_id: strawberry.Private[uuid.UUID | None]
+    as_of: strawberry.Private[datetime | None] = None
+
+    @classmethod
+    def from_row(cls, row: InputVersionRow) -> InputVersion:
+        return cls(
+            loaded_at=row.loaded_at,
+            dobject_id=row.dobject_id,
+            version_id=row.version_id,
+            as_of=row.as_of,
+        )
+
+    @strawberry.field
+    @context_only
+    def dobject(self, info: ApiInfo) -> DObject:
+        return info.context.loaders.at(self.as_of).dobject.load(self.dobject_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Null when no version of it existed when it was loaded.")
+    @context_only
+    def version(self, info: ApiInfo) -> DObjectVersion | None:
+        if self.version_id is None:
+            return None
+        return info.context.loaders.at(self.as_of).version.load(self.version_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class DObjectVersionConnection:
+    nodes: list[DObjectVersion]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many versions the dobject has, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()

@@ -1,46 +1,21 @@
-"""The resolvers of dataset versions that take arguments: a dobject's versions page, one
-version by id, and the version-pinned lineage walk (docs/reference/versions.md)."""
+"""The resolvers of dataset versions that take arguments: one version by id and the
+version-pinned lineage walk (docs/reference/versions.md); a dobject's versions page is
+`DObject.versions`'s own."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import strawberry
 
 from graphql_api.context import ApiInfo
-from graphql_api.graph_types import LineageEdge, LineageGraph, LineageNode, PageInfo
+from graphql_api.graph_types import LineageEdge, LineageGraph, LineageNode
 from graphql_api.inputs import LineageDirection, LineageNodeKind, parse_id
-from graphql_api.version_types import DObjectVersion, DObjectVersionConnection
+from graphql_api.types import DObjectVersion
 from lineage_read import versions
 from lineage_read.errors import not_found
-from lineage_read.pages import decode_cursor, encode_cursor, page_size
 from lineage_read.version_walk import version_walk
-
-if TYPE_CHECKING:
-    from graphql_api.types import DObject
-
-_CURSOR = "dobject_version"
-
-
-async def versions_of(
-    info: ApiInfo, dobject: DObject, first: int | None, after: str | None
-) -> DObjectVersionConnection:
-    size = page_size(first)
-    keyset = None if after is None else decode_cursor(_CURSOR, after)
-    db, at, dobject_id = info.context.db, dobject.as_of, uuid.UUID(dobject.id)
-    rows, more = await versions.dobject_versions_page(db, dobject_id, size, keyset, at)
-    end = encode_cursor(_CURSOR, rows[-1].created_at, rows[-1].id) if rows else None
-
-    async def count() -> int:
-        return await versions.count_versions(db, dobject_id, at)
-
-    return DObjectVersionConnection(
-        nodes=[DObjectVersion.from_row(r) for r in rows],
-        page_info=PageInfo(has_next_page=more, end_cursor=end),
-        count=count,
-    )
 
 
 async def dobject_version(

@@ -19,19 +19,7 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 # the one loop type-only imports may close, and nothing else with it
 TYPING_LOOP: Final = frozenset({"graphql_api.types", "graphql_api.context", "graphql_api.loaders"})
-BEING_UNTANGLED: Final[list[frozenset[str]]] = [
-    # DObject.versions builds DObjectVersion objects, whose fields name DObject and Run:
-    # the resolver imports version_questions when it runs; lazy annotations in
-    # version_types would break it
-    frozenset(
-        {
-            "graphql_api.graph_types",
-            "graphql_api.types",
-            "graphql_api.version_questions",
-            "graphql_api.version_types",
-        }
-    ),
-]
+BEING_UNTANGLED: Final[list[frozenset[str]]] = []
 TYPE_ONLY_BEING_UNTANGLED: Final[list[frozenset[str]]] = []
 
 
@@ -124,9 +112,7 @@ def test_no_cycle_among_the_imports_that_run() -> None:
 
 def test_type_only_imports_close_no_loop_but_strawberrys() -> None:
     loops = cycles(import_graph(type_only_too=True))
-    # strawberry's typing loop closes through the versions loop being untangled
-    typing_and_versions = TYPING_LOOP.union(*BEING_UNTANGLED)
-    allowed = [typing_and_versions, *BEING_UNTANGLED, *TYPE_ONLY_BEING_UNTANGLED]
+    allowed = [TYPING_LOOP, *BEING_UNTANGLED, *TYPE_ONLY_BEING_UNTANGLED]
     assert unexcused(loops, allowed, TYPE_ONLY_BEING_UNTANGLED) == []
 
 
