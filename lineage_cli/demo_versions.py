@@ -1,8 +1,13 @@
 """The third part of `lineage demo`: a dataset rewritten on a schedule (docs/questions/
-versions.md). Three nightly runs of "expression summary" rewrite expression_summary.csv,
-one version each (by content hash); a report run reads the second night's version; the
-third night adds a column, so the report is stale: it read a version that is no longer
-current.
+versions.md). Three nightly runs of "expression summary" read cell_counts.parquet, which
+the sequencing core delivers (no run wrote it, so it has no versions) and rewrite
+expression_summary.csv, one version each (by content hash, labelled with the night's
+date); a report run reads the second night's version; the third night adds a column, so
+the report is stale: it read a version that is no longer current.
+
+The nights are one and two days back from `now`. They read a dataset of their own, not
+one of the nightly scRNA-seq run's: those are written at `now`, and a load two days
+earlier would read no version of them (docs/reference/versions.md, input binding).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from lineage_core.ids import transform_id
 PRODUCER = "lineage demo"
 NIGHTS = 3
 COLUMNS = ("gene", "mean_counts", "n_cells")
+COUNT_COLUMNS = ("cell_id", "gene", "count")
 
 
 def _transform(name: str) -> Transform:
@@ -34,9 +40,10 @@ def _transform(name: str) -> Transform:
     )
 
 
-def scheduled_story(clusters: DObjectRef, now: datetime) -> list[Event]:
-    """Three nightly rewrites of one dataset, the last two days back to `now`, a report
-    in between; the events of each run one second apart."""
+def scheduled_story(now: datetime) -> list[Event]:
+    """Three nightly rewrites of one dataset, the first two days back from `now`, the last
+    at `now`, a report in between; the events of each run one second apart."""
+    counts = DObjectRef(id=uuid.uuid4(), name="cell_counts", suffix=".parquet")
     summary = DObjectRef(id=uuid.uuid4(), name="expression_summary", suffix=".csv")
     report = DObjectRef(id=uuid.uuid4(), name="weekly_report", suffix=".html")
     events: list[Event] = []
@@ -49,7 +56,11 @@ def scheduled_story(clusters: DObjectRef, now: datetime) -> list[Event]:
         run = uuid.uuid4()
         columns = COLUMNS if night < NIGHTS - 1 else (*COLUMNS, "pct_mito")  # schema change
         written = summary.model_copy(
-            update={"hash": f"demo-{summary.id.hex[:8]}-night-{night + 1}", "size": 4096 + night}
+            update={
+                "hash": f"demo-{summary.id.hex[:8]}-night-{night + 1}",
+                "size": 4096 + night,
+                "version": f"{at:%Y-%m-%d}",
+            }
         )
         events += [
             RunStarted(
@@ -58,7 +69,12 @@ def scheduled_story(clusters: DObjectRef, now: datetime) -> list[Event]:
                 transform=_transform("expression summary"),
                 run_name=f"night {night + 1}",
             ),
-            InputLoaded(**envelope(at + timedelta(seconds=1)), run_id=run, dobject=clusters),
+            InputLoaded(
+                **envelope(at + timedelta(seconds=1)),
+                run_id=run,
+                dobject=counts,
+                fields=tuple(DatasetField(name=c) for c in COUNT_COLUMNS),
+            ),
             OutputRegistered(
                 **envelope(at + timedelta(seconds=2)),
                 run_id=run,
