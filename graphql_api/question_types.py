@@ -61,11 +61,11 @@ class Impact:
 
 
 @strawberry.type
-class DObjectChange:
-    name: str
-    suffix: str
-    before_id: strawberry.Private[uuid.UUID]
-    after_id: strawberry.Private[uuid.UUID]
+class VersionPair:
+    """The two sides' versions of a comparison (a run diff, a changed dobject): the one
+    read or produced on the before side and on the after side, when there is one. Not in
+    the schema itself: its fields are its subclasses'."""
+
     before_version_id: strawberry.Private[uuid.UUID | None] = None
     after_version_id: strawberry.Private[uuid.UUID | None] = None
 
@@ -82,6 +82,14 @@ class DObjectChange:
         if self.after_version_id is None:
             return None
         return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class DObjectChange(VersionPair):
+    name: str
+    suffix: str
+    before_id: strawberry.Private[uuid.UUID]
+    after_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
     @context_only
@@ -120,25 +128,9 @@ class DObjectSetDiff:
 
 
 @strawberry.type(description="How one run differs from another.")
-class RunDiff:
+class RunDiff(VersionPair):
     before_id: strawberry.Private[uuid.UUID]
     after_id: strawberry.Private[uuid.UUID]
-    before_version_id: strawberry.Private[uuid.UUID | None] = None
-    after_version_id: strawberry.Private[uuid.UUID | None] = None
-
-    @strawberry.field(description="The version on the before side (read or produced).")
-    @context_only
-    def before_version(self, info: ApiInfo) -> DObjectVersion | None:
-        if self.before_version_id is None:
-            return None
-        return info.context.loaders.version.load(self.before_version_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="The version on the after side (read or produced).")
-    @context_only
-    def after_version(self, info: ApiInfo) -> DObjectVersion | None:
-        if self.after_version_id is None:
-            return None
-        return info.context.loaders.version.load(self.after_version_id)  # type: ignore[return-value]
 
     transform_changed: bool
     inputs: DObjectSetDiff
