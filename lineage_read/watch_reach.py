@@ -34,18 +34,22 @@ WORK_CAP: Final = 200_000
 _WRITERS_OF: Final = """
     SELECT v.run_id AS id, min(x.sequence) AS sequence
       FROM projection.dobject_versions v
-      JOIN projection.dobject_writes x
-        ON x.dobject_id = v.dobject_id AND x.version_id = v.id AND x.run_id = v.run_id
+      CROSS JOIN LATERAL ({first_write}) x
      WHERE v.dobject_id = w.id
      GROUP BY v.run_id
 """
 _OUTPUTS_OF: Final = """
     SELECT v.dobject_id AS id, min(x.sequence) AS sequence
       FROM projection.dobject_versions v
-      JOIN projection.dobject_writes x
-        ON x.dobject_id = v.dobject_id AND x.version_id = v.id AND x.run_id = v.run_id
+      CROSS JOIN LATERAL ({first_write}) x
      WHERE v.run_id = w.id
      GROUP BY v.dobject_id
+"""
+# A version's first write by its producer, looked up per version (the writes' dobject
+# index): a join let the planner hash the whole writes table once per walk row.
+_FIRST_WRITE: Final = """
+    SELECT min(x.sequence) AS sequence FROM projection.dobject_writes x
+     WHERE x.dobject_id = v.dobject_id AND x.version_id = v.id AND x.run_id = v.run_id
 """
 # An input edge is hidden while the run itself produced a version of that dobject.
 _OWN_OUTPUT: Final = """
@@ -100,8 +104,8 @@ _BOTH_DIRS: Final = "SELECT unnest(ARRAY['U', 'D'])"
 
 def _walk(dirs: str) -> str:
     return _WALK.format(
-        writers_of=_WRITERS_OF,
-        outputs_of=_OUTPUTS_OF,
+        writers_of=_WRITERS_OF.format(first_write=_FIRST_WRITE),
+        outputs_of=_OUTPUTS_OF.format(first_write=_FIRST_WRITE),
         own_output=_OWN_OUTPUT,
         cap=WORK_CAP,
         dirs=dirs,

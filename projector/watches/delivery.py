@@ -7,7 +7,7 @@ until LINEAGE_WATCH_RETRY_SECONDS (24 h) have passed since the first attempt; th
 `failed` and the watch's next delivery goes. Retries carry the same delivery_id.
 
 One loop owns the worker's database session: it claims heads, starts their attempts
-(up to IN_FLIGHT at once, over one HTTP client that keeps connections alive) and, as
+(up to IN_FLIGHT at once, over HTTP clients that keep connections alive) and, as
 attempts finish, records all that finished in one statement that also claims those
 watches' next heads. An attempt touches no database session, so the statements per
 second stay a handful however many POSTs go. The detector wakes the loop after each
@@ -35,6 +35,12 @@ TIMEOUT_SECONDS: Final = 10.0
 LEASE_SECONDS: Final = 30.0  # past the timeout: a claim outlives its attempt
 POLL_SECONDS: Final = 0.25  # how often retries that came due are claimed
 IN_FLIGHT: Final = 256  # attempts at once; a dead receiver holds one of them
+# The attempts are spread over this many HTTP clients by watch: each request costs an
+# httpx client a look at every connection it holds, so one client holding IN_FLIGHT
+# connections spends more time choosing than sending. A client's connections are not
+# capped (IN_FLIGHT caps them all), so a dead receiver never makes another watch wait.
+CLIENTS: Final = 64
+KEEP_ALIVE: Final = 8  # idle connections kept per client
 PENDING_SECONDS: Final = 2.0  # how often lineage_watch_pending is re-read
 
 
@@ -60,11 +66,14 @@ class Deliverer:
 
     async def run(self) -> None:
         """Deliver until cancelled; a database fault ends the call (the caller retries)."""
-        client = httpx.AsyncClient(
-            timeout=httpx.Timeout(TIMEOUT_SECONDS),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT),
-        )
+        clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(TIMEOUT_SECONDS),
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=KEEP_ALIVE),
+            )
+            for _ in range(CLIENTS)
+        ]
         counted = 0.0
         claimed_at = 0.0
         more = True  # the last claim may have left claimable heads behind
@@ -76,13 +85,13 @@ class Deliverer:
                 claim = self.wake.is_set() or more or time.monotonic() - claimed_at > POLL_SECONDS
                 self.wake.clear()
                 self._finished.clear()
-                await self._record(client)
+                await self._record(clients)
                 free = IN_FLIGHT - len(self._tasks)
                 if claim and free > 0:
                     claimed_at = time.monotonic()
                     rows = await self.session.fetch(watch_queue.CLAIM, free, LEASE_SECONDS)
                     more = len(rows) == free
-                    self._start(client, rows)
+                    self._start(clients, rows)
                 if self._outcomes or self.wake.is_set():
                     continue
                 waits = [asyncio.ensure_future(e.wait()) for e in (self.wake, self._finished)]
@@ -96,9 +105,10 @@ class Deliverer:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            await client.aclose()
+            for client in clients:
+                await client.aclose()
 
-    async def _record(self, client: httpx.AsyncClient) -> None:
+    async def _record(self, clients: list[httpx.AsyncClient]) -> None:
         """Record every finished attempt in one statement; start the next heads it claims."""
         outcomes, self._outcomes = self._outcomes, []
         if not outcomes:
@@ -113,11 +123,11 @@ class Deliverer:
         )
         for o in outcomes:
             metrics.DELIVERIES.labels("retried" if o.outcome == "retry" else o.outcome).inc()
-        self._start(client, rows)
+        self._start(clients, rows)
 
-    def _start(self, client: httpx.AsyncClient, rows: list[Any]) -> None:
+    def _start(self, clients: list[httpx.AsyncClient], rows: list[Any]) -> None:
         for row in rows:
-            task = asyncio.create_task(self._attempt(client, row))
+            task = asyncio.create_task(self._attempt(clients, row))
             self._tasks.add(task)
             task.add_done_callback(self._done)
 
@@ -126,7 +136,7 @@ class Deliverer:
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery attempt failed", exc_info=task.exception())
 
-    async def _attempt(self, client: httpx.AsyncClient, row: Any) -> None:
+    async def _attempt(self, clients: list[httpx.AsyncClient], row: Any) -> None:
         body = delivery_body(
             row["name"],
             row["id"],
@@ -143,6 +153,7 @@ class Deliverer:
             "X-Lineage-Delivery": str(row["id"]),
             "X-Lineage-Signature": signature(row["secret"], body),
         }
+        client = clients[int(row["watch_id"]) % CLIENTS]
         error = await _post(client, row["url"], body, headers)
         if error is None:
             outcome = Outcome(row["id"], "delivered")

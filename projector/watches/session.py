@@ -26,9 +26,16 @@ class WatchSession:
         # for the WAL flush: one flush each was most of a delivery's cost, and one lost in
         # a Postgres crash only sends that delivery again, with its delivery_id. The
         # detector's transactions wait for the flush (SET LOCAL in detector.py).
+        # No JIT: the membership walk's cost estimate (a recursive query) is far past
+        # jit_above_cost, and compiling it with LLVM took seconds per detector chunk for
+        # a statement that runs in milliseconds (bench/bench_watches.py).
         self.conn = await asyncpg.connect(
             self.dsn,
-            server_settings={"application_name": APP_NAME, "synchronous_commit": "off"},
+            server_settings={
+                "application_name": APP_NAME,
+                "synchronous_commit": "off",
+                "jit": "off",
+            },
         )
         if on_applied is not None:  # the projector NOTIFYs its applied sequence per commit
             await self.conn.add_listener(APPLIED_CHANNEL, on_applied)
