@@ -38,12 +38,17 @@ log = logging.getLogger("lineage.projector")
 SHADOW_SCHEMA: Final = "projection_next"
 RETIRED_SCHEMA: Final = "projection_old"
 
+# Connections besides the rebuild's own: the two longest statements (dobjects, and the
+# versions with their writes) and the rest each get one, so Postgres uses two cores and a
+# third when it has one; on a loaded machine each connection gets its share of the CPU.
+HELPERS: Final = 2
+
 
 async def rebuild(settings: Settings, *, progress: Progress | None = None) -> int:
     """Drop and rebuild the projection from the raw event log; the number of events applied.
 
     `progress` is told each statement's table, rows and time (logged when not given).
-    The set-based fill uses a second connection, so Postgres builds two tables at once."""
+    The set-based fill uses more connections, so Postgres builds several tables at once."""
     engine = create_engine(settings.resolved_database_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
@@ -53,21 +58,26 @@ async def rebuild(settings: Settings, *, progress: Progress | None = None) -> in
                 await _create_shadow(conn)
                 report = progress or _log_step
                 if sql_can_upcast() and await sql_can_derive_ids(raw):
-                    helper = await asyncpg.connect(
-                        asyncpg_dsn(settings.resolved_database_url()),
-                        server_settings={"application_name": "lineage rebuild"},
-                    )
+                    helpers = [
+                        await asyncpg.connect(
+                            asyncpg_dsn(settings.resolved_database_url()),
+                            server_settings={"application_name": "lineage rebuild"},
+                        )
+                        for _ in range(HELPERS)
+                    ]
                     try:
-                        applied = await fill_projection(raw, SHADOW_SCHEMA, report, [helper])
+                        # analyses each table as it is filled
+                        applied = await fill_projection(raw, SHADOW_SCHEMA, report, helpers)
                     finally:
-                        await helper.close()
+                        for helper in helpers:
+                            await helper.close()
                 else:
                     log.warning(
                         "an upcaster has no SQL twin or uuid-ossp is missing: "
                         "rebuilding by folding in Python"
                     )
                     applied = await fold_projection(raw, SHADOW_SCHEMA, report)
-                await _analyze_shadow(raw)
+                    await _analyze_shadow(raw)
                 await _swap(raw)
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)

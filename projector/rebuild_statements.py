@@ -82,55 +82,12 @@ LEFT JOIN started s ON s.run_id = seen.run_id
 LEFT JOIN finished f ON f.run_id = seen.run_id
 """
 
-_DOBJECTS_TEMPLATE: Final = """
-INSERT INTO {s}.dobjects (id, name, suffix, size, hash, uri, created_at, created_event_id,
-                          current_version_id, source_run_id, source_at, source_event_id,
-                          fields, fields_at, fields_event_id)
-WITH created AS (
-    SELECT DISTINCT ON (id) *
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id, payload->'dobject'->>'name' AS name,
-               payload->'dobject'->>'suffix' AS suffix,
-               (payload->'dobject'->>'size')::bigint AS size,
-               payload->'dobject'->>'hash' AS hash, payload->'dobject'->>'uri' AS uri,
-               occurred_at AS created_at, event_id AS created_event_id
-        FROM {raw} WHERE event_type IN ('InputLoaded', 'OutputRegistered')
-        OFFSET 0
-    ) e
-    ORDER BY id, created_at, created_event_id
-), schema AS (
-    -- the earliest registration carrying fields, of either kind
-    SELECT DISTINCT ON (id) id, occurred_at, event_id
-    FROM (
-        SELECT (payload->'dobject'->>'id')::uuid AS id, occurred_at, event_id
-        FROM {raw}
-        WHERE event_type IN ('InputLoaded', 'OutputRegistered')
-          AND jsonb_typeof(payload->'fields') = 'array'
-        OFFSET 0
-    ) e
-    ORDER BY id, occurred_at, event_id
-), current AS (
-    -- the version of the latest write, ties to the later version (store.py's twin)
-    SELECT DISTINCT ON (w.dobject_id) w.dobject_id AS id, v.id AS version_id, v.run_id,
-           v.created_at, v.created_event_id
-    FROM {s}.dobject_writes w JOIN {s}.dobject_versions v ON v.id = w.version_id
-    ORDER BY w.dobject_id, w.occurred_at DESC, v.created_at DESC, v.id DESC
-)
-SELECT c.id, c.name, c.suffix, c.size, c.hash, c.uri, c.created_at, c.created_event_id,
-       v.version_id, v.run_id, v.created_at, v.created_event_id,
-       {fields}, f.occurred_at, f.event_id
-FROM created c
-LEFT JOIN current v ON v.id = c.id
-LEFT JOIN schema f ON f.id = c.id
-LEFT JOIN {raw} r ON r.event_id = f.event_id
-"""
-
 # A registration's version key and id, as lineage_core.ids.version_key/dobject_version_id
-# (uuid-ossp's uuid_generate_v5; uuid::text is the canonical lowercase form).
+# (uuid-ossp's uuid_generate_v5; uuid::text is the canonical lowercase form). `d` is the
+# registration's `dobject` object, extracted once per event.
 _KEY: Final = """CASE
-    WHEN payload->'dobject'->>'hash' IS NOT NULL THEN 'hash:' || (payload->'dobject'->>'hash')
-    WHEN payload->'dobject'->>'version' IS NOT NULL
-        THEN 'label:' || (payload->'dobject'->>'version')
+    WHEN d->>'hash' IS NOT NULL THEN 'hash:' || (d->>'hash')
+    WHEN d->>'version' IS NOT NULL THEN 'label:' || (d->>'version')
     ELSE 'run:' || run_id::text END"""
 
 
@@ -141,62 +98,119 @@ def _version_id(dobject_id: str, key: str) -> str:
     )
 
 
-# The fields of the registration `r` as apply.fields_json writes them: every key present.
-_FIELDS_OF_R: Final = """coalesce((
+# The registrations of `{types}` with their `dobject` object and their `fields` (only when
+# an array: the only fields a registration is said to carry), read in one pass.
+_REGISTRATIONS: Final = """(
+    SELECT payload->'dobject' AS d,
+           CASE WHEN jsonb_typeof(payload->'fields') = 'array' THEN payload->'fields' END
+               AS fields,
+           event_type = 'OutputRegistered' AS output, run_id, occurred_at, event_id, sequence
+    FROM {raw} WHERE event_type IN ({types})
+    OFFSET 0
+)"""
+
+# The earliest row of the window `w` carrying fields: its fields, occurred_at and event_id.
+# `w` orders its partition by (occurred_at, event_id) over the whole partition, so the
+# first element of each aggregate is the earliest; the sort is the one DISTINCT ON needs.
+_FIRST_FIELDS: Final = """(array_agg(fields) FILTER (WHERE fields IS NOT NULL) OVER w)[1]
+               AS fields,
+           (array_agg(occurred_at) FILTER (WHERE fields IS NOT NULL) OVER w)[1] AS fields_at,
+           (array_agg(event_id) FILTER (WHERE fields IS NOT NULL) OVER w)[1]
+               AS fields_event_id"""
+
+
+# The stored `fields` column of a registration's `fields` array, as apply.fields_json
+# writes it: every key present, in the producer's order.
+def _fields_json(fields: str) -> str:
+    return f"""CASE WHEN {fields} IS NOT NULL THEN coalesce((
            SELECT jsonb_agg(jsonb_build_object('name', f->'name', 'type', f->'type',
                                                'description', f->'description') ORDER BY n)
-           FROM jsonb_array_elements(r.payload->'fields') WITH ORDINALITY AS e(f, n)
-       ), '[]'::jsonb)"""
+           FROM jsonb_array_elements({fields}) WITH ORDINALITY AS e(f, n)
+       ), '[]'::jsonb) END"""
 
-_DOBJECTS: Final = _DOBJECTS_TEMPLATE.replace(
-    "{fields}", f"CASE WHEN f.id IS NOT NULL THEN {_FIELDS_OF_R} END"
+
+# Versions and writes in one pass over the OutputRegistered events: each registration's
+# version key and id are derived once.
+_VERSIONS_AND_WRITES: Final = f"""
+WITH registrations AS MATERIALIZED (
+    SELECT *, {_version_id("dobject_id", "key")} AS version_id
+    FROM (
+        SELECT (d->>'id')::uuid AS dobject_id, {_KEY} AS key, run_id, occurred_at, event_id,
+               sequence, (d->>'size')::bigint AS size, d->>'hash' AS hash,
+               d->>'version' AS label, fields
+        FROM {_REGISTRATIONS.replace("{types}", "'OutputRegistered'")} e
+    ) k
+), versions AS (
+    INSERT INTO {{s}}.dobject_versions (id, dobject_id, key, run_id, created_at,
+                                      created_event_id, size, hash, label, fields, fields_at,
+                                      fields_event_id)
+    SELECT version_id, dobject_id, key, run_id, occurred_at, event_id, size, hash, label,
+           {_fields_json("fields")}, fields_at, fields_event_id
+    FROM (
+        -- a version's earliest registration, and its earliest carrying fields
+        SELECT DISTINCT ON (dobject_id, version_id) version_id, dobject_id, key, run_id,
+               occurred_at, event_id, size, hash, label, {_FIRST_FIELDS}
+        FROM registrations
+        WINDOW w AS (PARTITION BY dobject_id, version_id ORDER BY occurred_at, event_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ORDER BY dobject_id, version_id, occurred_at, event_id
+    ) v
 )
-
-_DOBJECT_VERSIONS: Final = f"""
-INSERT INTO {{s}}.dobject_versions (id, dobject_id, key, run_id, created_at, created_event_id,
-                                  size, hash, label, fields, fields_at, fields_event_id)
-WITH keyed AS (
-    SELECT (payload->'dobject'->>'id')::uuid AS dobject_id, {_KEY} AS key, run_id,
-           occurred_at, event_id, (payload->'dobject'->>'size')::bigint AS size,
-           payload->'dobject'->>'hash' AS hash, payload->'dobject'->>'version' AS label,
-           jsonb_typeof(payload->'fields') = 'array' AS has_fields
-    FROM {{raw}} WHERE event_type = 'OutputRegistered'
-), created AS (
-    SELECT DISTINCT ON (dobject_id, key) * FROM keyed
-    ORDER BY dobject_id, key, occurred_at, event_id
-), schema AS (
-    SELECT DISTINCT ON (dobject_id, key) dobject_id, key, occurred_at, event_id
-    FROM keyed WHERE has_fields
-    ORDER BY dobject_id, key, occurred_at, event_id
-)
-SELECT {_version_id("c.dobject_id", "c.key")}, c.dobject_id, c.key, c.run_id, c.occurred_at,
-       c.event_id, c.size, c.hash, c.label,
-       CASE WHEN f.event_id IS NOT NULL THEN {_FIELDS_OF_R} END, f.occurred_at, f.event_id
-FROM created c
-LEFT JOIN schema f ON f.dobject_id = c.dobject_id AND f.key = c.key
-LEFT JOIN {{raw}} r ON r.event_id = f.event_id
-"""
-
-_DOBJECT_WRITES: Final = f"""
 INSERT INTO {{s}}.dobject_writes (event_id, dobject_id, version_id, run_id, occurred_at,
                                 sequence)
-SELECT event_id, dobject_id, {_version_id("dobject_id", "key")}, run_id, occurred_at, sequence
-FROM (
-    SELECT event_id, (payload->'dobject'->>'id')::uuid AS dobject_id, {_KEY} AS key, run_id,
-           occurred_at, sequence
-    FROM {{raw}} WHERE event_type = 'OutputRegistered'
-    OFFSET 0
-) e
+SELECT event_id, dobject_id, version_id, run_id, occurred_at, sequence FROM registrations
 """
 
-_RUN_INPUTS: Final = """
-INSERT INTO {s}.run_inputs (run_id, dobject_id, loaded_at, event_id, hash, label)
+# The dobjects from the registrations alone (not from the versions table, so the two
+# statements run side by side): the current version is the one of the latest write, ties
+# to the later version (store.py's twin); only those versions' ids are derived here.
+_DOBJECTS: Final = f"""
+WITH registrations AS MATERIALIZED (
+    SELECT (d->>'id')::uuid AS dobject_id,
+           CASE WHEN output THEN {_KEY} END AS key,  -- a version's, for writes only
+           run_id, occurred_at, event_id, d->>'name' AS name, d->>'suffix' AS suffix,
+           (d->>'size')::bigint AS size, d->>'hash' AS hash, d->>'uri' AS uri, fields
+    FROM {_REGISTRATIONS.replace("{types}", "'InputLoaded', 'OutputRegistered'")} e
+), current AS (
+    SELECT DISTINCT ON (dobject_id) dobject_id, {_version_id("dobject_id", "key")} AS id,
+           run_id, occurred_at, event_id
+    FROM (
+        -- a version's earliest registration and the time of its latest
+        SELECT DISTINCT ON (dobject_id, key) dobject_id, key, run_id, occurred_at, event_id,
+               max(occurred_at) OVER w AS last_at
+        FROM registrations
+        WHERE key IS NOT NULL
+        WINDOW w AS (PARTITION BY dobject_id, key ORDER BY occurred_at, event_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ORDER BY dobject_id, key, occurred_at, event_id
+    ) v
+    ORDER BY dobject_id, last_at DESC, occurred_at DESC, id DESC
+), created AS (
+    -- the earliest registration of either kind, and the earliest carrying fields
+    SELECT DISTINCT ON (dobject_id) dobject_id, name, suffix, size, hash, uri, occurred_at,
+           event_id, {_FIRST_FIELDS}
+    FROM registrations
+    WINDOW w AS (PARTITION BY dobject_id ORDER BY occurred_at, event_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    ORDER BY dobject_id, occurred_at, event_id
+)
+INSERT INTO {{s}}.dobjects (id, name, suffix, size, hash, uri, created_at, created_event_id,
+                          current_version_id, source_run_id, source_at, source_event_id,
+                          fields, fields_at, fields_event_id)
+SELECT c.dobject_id, c.name, c.suffix, c.size, c.hash, c.uri, c.occurred_at, c.event_id,
+       v.id, v.run_id, v.occurred_at, v.event_id, {_fields_json("c.fields")}, c.fields_at,
+       c.fields_event_id
+FROM created c
+LEFT JOIN current v ON v.dobject_id = c.dobject_id
+"""
+
+_RUN_INPUTS: Final = f"""
+INSERT INTO {{s}}.run_inputs (run_id, dobject_id, loaded_at, event_id, hash, label)
 SELECT DISTINCT ON (run_id, dobject_id) run_id, dobject_id, occurred_at, event_id, hash, label
 FROM (
-    SELECT run_id, (payload->'dobject'->>'id')::uuid AS dobject_id, occurred_at, event_id,
-           payload->'dobject'->>'hash' AS hash, payload->'dobject'->>'version' AS label
-    FROM {raw} WHERE event_type = 'InputLoaded'
-    OFFSET 0
+    SELECT run_id, (d->>'id')::uuid AS dobject_id, occurred_at, event_id,
+           d->>'hash' AS hash, d->>'version' AS label
+    FROM {_REGISTRATIONS.replace("{types}", "'InputLoaded'")} e
 ) i
 ORDER BY run_id, dobject_id, occurred_at, event_id
 """
@@ -227,17 +241,14 @@ JOIN {raw} r ON r.event_id = w.event_id,
 
 RAW: Final = "public.raw_events"
 
+# The step that fills two tables (reported as one, with the rows of both).
+VERSIONS_AND_WRITES: Final = "dobject_versions and dobject_writes"
+
 STATEMENTS: Final = (
     ("transforms", _TRANSFORMS),
     ("runs", _RUNS),
-    ("dobject_versions", _DOBJECT_VERSIONS),
-    ("dobject_writes", _DOBJECT_WRITES),
+    (VERSIONS_AND_WRITES, _VERSIONS_AND_WRITES),
     ("dobjects", _DOBJECTS),
     ("run_inputs", _RUN_INPUTS),
     ("column_edges", _COLUMN_EDGES),
 )
-
-# A statement that reads other rebuilt tables runs once they are filled.
-PREREQUISITES: Final[dict[str, tuple[str, ...]]] = {
-    "dobjects": ("dobject_versions", "dobject_writes"),
-}

@@ -81,7 +81,8 @@ async def test_rebuild_sql_equals_the_live_projection(
     finally:
         await conn.close()
     assert rebuilt == live
-    assert [s.table for s in steps] == [*PROJECTION_TABLES, "keys and indexes"]
+    filled = [table for s in steps[:-1] for table in s.table.split(" and ")]
+    assert [*filled, steps[-1].table] == [*PROJECTION_TABLES, "keys and indexes"]
     assert sum(s.rows for s in steps[:-1]) == sum(len(live[t]) for t in PROJECTION_TABLES)
     assert len(live["indexes"]) > len(PROJECTION_TABLES)
 
