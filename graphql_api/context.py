@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ class RequestContext:
     request_id: str
     # set by strawberry from a WebSocket's connection_init payload
     connection_params: dict[str, Any] | None = None
+    # the ASGI scope, where the edge leaves the token's scopes (graphql_api/access.py);
+    # a WebSocket's gets them at connection_init, after this context was made
+    scope: MutableMapping[str, Any] | None = None
 
 
 ApiInfo = Info[RequestContext, None]

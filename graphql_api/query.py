@@ -35,6 +35,8 @@ from graphql_api.status import projection_status
 from graphql_api.status_types import ProjectionStatus
 from graphql_api.types import DObject, DObjectVersion, Notebook, Pipeline, Run, Transform
 from graphql_api.version_questions import dobject_version, lineage_of_version
+from graphql_api.watch_admin import watch_deliveries, watches
+from graphql_api.watch_types import Watch, WatchDelivery
 from lineage_read import pages
 from lineage_read.errors import not_found
 from lineage_read.lineage import MAX_DEPTH, walk
@@ -236,3 +238,18 @@ class Query:
     @strawberry.field(description="How far the projection has applied the event stream.")
     async def projection_status(self, info: ApiInfo) -> ProjectionStatus:
         return await projection_status(info.context.resources)
+
+    @strawberry.field(
+        description="Durable watches with their delivery counts and last failure, by name "
+        "(the `admin` scope only)."
+    )
+    async def watches(self, info: ApiInfo) -> list[Watch]:
+        return await watches(info)
+
+    @strawberry.field(
+        description="A durable watch's latest deliveries, newest first (the `admin` scope only)."
+    )
+    async def watch_deliveries(
+        self, info: ApiInfo, watch_id: strawberry.ID, failed_only: bool = False, last: int = 50
+    ) -> list[WatchDelivery]:
+        return await watch_deliveries(info, watch_id, failed_only, last)

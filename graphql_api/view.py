@@ -61,6 +61,7 @@ class LineageGraphQL(GraphQL[RequestContext, None]):
             loaders=Loaders(db),
             metrics=self.metrics,
             request_id=scope.get(_RID_KEY) or uuid.uuid4().hex,
+            scope=scope,
         )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
@@ -84,7 +85,7 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.view(scope, receive, send)
+            await self._socket(scope, receive, send)
             return
         headers = dict(scope["headers"])
         rid_raw = headers.get(REQUEST_ID_HEADER.encode())
@@ -125,6 +126,19 @@ class GraphQLEndpoint:
                     }
                 )
                 await send({"type": "http.response.body", "body": answer})
+        finally:
+            await db.close()
+
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket: one context for the connection (strawberry makes it once), whose
+        connection the subscriptions give back between events; a query sent over the
+        socket keeps it, so it is given back when the socket ends (else it was held
+        for good, and the pool closed at shutdown waited for it)."""
+        state = scope["app"].state
+        db = state.resources.db.request(state.query_stats)
+        scope[_DB_KEY] = db
+        try:
+            await self.view(scope, receive, send)
         finally:
             await db.close()
 

@@ -23,6 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from graphql_api.access import SCOPES_KEY
 from graphql_api.ratelimit import CALLER_KEY, ConnectionCounter
 from http_edge.auth import OPEN, Principal, TokenRegistry, bearer_of, caller_key
 from lineage_core.tokens import READ
@@ -177,6 +178,7 @@ class SocketGuard:
             return False
         self._counted = key
         self._scope[CALLER_KEY] = key  # the subscriptions' budget (ratelimit.SubscriptionLimits)
+        self._scope[SCOPES_KEY] = principal.scopes  # the admin fields (graphql_api.access)
         self.principal = principal
         self._unwatch = self.registry.watch(principal, self._revoked)
         return True

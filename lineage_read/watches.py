@@ -24,6 +24,7 @@ class WatchError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class WatchSummary:
+    id: int
     name: str
     root_kind: str
     root_id: uuid.UUID
@@ -36,7 +37,14 @@ class WatchSummary:
     pending: int
     failed: int
     last_failure_at: datetime | None  # the latest failed attempt, retried or given up
-    last_failure: str | None
+    last_failure: str | None  # 'HTTP <status>' when the receiver answered, else the error
+    last_failure_delivery: uuid.UUID | None
+    last_failure_given_up: bool  # that delivery is failed (no more attempts)
+
+    @property
+    def last_failure_status(self) -> int | None:
+        """The HTTP status of the last failure, when the receiver answered one."""
+        return http_status(self.last_failure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +78,26 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (name) DO NOTHING
 RETURNING id
 """
-_LIST: Final = """
-SELECT w.name, w.root_kind, w.root_id, w.direction, w.depth, w.kinds, w.url, w.created_at,
+# Every watch (or the one named $1) with its delivery counts and its latest delivery
+# that carries an error: `lineage watch list` and the admin GraphQL field `watches`.
+LIST_WATCHES: Final = """
+SELECT w.id, w.name, w.root_kind, w.root_id, w.direction, w.depth, w.kinds, w.url, w.created_at,
        count(*) FILTER (WHERE d.state = 'delivered') AS delivered,
        count(*) FILTER (WHERE d.state = 'pending') AS pending,
        count(*) FILTER (WHERE d.state = 'failed') AS failed,
-       f.at AS last_failure_at, f.error AS last_failure
+       f.at AS last_failure_at, f.error AS last_failure, f.id AS last_failure_delivery,
+       coalesce(f.given_up, false) AS last_failure_given_up
   FROM public.watches w
   LEFT JOIN public.watch_deliveries d ON d.watch_id = w.id
   LEFT JOIN LATERAL (
-    SELECT coalesce(x.finished_at, x.next_attempt_at) AS at, x.last_error AS error
+    SELECT x.id, coalesce(x.finished_at, x.next_attempt_at) AS at, x.last_error AS error,
+           x.state = 'failed' AS given_up
       FROM public.watch_deliveries x
      WHERE x.watch_id = w.id AND x.last_error IS NOT NULL
      ORDER BY x.sequence DESC, x.ordinal DESC LIMIT 1
   ) f ON true
  WHERE $1::text IS NULL OR w.name = $1
- GROUP BY w.id, f.at, f.error
+ GROUP BY w.id, f.id, f.at, f.error, f.given_up
  ORDER BY w.name
 """
 # No foreign key (the schema check compares `public` tables without one): the
@@ -96,15 +108,33 @@ WITH gone AS (DELETE FROM public.watches WHERE name = $1 RETURNING id),
                      WHERE watch_id IN (SELECT id FROM gone))
 SELECT count(*) FROM gone
 """
-_DELIVERIES: Final = """
-SELECT d.id, d.kind, d.sequence, d.occurred_at, d.distance, d.dobject_id, d.version_id,
-       d.run_id, d.state, d.attempts, d.last_error, d.finished_at
+_COLUMNS: Final = """d.id, d.kind, d.sequence, d.occurred_at, d.distance, d.dobject_id,
+       d.version_id, d.run_id, d.state, d.attempts, d.last_error, d.finished_at"""
+_DELIVERIES: Final = f"""
+SELECT {_COLUMNS}
   FROM public.watch_deliveries d JOIN public.watches w ON w.id = d.watch_id
  WHERE w.name = $1 AND (NOT $2::bool OR d.state = 'failed')
  ORDER BY d.sequence, d.ordinal
  LIMIT $3::int
 """
+# The admin GraphQL field `watchDeliveries`: watch $1's latest $3 deliveries, newest first.
+LATEST_DELIVERIES: Final = f"""
+SELECT {_COLUMNS}
+  FROM public.watch_deliveries d
+ WHERE d.watch_id = $1 AND (NOT $2::bool OR d.state = 'failed')
+ ORDER BY d.sequence DESC, d.ordinal DESC
+ LIMIT $3::int
+"""
 _EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM public.watches WHERE name = $1)"
+WATCH_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM public.watches WHERE id = $1)"
+
+
+def http_status(error: str | None) -> int | None:
+    """The status of an error recorded as 'HTTP <status>' (projector/watches/delivery.py)."""
+    if error is None or not error.startswith("HTTP "):
+        return None
+    code = error.removeprefix("HTTP ")
+    return int(code) if code.isdigit() else None
 
 
 def checked_url(url: str) -> str:
@@ -166,25 +196,48 @@ async def create_watch(
     return secret
 
 
+def summary_of(r: Any) -> WatchSummary:
+    """A LIST_WATCHES row as a summary."""
+    return WatchSummary(
+        id=int(r["id"]),
+        name=r["name"],
+        root_kind=r["root_kind"],
+        root_id=r["root_id"],
+        direction=r["direction"],
+        depth=int(r["depth"]),
+        kinds=tuple(r["kinds"]),
+        url=r["url"],
+        created_at=r["created_at"],
+        delivered=int(r["delivered"]),
+        pending=int(r["pending"]),
+        failed=int(r["failed"]),
+        last_failure_at=r["last_failure_at"],
+        last_failure=r["last_failure"],
+        last_failure_delivery=r["last_failure_delivery"],
+        last_failure_given_up=bool(r["last_failure_given_up"]),
+    )
+
+
+def delivery_of(r: Any) -> Delivery:
+    """A deliveries row (_DELIVERIES, LATEST_DELIVERIES) as a Delivery."""
+    return Delivery(
+        id=r["id"],
+        kind=r["kind"],
+        sequence=int(r["sequence"]),
+        occurred_at=r["occurred_at"],
+        distance=int(r["distance"]),
+        dobject_id=r["dobject_id"],
+        version_id=r["version_id"],
+        run_id=r["run_id"],
+        state=r["state"],
+        attempts=int(r["attempts"]),
+        last_error=r["last_error"],
+        finished_at=r["finished_at"],
+    )
+
+
 async def list_watches(conn: Any, name: str | None = None) -> list[WatchSummary]:
-    return [
-        WatchSummary(
-            name=r["name"],
-            root_kind=r["root_kind"],
-            root_id=r["root_id"],
-            direction=r["direction"],
-            depth=int(r["depth"]),
-            kinds=tuple(r["kinds"]),
-            url=r["url"],
-            created_at=r["created_at"],
-            delivered=int(r["delivered"]),
-            pending=int(r["pending"]),
-            failed=int(r["failed"]),
-            last_failure_at=r["last_failure_at"],
-            last_failure=r["last_failure"],
-        )
-        for r in await conn.fetch(_LIST, name)
-    ]
+    return [summary_of(r) for r in await conn.fetch(LIST_WATCHES, name)]
 
 
 async def remove_watch(conn: Any, name: str) -> None:
@@ -197,20 +250,4 @@ async def deliveries(
 ) -> list[Delivery]:
     if not await conn.fetchval(_EXISTS, name):
         raise WatchError(f"no watch named {name!r}")
-    return [
-        Delivery(
-            id=r["id"],
-            kind=r["kind"],
-            sequence=int(r["sequence"]),
-            occurred_at=r["occurred_at"],
-            distance=int(r["distance"]),
-            dobject_id=r["dobject_id"],
-            version_id=r["version_id"],
-            run_id=r["run_id"],
-            state=r["state"],
-            attempts=int(r["attempts"]),
-            last_error=r["last_error"],
-            finished_at=r["finished_at"],
-        )
-        for r in await conn.fetch(_DELIVERIES, name, failed_only, limit)
-    ]
+    return [delivery_of(r) for r in await conn.fetch(_DELIVERIES, name, failed_only, limit)]

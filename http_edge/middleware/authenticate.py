@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graphql_api.access import SCOPES_KEY
 from graphql_api.ratelimit import CALLER_KEY
 from http_edge.auth import TokenRegistry, bearer_of, caller_key
 from http_edge.keys import PRINCIPAL_KEY, TOKENS_STATE
@@ -20,7 +21,8 @@ def registry_of(scope: Scope) -> TokenRegistry | None:
 
 
 class Authenticate:
-    """Sets `scope[PRINCIPAL_KEY]` (None without a valid token) and `scope[CALLER_KEY]`."""
+    """Sets `scope[PRINCIPAL_KEY]` (None without a valid token), `scope[CALLER_KEY]` and
+    `scope[SCOPES_KEY]` (the token's scopes, for the fields that need `admin`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,4 +40,5 @@ class Authenticate:
         principal = await registry.authenticate(bearer_of(raw.decode("latin-1") if raw else None))
         scope[PRINCIPAL_KEY] = principal
         scope[CALLER_KEY] = caller_key(principal, scope)
+        scope[SCOPES_KEY] = principal.scopes if principal is not None else frozenset()
         await self.app(scope, receive, send)
