@@ -31,9 +31,7 @@ class DeliveryState(enum.Enum):
 
 @strawberry.type(description="The latest delivery of a watch that carries an error.")
 class WatchFailure:
-    at: datetime = strawberry.field(
-        description="When it was given up; for a delivery still retried, its next attempt."
-    )
+    at: datetime = strawberry.field(description="When its latest failed attempt was recorded.")
     error: str = strawberry.field(description="'HTTP <status>' or the connection's error.")
     http_status: int | None = strawberry.field(description="The receiver's answer, if any.")
     delivery_id: strawberry.ID

@@ -74,7 +74,8 @@ done AS (
            next_attempt_at = CASE WHEN f.outcome = 'retry'
                                   THEN now() + make_interval(secs => f.delay)
                                   ELSE d.next_attempt_at END,
-           last_error = f.error
+           last_error = f.error,
+           last_failed_at = CASE WHEN f.error IS NULL THEN d.last_failed_at ELSE now() END
       FROM finished f
      WHERE d.id = f.id AND d.state = 'pending'
     RETURNING d.watch_id, d.sequence, d.ordinal, f.outcome

@@ -36,7 +36,7 @@ class WatchSummary:
     delivered: int
     pending: int
     failed: int
-    last_failure_at: datetime | None  # the latest failed attempt, retried or given up
+    last_failure_at: datetime | None  # when the latest failed attempt was recorded
     last_failure: str | None  # 'HTTP <status>' when the receiver answered, else the error
     last_failure_delivery: uuid.UUID | None
     last_failure_given_up: bool  # that delivery is failed (no more attempts)
@@ -90,7 +90,7 @@ SELECT w.id, w.name, w.root_kind, w.root_id, w.direction, w.depth, w.kinds, w.ur
   FROM public.watches w
   LEFT JOIN public.watch_deliveries d ON d.watch_id = w.id
   LEFT JOIN LATERAL (
-    SELECT x.id, coalesce(x.finished_at, x.next_attempt_at) AS at, x.last_error AS error,
+    SELECT x.id, coalesce(x.last_failed_at, x.finished_at) AS at, x.last_error AS error,
            x.state = 'failed' AS given_up
       FROM public.watch_deliveries x
      WHERE x.watch_id = w.id AND x.last_error IS NOT NULL

@@ -69,6 +69,7 @@ watch_deliveries = Table(
     Column("first_attempt_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("last_error", Text),
+    Column("last_failed_at", DateTime(timezone=True)),  # when last_error was recorded
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("watch_deliveries_order_idx", "watch_id", "sequence", "ordinal", unique=True),
     Index(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -125,6 +126,9 @@ async def test_admins_see_each_watchs_counts_and_last_failure(
         (cli_bad, bad_deliveries) = await summary(database_url, "bad")
         assert failure["deliveryId"] == str(bad_deliveries[0].id)
         assert failure["at"] == cli_bad.last_failure_at.isoformat()
+        # when it failed, not when it would next be tried
+        failed_at = datetime.fromisoformat(failure["at"])
+        assert cli_bad.created_at < failed_at <= datetime.now(UTC)
 
         got = await _ask(url, admin, DELIVERIES, id=by_name["good"]["id"], failed=False, last=2)
         assert "errors" not in got, got
