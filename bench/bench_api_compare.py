@@ -5,11 +5,14 @@
         [--rounds 3] [--seconds 5] [--connections 8] [--database-url URL]
 
 Builds one database as bench_api.py does (or reuses one), then serves it in rounds:
-each round starts the other checkout's API, measures bench_api.py's three questions,
-stops it, and does the same with this checkout's API, so both see the same machine
-load over the run. Prints, per question, the median req/s and p50 of each over the
-rounds, and their ratio (this / other): above 1.00 this checkout is faster. The
-machine is shared: read the spread of the rounds beside the medians.
+each round starts both checkouts' APIs side by side and measures bench_api.py's three
+questions on each in turn, question by question (which of the two goes first alternates
+by round), so both see the same machine load within seconds of each other. Prints, per
+question, the median req/s, p50 and server CPU per request of each over the rounds, and
+their ratios (this / other for req/s, other / this for CPU): above 1.00 this checkout is
+faster. On a shared machine the rate moves with the load of others; the uvicorn worker's
+CPU time per request moves much less, so read that ratio first, and the spread of the
+rounds beside the medians.
 """
 
 from __future__ import annotations
@@ -63,15 +66,21 @@ def main() -> None:
             events, last_output = asyncio.run(_existing(database_url, args.runs))
             asyncio.run(analyze(database_url))
         scenarios = the_scenarios(last_output)
-        loads: dict[tuple[str, str], list[Load]] = {}
+        loads: dict[tuple[str, str], list[tuple[Load, float]]] = {}
         for done in range(args.rounds):
-            for tree, root in trees.items():
-                server, port = serve_api(database_url, nats.url, 1, root=root)
-                try:
-                    for label, body in scenarios:
-                        load = measure(server, port, body, args)[0]
-                        loads.setdefault((tree, label), []).append(load)
-                finally:
+            servers = {
+                tree: serve_api(database_url, nats.url, 1, root=root)
+                for tree, root in trees.items()
+            }
+            order = list(servers) if done % 2 == 0 else list(reversed(servers))
+            try:
+                for label, body in scenarios:
+                    for tree in order:
+                        server, port = servers[tree]
+                        load, cpu_ms, _ = measure(server, port, body, args)
+                        loads.setdefault((tree, label), []).append((load, cpu_ms))
+            finally:
+                for server, _ in servers.values():
                     server.terminate()
                     server.wait(20)
             print(f"  round {done + 1} of {args.rounds} done", file=sys.stderr)
@@ -85,28 +94,31 @@ def main() -> None:
 def report(
     events: int,
     labels: list[str],
-    loads: dict[tuple[str, str], list[Load]],
+    loads: dict[tuple[str, str], list[tuple[Load, float]]],
     args: argparse.Namespace,
 ) -> None:
     print(
         f"\nGraphQL API, one uvicorn worker, {events:,} events, {args.connections} keep-alive "
-        f"connections, {args.seconds:g} s per question, {args.rounds} rounds alternating "
-        f"(other = {args.other}), load: {args.load}\n"
+        f"connections, {args.seconds:g} s per question, {args.rounds} rounds, the two APIs "
+        f"side by side (other = {args.other}), load: {args.load}\n"
     )
     print(
-        f"| {'query':32} | {'other req/s':>11} | {'this req/s':>10} | {'ratio':>5} "
-        f"| {'other p50':>9} | {'this p50':>8} | rounds this/other (req/s) |"
+        "| query | other req/s | this req/s | ratio | other p50 | this p50 "
+        "| other CPU ms/req | this CPU ms/req | CPU ratio | rounds CPU ratio |"
     )
-    print(f"|{'-' * 34}|{'-' * 13}|{'-' * 12}|{'-' * 7}|{'-' * 11}|{'-' * 10}|{'-' * 27}|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for label in labels:
         other, this = loads["other", label], loads["this", label]
-        rate_other = statistics.median(x.rate for x in other)
-        rate_this = statistics.median(x.rate for x in this)
-        rounds = " ".join(f"{t.rate / o.rate:.2f}" for t, o in zip(this, other, strict=True))
+        rate_other = statistics.median(x.rate for x, _ in other)
+        rate_this = statistics.median(x.rate for x, _ in this)
+        cpu_other = statistics.median(c for _, c in other)
+        cpu_this = statistics.median(c for _, c in this)
+        rounds = " ".join(f"{o / t:.2f}" for (_, t), (_, o) in zip(this, other, strict=True))
         print(
-            f"| {label:32} | {rate_other:11.0f} | {rate_this:10.0f} "
-            f"| {rate_this / rate_other:5.2f} | {statistics.median(x.p50 for x in other):9.2f} "
-            f"| {statistics.median(x.p50 for x in this):8.2f} | {rounds:25} |"
+            f"| {label} | {rate_other:.0f} | {rate_this:.0f} | {rate_this / rate_other:.2f} "
+            f"| {statistics.median(x.p50 for x, _ in other):.2f} "
+            f"| {statistics.median(x.p50 for x, _ in this):.2f} "
+            f"| {cpu_other:.3f} | {cpu_this:.3f} | {cpu_other / cpu_this:.2f} | {rounds} |"
         )
 
 
