@@ -156,10 +156,17 @@ def timed_post(url: str, body: dict[str, Any]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def p50(run: Any, requests: int) -> float:
-    for _ in range(5):  # warm-up: prepared statements, caches
-        run()
-    return percentile([run() for _ in range(requests)], 0.5)
+def p50s(calls: dict[str, Any], requests: int) -> dict[str, float]:
+    """Each call's p50, the calls taken in turn (one of each per round): a shared
+    machine's load then weighs on every route and its reference alike."""
+    for call in calls.values():
+        for _ in range(5):  # warm-up: prepared statements, caches
+            call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(requests):
+        for name, call in calls.items():
+            times[name].append(call())
+    return {name: percentile(ms, 0.5) for name, ms in times.items()}
 
 
 PAGE = "{ dobjects(first: 100) { totalCount nodes { id name suffix createdAt } } }"
@@ -172,9 +179,7 @@ def measure(port: int, runs: int, requests: int) -> list[tuple[str, float, str, 
     chain = (runs // CHAIN) // 2
     middle = f"chain-{chain:05d}/table-{CHAIN // 2:03d}"
     dobject = str(dataset_dobject_id(NAMESPACE, middle))
-    page = p50(lambda: timed_post(f"{api}/graphql", {"query": PAGE}), requests)
     walk_body = {"query": WALK, "variables": {"d": dobject}}
-    walk = p50(lambda: timed_post(f"{api}/graphql", walk_body), requests)
     node = urllib.parse.quote(f"dataset:{NAMESPACE}:{middle}", safe="")
     narrow = f"chain-{chain:05d}/table-05"
     routes = [
@@ -182,17 +187,21 @@ def measure(port: int, runs: int, requests: int) -> list[tuple[str, float, str, 
         ("jobs?limit=100", f"namespaces/{NAMESPACE}/jobs?limit=100", "page"),
         ("search?q=table-05", "search?q=table-05", "page"),
         (f"search?q={narrow}", f"search?q={urllib.parse.quote(narrow, safe='')}", "page"),
+        ("search?q=step-05", "search?q=step-05", "page"),
         ("lineage?depth=20", f"lineage?nodeId={node}&depth=20", "walk"),
     ]
-    references = {
-        "page": ("GraphQL dobjects(first: 100)", page),
-        "walk": ("GraphQL lineage(BOTH, depth: 40)", walk),
+    calls: dict[str, Any] = {
+        "page": lambda: timed_post(f"{api}/graphql", {"query": PAGE}),
+        "walk": lambda: timed_post(f"{api}/graphql", walk_body),
     }
-    rows = []
-    for label, path, reference in routes:
-        ms = p50(lambda path=path: timed_get(f"{api}/api/v1/{path}"), requests)
-        rows.append((label, ms, *references[reference]))
-    return rows
+    for label, path, _ in routes:
+        calls[label] = lambda path=path: timed_get(f"{api}/api/v1/{path}")
+    p50 = p50s(calls, requests)
+    references = {
+        "page": "GraphQL dobjects(first: 100) with totalCount",
+        "walk": "GraphQL lineage(BOTH, depth: 40), ids only",
+    }
+    return [(label, p50[label], references[ref], p50[ref]) for label, _, ref in routes]
 
 
 def main() -> None:

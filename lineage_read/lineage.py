@@ -21,13 +21,13 @@ from typing import Any, Final
 
 from lineage_read import as_of, version_sql
 from lineage_read.database import RequestDb
-from lineage_read.shape import Shape, Statements, shaped
+from lineage_read.shape import TODAY, Shape, Statements, shaped
 
 MAX_DEPTH: Final = 50
 MAX_NODES: Final = 10_000
 WORK_CAP: Final = 200_000  # rows of the walk (a node may be reached at several depths)
 
-_WALK = """
+_CTES = """
 WITH RECURSIVE walk(id, kind, dir, depth) AS (
     SELECT $1::uuid, $2::text, d.dir, 0
       FROM unnest($3::text[]) AS d(dir)
@@ -73,7 +73,8 @@ edges AS (
       FROM projection.dobject_versions o
      WHERE o.dobject_id IN (SELECT id FROM kept_dobjects)
        AND o.run_id IN (SELECT id FROM kept_runs){created}
-)
+)"""
+_WALK = _CTES + """
 SELECT
     EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
       AS root_exists,
@@ -86,17 +87,28 @@ SELECT
 """
 
 
+def _parts(kind: str, shape: Shape) -> dict[str, str]:
+    at = shape.at
+    return {
+        "table": "runs" if kind == "RUN" else "dobjects",
+        # every writer of a dobject: a run that produced some version of it (by then)
+        "created": "" if at is None else f" AND o.created_at <= {at}",
+        # the projector writes an input's dobject row with the edge: run_inputs suffices
+        "input_edge": version_sql.input_shown("i", at),
+        "root_exists": (as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
+    }
+
+
 def _statement(kind: str, shape: Shape) -> str:
     """The walk from a root of `kind`, of the statement shape (the instant at $8)."""
-    at = shape.at
-    return _WALK.format(
-        table="runs" if kind == "RUN" else "dobjects",
-        # every writer of a dobject: a run that produced some version of it (by then)
-        created="" if at is None else f" AND o.created_at <= {at}",
-        # the projector writes an input's dobject row with the edge: run_inputs suffices
-        input_edge=version_sql.input_shown("i", at),
-        root_exists=(as_of.run_exists if kind == "RUN" else as_of.dobject_exists)("x", at),
-    )
+    return _WALK.format(**_parts(kind, shape))
+
+
+def walk_ctes(kind: str) -> str:
+    """The walk's WITH (from a root of `kind`, today's projection) for a statement that
+    reads its nodes (`kept`, `kept_runs`, `kept_dobjects`) and `edges` (source, target)
+    itself; its parameters $1..$7 are walk()'s."""
+    return _CTES.format(**_parts(kind, TODAY))
 
 
 # Table names come from this fixed map, never from the request.

@@ -1,13 +1,13 @@
 """The Marquez-shaped routes' registry of OpenLineage names (docs/reference/marquez.md).
 
 Filled by the OpenLineage ingest from the documents it accepts; in `public` like those
-documents, so `lineage rebuild` keeps it. The trigram indexes exist where the server has
-pg_trgm (migration 0008).
+documents, so `lineage rebuild` keeps it. Search reads the GIN indexes of the names'
+three-letter pieces (migration 0011: core Postgres, no extension).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, PrimaryKeyConstraint, Table, Text, Uuid
+from sqlalchemy import Column, DateTime, Index, PrimaryKeyConstraint, Table, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lineage_core.db.metadata import RAW_SCHEMA, metadata
@@ -50,12 +50,6 @@ marquez_datasets = Table(
     Column("description", Text),
     PrimaryKeyConstraint("namespace", "name"),
     Index("marquez_datasets_name_idx", "name"),  # a common word's first search page, in order
-    Index(
-        "marquez_datasets_name_trgm_idx",
-        "name",
-        postgresql_using="gin",
-        postgresql_ops={"name": "gin_trgm_ops"},
-    ),
     schema=RAW_SCHEMA,
 )
 
@@ -85,11 +79,13 @@ marquez_jobs = Table(
     Column("declared_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("namespace", "name"),
     Index("marquez_jobs_name_idx", "name"),  # a common word's first search page, in order
-    Index(
-        "marquez_jobs_name_trgm_idx",
-        "name",
-        postgresql_using="gin",
-        postgresql_ops={"name": "gin_trgm_ops"},
-    ),
     schema=RAW_SCHEMA,
 )
+
+# a name's lowercase three-letter pieces (public.lineage_name_grams, migration 0011)
+for _table in (marquez_datasets, marquez_jobs):
+    Index(
+        f"{_table.name}_name_grams_idx",
+        func.lineage_name_grams(_table.c.name),
+        postgresql_using="gin",
+    )

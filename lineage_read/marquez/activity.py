@@ -1,7 +1,7 @@
 """Search, statistics and the raw OpenLineage events, in Marquez's shapes.
 
-Search matches `q` anywhere in dataset and job names, ignoring case: the registry's
-trigram indexes answer it (where Postgres has pg_trgm, migration 0008). Statistics count
+Search matches `q` anywhere in dataset and job names, ignoring case, through indexes of
+the names' three-letter pieces (migration 0011, core Postgres). Statistics count
 OpenLineage RunEvents by eventTime, and namespaces' jobs, datasets and sources by when
 each first appeared, cumulatively, as Marquez's do."""
 
@@ -14,27 +14,61 @@ from lineage_read.database import RequestDb
 from lineage_read.marquez.catalog import Page
 from lineage_read.marquez.shapes import LOCAL, ts
 
-# Each kind's best `limit` first (by the trigram index), then the best of those: the
-# page never waits on sorting every match of a common word.
+# Search reads the GIN indexes of the names' three-letter pieces (migration 0011): a name
+# holding `q` holds every piece of it, and ILIKE then checks the candidates. A common
+# word would make that many candidates to sort, so in name order each registry's first
+# names are tried first: when enough of them match, they are the first page.
+_HEAD: Final = 1000
+PIECE: Final = 3  # letters of a piece
 _ORDER: Final = "CASE WHEN $6 THEN h.updated_at END DESC, h.name, h.namespace"
 _FILTERS: Final = """($3::text IS NULL OR h.namespace = $3::text)
    AND ($4::timestamptz IS NULL OR h.updated_at < $4::timestamptz)
    AND ($5::timestamptz IS NULL OR h.updated_at >= $5::timestamptz)"""
-_SEARCH: Final = f"""
-WITH hits AS (
-    (SELECT 'DATASET' AS type, h.name, h.updated_at, h.namespace
-       FROM public.marquez_datasets h
-      WHERE $2::text IS DISTINCT FROM 'JOB' AND h.name ILIKE $1 AND {_FILTERS}
-      ORDER BY {_ORDER} LIMIT $7)
+
+
+def _pieces(name: str, grams: bool) -> str:
+    """The candidates' condition: every piece of `q` ($8) in the name's, or (for a `q`
+    of fewer than three letters, which has none) any name."""
+    if not grams:
+        return "length($8::text) < 3"  # true: this statement is only for such a `q`
+    return f"public.lineage_name_grams({name}) @> public.lineage_name_grams($8::text)"
+
+
+def _registry(kind: str, table: str, skip: str, grams: bool) -> str:
+    head, hits = f"{kind}_head", f"{kind}_hits"
+    return f"""
+{head} AS (
+    SELECT h.name, h.updated_at, h.namespace
+      FROM (SELECT m.name, m.updated_at, m.namespace FROM public.{table} m
+             WHERE NOT $6 AND $2::text IS DISTINCT FROM '{skip}'
+             ORDER BY m.name, m.namespace LIMIT {_HEAD}) h
+     WHERE h.name ILIKE $1 AND {_FILTERS}
+     ORDER BY h.name, h.namespace LIMIT $7
+),
+{hits} AS (
+    SELECT * FROM {head} WHERE (SELECT count(*) FROM {head}) >= $7
     UNION ALL
-    (SELECT 'JOB', h.name, h.updated_at, h.namespace FROM public.marquez_jobs h
-      WHERE $2::text IS DISTINCT FROM 'DATASET' AND h.name ILIKE $1 AND {_FILTERS}
+    (SELECT h.name, h.updated_at, h.namespace FROM public.{table} h
+      WHERE (SELECT count(*) FROM {head}) < $7 AND $2::text IS DISTINCT FROM '{skip}'
+        AND {_pieces("h.name", grams)} AND h.name ILIKE $1 AND {_FILTERS}
       ORDER BY {_ORDER} LIMIT $7)
+)"""
+
+
+def _search(grams: bool) -> str:
+    return f"""
+WITH {_registry("ds", "marquez_datasets", "JOB", grams)},
+{_registry("jb", "marquez_jobs", "DATASET", grams)},
+hits AS (
+    SELECT 'DATASET' AS type, * FROM ds_hits
+    UNION ALL
+    SELECT 'JOB', * FROM jb_hits
     UNION ALL
     (SELECT 'JOB', h.name, h.updated_at, h.namespace
        FROM (SELECT t.name, max(t.updated_at) AS updated_at, '{LOCAL}' AS namespace
                FROM projection.transforms t
-              WHERE $2::text IS DISTINCT FROM 'DATASET' AND t.name ILIKE $1
+              WHERE $2::text IS DISTINCT FROM 'DATASET' AND {_pieces("t.name", grams)}
+                AND t.name ILIKE $1
                 AND NOT EXISTS (SELECT 1 FROM public.marquez_jobs x
                                  WHERE x.transform_name = t.name)
               GROUP BY t.name) h
@@ -46,6 +80,9 @@ SELECT json_build_object('type', h.type, 'name', h.name, 'updatedAt', {ts("h.upd
          AS item
   FROM hits h ORDER BY {_ORDER}, h.type LIMIT $7
 """
+
+
+_SEARCH: Final = {grams: _search(grams) for grams in (False, True)}
 
 
 def _like(text: str) -> str:
@@ -65,7 +102,8 @@ async def search(
     by_update: bool,
     limit: int,
 ) -> Page:
-    rows = await db.rows(_SEARCH, _like(q), kind, namespace, before, after, by_update, limit)
+    sql = _SEARCH[len(q) >= PIECE]
+    rows = await db.rows(sql, _like(q), kind, namespace, before, after, by_update, limit, q)
     # Marquez's totalCount of a search is the number of results it returns
     return Page(tuple(r["item"] for r in rows), len(rows))
 

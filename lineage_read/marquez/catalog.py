@@ -14,8 +14,7 @@ from lineage_read.marquez.shapes import (
     DATASETS,
     LOCAL,
     dataset_json,
-    job_json,
-    job_laterals,
+    jobs_built,
     jobs_of,
     latest_run,
     run_state,
@@ -87,35 +86,54 @@ SELECT d.id, '{LOCAL}', d.id::text FROM projection.dobjects d
    AND NOT EXISTS (SELECT 1 FROM public.marquez_datasets x WHERE x.dobject_id = d.id)
 LIMIT 1
 """
-# The page is chosen first (by name, through the registry's key), then built.
-# Outside the SDK's namespace the SDK's branch is left out when planning (`false`), so
-# the page is read in the registry's key order.
-_IN_NAMESPACE: Final = jobs_of("($1::text IS NULL OR j.namespace = $1::text)", "$1::text IS NULL")
-_IN_LOCAL: Final = jobs_of("j.namespace = $1::text", "true")
+# The page is chosen first (by name, in the registry's key order), then built. Three
+# scopes: one namespace (the SDK's part left out when planning), the SDK's, every one.
+_SCOPES: Final = {
+    "one": ("j.namespace = $1::text", "false"),
+    "local": ("j.namespace = $1::text", "true"),
+    "all": ("$1::text IS NULL", "true"),
+}
 
 
-def _state_filter(param: str) -> str:
+def _state_filter(param: str, transform_name: str) -> str:
     return f"""({param}::text[] IS NULL OR (SELECT {run_state("s")} FROM projection.runs s
-                 WHERE s.id = {latest_run("jp")}) = ANY({param}::text[]))"""
+                 WHERE s.id = {latest_run(transform_name)}) = ANY({param}::text[]))"""
 
 
-def _job_page(relation: str) -> str:
+def _job_page(scope: str) -> str:
+    ol, sdk = _SCOPES[scope]
+    jobs = jobs_of(
+        f"{ol} AND {_state_filter('$4', 'j.transform_name')}",
+        f"{sdk} AND {_state_filter('$4', 't.name')}",
+        first="$2::int + $3::int",
+    )
     return f"""
 WITH page AS (
-    SELECT jp.* FROM {relation} jp WHERE {_state_filter("$4")}
-     ORDER BY jp.namespace, jp.name LIMIT $2 OFFSET $3
-)
-SELECT {job_json()}::text AS item FROM page jb {job_laterals()} ORDER BY jb.namespace, jb.name
+    SELECT jp.* FROM {jobs} jp ORDER BY jp.namespace, jp.name LIMIT $2 OFFSET $3
+), {jobs_built("page")}
+SELECT item::text AS item FROM built ORDER BY namespace, name
 """
 
 
-_JOB_PAGE: Final = {False: _job_page(_IN_NAMESPACE), True: _job_page(_IN_LOCAL)}
-_JOB_COUNT: Final = {
-    False: f"SELECT count(*) FROM {_IN_NAMESPACE} jp WHERE {_state_filter('$2')}",
-    True: f"SELECT count(*) FROM {_IN_LOCAL} jp WHERE {_state_filter('$2')}",
-}
+def _job_count(scope: str, states: bool) -> str:
+    ol, sdk = _SCOPES[scope]
+    if states:
+        ol = f"{ol} AND {_state_filter('$2', 'j.transform_name')}"
+        sdk = f"{sdk} AND {_state_filter('$2', 't.name')}"
+    return f"""
+SELECT (SELECT count(*) FROM public.marquez_jobs j WHERE {ol})
+     + (SELECT count(DISTINCT t.name) FROM projection.transforms t
+         WHERE ({sdk})
+           AND NOT EXISTS (SELECT 1 FROM public.marquez_jobs x WHERE x.transform_name = t.name))
+"""
+
+
+_JOB_PAGE: Final = {scope: _job_page(scope) for scope in _SCOPES}
+_JOB_COUNT: Final = {(scope, s): _job_count(scope, s) for scope in _SCOPES for s in (False, True)}
 _ONE: Final = jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")
-_JOB: Final = f"SELECT {job_json()}::text AS item FROM {_ONE} jb {job_laterals()}"
+_JOB: Final = (
+    f"WITH one AS (SELECT * FROM {_ONE} jb), {jobs_built('one')} SELECT item::text FROM built"
+)
 _JOB_TRANSFORM: Final = f"SELECT jb.transform_name FROM {_ONE} jb"
 
 
@@ -156,10 +174,13 @@ async def dataset(db: RequestDb, dobject_id: uuid.UUID) -> str | None:
 async def jobs(
     db: RequestDb, namespace: str | None, states: list[str] | None, limit: int, offset: int
 ) -> Page:
-    local = namespace == LOCAL
-    rows = await db.rows(_JOB_PAGE[local], namespace, limit, offset, states)
-    total = (await db.rows(_JOB_COUNT[local], namespace, states))[0][0]
-    return Page(tuple(r["item"] for r in rows), int(total))
+    scope = "all" if namespace is None else "local" if namespace == LOCAL else "one"
+    rows = await db.rows(_JOB_PAGE[scope], namespace, limit, offset, states)
+    if states is None:
+        counted = await db.rows(_JOB_COUNT[scope, False], namespace)
+    else:
+        counted = await db.rows(_JOB_COUNT[scope, True], namespace, states)
+    return Page(tuple(r["item"] for r in rows), int(counted[0][0]))
 
 
 async def job(db: RequestDb, namespace: str, name: str) -> str | None:

@@ -12,17 +12,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lineage_read.database import RequestDb
+from lineage_read.lineage import DIRECTIONS, MAX_NODES, WORK_CAP, walk_ctes
 from lineage_read.marquez.shapes import (
     DATASETS,
     LOCAL,
-    RUN_JOINS,
     bound_version,
     dataset_json,
-    job_json,
-    job_laterals,
+    input_edge,
+    jobs_built,
     jobs_of,
     latest_run,
-    run_inputs,
     ts,
 )
 
@@ -36,30 +35,73 @@ class NodeData:
     data: Any
 
 
-# Each run's job, then each distinct job's data once.
-_RUN_JOBS: Final = f"""
-WITH named AS (
-    SELECT r.id, t.name AS transform_name FROM projection.runs r
-      JOIN projection.transforms t ON t.id = r.transform_id
-     WHERE r.id = ANY($1::uuid[])
+def _jobs_of_runs(runs: str) -> str:
+    """CTEs: `named`, each run of `runs` (a relation of run ids `id`) with its
+    transform's name, then jobs_built's of each distinct job, its data built once."""
+    return f"""
+named AS (
+    SELECT r.id, t.name AS transform_name FROM {runs} q
+      JOIN projection.runs r ON r.id = q.id JOIN projection.transforms t ON t.id = r.transform_id
 ),
-built AS (
-    SELECT jb.transform_name, jb.namespace, jb.name, {job_json()}::text AS data
-      FROM (SELECT DISTINCT transform_name FROM named) dj
-      CROSS JOIN LATERAL {
-    jobs_of("j.transform_name = dj.transform_name", "t.name = dj.transform_name")
-} jb
-      {job_laterals()}
-)
-SELECT n.id, b.namespace, b.name, b.data FROM named n JOIN built b USING (transform_name)
+jobs AS (
+    SELECT jb.* FROM (SELECT DISTINCT transform_name FROM named) dj
+     CROSS JOIN LATERAL {
+        jobs_of("j.transform_name = dj.transform_name", "t.name = dj.transform_name")
+    } jb
+), {jobs_built("jobs")}"""
+
+
+_RUN_JOBS: Final = f"""WITH {_jobs_of_runs("unnest($1::uuid[]) AS q(id)")}
+SELECT n.id, b.namespace, b.name, b.item::text AS data
+  FROM named n JOIN built b USING (transform_name)
 """
+
+
+def _edges(direction: str) -> str:
+    end = "destination" if direction == "in" else "origin"
+    return f"""(SELECT coalesce(json_agg(json_build_object('origin', f.origin,
+                                                        'destination', f.destination)
+                                      ORDER BY f.origin COLLATE "C", f.destination COLLATE "C"),
+                             '[]'::json)
+                  FROM flows f WHERE f.{end} = n.key)"""
+
+
+def _graph(kind: str) -> str:
+    """Marquez's graph of the walk from a root of `kind` (its parameters $1..$7, those
+    of lineage_read.lineage.walk): runs collapse into their jobs, nodes in key order,
+    each with its edges; all built in the walk's statement."""
+    return f"""{walk_ctes(kind)}, {_jobs_of_runs("kept_runs")},
+keyed AS (
+    SELECT n.id, 'job:' || b.namespace || ':' || b.name AS key, 'JOB' AS type, b.item AS data
+      FROM named n JOIN built b USING (transform_name)
+    UNION ALL
+    SELECT ds.dobject_id, 'dataset:' || ds.namespace || ':' || ds.name, 'DATASET',
+           {dataset_json()}
+      FROM {DATASETS} ds  -- an array, so that both parts of DATASETS read their indexes
+     WHERE ds.dobject_id = ANY((SELECT array_agg(id) FROM kept_dobjects)::uuid[])
+),
+flows AS (
+    SELECT DISTINCT s.key AS origin, t.key AS destination
+      FROM edges e JOIN keyed s ON s.id = e.source JOIN keyed t ON t.id = e.target
+     WHERE s.key <> t.key
+),
+nodes AS (SELECT DISTINCT ON (k.key) k.key, k.type, k.data FROM keyed k ORDER BY k.key)
+SELECT json_build_object('graph', coalesce(json_agg(json_build_object(
+         'id', n.key, 'type', n.type, 'data', n.data,
+         'inEdges', {_edges("in")}, 'outEdges', {_edges("out")}) ORDER BY n.key COLLATE "C"),
+       '[]'::json))::text
+  FROM nodes n
+"""
+
+
+_GRAPH: Final = {kind: _graph(kind) for kind in ("RUN", "DOBJECT")}
 _DOBJECTS: Final = f"""
 SELECT ds.dobject_id, ds.namespace, ds.name, ds.fields::text AS fields,
        {dataset_json()}::text AS data
   FROM {DATASETS} ds WHERE ds.dobject_id = ANY($1::uuid[])
 """
 _ONE_JOB: Final = jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")
-_JOB_LATEST_RUN: Final = f"SELECT {latest_run('jb')} FROM {_ONE_JOB} jb"
+_JOB_LATEST_RUN: Final = f"SELECT {latest_run('jb.transform_name')} FROM {_ONE_JOB} jb"
 _JOB_OUTPUTS: Final = f"""
 SELECT o.dobject_id AS id FROM {_ONE_JOB} jb
   JOIN projection.transforms t ON t.name = jb.transform_name
@@ -91,11 +133,13 @@ SELECT json_build_object('runs', coalesce(json_agg(json_build_object(
                   'version', b.version, 'producedByRunId', bv.run_id) ORDER BY b.dobject_id),
                   '[]'::json)
                  FROM (SELECT i.dobject_id, {bound_version("i")} AS version
-                         FROM {run_inputs("r.id")}) b
+                         FROM projection.run_inputs i WHERE {input_edge("i", "r.id")}) b
                  LEFT JOIN projection.dobject_versions bv ON bv.id = b.version
                  LEFT JOIN public.marquez_datasets n ON n.dobject_id = b.dobject_id)
   ) ORDER BY u.depth, r.first_seen_at DESC, r.id), '[]'::json))::text
-  FROM runs u JOIN projection.runs r ON r.id = u.run_id {RUN_JOINS}
+  FROM runs u JOIN projection.runs r ON r.id = u.run_id
+  LEFT JOIN projection.transforms rt ON rt.id = r.transform_id
+  LEFT JOIN public.marquez_jobs rj ON rj.transform_name = rt.name
 """
 _RUN_EXISTS: Final = "SELECT 1 FROM projection.runs WHERE id = $1"
 
@@ -104,6 +148,13 @@ async def run_jobs(db: RequestDb, run_ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
     """The job of each run that has one, named as Marquez names it."""
     rows = await db.rows(_RUN_JOBS, list(run_ids))
     return {r["id"]: NodeData(r["namespace"], r["name"], json.loads(r["data"])) for r in rows}
+
+
+async def lineage_graph(db: RequestDb, root: uuid.UUID, kind: str, hops: int) -> str:
+    """Marquez's `{"graph": [...]}` (JSON text) of everything within `hops` of `root`
+    (of `kind` RUN or DOBJECT), upstream and downstream."""
+    params = (root, kind, DIRECTIONS["BOTH"], hops, hops, MAX_NODES, WORK_CAP)
+    return str((await db.rows(_GRAPH[kind], *params))[0][0])
 
 
 async def datasets(

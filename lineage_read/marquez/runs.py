@@ -10,49 +10,58 @@ from lineage_read.database import RequestDb
 from lineage_read.marquez.catalog import Page
 from lineage_read.marquez.shapes import (
     LOCAL,
-    RUN_JOINS,
-    dataset_id,
     job_facets,
     jobs_of,
     run_facets,
-    run_inputs,
+    run_from,
     run_json,
-    run_outputs,
+    run_parts,
     ts,
 )
 
+# The page of runs is chosen first, then built.
 _RUNS: Final = f"""
-SELECT {run_json()}::text AS item, count(*) OVER () AS total
-  FROM projection.transforms t JOIN projection.runs r ON r.transform_id = t.id {RUN_JOINS}
- WHERE t.name = $1
- ORDER BY r.first_seen_at DESC, r.id DESC LIMIT $2 OFFSET $3
+WITH page AS (
+    SELECT p.id AS run_id, count(*) OVER () AS total
+      FROM projection.transforms t JOIN projection.runs p ON p.transform_id = t.id
+     WHERE t.name = $1
+     ORDER BY p.first_seen_at DESC, p.id DESC LIMIT $2 OFFSET $3
+), {run_parts("page")}
+SELECT {run_json()}::text AS item, page.total
+  FROM page JOIN projection.runs r ON r.id = page.run_id {run_from(named=True)}
+ ORDER BY r.first_seen_at DESC, r.id DESC
 """
-_RUN: Final = (
-    f"SELECT {run_json()}::text AS item FROM projection.runs r {RUN_JOINS} WHERE r.id = $1"
-)
+_RUN: Final = f"""
+WITH one AS (SELECT $1::uuid AS run_id), {run_parts("one")}
+SELECT {run_json()}::text AS item FROM projection.runs r {run_from(named=True)} WHERE r.id = $1
+"""
 _FACETS: Final = f"""
 SELECT r.id, CASE WHEN $2 = 'job' THEN {job_facets("r")} ELSE {run_facets("r")} END::text
   FROM projection.runs r WHERE r.id = $1
 """
 # A version's inputs and outputs are those of its latest run.
 _VERSIONS: Final = f"""
+WITH vers AS (
+    SELECT jb.namespace, jb.name, jb.facets, t.id AS version, t.registered_at,
+           (SELECT x.id FROM projection.runs x WHERE x.transform_id = t.id
+             ORDER BY x.first_seen_at DESC, x.id DESC LIMIT 1) AS run_id,
+           count(*) OVER () AS total
+      FROM {jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")} jb
+      JOIN projection.transforms t ON t.name = jb.transform_name
+     WHERE $3::uuid IS NULL OR t.id = $3::uuid
+     ORDER BY t.registered_at DESC, t.id DESC LIMIT $4 OFFSET $5
+), {run_parts("vers")}
 SELECT json_build_object(
-         'id', json_build_object('namespace', jb.namespace, 'name', jb.name, 'version', t.id),
-         'name', jb.name, 'createdAt', {ts("t.registered_at")}, 'version', t.id,
+         'id', json_build_object('namespace', jb.namespace, 'name', jb.name,
+                                 'version', jb.version),
+         'name', jb.name, 'createdAt', {ts("jb.registered_at")}, 'version', jb.version,
          'namespace', jb.namespace, 'location', jb.facets->'sourceCodeLocation'->>'url',
-         'inputs', (SELECT coalesce(json_agg({dataset_id("i.dobject_id")} ORDER BY i.dobject_id),
-                                    '[]'::json)
-                      FROM {run_inputs("lr.id")}),
-         'outputs', (SELECT coalesce(json_agg({dataset_id("o.id")} ORDER BY o.id), '[]'::json)
-                       FROM {run_outputs("lr.id")} o),
-         'latestRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS} WHERE r.id = lr.id)
-       )::text AS item, count(*) OVER () AS total
-  FROM {jobs_of("j.namespace = $1 AND j.name = $2", f"$1 = '{LOCAL}' AND t.name = $2")} jb
-  JOIN projection.transforms t ON t.name = jb.transform_name
-  LEFT JOIN LATERAL (SELECT x.id FROM projection.runs x WHERE x.transform_id = t.id
-                      ORDER BY x.first_seen_at DESC, x.id DESC LIMIT 1) lr ON true
- WHERE $3::uuid IS NULL OR t.id = $3::uuid
- ORDER BY t.registered_at DESC, t.id DESC LIMIT $4 OFFSET $5
+         'inputs', coalesce(ri.ids, '[]'::json), 'outputs', coalesce(ro.ids, '[]'::json),
+         'latestRun', CASE WHEN r.id IS NULL THEN NULL
+                           ELSE {run_json("r", ("jb.namespace", "jb.name"))} END
+       )::text AS item, jb.total
+  FROM vers jb LEFT JOIN projection.runs r ON r.id = jb.run_id {run_from()}
+ ORDER BY jb.registered_at DESC, jb.version DESC
 """
 
 

@@ -11,9 +11,15 @@ from typing import Final
 
 from lineage_read.database import RequestDb
 from lineage_read.marquez.catalog import Page
-from lineage_read.marquez.shapes import DATASETS, RUN_JOINS, fields, run_json, ts
+from lineage_read.marquez.shapes import DATASETS, fields, run_from, run_json, run_parts, ts
 
 _VERSIONS: Final = f"""
+WITH vers AS (
+    SELECT v.id, v.run_id, v.created_at, v.fields, count(*) OVER () AS total
+      FROM projection.dobject_versions v
+     WHERE v.dobject_id = $1 AND ($2::uuid IS NULL OR v.id = $2::uuid)
+     ORDER BY v.created_at DESC, v.id DESC LIMIT $3 OFFSET $4
+), {run_parts("vers")}
 SELECT json_build_object(
          'id', json_build_object('namespace', ds.namespace, 'name', ds.name),
          'type', ds.type, 'name', ds.name, 'physicalName', ds.physical_name,
@@ -22,15 +28,14 @@ SELECT json_build_object(
          'fields', {fields("coalesce(v.fields, ds.fields)")}, 'tags', '[]'::json,
          'lifecycleState', NULL, 'description', ds.description,
          'currentSchemaVersion', NULL,
-         'createdByRun', (SELECT {run_json()} FROM projection.runs r {RUN_JOINS}
-                           WHERE r.id = v.run_id),
+         'createdByRun', CASE WHEN r.id IS NULL THEN NULL ELSE {run_json()} END,
          'createdByRunUuid', v.run_id,
          'facets', ds.facets)::text AS item,
-       count(*) OVER () AS total
-  FROM {DATASETS} ds JOIN projection.dobject_versions v ON v.dobject_id = ds.dobject_id
- WHERE ds.dobject_id = $1 AND ($2::uuid IS NULL OR v.id = $2::uuid)
+       v.total
+  FROM vers v CROSS JOIN {DATASETS} ds
+  LEFT JOIN projection.runs r ON r.id = v.run_id {run_from(named=True)}
+ WHERE ds.dobject_id = $1
  ORDER BY v.created_at DESC, v.id DESC
- LIMIT $3 OFFSET $4
 """
 
 

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from lineage_read.column_lineage import column_walk
 from lineage_read.database import RequestDb
-from lineage_read.lineage import MAX_DEPTH, walk
+from lineage_read.lineage import MAX_DEPTH
 from lineage_read.marquez import catalog, graph
 from openlineage_api.marquez.catalog_routes import dataset_ref, raw
 from openlineage_api.marquez.params import (
@@ -60,24 +60,7 @@ async def get_lineage(request: Request, db: RequestDb, _: dict[str, str]) -> Res
         data = json.loads(item or "{}")
         alone = {"id": key, "type": "JOB", "data": data, "inEdges": [], "outEdges": []}
         return raw(json.dumps({"graph": [alone]}))
-    found = await walk(db, root, kind, "BOTH", min(2 * depth, MAX_DEPTH))
-    run_ids = [uuid.UUID(n[0]) for n in found.nodes if n[1] == "RUN"]
-    dobject_ids = [uuid.UUID(n[0]) for n in found.nodes if n[1] == "DOBJECT"]
-    names: dict[str, str] = {}
-    nodes: dict[str, dict[str, Any]] = {}
-    for run_id, job in (await graph.run_jobs(db, run_ids)).items():
-        names[str(run_id)] = key = f"job:{job.namespace}:{job.name}"
-        nodes[key] = {"id": key, "type": "JOB", "data": job.data}
-    for dobject_id, (ds, _fields) in (await graph.datasets(db, dobject_ids)).items():
-        names[str(dobject_id)] = key = f"dataset:{ds.namespace}:{ds.name}"
-        nodes[key] = {"id": key, "type": "DATASET", "data": ds.data}
-    flows = {
-        (names[s], names[t])
-        for s, t in found.edges
-        if s in names and t in names and names[s] != names[t]
-    }
-    body = [{**nodes[k], **_edges(k, flows)} for k in sorted(nodes)]
-    return raw(json.dumps({"graph": body}))
+    return raw(await graph.lineage_graph(db, root, kind, min(2 * depth, MAX_DEPTH)))
 
 
 async def _root(db: RequestDb, node: NodeId) -> tuple[uuid.UUID | None, str]:
