@@ -74,7 +74,9 @@ edges AS (
      WHERE o.dobject_id IN (SELECT id FROM kept_dobjects)
        AND o.run_id IN (SELECT id FROM kept_runs){created}
 )"""
-_WALK = _CTES + """
+_WALK = (
+    _CTES
+    + """
 SELECT
     EXISTS (SELECT 1 FROM projection.{table} x WHERE x.id = $1::uuid AND {root_exists})
       AS root_exists,
@@ -85,6 +87,7 @@ SELECT
     (SELECT count(*) FROM nearest) > (SELECT count(*) FROM kept)
       OR (SELECT count(*) FROM visited) >= $7::int AS truncated
 """
+)
 
 
 def _parts(kind: str, shape: Shape) -> dict[str, str]:
