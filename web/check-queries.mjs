@@ -31,6 +31,8 @@ const documents = {
   version: [q.VERSION_DETAILS, 'versions'],
   watch: [q.watchQuery(false), 'watches'],
   watchVersions: [q.watchQuery(true), 'versions'],
+  watchesAdmin: [q.WATCHES, 'watchAdmin'],
+  watchDeliveries: [q.WATCH_DELIVERIES, 'watchAdmin'],
 };
 const result = {};
 for (const [name, [doc, needs]] of Object.entries(documents)) {

@@ -43,11 +43,13 @@ async def _explorer(_request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """`/` -> `/ui/`; `/ui/`, `/ui/dobject/<id>`, `/ui/run/<id>`, `/ui/version/<id>`
-    (a version-pinned graph, docs/reference/versions.md); `/ui/static/...`."""
+    (a version-pinned graph, docs/reference/versions.md), `/ui/watches` (the durable
+    watches, docs/reference/watches.md); `/ui/static/...`."""
     return [
         Route("/", _home, methods=["GET", "HEAD"]),
         Route("/ui", _home, methods=["GET", "HEAD"]),
         Route("/ui/", _explorer, methods=["GET", "HEAD"]),
+        Route("/ui/watches", _explorer, methods=["GET", "HEAD"]),
         Route("/ui/dobject/{node_id:str}", _explorer, methods=["GET", "HEAD"]),
         Route("/ui/run/{node_id:str}", _explorer, methods=["GET", "HEAD"]),
         Route("/ui/version/{node_id:str}", _explorer, methods=["GET", "HEAD"]),

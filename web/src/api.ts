@@ -40,6 +40,11 @@ function authHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
+/** Asks for another token (one without a scope a page needs) and keeps it. */
+export async function replaceToken(): Promise<void> {
+  keepToken(await askToken(false, 'Enter a token with the scope this page needs.'));
+}
+
 /** One GraphQL request; on 401 asks for a token and tries again with it. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}, minSequence?: number): Promise<GqlResult<T>> {
   // read-your-writes: answered once the projection has applied that stream sequence

@@ -9,6 +9,7 @@ import { setUpSearch } from './search';
 import { statusText } from './details';
 import { startTimeControl, type TimeControl } from './time';
 import { openWatch, type WatchRoot } from './watch';
+import { showWatchesPage } from './watches';
 import type { LayoutResult } from './layout';
 
 type Direction = 'UPSTREAM' | 'DOWNSTREAM' | 'BOTH';
@@ -146,11 +147,17 @@ async function load(fresh: boolean): Promise<void> {
   ($('direction') as HTMLSelectElement).value = p.direction;
   ($('depth') as HTMLInputElement).value = String(p.depth);
   time.show(p.asOf);
+  if (onWatchesPage()) {
+    await showWatches();
+    return;
+  }
+  document.title = 'Lineage explorer';
   if (!p.kind || !p.id) {
     await showHome();
     return;
   }
   $('home').hidden = true;
+  $('watches-page').hidden = true;
   $('explorer').hidden = false;
   message('loading…');
   const r = await fetchLineage(p.id, p.kind, p.direction, p.depth);
@@ -301,9 +308,23 @@ function select(id: string): void {
   void showDetails($('details'), id, node.kind, state.place.asOf, go);
 }
 
+function onWatchesPage(): boolean {
+  return /^\/ui\/watches\/?$/.test(location.pathname);
+}
+
+async function showWatches(): Promise<void> {
+  $('home').hidden = true;
+  $('explorer').hidden = true;
+  $('watches-page').hidden = false;
+  document.title = 'Durable watches · Lineage explorer';
+  await showWatchesPage($('watches-page'), go);
+  document.body.dataset.state = 'ready';
+}
+
 async function showHome(): Promise<void> {
   $('home').hidden = false;
   $('explorer').hidden = true;
+  $('watches-page').hidden = true;
   const r = await gql<{ dobjects: { nodes: DObjectSummary[] } }>('query ExplorerHome { dobjects(first: 50) { nodes { id name suffix createdAt } } }');
   const items = (r.data?.dobjects.nodes ?? []).map((d) => {
     const li = document.createElement('li');
@@ -360,6 +381,13 @@ function start(): void {
     if (Number.isInteger(d) && d >= 1 && d <= 50) setView({ depth: d });
   };
   $('fit').onclick = () => graph.refit();
+  $('watches-refresh').onclick = () => void showWatches();
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('.watches-link')) {
+    a.onclick = (e) => {
+      e.preventDefault();
+      go(a.href);
+    };
+  }
   document.addEventListener('watch-node', (e) => {
     const root = (e as CustomEvent<WatchRoot>).detail;
     openWatch($('watch-panel'), root, state.place.direction, state.place.depth, go);

@@ -159,3 +159,19 @@ export function watchQuery(withVersion: boolean): string {
   }
 }`;
 }
+
+// The durable watches page (docs/reference/watches.md): `admin` tokens only.
+export const WATCHES = `query ExplorerWatches {
+  watches {
+    id name rootKind rootId direction depth kinds url createdAt delivered pending failed
+    lastFailure { at error httpStatus deliveryId givenUp }
+    dobject { ${DOBJECT_SUMMARY} } run { ${RUN_SUMMARY} }
+  }
+}`;
+
+export const WATCH_DELIVERIES = `query ExplorerWatchDeliveries($watchId: ID!, $last: Int!) {
+  watchDeliveries(watchId: $watchId, last: $last) {
+    id state attempts lastError httpStatus finishedAt
+    change { kind sequence occurredAt distance dobject { ${DOBJECT_SUMMARY} } run { ${RUN_SUMMARY} } }
+  }
+}`;

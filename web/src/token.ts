@@ -3,15 +3,17 @@
 
 let pending: Promise<string> | null = null;
 
-export function askToken(rejected: boolean): Promise<string> {
+export function askToken(rejected: boolean, why?: string): Promise<string> {
   if (pending) return pending;
   const dialog = document.getElementById('token-dialog') as HTMLDialogElement;
   const form = dialog.querySelector('form') as HTMLFormElement;
   const input = dialog.querySelector('input') as HTMLInputElement;
   const note = dialog.querySelector('.token-note') as HTMLElement;
-  note.textContent = rejected
-    ? 'The token was refused. Enter a valid API token.'
-    : 'This service needs an API token (LINEAGE_API_TOKEN or one from `lineage token create`).';
+  note.textContent =
+    why ??
+    (rejected
+      ? 'The token was refused. Enter a valid API token.'
+      : 'This service needs an API token (LINEAGE_API_TOKEN or one from `lineage token create`).');
   input.value = '';
   pending = new Promise<string>((resolve) => {
     form.onsubmit = (event) => {
