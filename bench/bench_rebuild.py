@@ -1,19 +1,25 @@
 """`lineage rebuild` against the COPY ceiling measured in the same run.
 
-    .venv/bin/python bench/bench_rebuild.py [--events 1000000] [--fold]
-                                            [--database-url URL]   # reuse a filled raw log
+    .venv/bin/python bench/bench_rebuild.py [--events 1000000] [--rewrites 1] [--upgrade]
+                                            [--fold] [--database-url URL]
 
 Fills public.raw_events of a fresh database with a lineage chain (runs of 1 RunStarted,
 2 InputLoaded, 2 OutputRegistered, 1 RunFinished; each run loads the outputs of the run
 before it, ten pipelines) generated inside Postgres, so ten million events need no
 Python-side encoding. The payloads are valid schema version 1 events (transform ids are
-docs/reference/events.md's uuid5). Then, in this order, on the same database:
+docs/reference/events.md's uuid5). With `--rewrites N` the chain runs N nights: every
+stage's run of each night loads the tables the stage before wrote that night and rewrites
+its own, so every dataset has N writes, each a version of its own (N x `--events` raw
+events: `--events 1000000 --rewrites 10` is the 1M-event chain with every dataset
+rewritten 10 times). Then, in this order, on the same database:
 
 1. the COPY ceiling: the first 200,000 raw rows fetched and COPYed back through asyncpg
    into a table of the same columns (no indexes), rows/s;
 2. `lineage rebuild` as the operator runs it (a subprocess), its wall time, events/s,
-   peak RSS of the process (getrusage of the child) and Postgres temp bytes
-   (pg_stat_database.temp_bytes before and after);
+   peak RSS of the process and Postgres temp bytes (pg_stat_database.temp_bytes before
+   and after); with `--upgrade` the database is first at revision 0005 (before dataset
+   versions) and the figure is the upgrade as an operator meets it: `upgrade head`
+   (migration 0006 marks the projection for a rebuild) and then that rebuild;
 3. with --fold, the Python fold the rebuild used before (projector/rebuild_fold.py) on
    the same log, for the before/after ratio.
 
@@ -37,41 +43,47 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lineage_core.db.engine import upgrade
+from alembic import command
+
+from lineage_core.db.engine import _alembic_config, upgrade, upgrade_sync
 from lineage_core.ids import transform_id
 from projector.store import asyncpg_dsn
 from tests.support.servers import PostgresServer
 
 PIPELINES = 10
+BEFORE_VERSIONS = "0005"  # the revision before migration 0006 (dataset versions)
 COPY_SAMPLE = 200_000
 RUNS_PER_STATEMENT = 50_000
 
 # One statement per slice of runs [$1, $2): six events each, ids derived from the run
-# index with md5 (reproducible), times one second apart per run.
+# index with md5 (reproducible), times one second apart per run. Run i is stage i % $5 of
+# night i / $5: it loads the tables of the stage before and writes its stage's tables.
 _FILL = """
-WITH runs AS (
-    SELECT i, md5('run/' || i)::uuid AS run_id,
+WITH nightly AS (
+    SELECT i, i % $5 AS s FROM generate_series($1::bigint, $2::bigint - 1) AS i
+), runs AS (
+    SELECT i, s, md5('run/' || i)::uuid AS run_id,
            timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second' AS t0,
-           ($3::uuid[])[i % $4 + 1] AS transform_id, 'pipeline ' || (i % $4) AS transform_name
-    FROM generate_series($1::bigint, $2::bigint - 1) AS i
+           ($3::uuid[])[s % $4 + 1] AS transform_id, 'pipeline ' || (s % $4) AS transform_name
+    FROM nightly
 ), events AS (
     SELECT r.i, e.k, r.run_id, r.t0 + e.k * interval '1 millisecond' AS at, e.event_type,
            e.dobject
     FROM runs r CROSS JOIN LATERAL (VALUES
         (0, 'RunStarted', NULL::jsonb),
         (1, 'InputLoaded', jsonb_build_object(
-            'id', CASE WHEN r.i = 0 THEN md5('raw/0') ELSE md5('d/' || (r.i - 1) || '/0') END::uuid,
-            'name', CASE WHEN r.i = 0 THEN 'raw_0' ELSE 'out_' || (r.i - 1) || '_0' END,
-            'suffix', CASE WHEN r.i = 0 THEN '.fastq.gz' ELSE '.bam' END)),
+            'id', CASE WHEN r.s = 0 THEN md5('raw/0') ELSE md5('d/' || (r.s - 1) || '/0') END::uuid,
+            'name', CASE WHEN r.s = 0 THEN 'raw_0' ELSE 'out_' || (r.s - 1) || '_0' END,
+            'suffix', CASE WHEN r.s = 0 THEN '.fastq.gz' ELSE '.bam' END)),
         (2, 'InputLoaded', jsonb_build_object(
-            'id', CASE WHEN r.i = 0 THEN md5('raw/1') ELSE md5('d/' || (r.i - 1) || '/1') END::uuid,
-            'name', CASE WHEN r.i = 0 THEN 'raw_1' ELSE 'out_' || (r.i - 1) || '_1' END,
-            'suffix', CASE WHEN r.i = 0 THEN '.fastq.gz' ELSE '.bam' END)),
+            'id', CASE WHEN r.s = 0 THEN md5('raw/1') ELSE md5('d/' || (r.s - 1) || '/1') END::uuid,
+            'name', CASE WHEN r.s = 0 THEN 'raw_1' ELSE 'out_' || (r.s - 1) || '_1' END,
+            'suffix', CASE WHEN r.s = 0 THEN '.fastq.gz' ELSE '.bam' END)),
         (3, 'OutputRegistered', jsonb_build_object(
-            'id', md5('d/' || r.i || '/0')::uuid, 'name', 'out_' || r.i || '_0',
+            'id', md5('d/' || r.s || '/0')::uuid, 'name', 'out_' || r.s || '_0',
             'suffix', '.bam', 'size', 1000)),
         (4, 'OutputRegistered', jsonb_build_object(
-            'id', md5('d/' || r.i || '/1')::uuid, 'name', 'out_' || r.i || '_1',
+            'id', md5('d/' || r.s || '/1')::uuid, 'name', 'out_' || r.s || '_1',
             'suffix', '.bam', 'size', 1001)),
         (5, 'RunFinished', NULL::jsonb)
     ) AS e(k, event_type, dobject)
@@ -99,15 +111,16 @@ FROM events ev JOIN runs r ON r.i = ev.i
 """
 
 
-async def fill(dsn: str, events: int) -> None:
-    runs = events // 6
+async def fill(dsn: str, events: int, rewrites: int = 1) -> None:
+    stages = events // 6
+    runs = stages * rewrites
     ids = [transform_id("pipeline", f"pipeline {k}", "1") for k in range(PIPELINES)]
     conn = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()
         for first in range(0, runs, RUNS_PER_STATEMENT):
             last = min(runs, first + RUNS_PER_STATEMENT)
-            await conn.execute(_FILL, first, last, ids, PIPELINES)
+            await conn.execute(_FILL, first, last, ids, PIPELINES, stages)
             print(f"\r  raw events: {last * 6:,}", end="", file=sys.stderr, flush=True)
         await conn.execute("ANALYZE public.raw_events")
         print(f"\n  written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -207,6 +220,12 @@ async def fold_rebuild(dsn: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rewrites", type=int, default=1, help="writes of every dataset (nights of the chain)"
+    )
+    parser.add_argument(
+        "--upgrade", action="store_true", help="time the upgrade from revision 0005 instead"
+    )
     parser.add_argument("--fold", action="store_true", help="also time the Python fold")
     parser.add_argument("--database-url", help="reuse a database whose raw log is filled")
     args = parser.parse_args()
@@ -218,13 +237,21 @@ def main() -> None:
         name = asyncio.run(postgres.create_database())
         database_url = postgres.url_for(name)
         print(f"filling {database_url}", file=sys.stderr)
-        asyncio.run(upgrade(database_url))
-        asyncio.run(fill(asyncpg_dsn(database_url), args.events))
+        if args.upgrade:  # the schema before dataset versions
+            command.upgrade(_alembic_config(database_url), BEFORE_VERSIONS)
+        else:
+            asyncio.run(upgrade(database_url))
+        asyncio.run(fill(asyncpg_dsn(database_url), args.events, args.rewrites))
     dsn = asyncpg_dsn(database_url)
+    migrations = None
     try:
         events = asyncio.run(_count(dsn))
         copy_rate = asyncio.run(copy_ceiling(dsn))
         temp_before = asyncio.run(temp_bytes(dsn))
+        if args.upgrade:
+            started = time.perf_counter()
+            upgrade_sync(database_url)
+            migrations = time.perf_counter() - started
         seconds, peak_mib, stderr = run_rebuild(database_url)
         temp_used = asyncio.run(temp_bytes(dsn)) - temp_before
         fold_seconds = asyncio.run(fold_rebuild(dsn)) if args.fold else None
@@ -232,10 +259,20 @@ def main() -> None:
         if postgres is not None and args.database_url is None:
             print(f"  (reuse with --database-url {database_url})", file=sys.stderr)
     rate = events / seconds
-    print(f"\nrebuild of {events:,} raw events (the machine is shared: read it as one run)\n")
+    shape = f", every dataset written {args.rewrites} times" if args.rewrites > 1 else ""
+    print(
+        f"\nrebuild of {events:,} raw events{shape} (the machine is shared: read it as one run)\n"
+    )
     print("| what | figure | vs COPY |")
     print("|---|---|---|")
     print(f"| asyncpg COPY of raw rows (same run) | {copy_rate:,.0f} rows/s | 1.00 |")
+    if migrations is not None:
+        total = migrations + seconds
+        print(
+            f"| upgrade from 0005: `upgrade head` + the rebuild it marks | "
+            f"{events / total:,.0f} events/s, {total:.1f} s | {events / total / copy_rate:.2f} |"
+        )
+        print(f"| &nbsp; `upgrade head` (migrations 0006-) | {migrations:.1f} s | |")
     print(
         f"| `lineage rebuild` (set-based SQL) | {rate:,.0f} events/s, {seconds:.1f} s |"
         f" {rate / copy_rate:.2f} |"
