@@ -5,11 +5,15 @@ whatever the arrival order, batching and duplication, now and as of every instan
 The strategy's tiny universe makes the cases meet: two runs claiming one version (same
 hash or label), a version arriving late that was created before a load and so changes
 what the load read, a rollback (older bytes written again), loads by hash or label of
-versions that never come, and v1, v2 and v3 events mixed.
+versions that never come, and v1, v2 and v3 events mixed. Rival claims of one version
+at one instant (one hash or one label, other runs, labels, sizes and schemas) leave
+only the (occurred_at, event_id) tie-break to say whose run, label, size and fields the
+version keeps, and those are compared too.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -58,6 +62,8 @@ async def _read(conn: asyncpg.Connection, at: datetime | None) -> dict[str, Any]
     inputs = await versions.run_input_versions(db, RUNS, at)
     return {
         "versions": {v.id: v.run_id for v in rows},
+        # what the earliest registration decides, ties on occurred_at to the lower event id
+        "registered": {v.id: (v.created_at, v.size, v.label, _names(v.fields_json)) for v in rows},
         "current": {
             d: c.version_id for d, c in zip(DOBJECTS, current, strict=True) if c.version_id
         },
@@ -74,10 +80,17 @@ async def _read(conn: asyncpg.Connection, at: datetime | None) -> dict[str, Any]
     }
 
 
+def _names(fields_json: str | None) -> tuple[str, ...] | None:
+    return None if fields_json is None else tuple(f["name"] for f in json.loads(fields_json))
+
+
 def _expected(events: list[Event], at: datetime | None) -> dict[str, Any]:
     m = model(events, at)
     return {
         "versions": {v.id: v.run_id for v in m.versions.values()},
+        "registered": {
+            v.id: (v.created[0], v.size, v.label, v.fields) for v in m.versions.values()
+        },
         "current": m.current,
         "bound": m.bound,
         "stale": m.stale,

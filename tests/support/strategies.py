@@ -204,12 +204,13 @@ def with_old_versions(draw: st.DrawFn, events: list[Event]) -> list[Event]:
 # Loads and writes only, on two dobjects, three runs and four instants: ties in time,
 # two versions sharing a label, rollbacks and late versions that rebind a load are common.
 _versioned = st.builds(
-    lambda i, hash_, label: DObjectRef(
-        id=DOBJECTS[i], name="x", suffix=".csv", hash=hash_, version=label
+    lambda i, hash_, label, size: DObjectRef(
+        id=DOBJECTS[i], name="x", suffix=".csv", hash=hash_, version=label, size=size
     ),
     st.integers(0, 1),
     st.sampled_from([None, "h1", "h2"]),
     st.sampled_from([None, "v1", "v2"]),
+    st.sampled_from([None, 1, 2]),
 )
 _version_common = {
     "event_id": event_ids,
@@ -219,7 +220,43 @@ _version_common = {
 version_event: st.SearchStrategy[Event] = st.one_of(
     st.builds(InputLoaded, run_id=st.sampled_from(RUNS[:3]), dobject=_versioned, **_version_common),
     st.builds(
-        OutputRegistered, run_id=st.sampled_from(RUNS[:3]), dobject=_versioned, **_version_common
+        OutputRegistered,
+        run_id=st.sampled_from(RUNS[:3]),
+        dobject=_versioned,
+        fields=schemas,
+        **_version_common,
     ),
 )
-version_event_sets = st.lists(version_event, min_size=2, max_size=14).map(unique_by_id)
+
+
+@st.composite
+def with_rival_claims(draw: st.DrawFn, events: list[Event]) -> list[Event]:
+    """Some registrations claimed again at the same instant by another run, with another
+    label, size and schema: several registrations of one version (one hash, or one
+    label), where only the (occurred_at, event_id) tie-break says whose attributes it has."""
+    rivals: list[Event] = []
+    for e in events:
+        if isinstance(e, OutputRegistered) and draw(st.booleans()):
+            label = draw(st.sampled_from([None, "v1", "v2"]))
+            rivals.append(
+                e.model_copy(
+                    update={
+                        "event_id": draw(event_ids),
+                        "run_id": draw(st.sampled_from(RUNS[:3])),
+                        # a labelled, hashless version keeps its label: its key
+                        "dobject": e.dobject.model_copy(
+                            update={
+                                "version": e.dobject.version if e.dobject.hash is None else label,
+                                "size": draw(st.sampled_from([None, 1, 2])),
+                            }
+                        ),
+                        "fields": draw(schemas),
+                    }
+                )
+            )
+    return unique_by_id([*events, *rivals])
+
+
+version_event_sets = (
+    st.lists(version_event, min_size=2, max_size=14).map(unique_by_id).flatmap(with_rival_claims)
+)

@@ -24,6 +24,8 @@ class Version:
     created: tuple[datetime, uuid.UUID]  # (occurred_at, event_id) of its earliest registration
     hash: str | None
     label: str | None
+    size: int | None
+    fields: tuple[str, ...] | None  # names, from the earliest registration carrying fields
 
 
 @dataclass
@@ -50,7 +52,14 @@ def model(events: list[Event], at: datetime | None = None) -> Model:
         vid = dobject_version_id(d.id, version_key(d.hash, d.version, e.run_id))
         if vid not in m.versions:  # the earliest registration decides
             m.versions[vid] = Version(
-                vid, d.id, e.run_id, (e.occurred_at, e.event_id), d.hash, d.version
+                vid,
+                d.id,
+                e.run_id,
+                (e.occurred_at, e.event_id),
+                d.hash,
+                d.version,
+                d.size,
+                _fields(events, vid),
             )
         writes.append((e.occurred_at, vid))
     for occurred_at, vid in writes:
@@ -74,6 +83,18 @@ def model(events: list[Event], at: datetime | None = None) -> Model:
             if run == v.run_id
         )
     return m
+
+
+def _fields(events: list[Event], vid: uuid.UUID) -> tuple[str, ...] | None:
+    """The field names of the earliest registration of `vid` carrying fields, of all the
+    events: fields are not historical, `asOf` leaves them as they are now
+    (docs/questions/README.md)."""
+    for e in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
+        if isinstance(e, OutputRegistered) and e.fields is not None:
+            d = e.dobject
+            if dobject_version_id(d.id, version_key(d.hash, d.version, e.run_id)) == vid:
+                return tuple(f.name for f in e.fields)
+    return None
 
 
 def _binding(m: Model, load: InputLoaded) -> uuid.UUID | None:
