@@ -113,7 +113,8 @@ def create(  # noqa: PLR0917 - typer passes every option by position
 
 @watch_app.command("list")
 def list_() -> None:
-    """Watches: name, root, URL and counts of delivered, pending and failed (no secrets)."""
+    """Watches: name, root, URL, counts of delivered, pending and failed, and the last
+    failure (no secrets)."""
     from lineage_read.watches import WatchSummary, list_watches
 
     found: list[WatchSummary] = _run("list", list_watches)
@@ -122,13 +123,19 @@ def list_() -> None:
         return
     typer.echo(
         f"{'NAME':<24} {'ROOT':<46} {'DIRECTION':<10} {'DEPTH':>5} "
-        f"{'DELIVERED':>9} {'PENDING':>7} {'FAILED':>6} URL"
+        f"{'DELIVERED':>9} {'PENDING':>7} {'FAILED':>6} URL  LAST FAILURE"
     )
     for w in found:
         root = f"{w.root_kind.lower()}:{w.root_id}"
+        failure = "-"
+        if w.last_failure is not None and w.last_failure_at is not None:
+            state = "given up" if w.last_failure_given_up else "retrying"
+            failure = (
+                f"{w.last_failure} ({state}, {w.last_failure_at.isoformat(timespec='seconds')})"
+            )
         typer.echo(
             f"{w.name:<24} {root:<46} {w.direction:<10} {w.depth:>5} "
-            f"{w.delivered:>9} {w.pending:>7} {w.failed:>6} {w.url}"
+            f"{w.delivered:>9} {w.pending:>7} {w.failed:>6} {w.url}  {failure}"
         )
 
 

@@ -88,6 +88,7 @@ async def test_watch_commands(projector: None, nats_url: str, database_url: str)
     assert rows["mine"][1] == f"dobject:{a}"
     assert rows["mine"][4:7] == ["1", "0", "0"]  # delivered, pending, failed
     assert rows["mine"][7] == receiver.url
+    assert rows["mine"][8:] == ["-"]  # no failure
     shown = await lineage(database_url, "deliveries", "mine")
     lines = shown.stdout.splitlines()[1:]
     assert len(lines) == 1

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,7 @@ from lineage_core.db.engine import create_engine
 from lineage_core.settings import Settings
 from projector.service import run_projector
 from tests.support.served import acked, served_app, ws_init
+from tests.support.service import lineage_command
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
 from tests.support.watch_webhooks import summary, tell, watch
@@ -66,6 +69,21 @@ async def _ask(url: str, token: str, query: str, **variables: Any) -> Any:
         )
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+async def _watch_list(database_url: str) -> dict[str, str]:
+    """`lineage watch list`'s rows by watch name."""
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [*lineage_command(), "watch", "list"],
+        env={**os.environ, "LINEAGE_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
 
 
 def _code(body: Any) -> str:
@@ -122,8 +140,14 @@ async def test_admins_see_each_watchs_counts_and_last_failure(
             503,
             True,
         )
-        # the same as `lineage watch list` reads
+        # the same as `lineage watch list` reads, and prints
         (cli_bad, bad_deliveries) = await summary(database_url, "bad")
+        listed_by_cli = await _watch_list(database_url)
+        assert (
+            f"HTTP 503 (given up, {cli_bad.last_failure_at.isoformat(timespec='seconds')})"
+            in (listed_by_cli["bad"])
+        )
+        assert listed_by_cli["good"].endswith(f"{good.url}  -")
         assert failure["deliveryId"] == str(bad_deliveries[0].id)
         assert failure["at"] == cli_bad.last_failure_at.isoformat()
         # when it failed, not when it would next be tried
@@ -181,3 +205,39 @@ async def test_the_admin_fields_over_the_websocket(database_url: str, nats_url: 
                 assert answer["payload"] == {"data": {"watches": []}}
             else:
                 assert answer["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.fixture
+async def patient_projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
+    # the default backoff: 1 s, 2 s, 4 s, 8 s, ... for a day
+    task = asyncio.create_task(
+        run_projector(Settings(nats_url=nats_url, database_url=database_url))
+    )
+    yield
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_retried_deliverys_failure_time_is_when_it_failed(
+    patient_projector: None, nats_url: str, database_url: str
+) -> None:
+    s = Story()
+    await tell(nats_url, database_url, s.start("r0") + s.write("r0", "a", hash="h1"))
+    down = Receiver(status=500)
+    await down.start()
+    root = {"root_kind": "DOBJECT", "root_id": uid("dobject/a")}
+    await watch(database_url, "retried", down.url, kinds=["NEW_VERSION"], **root)
+    await tell(nats_url, database_url, s.start("r1") + s.write("r1", "a", hash="h2"))
+    # four failed attempts: the next one is 8 s away
+    await wait_until(lambda: len(down.received) >= 4, timeout=60, what="four attempts")
+    await asyncio.sleep(0.3)  # the fourth failure recorded
+    admin = await _token(database_url, "root", "admin")
+    async with served_app(database_url, nats_url) as (url, _app):
+        [listed] = (await _ask(url, admin, WATCHES))["data"]["watches"]
+    await down.stop()
+    assert (listed["pending"], listed["failed"]) == (1, 0)
+    failure = listed["lastFailure"]
+    assert (failure["error"], failure["httpStatus"], failure["givenUp"]) == ("HTTP 500", 500, False)
+    # when the last attempt failed, not when the next one is due
+    assert datetime.fromisoformat(failure["at"]) <= datetime.now(UTC)
