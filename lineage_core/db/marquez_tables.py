@@ -7,7 +7,18 @@ three-letter pieces (migration 0011: core Postgres, no extension).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, PrimaryKeyConstraint, Table, Text, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lineage_core.db.metadata import RAW_SCHEMA, metadata
@@ -18,6 +29,9 @@ marquez_namespaces = Table(
     Column("name", Text, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # its registered datasets and jobs, counted by the ingest as it adds them (0012)
+    Column("dataset_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("job_count", BigInteger, nullable=False, server_default=text("0")),
     schema=RAW_SCHEMA,
 )
 

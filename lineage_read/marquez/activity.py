@@ -18,7 +18,7 @@ from lineage_read.marquez.shapes import LOCAL, ts
 # holding `q` holds every piece of it, and ILIKE then checks the candidates. A common
 # word would make that many candidates to sort, so in name order each registry's first
 # names are tried first: when enough of them match, they are the first page.
-_HEAD: Final = 1000
+_HEAD: Final = 300
 PIECE: Final = 3  # letters of a piece
 _ORDER: Final = "CASE WHEN $6 THEN h.updated_at END DESC, h.name, h.namespace"
 _FILTERS: Final = """($3::text IS NULL OR h.namespace = $3::text)

@@ -56,6 +56,15 @@ SELECT json_build_object('name', name, 'createdAt', {ts("created_at")},
   FROM ns WHERE $1::text IS NULL OR name = $1::text
  ORDER BY name LIMIT $2 OFFSET $3
 """
+# One namespace of the registry by name (the SDK's is the list's: its statement reads
+# the transforms, which a lookup of any other name must not pay for).
+_NAMESPACE: Final = f"""
+SELECT json_build_object('name', name, 'createdAt', {ts("created_at")},
+                         'updatedAt', {ts("updated_at")}, 'ownerName', 'anonymous',
+                         'description', NULL, 'isHidden', false)::text AS item,
+       1 AS total
+  FROM public.marquez_namespaces WHERE name = $1
+"""
 _SOURCES: Final = f"""
 SELECT json_build_object('type', type, 'name', name, 'createdAt', {ts("created_at")},
                          'updatedAt', {ts("updated_at")}, 'connectionUrl', connection_url,
@@ -69,6 +78,11 @@ SELECT {dataset_json()}::text AS item FROM {DATASETS} ds
  WHERE ds.namespace = $1 ORDER BY ds.name LIMIT $2 OFFSET $3
 """
 _DATASET_COUNT: Final = f"SELECT count(*) FROM {DATASETS} ds WHERE ds.namespace = $1"
+# An OpenLineage namespace's own count of its names (the ingest keeps it, migration 0012).
+_COUNTED: Final = {
+    kind: f"SELECT coalesce(max({kind}_count), 0) FROM public.marquez_namespaces WHERE name = $1"
+    for kind in ("dataset", "job")
+}
 _DATASET: Final = (
     f"SELECT {dataset_json()}::text AS item FROM {DATASETS} ds WHERE ds.dobject_id = $1"
 )
@@ -143,6 +157,8 @@ async def _page(db: RequestDb, sql: str, *params: object) -> Page:
 
 
 async def namespaces(db: RequestDb, limit: int, offset: int, name: str | None = None) -> Page:
+    if name is not None and name != LOCAL:
+        return await _page(db, _NAMESPACE, name)
     return await _page(db, _NAMESPACES, name, limit, offset)
 
 
@@ -152,7 +168,8 @@ async def sources(db: RequestDb, limit: int, offset: int, name: str | None = Non
 
 async def datasets(db: RequestDb, namespace: str, limit: int, offset: int) -> Page:
     rows = await db.rows(_DATASET_PAGE, namespace, limit, offset)
-    total = (await db.rows(_DATASET_COUNT, namespace))[0][0]
+    count = _DATASET_COUNT if namespace == LOCAL else _COUNTED["dataset"]
+    total = (await db.rows(count, namespace))[0][0]
     return Page(tuple(r["item"] for r in rows), int(total))
 
 
@@ -176,7 +193,9 @@ async def jobs(
 ) -> Page:
     scope = "all" if namespace is None else "local" if namespace == LOCAL else "one"
     rows = await db.rows(_JOB_PAGE[scope], namespace, limit, offset, states)
-    if states is None:
+    if states is None and scope == "one":
+        counted = await db.rows(_COUNTED["job"], namespace)
+    elif states is None:
         counted = await db.rows(_JOB_COUNT[scope, False], namespace)
     else:
         counted = await db.rows(_JOB_COUNT[scope, True], namespace, states)

@@ -84,7 +84,11 @@ ON CONFLICT (name) DO UPDATE
        updated_at = greatest(t.updated_at, excluded.updated_at)
 """
 # A later event's schema replaces the fields; facets merge key by key, later winning.
+# Each new name counts once in its namespace's row, which this transaction has locked
+# already (namespaces are merged first): a concurrent ingest of the same new name waits
+# for this one and then updates it, so it is not counted twice.
 _DATASETS: Final = """
+WITH upserted AS (
 INSERT INTO public.marquez_datasets AS t
     (namespace, name, dobject_id, source_name, type, created_at, updated_at, modified_at,
      fields, fields_at, facets, facets_at, description)
@@ -105,6 +109,12 @@ ON CONFLICT (namespace, name) DO UPDATE
                      THEN t.facets || excluded.facets ELSE excluded.facets || t.facets END,
        facets_at = greatest(t.facets_at, excluded.facets_at),
        description = coalesce(excluded.description, t.description)
+RETURNING namespace, xmax = 0 AS fresh  -- xmax 0: inserted, not updated
+)
+UPDATE public.marquez_namespaces n SET dataset_count = n.dataset_count + c.fresh
+  FROM (SELECT namespace, count(*) FILTER (WHERE fresh) AS fresh
+          FROM upserted GROUP BY namespace) c
+ WHERE n.name = c.namespace AND c.fresh > 0
 """
 _ALIASES: Final = """
 INSERT INTO public.marquez_aliases AS t (namespace, name, dobject_id)
@@ -112,6 +122,7 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[])
 ON CONFLICT (namespace, name) DO UPDATE SET dobject_id = excluded.dobject_id
 """
 _JOBS: Final = """
+WITH upserted AS (
 INSERT INTO public.marquez_jobs AS t
     (namespace, name, transform_name, type, created_at, updated_at, facets, facets_at,
      declared_inputs, declared_outputs, declared_at)
@@ -130,6 +141,12 @@ ON CONFLICT (namespace, name) DO UPDATE
        declared_outputs = CASE WHEN excluded.declared_at >= coalesce(t.declared_at, '-infinity')
                                THEN excluded.declared_outputs ELSE t.declared_outputs END,
        declared_at = greatest(t.declared_at, excluded.declared_at)
+RETURNING namespace, xmax = 0 AS fresh  -- xmax 0: inserted, not updated
+)
+UPDATE public.marquez_namespaces n SET job_count = n.job_count + c.fresh
+  FROM (SELECT namespace, count(*) FILTER (WHERE fresh) AS fresh
+          FROM upserted GROUP BY namespace) c
+ WHERE n.name = c.namespace AND c.fresh > 0
 """
 
 
