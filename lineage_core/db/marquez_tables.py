@@ -102,4 +102,5 @@ for _table in (marquez_datasets, marquez_jobs):
         f"{_table.name}_name_grams_idx",
         func.lineage_name_grams(_table.c.name),
         postgresql_using="gin",
+        postgresql_with={"fastupdate": "off"},  # no pending list for searches to read (0012)
     )

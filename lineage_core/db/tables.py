@@ -113,6 +113,7 @@ Index(
     "transforms_name_grams_idx",
     func.lineage_name_grams(transforms.c.name),
     postgresql_using="gin",
+    postgresql_with={"fastupdate": "off"},  # no pending list for searches to read (0012)
 )
 
 runs = Table(
