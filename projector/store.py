@@ -168,6 +168,8 @@ async def write_rows(
             [r.finish.event_id if r.finish else None for r in rs],
             [r.start.parent_run_id if r.start else None for r in rs],
         )
+    if rows.writes:  # before the dobjects, whose current version they decide
+        await write_versions(conn, rows, sql)
     if rows.dobjects:
         ds = list(rows.dobjects.values())
         await conn.execute(
@@ -184,8 +186,6 @@ async def write_rows(
             [d.schema.at if d.schema else None for d in ds],
             [d.schema.event_id if d.schema else None for d in ds],
         )
-    if rows.writes:
-        await write_versions(conn, rows, sql)
     if rows.run_inputs:
         ins = list(rows.run_inputs.values())
         await conn.execute(
@@ -204,8 +204,8 @@ async def write_rows(
 async def write_versions(
     conn: asyncpg.Connection, rows: ProjectionRows, sql: dict[str, str]
 ) -> None:
-    """Upsert the versions, add the writes, then derive the written dobjects' current
-    version (the dobject rows exist by now: they are upserted first)."""
+    """Upsert the versions and add the writes (the dobjects' upsert then derives each
+    written dobject's current version from them)."""
     vs = list(rows.versions.values())
     await conn.execute(
         sql["dobject_versions"],
@@ -232,7 +232,6 @@ async def write_versions(
         [w.occurred_at for w in ws],
         [w.sequence for w in ws],
     )
-    await conn.execute(sql["dobjects_current"], list({w.dobject_id for w in ws}))
 
 
 async def write_column_edges(

@@ -28,6 +28,9 @@ DOBJECT_CREATED_COLUMNS: Final = (
     "created_event_id",
 )
 
+# the dobject columns its current version decides
+CURRENT_COLUMNS: Final = ("current_version_id", "source_run_id", "source_at", "source_event_id")
+
 # the version columns its earliest registration decides
 VERSION_CREATED_COLUMNS: Final = (
     "run_id",
@@ -114,17 +117,34 @@ ON CONFLICT (id) DO UPDATE SET
   {pick(finish_wins, "r", "status", "finished_at", "error", "finished_event_id")}
 WHERE excluded.first_seen_at < r.first_seen_at OR {start_wins} OR {finish_wins}
 """,
+        # Written after the batch's versions and writes: each dobject's current version
+        # is derived from all its writes (the latest write's version, ties to the later
+        # version) as the row is written, so a written dobject's row is written once. A
+        # late registration may have changed a version's run or created_at, so this is
+        # recomputed, not compared against the batch alone.
         "dobjects": f"""
 INSERT INTO {schema}.dobjects AS d (id, name, suffix, size, hash, uri, created_at,
-                                    created_event_id, fields, fields_at, fields_event_id)
-SELECT i, n, s, z, h, u, c, ce, f::jsonb, fa, fe
+                                    created_event_id, fields, fields_at, fields_event_id,
+                                    current_version_id, source_run_id, source_at,
+                                    source_event_id)
+SELECT i, n, s, z, h, u, c, ce, f::jsonb, fa, fe, cv.id, cv.run_id, cv.created_at,
+       cv.created_event_id
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
             $7::timestamptz[], $8::uuid[], $9::text[], $10::timestamptz[], $11::uuid[])
      AS x(i, n, s, z, h, u, c, ce, f, fa, fe)
+LEFT JOIN LATERAL (
+    SELECT v.id, v.run_id, v.created_at, v.created_event_id
+    FROM {schema}.dobject_writes w JOIN {schema}.dobject_versions v ON v.id = w.version_id
+    WHERE w.dobject_id = x.i
+    ORDER BY w.occurred_at DESC, v.created_at DESC, v.id DESC
+    LIMIT 1) cv ON true
 ON CONFLICT (id) DO UPDATE SET
   {pick(created_wins, "d", *DOBJECT_CREATED_COLUMNS)},
-  {pick(fields_wins, "d", "fields", "fields_at", "fields_event_id")}
+  {pick(fields_wins, "d", "fields", "fields_at", "fields_event_id")},
+  {", ".join(f"{c} = excluded.{c}" for c in CURRENT_COLUMNS)}
 WHERE {created_wins} OR {fields_wins}
+   OR ({", ".join(f"d.{c}" for c in CURRENT_COLUMNS)})
+      IS DISTINCT FROM ({", ".join(f"excluded.{c}" for c in CURRENT_COLUMNS)})
 """,
         "dobject_versions": f"""
 INSERT INTO {schema}.dobject_versions AS v (id, dobject_id, key, run_id, created_at,
@@ -145,25 +165,6 @@ INSERT INTO {schema}.dobject_writes (event_id, dobject_id, version_id, run_id, o
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[],
                      $6::bigint[])
 ON CONFLICT (event_id) DO NOTHING
-""",
-        # The current version of each dobject written in the batch, from all its writes:
-        # the latest write's version, ties to the later version. A late registration may
-        # also have changed a version's run or created_at, so this is recomputed, not
-        # compared against the batch alone.
-        "dobjects_current": f"""
-UPDATE {schema}.dobjects d
-SET current_version_id = c.id, source_run_id = c.run_id, source_at = c.created_at,
-    source_event_id = c.created_event_id
-FROM unnest($1::uuid[]) AS t(id)
-CROSS JOIN LATERAL (
-    SELECT v.id, v.run_id, v.created_at, v.created_event_id
-    FROM {schema}.dobject_writes w JOIN {schema}.dobject_versions v ON v.id = w.version_id
-    WHERE w.dobject_id = t.id
-    ORDER BY w.occurred_at DESC, v.created_at DESC, v.id DESC
-    LIMIT 1) c
-WHERE d.id = t.id
-  AND (d.current_version_id, d.source_run_id, d.source_at, d.source_event_id)
-      IS DISTINCT FROM (c.id, c.run_id, c.created_at, c.created_event_id)
 """,
         # A dobject's column edges all come from one event, the earliest carrying any: an
         # earlier one arriving late first removes the edges of the later one, then the
