@@ -7,6 +7,11 @@ Uses the running service (`lineage up`, found like the SDK finds it). Without a
 reachable API it starts its own nats-server in a temp dir and measures the publishing
 calls only. Prints a table; never asserts timings.
 
+References, measured in the same run against the same servers: a bare nats-py
+JetStream publish with its ack (1 KB to a scratch stream) for the publishing calls, and a
+bare HTTP POST of `{ __typename }` to the API for the queries; each call's p50 is also
+printed as a ratio to its reference.
+
 Peers, same workload (a run with one input and one output, in-process on SQLite),
 measured on 2026-11-28 on the machine where this bench gave 106 runs/s
 (README): lamindb 2.12.1 16-18 runs/s with the manual API, MLflow 3.17.2 17.5-22.8
@@ -58,6 +63,41 @@ def api_reachable() -> bool:
         return False
 
 
+def publish_reference(nats_url: str, n: int) -> list[int]:
+    """Bare JetStream publish + ack of 1 KB, `n` times, to a scratch stream of its own."""
+    import asyncio
+
+    import nats
+
+    async def run() -> list[int]:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        stream = f"BENCH_SDK_REF_{os.getpid()}"
+        await js.add_stream(name=stream, subjects=[f"bench.sdk.ref.{os.getpid()}"])
+        out = []
+        try:
+            for i in range(n):
+                start = time.perf_counter_ns()
+                await js.publish(f"bench.sdk.ref.{os.getpid()}", b"x" * 1024 + str(i).encode())
+                out.append(time.perf_counter_ns() - start)
+        finally:
+            await js.delete_stream(stream)
+            await nc.close()
+        return out
+
+    return asyncio.run(run())
+
+
+def query_reference(api_url: str, n: int) -> list[int]:
+    """Bare POST of `{ __typename }` to the API, `n` times, on one connection."""
+    import httpx
+
+    with httpx.Client(timeout=30) as client:
+        url = api_url.rstrip("/") + "/graphql"
+        client.post(url, json={"query": "{ __typename }"})
+        return timed([lambda: client.post(url, json={"query": "{ __typename }"})] * n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="calls per measured operation")
@@ -94,6 +134,11 @@ def main() -> None:
     ln.Run(pipeline=pipeline, global_context=True)
     ln.add(ln.DObject(ln.dev.datasets.file_fastq()))  # warm-up: connection, imports
 
+    from lineage_core.settings import Settings
+
+    settings = Settings()
+    publish_ref = percentiles(publish_reference(settings.resolved_nats_url(), n))[0]
+    query_ref = percentiles(query_reference(settings.resolved_api_url(), 300))[0] if with_api else 0
     rows: list[tuple[str, int, tuple[float, float, float]]] = []
     dobjects: list[object] = []
     construct = timed([lambda p=p: dobjects.append(ln.DObject(p)) for p in files])  # type: ignore[misc]
@@ -126,10 +171,22 @@ def main() -> None:
 
     mode = "NATS + GraphQL API (lineage up)" if with_api else "own nats-server, no API"
     print(f"\nproducer_sdk latency, {mode}, {os.cpu_count()} cores\n")
-    print(f"| {'operation':<44} | {'n':>5} | {'p50 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} |")
-    print(f"|{'-' * 46}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
+    print(f"references: bare JetStream publish+ack p50 {publish_ref:.3f} ms", end="")
+    print(f"; bare GraphQL POST p50 {query_ref:.3f} ms" if with_api else "")
+    print()
+    print(
+        f"| {'operation':<44} | {'n':>5} | {'p50 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} "
+        f"| {'p50 / ref':>9} |"
+    )
+    print(f"|{'-' * 46}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 11}|")
     for name, count, (p50, p99, mean) in rows:
-        print(f"| {name:<44} | {count:>5} | {p50:>7.3f} | {p99:>7.3f} | {mean:>7.3f} |")
+        # queries and the look-up in DObject(path) against the bare POST, the rest against
+        # the bare publish
+        ref = query_ref if name.startswith(("select", "ln.DObject")) else publish_ref
+        ratio = f"{p50 / ref:.2f}x" if ref else "-"
+        print(
+            f"| {name:<44} | {count:>5} | {p50:>7.3f} | {p99:>7.3f} | {mean:>7.3f} | {ratio:>9} |"
+        )
     print(
         f"\nwhole runs (start, 1 input, 1 output incl. DObject(path), finish): "
         f"{per_second:,.0f} runs/s over {runs} runs"
