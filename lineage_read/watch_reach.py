@@ -28,6 +28,10 @@ from typing import Final
 # (counted and logged by the caller: docs/watches.md says what that costs).
 WORK_CAP: Final = 200_000
 
+# Rows of the watched-nodes walk (below) allowed per change of the chunk: its rows are
+# one index probe each, a change's walk about 14 rows of several.
+WATCHED_ROWS_PER_CHANGE: Final = 16
+
 # The graph's edges, each with the stream sequence of the event that made it. A
 # dobject's writers are the producers of its versions (docs/reference/versions.md), each
 # from its earliest write of the version it produced.
@@ -57,16 +61,18 @@ _OWN_OUTPUT: Final = """
              WHERE v.dobject_id = i.dobject_id AND v.run_id = i.run_id)
 """
 
+# Each walk row carries its change's kind, so matching needs no join back to the
+# changes (estimated at one row, the planner looped over all of them per match).
 _WALK: Final = """
 WITH RECURSIVE changes(seq, ordinal, id, kind, change) AS (
     SELECT sequence, ordinal, node_id, node_kind, kind
       FROM public.lineage_changes WHERE sequence > $1::bigint AND sequence <= $2::bigint
 ),
-walk(seq, ordinal, id, kind, dir, depth) AS (
-    SELECT c.seq, c.ordinal, c.id, c.kind, d.dir, 0
-      FROM changes c CROSS JOIN ({dirs}) AS d(dir)
+{watched}walk(seq, ordinal, change, id, kind, dir, depth) AS (
+    SELECT c.seq, c.ordinal, c.change, c.id, c.kind, d.dir, 0
+      FROM changes c CROSS JOIN ({dirs}) AS d(dir){start_filter}
   UNION
-    SELECT w.seq, w.ordinal, n.id, n.kind, w.dir, w.depth + 1
+    SELECT w.seq, w.ordinal, w.change, n.id, n.kind, w.dir, w.depth + 1
       FROM walk w
       CROSS JOIN LATERAL (
         SELECT o.id, 'RUN' AS kind FROM ({writers_of}) o
@@ -88,8 +94,8 @@ walk(seq, ordinal, id, kind, dir, depth) AS (
      WHERE w.depth < $3::int
 ),
 visited AS (SELECT * FROM walk LIMIT {cap}),
-reached AS (SELECT seq, ordinal, id, kind, dir, min(depth) AS distance
-              FROM visited GROUP BY seq, ordinal, id, kind, dir)
+reached AS (SELECT seq, ordinal, change, id, kind, dir, min(depth) AS distance
+              FROM visited GROUP BY seq, ordinal, change, id, kind, dir)
 """
 
 
@@ -102,28 +108,69 @@ _WATCHED_DIRS: Final = """
 _BOTH_DIRS: Final = "SELECT unnest(ARRAY['U', 'D'])"
 
 
-def _walk(dirs: str) -> str:
+# The nodes from which some watched root can be reached, walked back from the roots
+# (each to its own depth) over every edge the projection has, ignoring when each edge
+# was made: a superset of what any change's walk can reach, so a change at a node
+# outside it reaches no watch and is not walked. Most changes are far from every watch;
+# this walk costs the watched graphs' size once per chunk instead of a neighbourhood per
+# change. It is given up (every change walked, as without it) past $4 rows, which the
+# detector sets from the chunk's number of changes, so a chunk of a few changes never
+# pays for the whole watched graph.
+_WATCHED: Final = """
+watched_walk(id, kind, dir, remaining) AS (
+    SELECT x.root_id, x.root_kind, d.dir, x.depth
+      FROM public.watches x CROSS JOIN (VALUES ('D'), ('U')) AS d(dir)
+     WHERE x.direction IN ('BOTH', CASE d.dir WHEN 'D' THEN 'UPSTREAM' ELSE 'DOWNSTREAM' END)
+  UNION
+    SELECT n.id, n.kind, w.dir, w.remaining - 1
+      FROM watched_walk w
+      CROSS JOIN LATERAL (
+        SELECT v.run_id AS id, 'RUN' AS kind FROM projection.dobject_versions v
+         WHERE w.dir = 'D' AND w.kind = 'DOBJECT' AND v.dobject_id = w.id
+        UNION ALL
+        SELECT i.dobject_id, 'DOBJECT' FROM projection.run_inputs i
+         WHERE w.dir = 'D' AND w.kind = 'RUN' AND i.run_id = w.id
+        UNION ALL
+        SELECT i.run_id, 'RUN' FROM projection.run_inputs i
+         WHERE w.dir = 'U' AND w.kind = 'DOBJECT' AND i.dobject_id = w.id
+        UNION ALL
+        SELECT v.dobject_id, 'DOBJECT' FROM projection.dobject_versions v
+         WHERE w.dir = 'U' AND w.kind = 'RUN' AND v.run_id = w.id
+      ) n
+     WHERE w.remaining > 0
+),
+watched AS (SELECT id, kind, dir FROM watched_walk LIMIT $4::int + 1),
+pruned AS (SELECT count(*) <= $4::int AS complete FROM watched),
+"""
+_IN_WATCHED: Final = """
+     WHERE NOT (SELECT complete FROM pruned)
+        OR (c.id, c.kind, d.dir) IN (SELECT id, kind, dir FROM watched)"""
+
+
+def _walk(dirs: str, *, prune: bool = False) -> str:
     return _WALK.format(
         writers_of=_WRITERS_OF.format(first_write=_FIRST_WRITE),
         outputs_of=_OUTPUTS_OF.format(first_write=_FIRST_WRITE),
         own_output=_OWN_OUTPUT,
         cap=WORK_CAP,
         dirs=dirs,
+        watched=_WATCHED if prune else "",
+        start_filter=_IN_WATCHED if prune else "",
     )
 
 
 # The durable watches each change of ($1, $2] reaches, as delivery rows of the
-# detector's transaction. A watch delivers the changes after its `from_sequence`, of its
-# kinds, within its depth; several paths to one root give the shortest distance.
+# detector's transaction ($4: the bound of the watched-nodes walk, above). A watch
+# delivers the changes after its `from_sequence`, of its kinds, within its depth;
+# several paths to one root give the shortest distance.
 INSERT_DELIVERIES: Final = (
-    _walk(_WATCHED_DIRS)
+    _walk(_WATCHED_DIRS, prune=True)
     + """
 , matched AS (
     SELECT r.seq, r.ordinal, x.id AS watch_id, min(r.distance) AS distance
       FROM reached r
       JOIN public.watches x ON x.root_id = r.id AND x.root_kind = r.kind
-      JOIN changes c ON c.seq = r.seq AND c.ordinal = r.ordinal
-     WHERE r.distance <= x.depth AND c.seq > x.from_sequence AND c.change = ANY(x.kinds)
+     WHERE r.distance <= x.depth AND r.seq > x.from_sequence AND r.change = ANY(x.kinds)
        AND (x.direction = 'BOTH'
             OR x.direction = CASE r.dir WHEN 'D' THEN 'UPSTREAM' ELSE 'DOWNSTREAM' END)
      GROUP BY r.seq, r.ordinal, x.id

@@ -80,7 +80,10 @@ class Detector:
                 if await conn.fetchval(watch_facts.ANY_WATCH):
                     depth = int(await conn.fetchval(watch_reach.MAX_WATCH_DEPTH))
                     matching = time.perf_counter()
-                    status = await conn.execute(watch_reach.INSERT_DELIVERIES, cursor, upto, depth)
+                    bound = len(changes) * watch_reach.WATCHED_ROWS_PER_CHANGE
+                    status = await conn.execute(
+                        watch_reach.INSERT_DELIVERIES, cursor, upto, depth, bound
+                    )
                     metrics.MATCH_SECONDS.observe(time.perf_counter() - matching)
                     delivered = int(status.split()[-1])
             await conn.execute(watch_facts.ADVANCE, upto)
