@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -56,17 +55,6 @@ def cli_env(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
-
-
-@pytest.fixture
-async def projector(nats_url: str, database_url: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(
-        run_projector(Settings(nats_url=nats_url, database_url=database_url))
-    )
-    yield task
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def test_rebuild_gives_identical_tables(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -13,9 +11,7 @@ import pytest
 
 from lineage_core import subjects
 from lineage_core.events import RunFinished, encode
-from lineage_core.settings import Settings
 from projector.dlq import parked_messages
-from projector.service import run_projector
 from projector.store import asyncpg_dsn
 from tests.support.projector import (
     connect_js,
@@ -28,16 +24,6 @@ from tests.support.servers import NatsServer
 from tests.support.workload import run_events, workload
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def projector(nats_url: str, database_url: str) -> AsyncIterator[asyncio.Task[None]]:
-    settings = Settings(nats_url=nats_url, database_url=database_url)
-    task = asyncio.create_task(run_projector(settings))
-    yield task
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def test_projects_a_workload(projector: object, nats_url: str, database_url: str) -> None:

@@ -4,17 +4,15 @@ replica, and read-your-writes waits for the REPLICA's applied_sequence."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from lineage_core.db.engine import upgrade
 from tests.support.api import api_client, gql
 from tests.support.parts import start_part
 from tests.support.projector import connect_js, publish, wait_applied
-from tests.support.replication import ReplicatedPostgres, postgres_bin
+from tests.support.replication import ReplicatedPostgres, fetch_value
 from tests.support.workload import run_events
 
 pytestmark = pytest.mark.integration
@@ -22,32 +20,11 @@ pytestmark = pytest.mark.integration
 RUN = "query($id: ID!) { run(id: $id) { id status } }"
 
 
-@pytest.fixture
-def replicated() -> Iterator[ReplicatedPostgres]:
-    binaries = postgres_bin()
-    if binaries is None:
-        pytest.skip("needs the PostgreSQL server binaries (initdb, pg_basebackup)")
-    servers = ReplicatedPostgres(binaries)
-    try:
-        servers.start()
-        yield servers
-    finally:
-        servers.stop()
-
-
-async def _sql(url: str, statement: str) -> object:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        return await conn.fetchval(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.mark.timeout(300)
 async def test_read_your_writes_waits_for_the_replica(
     replicated: ReplicatedPostgres, nats_url: str, tmp_path: Path
 ) -> None:
-    await _sql(replicated.url(replicated.primary_port), "CREATE DATABASE lineage")
+    await fetch_value(replicated.url(replicated.primary_port), "CREATE DATABASE lineage")
     primary = replicated.url(replicated.primary_port, "lineage")
     replica = replicated.url(replicated.replica_port, "lineage")
     await upgrade(primary)
@@ -57,7 +34,7 @@ async def test_read_your_writes_waits_for_the_replica(
         async with api_client(primary, nats_url, database_read_url=replica) as (client, _app):
             # 1. replay paused on the replica: the primary has the run, the replica not yet;
             #    the request waits for the replica instead of answering from it stale
-            await _sql(replica, "SELECT pg_wal_replay_pause()")
+            await fetch_value(replica, "SELECT pg_wal_replay_pause()")
             started = run_events(0, seed=1)[0]
             sequence = await publish(js, [started])
             await wait_applied(primary, sequence)
@@ -71,10 +48,10 @@ async def test_read_your_writes_waits_for_the_replica(
             )
             await asyncio.sleep(0.5)  # bounded: what is checked is that nothing happens
             assert not waiting.done()
-            await _sql(replica, "SELECT pg_wal_replay_resume()")
+            await fetch_value(replica, "SELECT pg_wal_replay_resume()")
             answer = await asyncio.wait_for(waiting, 10)
             assert answer["data"]["run"] == {"id": str(started.run_id), "status": "STARTED"}
-            sessions = await _sql(
+            sessions = await fetch_value(
                 replica,
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lineage-api'",
             )

@@ -18,7 +18,7 @@ import pytest
 from lineage_core import tokens
 from lineage_core.db.engine import create_engine
 from lineage_core.settings import Settings
-from projector.service import run_projector
+from tests.support.projector import projector_running
 from tests.support.served import acked, served_app, ws_init
 from tests.support.service import lineage_command
 from tests.support.waiting import wait_until
@@ -45,11 +45,8 @@ async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
         watch_retry_seconds=1.0,
         watch_backoff_max_seconds=0.2,
     )
-    task = asyncio.create_task(run_projector(settings))
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with projector_running(settings):
+        yield
 
 
 async def _token(database_url: str, name: str, scope: str) -> str:
@@ -210,13 +207,8 @@ async def test_the_admin_fields_over_the_websocket(database_url: str, nats_url: 
 @pytest.fixture
 async def patient_projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
     # the default backoff: 1 s, 2 s, 4 s, 8 s, ... for a day
-    task = asyncio.create_task(
-        run_projector(Settings(nats_url=nats_url, database_url=database_url))
-    )
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with projector_running(Settings(nats_url=nats_url, database_url=database_url)):
+        yield
 
 
 async def test_a_retried_deliverys_failure_time_is_when_it_failed(

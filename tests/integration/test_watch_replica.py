@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 
 from lineage_core.db.engine import upgrade
 from lineage_core.settings import Settings
 from projector.service import run_projector
-from tests.support.replication import ReplicatedPostgres, postgres_bin
+from tests.support.replication import ReplicatedPostgres, fetch_value
 from tests.support.served import served_app, ws_init
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
@@ -30,29 +29,8 @@ FINISHED_RUNS = 12
 
 
 @pytest.fixture
-def replicated() -> Iterator[ReplicatedPostgres]:
-    binaries = postgres_bin()
-    if binaries is None:
-        pytest.skip("needs the PostgreSQL server binaries (initdb, pg_basebackup)")
-    servers = ReplicatedPostgres(binaries)
-    try:
-        servers.start()
-        yield servers
-    finally:
-        servers.stop()
-
-
-async def _sql(url: str, statement: str) -> Any:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        return await conn.fetchval(statement)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
 async def primary(replicated: ReplicatedPostgres, nats_url: str) -> AsyncIterator[str]:
-    await _sql(replicated.url(replicated.primary_port), "CREATE DATABASE lineage")
+    await fetch_value(replicated.url(replicated.primary_port), "CREATE DATABASE lineage")
     url = replicated.url(replicated.primary_port, "lineage")
     await upgrade(url)
     task = asyncio.create_task(run_projector(Settings(nats_url=nats_url, database_url=url)))
@@ -83,20 +61,20 @@ async def test_a_paused_replica_delays_changes_and_loses_none(
         feed = app.state.startup.resources.changes
         await wait_until(lambda: len(feed._listeners) == 1, what="the subscription listening")
 
-        await _sql(replica, "SELECT pg_wal_replay_pause()")
+        await fetch_value(replica, "SELECT pg_wal_replay_pause()")
         finished: list[Any] = []
         for i, run in enumerate(runs):
             finished += s.finish(run, "failed" if i % 3 == 0 else "completed")
         last = await tell(nats_url, primary, finished)
         await wait_until(lambda: detector_at(primary, last), what="the primary's detector")
-        on_primary = await _sql(
+        on_primary = await fetch_value(
             primary, "SELECT count(*) FROM public.lineage_changes WHERE kind LIKE 'RUN_%ED'"
         )
         assert on_primary >= FINISHED_RUNS
         with pytest.raises(TimeoutError):  # bounded: nothing may come from a paused replica
             await asyncio.wait_for(ws.recv(), 1.0)
 
-        await _sql(replica, "SELECT pg_wal_replay_resume()")
+        await fetch_value(replica, "SELECT pg_wal_replay_resume()")
         got = []
         for _ in runs:
             answer = json.loads(await asyncio.wait_for(ws.recv(), 15))

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
-from lineage_core.settings import Settings
-from projector.service import run_projector
 from tests.support.served import served_app, ws_init
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
@@ -24,17 +21,6 @@ SUBSCRIBE = """subscription($d: ID, $r: ID, $dir: LineageDirection, $depth: Int,
                             $kinds: [ChangeKind!]) {
   lineageChanges(dobjectId: $d, runId: $r, direction: $dir, depth: $depth, kinds: $kinds) {
     kind sequence occurredAt distance dobject { id } run { id status } } }"""
-
-
-@pytest.fixture
-async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
-    task = asyncio.create_task(
-        run_projector(Settings(nats_url=nats_url, database_url=database_url))
-    )
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def subscribe(base: str, variables: dict[str, Any]) -> Any:

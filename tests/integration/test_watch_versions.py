@@ -3,30 +3,14 @@ against a real projector, Postgres and HTTP receiver."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
 
-from lineage_core.settings import Settings
-from projector.service import run_projector
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid, version
 from tests.support.watch_webhooks import detector_at, tell, watch
 from tests.support.webhook import Receiver
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
-    task = asyncio.create_task(
-        run_projector(Settings(nats_url=nats_url, database_url=database_url))
-    )
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def test_new_versions_schema_changes_and_staleness_upstream(

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from lineage_core.settings import Settings
-from projector.service import run_projector
 from projector.store import asyncpg_dsn
+from tests.support.projector import projector_running
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
 from tests.support.watch_webhooks import detector_at, summary, tell, watch
@@ -29,11 +29,8 @@ async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
         watch_retry_seconds=3.0,
         watch_backoff_max_seconds=0.5,
     )
-    task = asyncio.create_task(run_projector(settings))
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with projector_running(settings):
+        yield
 
 
 @pytest.fixture

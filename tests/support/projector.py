@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from nats.js import JetStreamContext
 
 from lineage_core import subjects
 from lineage_core.events import Event, encode
+from lineage_core.settings import Settings
 from lineage_core.streams import ensure_streams
+from projector.service import run_projector
 from projector.store import Accepted, apply_batch, asyncpg_dsn
 
 # Columns that are the time of projection, not of the events: excluded from comparisons.
@@ -207,3 +210,20 @@ async def apply_in_order(database_url: str, sent: list[tuple[int, Event | None]]
         await apply_batch(conn, accepted, max_sequence=sent[-1][0])
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def projector_running(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
+    """`run_projector` as a task while the body runs; cancelled after it, and it must end
+    by that cancellation (a projector that crashed or returned fails the test)."""
+    task = asyncio.create_task(run_projector(settings))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the projector returned before it was cancelled")

@@ -9,6 +9,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from tests.support.servers import free_port
 
@@ -117,3 +120,13 @@ class ReplicatedPostgres:
                     capture_output=True,
                 )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def fetch_value(url: str, statement: str) -> Any:
+    """One value of one statement, on a connection of its own (a server's URL, as the
+    test's SQLAlchemy URLs are written)."""
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval(statement)
+    finally:
+        await conn.close()
