@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
-import nats
 import pytest
 
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
 from tests.support.notebook import cell
+from tests.support.projector import delete_streams
 from tests.support.seed import SEED
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
@@ -96,14 +96,6 @@ class Explorer:
         return self.tab.page.locator("#node-list li[data-node-id] .node-name").all_inner_texts()
 
 
-async def _clean_streams(url: str) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        await js.delete_stream(str(info.config.name))
-    await nc.close()
-
-
 @pytest.fixture(scope="module")
 def explorer(
     nats_server: NatsServer,
@@ -113,7 +105,7 @@ def explorer(
 ) -> Iterator[Explorer]:
     skip_without_chromium()
     nats_server.start()
-    asyncio.run(_clean_streams(nats_server.url))
+    asyncio.run(delete_streams(nats_server.url))
     database = asyncio.run(postgres_server.create_database(template=template_database))
     workdir = tmp_path_factory.mktemp("explorer")
     service = start_service(

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import nats
 import pytest
 
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
+from tests.support.projector import delete_streams
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
 
@@ -81,14 +81,6 @@ class Graph:
     customers: str
 
 
-async def _clean_streams(url: str) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        await js.delete_stream(str(info.config.name))
-    await nc.close()
-
-
 @pytest.fixture(scope="module")
 def graph(
     nats_server: NatsServer,
@@ -98,7 +90,7 @@ def graph(
 ) -> Iterator[Graph]:
     skip_without_chromium()
     nats_server.start()
-    asyncio.run(_clean_streams(nats_server.url))
+    asyncio.run(delete_streams(nats_server.url))
     database = asyncio.run(postgres_server.create_database(template=template_database))
     service = start_service(
         nats_server.url, postgres_server.url_for(database), tmp_path_factory.mktemp("readable")

@@ -23,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import nats
 import pytest
 
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
+from tests.support.projector import delete_streams
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
 
@@ -106,14 +106,6 @@ class Versions:
     version_ids: dict[int, str]  # number -> id
 
 
-async def _clean_streams(url: str) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        await js.delete_stream(str(info.config.name))
-    await nc.close()
-
-
 def _query(client: httpx.Client, query: str) -> Any:
     tip = client.post("/graphql", json={"query": "{ projectionStatus { streamSequence } }"})
     sequence = tip.json()["data"]["projectionStatus"]["streamSequence"]
@@ -133,7 +125,7 @@ def versions(
 ) -> Iterator[Versions]:
     skip_without_chromium()
     nats_server.start()
-    asyncio.run(_clean_streams(nats_server.url))
+    asyncio.run(delete_streams(nats_server.url))
     database = asyncio.run(postgres_server.create_database(template=template_database))
     home = tmp_path_factory.mktemp("versions")
     service = start_service(nats_server.url, postgres_server.url_for(database), home)

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
+from tests.support.projector import delete_streams
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
 
@@ -65,14 +65,6 @@ class Watched:
                 assert client.post("/api/v1/lineage", json=event).status_code in (200, 201)
 
 
-async def _clean_streams(url: str) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        await js.delete_stream(str(info.config.name))
-    await nc.close()
-
-
 @pytest.fixture(scope="module")
 def watched(
     nats_server: NatsServer,
@@ -82,7 +74,7 @@ def watched(
 ) -> Iterator[Watched]:
     skip_without_chromium()
     nats_server.start()
-    asyncio.run(_clean_streams(nats_server.url))
+    asyncio.run(delete_streams(nats_server.url))
     database = asyncio.run(postgres_server.create_database(template=template_database))
     home = tmp_path_factory.mktemp("watch")
     service = start_service(nats_server.url, postgres_server.url_for(database), home)

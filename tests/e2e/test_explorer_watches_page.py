@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from lineage_core import tokens
@@ -26,6 +25,7 @@ from lineage_core.db.engine import create_engine
 from lineage_read.watches import create_watch
 from projector.store import asyncpg_dsn
 from tests.support.browser import OfflinePage, chromium, skip_without_chromium
+from tests.support.projector import delete_streams
 from tests.support.servers import NatsServer, PostgresServer
 from tests.support.service import Service, start_service
 
@@ -97,14 +97,6 @@ class Admin:
         return int(tip.json()["data"]["projectionStatus"]["streamSequence"])
 
 
-async def _clean_streams(url: str) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        await js.delete_stream(str(info.config.name))
-    await nc.close()
-
-
 def _orders(admin: Admin) -> str:
     """public.orders' id, once the projection has it."""
     query = '{ dobjects(filter: {name: "public.orders"}) { nodes { id } } }'
@@ -153,7 +145,7 @@ def admin(
 ) -> Iterator[Admin]:
     skip_without_chromium()
     nats_server.start()
-    asyncio.run(_clean_streams(nats_server.url))  # a fresh database, a fresh stream
+    asyncio.run(delete_streams(nats_server.url))  # a fresh database, a fresh stream
     database = asyncio.run(postgres_server.create_database(template=template_database))
     database_url = postgres_server.url_for(database)
     home = tmp_path_factory.mktemp("watches")

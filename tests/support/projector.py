@@ -227,3 +227,13 @@ async def projector_running(settings: Settings) -> AsyncIterator[asyncio.Task[No
             pass
         else:
             raise AssertionError("the projector returned before it was cancelled")
+
+
+async def delete_streams(url: str) -> None:
+    """Delete every JetStream stream of the server: a test module that starts a service on
+    a fresh database over the session's nats-server starts it on fresh streams too."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    for info in await js.streams_info():
+        await js.delete_stream(str(info.config.name))
+    await nc.close()
