@@ -4,15 +4,10 @@ and with an edge made after the change it concerns."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 
-from lineage_core.settings import Settings
 from lineage_read import watch_reach
-from projector.service import run_projector
 from projector.store import asyncpg_dsn
 from tests.support.waiting import wait_until
 from tests.support.watch_story import Story, uid
@@ -24,17 +19,6 @@ pytestmark = pytest.mark.integration
 ROWS = """SELECT w.name, d.sequence, d.ordinal, d.kind, d.distance
             FROM public.watch_deliveries d JOIN public.watches w ON w.id = d.watch_id
            ORDER BY 1, 2, 3"""
-
-
-@pytest.fixture
-async def projector(nats_url: str, database_url: str) -> AsyncIterator[None]:
-    task = asyncio.create_task(
-        run_projector(Settings(nats_url=nats_url, database_url=database_url))
-    )
-    yield
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 async def _walked(conn: asyncpg.Connection, last: int, bound: int) -> list[tuple[object, ...]]:
@@ -52,7 +36,7 @@ async def _walked(conn: asyncpg.Connection, last: int, bound: int) -> list[tuple
 
 
 async def test_pruned_walk_finds_the_same_deliveries_as_the_walk_from_every_change(
-    projector: None, nats_url: str, database_url: str
+    projector: object, nats_url: str, database_url: str
 ) -> None:
     receiver = Receiver()
     await receiver.start()
