@@ -166,6 +166,24 @@ class RequestDb:
                     "the query ran past the statement timeout; ask for less (depth, first, filters)"
                 ) from error
 
+    async def rows_planned_once(self, sql: str, *params: Any) -> Sequence[Record]:
+        """All rows of one statement whose plan does not depend on its parameters' values
+        and takes long to make: run with the prepared statement's generic plan, made on
+        first use and kept, where Postgres would plan it again for each call's values."""
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self._database.acquire()
+            self.stats.statements += 1
+            try:
+                async with self._conn.transaction():
+                    # LOCAL: the pooled session keeps its settings (see _keep_session)
+                    await self._conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                    return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
+            except asyncpg.QueryCanceledError as error:  # the pool's statement_timeout
+                raise TooComplex(
+                    "the query ran past the statement timeout; ask for less (depth, first, filters)"
+                ) from error
+
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None

@@ -57,13 +57,17 @@ SELECT n.id, b.namespace, b.name, b.item::text AS data
 """
 
 
-def _edges(direction: str) -> str:
+def _edge_lists(direction: str) -> str:
+    """A CTE of each node key's in- or out-edges as one JSON list, grouped once over
+    `flows` (rather than a scan of `flows` per node)."""
     end = "destination" if direction == "in" else "origin"
-    return f"""(SELECT coalesce(json_agg(json_build_object('origin', f.origin,
-                                                        'destination', f.destination)
-                                      ORDER BY f.origin COLLATE "C", f.destination COLLATE "C"),
-                             '[]'::json)
-                  FROM flows f WHERE f.{end} = n.key)"""
+    return f"""{direction}_edges AS (
+    SELECT f.{end} AS key, json_agg(json_build_object('origin', f.origin,
+                                                      'destination', f.destination)
+                                    ORDER BY f.origin COLLATE "C", f.destination COLLATE "C")
+             AS edges
+      FROM flows f GROUP BY f.{end}
+)"""
 
 
 def _graph(kind: str) -> str:
@@ -85,12 +89,13 @@ flows AS (
       FROM edges e JOIN keyed s ON s.id = e.source JOIN keyed t ON t.id = e.target
      WHERE s.key <> t.key
 ),
-nodes AS (SELECT DISTINCT ON (k.key) k.key, k.type, k.data FROM keyed k ORDER BY k.key)
+nodes AS (SELECT DISTINCT ON (k.key) k.key, k.type, k.data FROM keyed k ORDER BY k.key),
+{_edge_lists("in")}, {_edge_lists("out")}
 SELECT json_build_object('graph', coalesce(json_agg(json_build_object(
          'id', n.key, 'type', n.type, 'data', n.data,
-         'inEdges', {_edges("in")}, 'outEdges', {_edges("out")}) ORDER BY n.key COLLATE "C"),
-       '[]'::json))::text
-  FROM nodes n
+         'inEdges', coalesce(ie.edges, '[]'::json), 'outEdges', coalesce(oe.edges, '[]'::json))
+         ORDER BY n.key COLLATE "C"), '[]'::json))::text
+  FROM nodes n LEFT JOIN in_edges ie ON ie.key = n.key LEFT JOIN out_edges oe ON oe.key = n.key
 """
 
 
@@ -154,7 +159,10 @@ async def lineage_graph(db: RequestDb, root: uuid.UUID, kind: str, hops: int) ->
     """Marquez's `{"graph": [...]}` (JSON text) of everything within `hops` of `root`
     (of `kind` RUN or DOBJECT), upstream and downstream."""
     params = (root, kind, DIRECTIONS["BOTH"], hops, hops, MAX_NODES, WORK_CAP)
-    return str((await db.rows(_GRAPH[kind], *params))[0][0])
+    # planning this statement (its walk, the jobs' latest runs, the datasets) took about
+    # as long as running it on bench/bench_marquez.py's graph of depth 20; its plan is
+    # the same for every root and depth, so it is made once per session
+    return str((await db.rows_planned_once(_GRAPH[kind], *params))[0][0])
 
 
 async def datasets(
