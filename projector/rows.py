@@ -35,7 +35,10 @@ class TransformRow:
 
     def merge(self, other: TransformRow) -> TransformRow:
         winner = self if self.attrs_key >= other.attrs_key else other
-        return replace(winner, registered_at=min(self.registered_at, other.registered_at))
+        registered_at = min(self.registered_at, other.registered_at)
+        if winner.registered_at == registered_at:  # the usual case: no copy to make
+            return winner
+        return replace(winner, registered_at=registered_at)
 
 
 @dataclass(slots=True)
@@ -67,6 +70,12 @@ class RunRow:
         return self.finish.status if self.finish else "STARTED"
 
     def merge(self, other: RunRow) -> RunRow:
+        if (
+            other.start is None
+            and other.finish is None
+            and self.first_seen_at <= other.first_seen_at
+        ):
+            return self  # the usual case, a stub of a run already known: nothing to add
         return RunRow(
             id=self.id,
             first_seen_at=min(self.first_seen_at, other.first_seen_at),
@@ -188,7 +197,10 @@ def _earliest(a: _T | None, b: _T | None) -> _T | None:
 
 @dataclass
 class ProjectionRows:
-    """One row per key: what a batch of events means for each projection table."""
+    """One row per key: what a batch of events means for each projection table.
+
+    `add_*` insert with `setdefault`: a new key (the usual case) hashes its uuid once.
+    """
 
     transforms: dict[uuid.UUID, TransformRow] = field(default_factory=dict)
     runs: dict[uuid.UUID, RunRow] = field(default_factory=dict)
@@ -199,33 +211,40 @@ class ProjectionRows:
     column_lineage: dict[uuid.UUID, ColumnLineageRow] = field(default_factory=dict)
 
     def add_transform(self, row: TransformRow) -> None:
-        old = self.transforms.get(row.id)
-        self.transforms[row.id] = row if old is None else old.merge(row)
+        old = self.transforms.setdefault(row.id, row)
+        if old is not row:
+            self.transforms[row.id] = old.merge(row)
 
     def add_run(self, row: RunRow) -> None:
-        old = self.runs.get(row.id)
-        self.runs[row.id] = row if old is None else old.merge(row)
+        old = self.runs.setdefault(row.id, row)
+        if old is not row:
+            self.runs[row.id] = old.merge(row)
 
     def add_dobject(self, row: DObjectRow) -> None:
-        old = self.dobjects.get(row.id)
-        self.dobjects[row.id] = row if old is None else old.merge(row)
+        old = self.dobjects.setdefault(row.id, row)
+        if old is not row:
+            self.dobjects[row.id] = old.merge(row)
 
     def add_version(self, row: VersionRow) -> None:
-        old = self.versions.get(row.id)
-        self.versions[row.id] = row if old is None else old.merge(row)
+        old = self.versions.setdefault(row.id, row)
+        if old is not row:
+            self.versions[row.id] = old.merge(row)
 
     def add_write(self, row: WriteRow) -> None:
-        old = self.writes.get(row.event_id)
-        self.writes[row.event_id] = row if old is None else old.merge(row)
+        old = self.writes.setdefault(row.event_id, row)
+        if old is not row:
+            self.writes[row.event_id] = old.merge(row)
 
     def add_input(self, row: InputRow) -> None:
         key = (row.run_id, row.dobject_id)
-        old = self.run_inputs.get(key)
-        self.run_inputs[key] = row if old is None else old.merge(row)
+        old = self.run_inputs.setdefault(key, row)
+        if old is not row:
+            self.run_inputs[key] = old.merge(row)
 
     def add_column_lineage(self, row: ColumnLineageRow) -> None:
-        old = self.column_lineage.get(row.dobject_id)
-        self.column_lineage[row.dobject_id] = row if old is None else old.merge(row)
+        old = self.column_lineage.setdefault(row.dobject_id, row)
+        if old is not row:
+            self.column_lineage[row.dobject_id] = old.merge(row)
 
     def __len__(self) -> int:
         return (
