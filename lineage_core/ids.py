@@ -28,11 +28,16 @@ def url_uuid5(name: str) -> uuid.UUID:
     return value
 
 
-# Cached: every RunStarted's validation derives its transform's id, and a stream repeats
-# few transforms (the arguments are strings, so the cache cannot be mutated through them).
-@functools.lru_cache(maxsize=4096)
 def transform_id(type_: TransformType, name: str, version: str) -> uuid.UUID:
     """The id of transform `(type, name, version)`, as docs/reference/events.md defines it."""
+    return _transform_id(type_, name, version)
+
+
+# Cached: every RunStarted's validation derives its transform's id, and a stream repeats
+# few transforms (the arguments are strings, so the cache cannot be mutated through them).
+# Behind the typed function above, so that callers keep their argument types checked.
+@functools.lru_cache(maxsize=4096)
+def _transform_id(type_: str, name: str, version: str) -> uuid.UUID:
     return url_uuid5(f"lineage:transform/{type_}/{name}/{version}")
 
 
