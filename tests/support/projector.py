@@ -212,6 +212,9 @@ async def apply_in_order(database_url: str, sent: list[tuple[int, Event | None]]
         await conn.close()
 
 
+STOP_TIMEOUT = 60.0
+
+
 @contextlib.asynccontextmanager
 async def projector_running(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
     """`run_projector` as a task while the body runs; cancelled after it, and it must end
@@ -221,11 +224,13 @@ async def projector_running(settings: Settings) -> AsyncIterator[asyncio.Task[No
         yield task
     finally:
         task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        else:
+        # bounded: a projector that does not stop fails the test instead of hanging the
+        # run (pytest-timeout does not time a teardown after a test that timed out)
+        await asyncio.wait({task}, timeout=STOP_TIMEOUT)
+        if not task.done():
+            raise AssertionError(f"the projector did not stop within {STOP_TIMEOUT:g} s")
+        if not task.cancelled():
+            task.result()  # raises what crashed it
             raise AssertionError("the projector returned before it was cancelled")
 
 
