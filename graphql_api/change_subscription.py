@@ -12,7 +12,7 @@ from graphql_api.change_types import ChangeKind, LineageChange
 from graphql_api.changes import MAX_DEPTH, ChangeListener
 from graphql_api.context import ApiInfo
 from graphql_api.errors import BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED, LineageError
-from graphql_api.inputs import BigInt, LineageDirection, parse_id
+from graphql_api.inputs import LineageDirection, parse_id
 from graphql_api.loaders import Loaders
 from graphql_api.ratelimit import CALLER_KEY
 from graphql_api.subscriptions import _dropped
@@ -81,15 +81,7 @@ async def lineage_changes(  # noqa: PLR0917 - strawberry passes the arguments by
                 # each change is resolved as the projection is now, on a connection
                 # held only while it is (a subscription may stay open for days)
                 ctx.loaders = Loaders(ctx.db)
-                yield LineageChange(
-                    kind=ChangeKind(change.kind),
-                    sequence=BigInt(change.sequence),
-                    occurred_at=change.occurred_at,
-                    distance=change.distance,
-                    dobject_id=change.dobject_id,
-                    version_id=change.version_id,
-                    run_id=change.run_id,
-                )
+                yield LineageChange.from_row(change)
                 await ctx.db.close()
         finally:
             feed.leave(listener)

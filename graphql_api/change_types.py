@@ -5,12 +5,32 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 import strawberry
 
 from graphql_api.context import ApiInfo
 from graphql_api.inputs import BigInt
 from graphql_api.types import DObject, DObjectVersion, Run
+
+
+class ChangeRow(Protocol):
+    """What the read model's change rows (a live change, a delivery) carry."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def distance(self) -> int: ...
+    @property
+    def dobject_id(self) -> uuid.UUID | None: ...
+    @property
+    def version_id(self) -> uuid.UUID | None: ...
+    @property
+    def run_id(self) -> uuid.UUID | None: ...
 
 
 @strawberry.enum
@@ -32,6 +52,19 @@ class LineageChange:
     dobject_id: strawberry.Private[uuid.UUID | None]
     version_id: strawberry.Private[uuid.UUID | None]
     run_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: ChangeRow) -> LineageChange:
+        """A change as the read model holds it: a live change or a delivery's change."""
+        return cls(
+            kind=ChangeKind(row.kind),
+            sequence=BigInt(row.sequence),
+            occurred_at=row.occurred_at,
+            distance=row.distance,
+            dobject_id=row.dobject_id,
+            version_id=row.version_id,
+            run_id=row.run_id,
+        )
 
     @strawberry.field(description="NEW_VERSION, SCHEMA_CHANGED, BECAME_STALE: the dobject.")
     async def dobject(self, info: ApiInfo) -> DObject | None:

@@ -11,7 +11,7 @@ import strawberry
 
 from graphql_api.change_types import ChangeKind, LineageChange
 from graphql_api.context import ApiInfo
-from graphql_api.inputs import BigInt, LineageDirection
+from graphql_api.inputs import LineageDirection
 from graphql_api.types import DObject, Run
 from lineage_read.watches import Delivery, WatchSummary, http_status
 
@@ -57,15 +57,7 @@ class WatchDelivery:
             last_error=d.last_error,
             http_status=http_status(d.last_error),
             finished_at=d.finished_at,
-            change=LineageChange(
-                kind=ChangeKind(d.kind),
-                sequence=BigInt(d.sequence),
-                occurred_at=d.occurred_at,
-                distance=d.distance,
-                dobject_id=d.dobject_id,
-                version_id=d.version_id,
-                run_id=d.run_id,
-            ),
+            change=LineageChange.from_row(d),
         )
 
 
